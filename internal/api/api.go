@@ -1,0 +1,222 @@
+// Package api serves the OpenStack Image API v2 over HTTP. Handlers decode
+// a request, call one image.Service method and encode the answer; errors
+// become HTTP in errors.go alone.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"glint/internal/auth"
+	"glint/internal/image"
+)
+
+// Options bound what one request may use.
+type Options struct {
+	// MaxJSONBody is the largest JSON request body accepted (bytes).
+	MaxJSONBody int64
+	// IdleTimeout ends an upload or download whose peer sends or takes
+	// nothing for this long.
+	IdleTimeout time.Duration
+	// MaxTransfers bounds concurrent uploads plus downloads; more get 503.
+	MaxTransfers int
+}
+
+// Defaults for Options.
+const (
+	DefaultMaxJSONBody  = 1 << 20
+	DefaultIdleTimeout  = 2 * time.Minute
+	DefaultMaxTransfers = 64
+)
+
+// Handler is the Image API.
+type Handler struct {
+	svc       *image.Service
+	authn     auth.Authenticator
+	log       *slog.Logger
+	opts      Options
+	transfers chan struct{}
+	mux       *http.ServeMux
+}
+
+// New builds the API handler.
+func New(svc *image.Service, authn auth.Authenticator, log *slog.Logger, opts Options) *Handler {
+	if opts.MaxJSONBody <= 0 {
+		opts.MaxJSONBody = DefaultMaxJSONBody
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.MaxTransfers <= 0 {
+		opts.MaxTransfers = DefaultMaxTransfers
+	}
+	h := &Handler{svc: svc, authn: authn, log: log, opts: opts,
+		transfers: make(chan struct{}, opts.MaxTransfers), mux: http.NewServeMux()}
+	h.routes()
+	return h
+}
+
+type route struct {
+	method, pattern string
+	handle          func(http.ResponseWriter, *http.Request) error
+	public          bool // no authentication (version discovery)
+}
+
+// routes is the whole API surface in one table.
+func (h *Handler) routes() {
+	table := []route{
+		{"GET", "/{$}", h.listVersions, true},
+		{"GET", "/versions", h.listVersions, true},
+		{"GET", "/v2/{$}", h.listVersions, true},
+
+		{"GET", "/v2/images", h.listImages, false},
+		{"POST", "/v2/images", h.createImage, false},
+		{"GET", "/v2/images/{id}", h.showImage, false},
+		{"PATCH", "/v2/images/{id}", h.updateImage, false},
+		{"DELETE", "/v2/images/{id}", h.deleteImage, false},
+
+		{"PUT", "/v2/images/{id}/file", h.uploadData, false},
+		{"GET", "/v2/images/{id}/file", h.downloadData, false},
+
+		{"POST", "/v2/images/{id}/actions/deactivate", h.deactivate, false},
+		{"POST", "/v2/images/{id}/actions/reactivate", h.reactivate, false},
+
+		{"PUT", "/v2/images/{id}/tags/{tag}", h.addTag, false},
+		{"DELETE", "/v2/images/{id}/tags/{tag}", h.removeTag, false},
+
+		{"GET", "/v2/images/{id}/members", h.listMembers, false},
+		{"POST", "/v2/images/{id}/members", h.addMember, false},
+		{"GET", "/v2/images/{id}/members/{member}", h.showMember, false},
+		{"PUT", "/v2/images/{id}/members/{member}", h.updateMember, false},
+		{"DELETE", "/v2/images/{id}/members/{member}", h.deleteMember, false},
+
+		{"GET", "/v2/schemas/image", h.schema("image"), false},
+		{"GET", "/v2/schemas/images", h.schema("images"), false},
+		{"GET", "/v2/schemas/member", h.schema("member"), false},
+		{"GET", "/v2/schemas/members", h.schema("members"), false},
+		{"GET", "/v2/info/import", h.importInfo, false},
+	}
+	allowed := map[string][]string{}
+	for _, rt := range table {
+		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))
+		allowed[rt.pattern] = append(allowed[rt.pattern], rt.method)
+	}
+	// A known path with another method is 405 with Allow, in Glance's body.
+	for pattern, methods := range allowed {
+		sort.Strings(methods)
+		allow := strings.Join(methods, ", ")
+		h.mux.Handle(pattern, h.wrap(route{pattern: pattern, public: true,
+			handle: func(w http.ResponseWriter, r *http.Request) error {
+				return &httpError{status: http.StatusMethodNotAllowed,
+					explanation: "The method " + r.Method + " is not allowed for this resource.",
+					header:      http.Header{"Allow": {allow}}}
+			}}))
+	}
+	h.mux.Handle("/", h.wrap(route{pattern: "/", public: true, handle: h.notFoundOrVersions}))
+}
+
+// versionPrefix matches /v2.N, which Glance routes to the one v2 API.
+var versionPrefix = regexp.MustCompile(`^/v2\.[0-9]+(/|$)`)
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if loc := versionPrefix.FindStringIndex(r.URL.Path); loc != nil {
+		r.URL.Path = "/v2" + r.URL.Path[loc[1]-1:]
+		if !strings.HasPrefix(r.URL.Path, "/v2/") {
+			r.URL.Path = "/v2/"
+		}
+		r.URL.RawPath = ""
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+func (h *Handler) notFoundOrVersions(w http.ResponseWriter, r *http.Request) error {
+	if r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/") {
+		return &httpError{status: http.StatusNotFound, explanation: "The resource could not be found."}
+	}
+	return h.listVersions(w, r)
+}
+
+// wrap adds what every request gets: a request id, an access log line,
+// panic recovery, authentication, and error encoding.
+func (h *Handler) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		reqID := newRequestID()
+		w.Header().Set("X-Openstack-Request-Id", reqID)
+		rec := &statusRecorder{ResponseWriter: w}
+		log := h.log.With("request_id", reqID)
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.ErrorContext(r.Context(), "panic in handler", "panic", p)
+				if !rec.wrote {
+					writeError(rec, r, log, errInternal)
+				}
+			}
+			log.InfoContext(r.Context(), "request", "method", r.Method, "route", rt.pattern,
+				"path", r.URL.Path, "status", rec.status, "bytes", rec.bytes,
+				"duration_ms", time.Since(start).Milliseconds())
+		}()
+		if !rt.public {
+			p, err := h.authn.Authenticate(r.Context(), r)
+			if err != nil {
+				writeError(rec, r, log, errUnauthorized)
+				return
+			}
+			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		}
+		if err := rt.handle(rec, r); err != nil {
+			if rec.wrote {
+				log.WarnContext(r.Context(), "error after response started", "err", err)
+				return
+			}
+			writeError(rec, r, log, err)
+		}
+	})
+}
+
+var (
+	errInternal     = &httpError{status: http.StatusInternalServerError, explanation: "The server has either erred or is incapable of performing the requested operation."}
+	errUnauthorized = &httpError{status: http.StatusUnauthorized, explanation: "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required."}
+)
+
+// principal returns the authenticated caller (set by wrap).
+func principal(r *http.Request) auth.Principal {
+	p, _ := auth.FromContext(r.Context())
+	return p
+}
+
+// statusRecorder remembers what was sent, for the access log and so that
+// an error after the first byte is not written into a body.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if !s.wrote {
+		s.WriteHeader(http.StatusOK)
+	}
+	n, err := s.ResponseWriter.Write(p)
+	s.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection (deadlines).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

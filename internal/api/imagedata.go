@@ -1,0 +1,175 @@
+package api
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"glint/internal/image"
+)
+
+// uploadData handles PUT /v2/images/{id}/file. The body streams straight
+// into the service: nothing is buffered beyond one chunk, and a peer that
+// stops sending for IdleTimeout is cut off.
+func (h *Handler) uploadData(w http.ResponseWriter, r *http.Request) error {
+	contentType := r.Header.Get("Content-Type")
+	if mt, _, _ := mime.ParseMediaType(contentType); mt != "application/octet-stream" {
+		if contentType == "" {
+			contentType = "None"
+		}
+		return unsupportedMediaType(contentType, nil)
+	}
+	declared, err := declaredSize(r)
+	if err != nil {
+		return err
+	}
+	release, err := h.acquireTransfer()
+	if err != nil {
+		return err
+	}
+	defer release()
+	body := &idleReader{r: r.Body, rc: http.NewResponseController(w), timeout: h.opts.IdleTimeout}
+	if err := h.svc.Upload(r.Context(), principal(r), r.PathValue("id"), body, declared); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// declaredSize is the size the client announced: x-openstack-image-size
+// when sent (it must agree with Content-Length), else Content-Length, else
+// -1 for a chunked body.
+func declaredSize(r *http.Request) (int64, error) {
+	size := r.ContentLength
+	if s := r.Header.Get("X-Openstack-Image-Size"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return 0, badRequest("Invalid x-openstack-image-size header: " + s)
+		}
+		if size >= 0 && size != n {
+			return 0, badRequest("The x-openstack-image-size header does not match the Content-Length of the request.")
+		}
+		size = n
+	}
+	return size, nil
+}
+
+// downloadData handles GET /v2/images/{id}/file, whole or one byte range.
+func (h *Handler) downloadData(w http.ResponseWriter, r *http.Request) error {
+	rng, err := parseRange(r)
+	if err != nil {
+		return err
+	}
+	release, err := h.acquireTransfer()
+	if err != nil {
+		return err
+	}
+	defer release()
+	data, err := h.svc.Download(r.Context(), principal(r), r.PathValue("id"), rng)
+	if err != nil {
+		return err
+	}
+	if data.Body == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	defer data.Body.Close()
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/octet-stream")
+	hdr.Set("Content-Length", itoa(data.Length))
+	if data.Image.Checksum != "" {
+		hdr.Set("Content-Md5", data.Image.Checksum)
+	}
+	status := http.StatusOK
+	if data.Partial {
+		status = http.StatusPartialContent
+		hdr.Set("Content-Range", "bytes "+itoa(data.Offset)+"-"+itoa(data.Offset+data.Length-1)+"/"+itoa(*data.Image.Size))
+	}
+	w.WriteHeader(status)
+	out := &idleWriter{w: w, rc: http.NewResponseController(w), timeout: h.opts.IdleTimeout}
+	if _, err := io.Copy(out, io.LimitReader(data.Body, data.Length)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// parseRange reads one "bytes=a-b", "bytes=a-" or "bytes=-n" range. Glance
+// also honours a Content-Range request header for the same purpose.
+func parseRange(r *http.Request) (*image.ByteRange, error) {
+	spec := r.Header.Get("Range")
+	if spec == "" {
+		if cr := r.Header.Get("Content-Range"); cr != "" {
+			spec = "bytes=" + strings.SplitN(strings.TrimPrefix(cr, "bytes "), "/", 2)[0]
+		}
+	}
+	if spec == "" {
+		return nil, nil
+	}
+	bad := &httpError{status: http.StatusRequestedRangeNotSatisfiable, explanation: "Requested range not satisfiable"}
+	units, set, ok := strings.Cut(spec, "=")
+	if !ok || strings.TrimSpace(units) != "bytes" || strings.Contains(set, ",") {
+		return nil, bad
+	}
+	a, b, ok := strings.Cut(strings.TrimSpace(set), "-")
+	if !ok {
+		return nil, bad
+	}
+	if a == "" {
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, bad
+		}
+		return &image.ByteRange{Suffix: n}, nil
+	}
+	start, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || start < 0 {
+		return nil, bad
+	}
+	end := int64(-1)
+	if b != "" {
+		if end, err = strconv.ParseInt(b, 10, 64); err != nil || end < start {
+			return nil, bad
+		}
+	}
+	return &image.ByteRange{Start: start, End: end}, nil
+}
+
+// acquireTransfer takes one of the bounded transfer slots.
+func (h *Handler) acquireTransfer() (func(), error) {
+	select {
+	case h.transfers <- struct{}{}:
+		return func() { <-h.transfers }, nil
+	default:
+		return nil, &httpError{status: http.StatusServiceUnavailable,
+			explanation: "Too many image transfers in progress; try again later.",
+			header:      http.Header{"Retry-After": {"5"}}}
+	}
+}
+
+// idleReader extends the connection's read deadline before every read, so
+// a slow but moving upload never times out and a stalled one does.
+type idleReader struct {
+	r       io.Reader
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (i *idleReader) Read(p []byte) (int, error) {
+	_ = i.rc.SetReadDeadline(time.Now().Add(i.timeout))
+	return i.r.Read(p)
+}
+
+// idleWriter does the same for downloads.
+type idleWriter struct {
+	w       io.Writer
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (i *idleWriter) Write(p []byte) (int, error) {
+	_ = i.rc.SetWriteDeadline(time.Now().Add(i.timeout))
+	return i.w.Write(p)
+}

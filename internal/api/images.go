@@ -1,0 +1,169 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+func (h *Handler) createImage(w http.ResponseWriter, r *http.Request) error {
+	var attrs map[string]any
+	if err := h.decodeJSON(r, &attrs); err != nil {
+		return err
+	}
+	if attrs == nil {
+		return badRequest("Body expected in request.")
+	}
+	img, err := h.svc.Create(r.Context(), principal(r), attrs)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", absoluteURL(r, "/v2/images/"+img.ID))
+	return writeJSON(w, http.StatusCreated, imageJSON(img))
+}
+
+func (h *Handler) showImage(w http.ResponseWriter, r *http.Request) error {
+	img, err := h.svc.Get(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, imageJSON(img))
+}
+
+func (h *Handler) updateImage(w http.ResponseWriter, r *http.Request) error {
+	changes, err := h.decodePatch(r)
+	if err != nil {
+		return err
+	}
+	img, err := h.svc.Update(r.Context(), principal(r), r.PathValue("id"), changes)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, imageJSON(img))
+}
+
+func (h *Handler) deleteImage(w http.ResponseWriter, r *http.Request) error {
+	if err := h.svc.Delete(r.Context(), principal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) listImages(w http.ResponseWriter, r *http.Request) error {
+	q, err := parseListQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	page, err := h.svc.List(r.Context(), principal(r), q)
+	if err != nil {
+		return err
+	}
+	body := newObject().
+		add("images", imagesJSON(page.Images)).
+		add("first", firstLink(r.URL.Query())).
+		add("schema", "/v2/schemas/images")
+	if page.More && len(page.Images) > 0 {
+		body.add("next", nextLink(r.URL.Query(), page.Images[len(page.Images)-1].ID))
+	}
+	return writeJSON(w, http.StatusOK, body)
+}
+
+func (h *Handler) deactivate(w http.ResponseWriter, r *http.Request) error {
+	if err := h.svc.Deactivate(r.Context(), principal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) reactivate(w http.ResponseWriter, r *http.Request) error {
+	if err := h.svc.Reactivate(r.Context(), principal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) addTag(w http.ResponseWriter, r *http.Request) error {
+	if err := h.svc.AddTag(r.Context(), principal(r), r.PathValue("id"), r.PathValue("tag")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) removeTag(w http.ResponseWriter, r *http.Request) error {
+	if err := h.svc.RemoveTag(r.Context(), principal(r), r.PathValue("id"), r.PathValue("tag")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// decodeJSON reads a bounded JSON body. Numbers stay json.Number so
+// integers are not rounded through float64.
+func (h *Handler) decodeJSON(r *http.Request, v any) error {
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return badRequest("Body expected in request.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("Malformed JSON in request body.")
+	}
+	if dec.More() {
+		return badRequest("Malformed JSON in request body.")
+	}
+	return nil
+}
+
+func (h *Handler) readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.opts.MaxJSONBody+1))
+	if err != nil {
+		return nil, badRequest("Could not read the request body.")
+	}
+	if int64(len(body)) > h.opts.MaxJSONBody {
+		return nil, &httpError{status: http.StatusRequestEntityTooLarge, explanation: "Request body is too large."}
+	}
+	return body, nil
+}
+
+// writeJSON encodes v (an *object or any JSON value) with its length.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", itoa(int64(len(body))))
+	w.WriteHeader(status)
+	_, err = w.Write(body)
+	if err != nil {
+		return errors.Join(errWritten, err)
+	}
+	return nil
+}
+
+var errWritten = errors.New("response already started")
+
+// absoluteURL makes path absolute against the request's own address, as
+// Glance's Location header is.
+func absoluteURL(r *http.Request, path string) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + path
+}
+
+func newRequestID() string { return "req-" + uuid.NewString() }

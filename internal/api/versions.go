@@ -1,0 +1,48 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+)
+
+// versions lists what glint speaks, in the shape Glance 25 (Zed) gives for
+// a single-store deployment without the image cache: v2.15 current, and the
+// older minors it still accepts.
+var versions = []struct{ id, status string }{
+	{"v2.15", "CURRENT"},
+	{"v2.9", "SUPPORTED"},
+	{"v2.7", "SUPPORTED"},
+	{"v2.6", "SUPPORTED"},
+	{"v2.5", "SUPPORTED"},
+	{"v2.4", "SUPPORTED"},
+	{"v2.3", "SUPPORTED"},
+	{"v2.2", "SUPPORTED"},
+	{"v2.1", "SUPPORTED"},
+	{"v2.0", "SUPPORTED"},
+}
+
+// listVersions answers version discovery: 200 for an explicit /versions,
+// 300 Multiple Choices for the root and unknown version prefixes.
+func (h *Handler) listVersions(w http.ResponseWriter, r *http.Request) error {
+	href := absoluteURL(r, "/v2/")
+	list := make([]*object, 0, len(versions))
+	for _, v := range versions {
+		list = append(list, newObject().
+			add("id", v.id).
+			add("status", v.status).
+			add("links", []*object{newObject().add("rel", "self").add("href", href)}))
+	}
+	status := http.StatusMultipleChoices
+	if strings.TrimSuffix(r.URL.Path, "/") == "/versions" {
+		status = http.StatusOK
+	}
+	return writeJSON(w, status, newObject().add("versions", list))
+}
+
+// importInfo answers GET /v2/info/import. Glint has no import methods yet.
+func (h *Handler) importInfo(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, newObject().add("import-methods", newObject().
+		add("description", "Import methods available.").
+		add("type", "array").
+		add("value", []string{})))
+}

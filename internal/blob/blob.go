@@ -1,0 +1,72 @@
+// Package blob is the contract for image data storage. A Driver stores opaque
+// byte streams under keys; hashing, size limits and image semantics live
+// outside drivers (internal/image). internal/blob/blobtest is the
+// conformance suite every driver runs.
+package blob
+
+import (
+	"context"
+	"errors"
+	"io"
+	"regexp"
+)
+
+// Driver stores blobs. All methods take ctx first and honour cancellation
+// where they block.
+type Driver interface {
+	// Writer starts a new blob at key. Nothing is visible under key until
+	// Commit succeeds; Cancel (or a failed Commit) leaves nothing behind.
+	// Committing over an existing key replaces it atomically.
+	Writer(ctx context.Context, key string) (Writer, error)
+
+	// Reader opens the blob at key from offset to its end. ErrNotFound if
+	// there is no committed blob; ErrInvalidOffset if offset is negative or
+	// past the end.
+	Reader(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
+
+	// Stat describes the committed blob at key, or ErrNotFound.
+	Stat(ctx context.Context, key string) (Info, error)
+
+	// Delete removes the committed blob at key, or returns ErrNotFound.
+	Delete(ctx context.Context, key string) error
+}
+
+// Writer receives one blob's bytes.
+type Writer interface {
+	io.Writer
+	// Size is the number of bytes written so far.
+	Size() int64
+	// Commit makes the blob durable and visible under its key.
+	Commit(ctx context.Context) error
+	// Cancel discards everything written. It is safe after Commit (no-op)
+	// and safe to call twice.
+	Cancel(ctx context.Context) error
+}
+
+// Info describes a committed blob.
+type Info struct {
+	Size int64
+}
+
+// Sweeper is an optional capability: drivers that keep temporary state for
+// writers (a temp file, an open multipart upload) remove what a crashed
+// process left behind. Call it at start, before serving.
+type Sweeper interface {
+	Sweep(ctx context.Context) error
+}
+
+var (
+	ErrNotFound      = errors.New("blob: not found")
+	ErrInvalidKey    = errors.New("blob: invalid key")
+	ErrInvalidOffset = errors.New("blob: invalid offset")
+)
+
+// keyPattern: one or more segments of letters, digits, '.', '_' and '-',
+// separated by '/', none starting with '.', so keys never escape a root
+// directory and map cleanly onto object names.
+var keyPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$`)
+
+// ValidKey reports whether key is acceptable to every driver.
+func ValidKey(key string) bool {
+	return len(key) <= 512 && keyPattern.MatchString(key)
+}

@@ -1,0 +1,111 @@
+package filesystem
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// bufferSize batches the small writes an HTTP body tends to produce into
+// fewer syscalls; io.Copy's 32 KiB chunks pass through in 64 KiB writes.
+const bufferSize = 64 << 10
+
+// errClosed is returned by Write and Commit once the writer has been
+// committed or cancelled.
+var errClosed = errors.New("filesystem: writer already committed or cancelled")
+
+// writer streams into a temp file under root/tmp until Commit renames it
+// to the blob's path. Like most io.Writers it is not safe for concurrent
+// use.
+type writer struct {
+	d    *Driver
+	key  string
+	dst  string // the committed blob's path
+	f    *os.File
+	buf  *bufio.Writer
+	size int64
+	// done is set by Commit (whatever its outcome) and by Cancel; from
+	// then on the temp file is either renamed or removed.
+	done bool
+}
+
+var _ io.ReaderFrom = (*writer)(nil)
+
+func newWriter(d *Driver, key, dst string, f *os.File) *writer {
+	return &writer{d: d, key: key, dst: dst, f: f, buf: bufio.NewWriterSize(f, bufferSize)}
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	if w.done {
+		return 0, errClosed
+	}
+	n, err := w.buf.Write(p)
+	w.size += int64(n)
+	return n, err
+}
+
+// ReadFrom lets io.Copy hand the source to bufio, which passes it on to
+// os.File.ReadFrom when its buffer is empty; that can use copy_file_range
+// or splice when the source is a file or socket.
+func (w *writer) ReadFrom(r io.Reader) (int64, error) {
+	if w.done {
+		return 0, errClosed
+	}
+	n, err := w.buf.ReadFrom(r)
+	w.size += n
+	return n, err
+}
+
+func (w *writer) Size() int64 { return w.size }
+
+// Commit makes the blob durable (flush, fsync the data) and then visible
+// (rename, fsync the directory). If any step fails the temp file is
+// removed, so a failed Commit leaves nothing behind, as blob.Writer
+// requires. The one exception is a failed directory sync after the rename
+// succeeded: the blob is then visible, only not guaranteed to survive a
+// crash, and Commit still reports the error.
+func (w *writer) Commit(ctx context.Context) error {
+	if w.done {
+		return errClosed
+	}
+	w.done = true
+	if err := w.commit(ctx); err != nil {
+		w.f.Close() // may already be closed; the error adds nothing
+		os.Remove(w.f.Name())
+		return fmt.Errorf("filesystem: commit %q: %w", w.key, err)
+	}
+	return nil
+}
+
+func (w *writer) commit(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := w.buf.Flush(); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return err
+	}
+	if err := w.f.Close(); err != nil {
+		return err
+	}
+	return w.d.install(w.f.Name(), w.dst)
+}
+
+// Cancel discards the temp file. It is a no-op after Commit or a previous
+// Cancel. A temp file already gone (removed by Sweep) is not an error.
+func (w *writer) Cancel(ctx context.Context) error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.f.Close() // the data is being thrown away; a close error is moot
+	if err := os.Remove(w.f.Name()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("filesystem: cancel %q: %w", w.key, err)
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+// Package cli is glint's command tree. cmd/glint only calls Main.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"glint/internal/config"
+	"glint/internal/server"
+)
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	root := &cobra.Command{
+		Use:           "glint",
+		Short:         "glint: an OpenStack Image API v2 service",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(serveCommand(stderr))
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(stderr, "glint:", err)
+		return 1
+	}
+	return 0
+}
+
+func serveCommand(stderr io.Writer) *cobra.Command {
+	cfg := config.Default()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the Image API (SQLite and local files under --data-dir by default)",
+		Args:  cobra.NoArgs,
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the database and image data (GLINT_DATA_DIR)")
+	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on, host:port (GLINT_LISTEN)")
+	f.StringVar(&cfg.Auth, "auth", cfg.Auth, "how callers are identified: trusted-headers (GLINT_AUTH)")
+	f.BoolVar(&cfg.AllowRemoteTrustedHeaders, "allow-remote-trusted-headers", false,
+		"with --auth trusted-headers, allow a non-loopback --listen (only behind an authenticating proxy)")
+	f.Int64Var(&cfg.SizeCap, "size-cap", cfg.SizeCap, "largest image accepted, in bytes (GLINT_SIZE_CAP)")
+	f.IntVar(&cfg.MaxTransfers, "max-transfers", cfg.MaxTransfers, "concurrent uploads and downloads")
+	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "cut off a transfer stalled this long")
+	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "grace period for in-flight requests on SIGTERM/SIGINT")
+	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (GLINT_LOG_LEVEL)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		// Environment overrides defaults; flags given on the command line
+		// override both.
+		final := config.Default()
+		if err := final.ApplyEnv(os.Getenv); err != nil {
+			return err
+		}
+		cmd.Flags().Visit(func(fl *pflagFlag) { copyFlag(&final, &cfg, fl.Name) })
+		return serve(cmd.Context(), final, stderr)
+	}
+	return cmd
+}
+
+func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return fmt.Errorf("log-level: %q is not one of debug, info, warn, error", cfg.LogLevel)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	srv, err := server.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	return srv.Run(ctx)
+}

@@ -1,0 +1,136 @@
+// Package config holds glint's one typed configuration: defaults, GLINT_*
+// environment overrides, and validation at start with messages that name
+// the bad setting.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Auth modes.
+const (
+	AuthTrustedHeaders = "trusted-headers"
+)
+
+// Config is everything `glint serve` needs.
+type Config struct {
+	// DataDir holds the SQLite database and the image data.
+	DataDir string
+	// Listen is the HTTP address, host:port.
+	Listen string
+	// Auth names how callers are identified.
+	Auth string
+	// AllowRemoteTrustedHeaders lets trusted-headers auth listen beyond
+	// loopback, for deployments behind an authenticating proxy.
+	AllowRemoteTrustedHeaders bool
+	// SizeCap is the largest image accepted, in bytes.
+	SizeCap int64
+	// MaxTransfers bounds concurrent uploads and downloads.
+	MaxTransfers int
+	// IdleTimeout cuts off a transfer whose peer stalls this long.
+	IdleTimeout time.Duration
+	// ShutdownTimeout is how long in-flight requests may finish after
+	// SIGTERM before they are cut off.
+	ShutdownTimeout time.Duration
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+}
+
+// Default returns the embedded default: everything under ./glint-data,
+// listening on loopback only.
+func Default() Config {
+	return Config{
+		DataDir:         "./glint-data",
+		Listen:          "127.0.0.1:9292",
+		Auth:            AuthTrustedHeaders,
+		SizeCap:         1 << 40,
+		MaxTransfers:    64,
+		IdleTimeout:     2 * time.Minute,
+		ShutdownTimeout: 30 * time.Second,
+		LogLevel:        "info",
+	}
+}
+
+// ApplyEnv overrides settings from GLINT_* variables read through getenv.
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	strs := map[string]*string{
+		"GLINT_DATA_DIR":  &c.DataDir,
+		"GLINT_LISTEN":    &c.Listen,
+		"GLINT_AUTH":      &c.Auth,
+		"GLINT_LOG_LEVEL": &c.LogLevel,
+	}
+	for name, dst := range strs {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	if v := getenv("GLINT_SIZE_CAP"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("GLINT_SIZE_CAP: %q is not a number of bytes", v)
+		}
+		c.SizeCap = n
+	}
+	if v := getenv("GLINT_ALLOW_REMOTE_TRUSTED_HEADERS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("GLINT_ALLOW_REMOTE_TRUSTED_HEADERS: %q is not true or false", v)
+		}
+		c.AllowRemoteTrustedHeaders = b
+	}
+	return nil
+}
+
+// Validate checks every setting and names the first bad one.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.DataDir) == "" {
+		errs = append(errs, errors.New("data-dir: must not be empty"))
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("listen: %q is not host:port: %v", c.Listen, err))
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		errs = append(errs, fmt.Errorf("listen: %q has no valid port", c.Listen))
+	}
+	switch c.Auth {
+	case AuthTrustedHeaders:
+		if err == nil && !isLoopback(host) && !c.AllowRemoteTrustedHeaders {
+			errs = append(errs, fmt.Errorf("listen: %q is not a loopback address; with --auth trusted-headers any client could claim any identity, "+
+				"so glint only listens on loopback unless --allow-remote-trusted-headers is given (use it only behind a proxy that sets X-Project-Id, X-User-Id and X-Roles itself)", c.Listen))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("auth: %q is not a known mode (known: %s)", c.Auth, AuthTrustedHeaders))
+	}
+	if c.SizeCap <= 0 {
+		errs = append(errs, fmt.Errorf("size-cap: must be a positive number of bytes, not %d", c.SizeCap))
+	}
+	if c.MaxTransfers <= 0 || c.MaxTransfers > 100000 {
+		errs = append(errs, fmt.Errorf("max-transfers: must be between 1 and 100000, not %d", c.MaxTransfers))
+	}
+	if c.IdleTimeout <= 0 {
+		errs = append(errs, errors.New("idle-timeout: must be positive"))
+	}
+	if c.ShutdownTimeout < 0 {
+		errs = append(errs, errors.New("shutdown-timeout: must not be negative"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level: %q is not one of debug, info, warn, error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,199 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"glint/internal/auth"
+	"glint/internal/blob"
+)
+
+// cleanupTimeout bounds the writes that undo a failed upload; they run even
+// when the request's own context is gone.
+const cleanupTimeout = 30 * time.Second
+
+// Upload receives an image's data. declared is the size the client
+// announced (Content-Length or x-openstack-image-size), -1 if unknown.
+//
+// The image moves queued → saving (compare and set: of two concurrent
+// uploads one wins, the other gets 409), the data streams through both
+// hashes into a blob writer in constant memory, the blob is made durable,
+// and only then does the record become active. Any failure on the way
+// discards the blob and returns the image to queued so the upload can be
+// retried.
+func (s *Service) Upload(ctx context.Context, p auth.Principal, id string, body io.Reader, declared int64) error {
+	img, err := s.visible(ctx, p, id, false)
+	if err != nil {
+		return err
+	}
+	if err := s.authorize(ctx, p, "upload_image", img); err != nil {
+		return err
+	}
+	if img.DiskFormat == nil || img.ContainerFormat == nil {
+		return newError(ErrInvalid, "Properties disk_format, container_format must be set prior to saving data.")
+	}
+	if declared > s.opts.SizeCap {
+		return errTooBig
+	}
+	if err := s.store.SetStatus(ctx, id, StatusQueued, StatusSaving, s.now()); err != nil {
+		return s.transitionError(ctx, id, err)
+	}
+	result, err := s.receive(ctx, id, body, declared)
+	if err != nil {
+		s.restoreQueued(ctx, id)
+		return err
+	}
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if err := s.store.FinishUpload(cleanup, id, result, s.now()); err != nil {
+		s.discard(cleanup, result.Location)
+		if errors.Is(err, ErrConflict) {
+			return newError(ErrGone, "Image %s could not be found after upload. The image may have been deleted during the upload.", id)
+		}
+		s.restoreQueued(ctx, id)
+		return err
+	}
+	return nil
+}
+
+// receive streams body into a new blob and returns what to record.
+func (s *Service) receive(ctx context.Context, id string, body io.Reader, declared int64) (UploadResult, error) {
+	key := id
+	w, err := s.blobs.Writer(ctx, key)
+	if err != nil {
+		return UploadResult{}, err
+	}
+	d := newDigester()
+	defer d.close()
+	n, err := copyHashed(w, body, d, s.opts.SizeCap)
+	if err == nil && declared >= 0 && n != declared {
+		err = newError(ErrInvalid, "Size of uploaded data (%d bytes) does not match the declared size (%d bytes).", n, declared)
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		err = w.Commit(ctx)
+	}
+	if err != nil {
+		if cerr := w.Cancel(context.WithoutCancel(ctx)); cerr != nil {
+			s.log.ErrorContext(ctx, "cancelling blob writer", "image_id", id, "err", cerr)
+		}
+		return UploadResult{}, uploadError(err)
+	}
+	return UploadResult{Size: n, Checksum: d.md5Hex(), HashAlgo: HashAlgo, HashValue: d.sha512Hex(), Location: key}, nil
+}
+
+// uploadError keeps domain errors and words the rest (a client that went
+// away, a body cut short) as a bad request, which is what the client sees
+// if it is still listening.
+func uploadError(err error) error {
+	var de *Error
+	if errors.As(err, &de) {
+		return err
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.Canceled) {
+		return newError(ErrInvalid, "Upload interrupted: %v", err)
+	}
+	return err
+}
+
+// restoreQueued returns an image from saving to queued after a failed
+// upload (Glance's ImageDataController._restore).
+func (s *Service) restoreQueued(ctx context.Context, id string) {
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if err := s.store.SetStatus(cleanup, id, StatusSaving, StatusQueued, s.now()); err != nil && !errors.Is(err, ErrConflict) {
+		s.log.ErrorContext(ctx, "restoring image to queued", "image_id", id, "err", err)
+	}
+}
+
+func (s *Service) discard(ctx context.Context, key string) {
+	if err := s.blobs.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		s.log.ErrorContext(ctx, "discarding image data", "key", key, "err", err)
+	}
+}
+
+// transitionError explains why an image could not enter saving.
+func (s *Service) transitionError(ctx context.Context, id string, err error) error {
+	if !errors.Is(err, ErrConflict) {
+		return err
+	}
+	img, gerr := s.store.GetImage(ctx, id)
+	if gerr != nil || img.IsDeleted() {
+		return notFoundImage(id)
+	}
+	return newError(ErrConflict, "Image status transition from %s to saving is not allowed", img.Status)
+}
+
+// ByteRange is a parsed single HTTP byte range: Start-End inclusive, End
+// -1 for "to the end"; or, with Suffix > 0, the last Suffix bytes.
+type ByteRange struct {
+	Start, End int64
+	Suffix     int64
+}
+
+// Data is an open image download.
+type Data struct {
+	Image *Image
+	// Body is nil when the image has no data (the API answers 204).
+	Body io.ReadCloser
+	// Offset and Length are the bytes of the image Body holds.
+	Offset, Length int64
+	Partial        bool
+}
+
+// Download opens an image's data, or the part of it rng names.
+func (s *Service) Download(ctx context.Context, p auth.Principal, id string, rng *ByteRange) (*Data, error) {
+	img, err := s.visible(ctx, p, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, p, "download_image", img); err != nil {
+		return nil, err
+	}
+	if img.Status == StatusDeactivated && !p.IsAdmin() {
+		return nil, newError(ErrForbidden, "The requested image has been deactivated. Image data download is forbidden.")
+	}
+	if img.Location == "" || img.Size == nil {
+		return &Data{Image: img}, nil
+	}
+	offset, length, err := resolveRange(rng, *img.Size)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.blobs.Reader(ctx, img.Location, offset)
+	if errors.Is(err, blob.ErrNotFound) {
+		s.log.ErrorContext(ctx, "image data missing from store", "image_id", id, "key", img.Location)
+		return nil, newError(ErrUnavailable, "Image data for %s is not available.", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Data{Image: img, Body: body, Offset: offset, Length: length, Partial: rng != nil}, nil
+}
+
+// resolveRange turns a range into offset and length for an image of size
+// bytes, or ErrRange when no byte of it exists.
+func resolveRange(rng *ByteRange, size int64) (offset, length int64, err error) {
+	if rng == nil {
+		return 0, size, nil
+	}
+	if rng.Suffix > 0 {
+		n := min(rng.Suffix, size)
+		if n == 0 {
+			return 0, 0, newError(ErrRange, "Requested range not satisfiable")
+		}
+		return size - n, n, nil
+	}
+	end := rng.End
+	if end < 0 || end >= size {
+		end = size - 1
+	}
+	if rng.Start >= size || rng.Start > end {
+		return 0, 0, newError(ErrRange, "Requested range not satisfiable")
+	}
+	return rng.Start, end - rng.Start + 1, nil
+}

@@ -1,0 +1,114 @@
+package image
+
+import (
+	"crypto/md5"
+	"crypto/sha512"
+	"encoding/hex"
+	"hash"
+	"io"
+	"sync"
+)
+
+// HashAlgo is the multihash algorithm recorded in os_hash_algo.
+const HashAlgo = "sha512"
+
+// chunkSize is how much of an upload is read, hashed and written at once.
+// Memory per upload is two such buffers, whatever the image size.
+const chunkSize = 1 << 20
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// digester computes md5 (Glance's checksum) and sha512 (os_hash_value) of
+// a stream on two goroutines, so one upload can use two cores: each hash
+// alone runs at about the speed of the disk, both in series at half that.
+type digester struct {
+	hashes [2]hash.Hash
+	in     [2]chan []byte
+	done   chan struct{}
+}
+
+func newDigester() *digester {
+	d := &digester{
+		hashes: [2]hash.Hash{md5.New(), sha512.New()},
+		done:   make(chan struct{}, 2),
+	}
+	for i := range d.hashes {
+		d.in[i] = make(chan []byte)
+		go func(h hash.Hash, in <-chan []byte) {
+			for p := range in {
+				h.Write(p)
+				d.done <- struct{}{}
+			}
+		}(d.hashes[i], d.in[i])
+	}
+	return d
+}
+
+// start hands p to both hashers; p must stay untouched until wait returns.
+func (d *digester) start(p []byte) {
+	d.in[0] <- p
+	d.in[1] <- p
+}
+
+func (d *digester) wait() {
+	<-d.done
+	<-d.done
+}
+
+// close stops the goroutines. The sums stay readable.
+func (d *digester) close() {
+	close(d.in[0])
+	close(d.in[1])
+}
+
+func (d *digester) md5Hex() string    { return hex.EncodeToString(d.hashes[0].Sum(nil)) }
+func (d *digester) sha512Hex() string { return hex.EncodeToString(d.hashes[1].Sum(nil)) }
+
+// copyHashed copies src to dst, at most limit bytes, feeding every chunk to
+// d while dst writes it. It returns the number of bytes copied, and
+// errTooBig, without writing the excess, when src holds more than limit.
+// Only io.EOF ends the stream normally: a body cut short (a client gone,
+// a chunked body truncated) comes back as an error, never as success.
+func copyHashed(dst io.Writer, src io.Reader, d *digester, limit int64) (int64, error) {
+	bufp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bufp)
+	buf := *bufp
+	var total int64
+	for {
+		n, rerr := fill(src, buf)
+		if n > 0 {
+			if total+int64(n) > limit {
+				return total, errTooBig
+			}
+			d.start(buf[:n])
+			_, werr := dst.Write(buf[:n])
+			d.wait()
+			if werr != nil {
+				return total, werr
+			}
+			total += int64(n)
+		}
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
+}
+
+// fill reads until buf is full or src fails; unlike io.ReadFull it passes
+// io.EOF through unchanged so the caller can tell an end from a cut.
+func fill(src io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := src.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+var errTooBig = newError(ErrTooLarge, "The provided image is too large.")

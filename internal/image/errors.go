@@ -1,0 +1,39 @@
+package image
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kinds of domain error. The HTTP layer maps each to one status code in a
+// single function (internal/api errors.go); nothing else knows about HTTP.
+var (
+	ErrNotFound    = errors.New("not found")             // 404
+	ErrForbidden   = errors.New("forbidden")             // 403
+	ErrConflict    = errors.New("conflict")              // 409
+	ErrDuplicate   = errors.New("duplicate")             // 409
+	ErrInvalid     = errors.New("invalid")               // 400
+	ErrTooLarge    = errors.New("too large")             // 413
+	ErrGone        = errors.New("gone")                  // 410
+	ErrRange       = errors.New("range not satisfiable") // 416
+	ErrUnsupported = errors.New("unsupported")           // 415
+	ErrUnavailable = errors.New("unavailable")           // 503
+)
+
+// Error is a domain error with a message meant for a person. Kind is one of
+// the sentinels above, so errors.Is(err, ErrNotFound) works on it.
+type Error struct {
+	Kind error
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+func (e *Error) Unwrap() error { return e.Kind }
+
+func newError(kind error, format string, args ...any) error {
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+func notFoundImage(id string) error {
+	return newError(ErrNotFound, "No image found with ID %s", id)
+}

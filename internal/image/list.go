@@ -1,0 +1,102 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"glint/internal/auth"
+	"glint/internal/policy"
+)
+
+// Listing limits (limit_param_default, api_limit_max).
+const (
+	DefaultLimit = 25
+	MaxLimit     = 1000
+)
+
+// Page is one page of a listing. More is set when the page is full, so a
+// client should ask for the next one (Glance's "next" link).
+type Page struct {
+	Images []*Image
+	More   bool
+}
+
+// List returns one page of the images the caller may see. q.Caller is
+// filled in here from p; the rest comes from the request, with q.Limit
+// already defaulted (0 asks for an empty page).
+func (s *Service) List(ctx context.Context, p auth.Principal, q ListQuery) (*Page, error) {
+	if err := s.allow(ctx, p, "get_images", policy.Target{}); err != nil {
+		return nil, err
+	}
+	if err := normalizeList(&q); err != nil {
+		return nil, err
+	}
+	q.Caller = Scope{Project: p.ProjectID, Admin: p.IsAdmin()}
+	if q.Marker != "" {
+		if _, err := s.visible(ctx, p, q.Marker, false); err != nil {
+			return nil, newError(ErrInvalid, "No image found with ID %s", q.Marker)
+		}
+	}
+	images, err := s.store.ListImages(ctx, q)
+	if errors.Is(err, ErrNotFound) && q.Marker != "" {
+		return nil, newError(ErrInvalid, "No image found with ID %s", q.Marker)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Page{Images: images, More: q.Limit > 0 && len(images) == q.Limit}, nil
+}
+
+// normalizeList checks the query and applies Glance's defaults.
+func normalizeList(q *ListQuery) error {
+	switch {
+	case q.Limit < 0:
+		return newError(ErrInvalid, "limit param must be positive")
+	case q.Limit > MaxLimit:
+		q.Limit = MaxLimit
+	}
+	switch q.Visibility {
+	case "", "all", string(VisibilityPublic), string(VisibilityPrivate), string(VisibilityShared), string(VisibilityCommunity):
+	default:
+		return newError(ErrInvalid, "Invalid visibility value: %s", q.Visibility)
+	}
+	switch q.MemberStatus {
+	case "":
+		q.MemberStatus = string(MemberAccepted)
+	case "all", string(MemberAccepted), string(MemberPending), string(MemberRejected):
+	default:
+		return newError(ErrInvalid, "Invalid status value: %s", q.MemberStatus)
+	}
+	if q.Hidden == nil {
+		hidden := false
+		q.Hidden = &hidden
+	}
+	for _, k := range q.Sort {
+		if !slices.Contains(SortKeys, k.Key) {
+			return InvalidSortKey(k.Key)
+		}
+	}
+	for _, f := range q.Filters {
+		if !slices.Contains(FilterFields, f.Field) {
+			return newError(ErrInvalid, "Invalid filter: %s", f.Field)
+		}
+	}
+	return nil
+}
+
+// InvalidSortKey words the refusal of a sort key as Glance does.
+func InvalidSortKey(key string) error {
+	return newError(ErrInvalid, "Invalid sort key: %s. It must be one of the following: %s.", key, joinComma(SortKeys))
+}
+
+func joinComma(list []string) string {
+	out := ""
+	for i, s := range list {
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}

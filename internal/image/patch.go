@@ -1,0 +1,124 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"maps"
+
+	"glint/internal/auth"
+)
+
+// Change is one decoded JSON-patch operation on an image attribute. The API
+// layer parses both patch dialects into Changes; the rules about what may
+// change live here.
+type Change struct {
+	Op   string // "add", "replace" or "remove"
+	Attr string // the decoded single-segment path, e.g. "name" or "os_distro"
+	// Value is the decoded JSON value (nil for remove).
+	Value any
+	// Strict is set for the legacy v2.0 dialect, where add of an existing
+	// attribute is a conflict instead of a replace.
+	Strict bool
+}
+
+// CheckChange applies the checks that need no image: read-only and
+// reserved names. The API calls it while parsing so a bad document is
+// refused before anything is loaded.
+func CheckChange(c Change) error {
+	return checkWritable(c.Attr)
+}
+
+// maxSaveAttempts bounds the retries when a concurrent status change (an
+// upload finishing, say) moves the image under an update.
+const maxSaveAttempts = 5
+
+// Update applies changes to an image as one unit and returns the result.
+func (s *Service) Update(ctx context.Context, p auth.Principal, id string, changes []Change) (*Image, error) {
+	for attempt := 1; ; attempt++ {
+		img, err := s.visible(ctx, p, id, false)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.authorize(ctx, p, "modify_image", img); err != nil {
+			return nil, err
+		}
+		before := *img
+		before.Properties = maps.Clone(img.Properties)
+		if err := applyChanges(p, img, changes); err != nil {
+			return nil, err
+		}
+		if err := s.authorizeVisibility(ctx, p, img, before.Visibility); err != nil {
+			return nil, err
+		}
+		if err := checkQuotas(img); err != nil {
+			return nil, err
+		}
+		img.UpdatedAt = s.now()
+		err = s.store.SaveImage(ctx, img, before.Status)
+		if errors.Is(err, ErrConflict) && attempt < maxSaveAttempts {
+			continue
+		}
+		if errors.Is(err, ErrNotFound) {
+			return nil, notFoundImage(id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return img, nil
+	}
+}
+
+// applyChanges follows glance/api/v2/images.py _do_add/_do_replace/_do_remove.
+func applyChanges(p auth.Principal, img *Image, changes []Change) error {
+	for _, c := range changes {
+		if err := checkWritable(c.Attr); err != nil {
+			return err
+		}
+		if err := applyChange(p, img, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyChange(p auth.Principal, img *Image, c Change) error {
+	name := c.Attr
+	_, isProp := img.Properties[name]
+	isCore := coreAttrs[name]
+	switch {
+	case name == "id":
+		return newError(ErrForbidden, "Attribute 'id' is read-only.")
+	case name == "locations":
+		return newError(ErrForbidden, "It's not allowed to update locations if locations are invisible.")
+	case c.Op == "remove" && isCore:
+		return newError(ErrForbidden, "Property %s may not be removed.", name)
+	case c.Op == "remove" && !isProp:
+		return newError(ErrConflict, "Property %s does not exist.", name)
+	case c.Op == "remove":
+		delete(img.Properties, name)
+		return nil
+	case c.Op == "replace" && !isCore && !isProp:
+		return newError(ErrConflict, "Property %s does not exist.", name)
+	case c.Op == "add" && c.Strict && (isCore || isProp):
+		return newError(ErrConflict, "Property %s already present.", name)
+	case name == "owner" && !p.IsAdmin():
+		return newError(ErrForbidden, "Owner can't be updated by non admin.")
+	case (name == "disk_format" || name == "container_format") && img.Status != StatusQueued:
+		if formatChanged(img, name, c.Value) {
+			return newError(ErrForbidden, "Attribute %s can be only replaced for a queued image.", name)
+		}
+	}
+	return setAttr(img, name, c.Value)
+}
+
+func formatChanged(img *Image, name string, value any) bool {
+	cur := img.DiskFormat
+	if name == "container_format" {
+		cur = img.ContainerFormat
+	}
+	s, isString := value.(string)
+	if cur == nil || !isString {
+		return !(cur == nil && value == nil)
+	}
+	return *cur != s
+}

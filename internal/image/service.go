@@ -1,0 +1,252 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"glint/internal/auth"
+	"glint/internal/blob"
+	"glint/internal/policy"
+)
+
+// Authorizer is the policy check the service calls at the top of each
+// operation (implemented by internal/policy).
+type Authorizer interface {
+	Allow(ctx context.Context, p auth.Principal, action string, t policy.Target) error
+}
+
+// Options tune the service; zero values take Glance's defaults.
+type Options struct {
+	// SizeCap is the largest image accepted, in bytes (image_size_cap).
+	SizeCap int64
+	// Now is the clock; tests inject one.
+	Now func() time.Time
+}
+
+// DefaultSizeCap is Glance's image_size_cap: 1 TiB.
+const DefaultSizeCap = 1 << 40
+
+// Service implements every image operation. Each method reads top to
+// bottom: find the image (hiding what the caller may not see), check the
+// rule, apply the domain rules, write through the Store and the blob
+// Driver.
+type Service struct {
+	store Store
+	blobs blob.Driver
+	authz Authorizer
+	log   *slog.Logger
+	opts  Options
+}
+
+// NewService wires a Service.
+func NewService(store Store, blobs blob.Driver, authz Authorizer, log *slog.Logger, opts Options) *Service {
+	if opts.SizeCap <= 0 {
+		opts.SizeCap = DefaultSizeCap
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{store: store, blobs: blobs, authz: authz, log: log, opts: opts}
+}
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// Create makes a new queued image from the attributes a client sent.
+func (s *Service) Create(ctx context.Context, p auth.Principal, attrs map[string]any) (*Image, error) {
+	for name := range attrs {
+		if err := checkWritable(name); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	img := &Image{
+		Status:     StatusQueued,
+		Visibility: VisibilityShared,
+		Tags:       []string{},
+		Properties: map[string]string{},
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+	if project := p.ProjectID; project != "" {
+		img.Owner = &project
+	}
+	if err := s.applyCreateAttrs(img, attrs); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, p, "add_image", img); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeVisibility(ctx, p, img, ""); err != nil {
+		return nil, err
+	}
+	if err := checkQuotas(img); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateImage(ctx, img); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			return nil, newError(ErrDuplicate, "An image with identifier %s already exists", img.ID)
+		}
+		return nil, err
+	}
+	return img, nil
+}
+
+func (s *Service) applyCreateAttrs(img *Image, attrs map[string]any) error {
+	for name, value := range attrs {
+		switch name {
+		case "id":
+			id, ok := value.(string)
+			if !ok || !ValidUUID(id) {
+				return schemaError("id", value, "does not match '"+uuidPattern.String()+"'", "pattern")
+			}
+			img.ID = id
+		case "locations":
+			return newError(ErrForbidden, "Attribute 'locations' is read-only.")
+		default:
+			if err := setAttr(img, name, value); err != nil {
+				return err
+			}
+		}
+	}
+	if img.ID == "" {
+		img.ID = uuid.NewString()
+	}
+	return nil
+}
+
+// Get returns one image the caller may see.
+func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (*Image, error) {
+	return s.visible(ctx, p, id, p.IsAdmin())
+}
+
+// Delete soft-deletes an image and then removes its data. The record goes
+// first: a crash in between leaves data without a record, which the start
+// up recovery removes, and never a record without its data.
+func (s *Service) Delete(ctx context.Context, p auth.Principal, id string) error {
+	img, err := s.visible(ctx, p, id, false)
+	if err != nil {
+		return err
+	}
+	if err := s.authorize(ctx, p, "delete_image", img); err != nil {
+		return err
+	}
+	if img.Protected {
+		return newError(ErrForbidden, "Image %s is protected and cannot be deleted.", id)
+	}
+	prior, err := s.store.DeleteImage(ctx, id, s.now())
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return notFoundImage(id)
+		}
+		return err
+	}
+	s.removeData(context.WithoutCancel(ctx), prior)
+	return nil
+}
+
+// removeData deletes a deleted image's blob and forgets its location. A
+// failure is logged and left for the next start's recovery.
+func (s *Service) removeData(ctx context.Context, img *Image) {
+	if img.Location == "" {
+		return
+	}
+	if err := s.blobs.Delete(ctx, img.Location); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		s.log.ErrorContext(ctx, "removing image data", "image_id", img.ID, "err", err)
+		return
+	}
+	if err := s.store.ClearLocation(ctx, img.ID); err != nil {
+		s.log.ErrorContext(ctx, "clearing image location", "image_id", img.ID, "err", err)
+	}
+}
+
+// visible loads an image and hides it (ErrNotFound) from a caller who may
+// not see it, following glance/db/utils.py is_image_visible. Deleted
+// images are visible only when withDeleted is set (admins' show).
+func (s *Service) visible(ctx context.Context, p auth.Principal, id string, withDeleted bool) (*Image, error) {
+	img, err := s.store.GetImage(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFoundImage(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if img.IsDeleted() && !withDeleted {
+		return nil, notFoundImage(id)
+	}
+	ok, err := s.canSee(ctx, p, img)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFoundImage(id)
+	}
+	return img, nil
+}
+
+func (s *Service) canSee(ctx context.Context, p auth.Principal, img *Image) (bool, error) {
+	switch {
+	case p.IsAdmin(), img.Owner == nil, img.OwnedBy(p.ProjectID):
+		return true, nil
+	case img.Visibility == VisibilityPublic, img.Visibility == VisibilityCommunity:
+		return true, nil
+	case img.Visibility != VisibilityShared || p.ProjectID == "":
+		return false, nil
+	}
+	_, err := s.store.GetMember(ctx, img.ID, p.ProjectID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// authorize runs a policy rule against an image and words a refusal as a
+// domain error.
+func (s *Service) authorize(ctx context.Context, p auth.Principal, action string, img *Image) error {
+	t := policy.Target{}
+	if img != nil && img.Owner != nil {
+		t.Owner = *img.Owner
+	}
+	return s.allow(ctx, p, action, t)
+}
+
+func (s *Service) allow(ctx context.Context, p auth.Principal, action string, t policy.Target) error {
+	err := s.authz.Allow(ctx, p, action, t)
+	if err == nil {
+		return nil
+	}
+	var d *policy.Denied
+	if errors.As(err, &d) {
+		return newError(ErrForbidden, "%s", d.Msg)
+	}
+	return err
+}
+
+// authorizeVisibility checks the extra rules for making an image public or
+// community, when the visibility changes from before.
+func (s *Service) authorizeVisibility(ctx context.Context, p auth.Principal, img *Image, before Visibility) error {
+	if img.Visibility == before {
+		return nil
+	}
+	switch img.Visibility {
+	case VisibilityPublic:
+		return s.authorize(ctx, p, "publicize_image", img)
+	case VisibilityCommunity:
+		return s.authorize(ctx, p, "communitize_image", img)
+	}
+	return nil
+}
+
+// checkQuotas applies the per-record limits (413 as Glance).
+func checkQuotas(img *Image) error {
+	if n := len(img.Properties); n > MaxProperties {
+		return newError(ErrTooLarge, "The limit has been exceeded on the number of allowed image properties. Attempted: %d, Maximum: %d", n, MaxProperties)
+	}
+	if n := len(img.Tags); n > MaxTags {
+		return newError(ErrTooLarge, "The limit has been exceeded on the number of allowed image tags. Attempted: %d, Maximum: %d", n, MaxTags)
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"glint/internal/image"
+)
+
+// ListImages returns one page of the images q selects; see listquery.go
+// for how q becomes SQL.
+func (s *Store) ListImages(ctx context.Context, q image.ListQuery) ([]*image.Image, error) {
+	p, err := planList(q)
+	if err != nil {
+		return nil, err
+	}
+	var imgs []*image.Image
+	err = s.read(ctx, func(tx *sql.Tx) error {
+		// The marker is read in the same snapshot as the page, so a write
+		// between the two cannot shift the page.
+		if q.Marker != "" {
+			marker, err := markerTuple(ctx, tx, p, q.Marker)
+			if err != nil {
+				return err
+			}
+			p.after(marker)
+		}
+		query := `SELECT ` + imageColumns + ` FROM images WHERE ` + strings.Join(p.where, " AND ") +
+			` ORDER BY ` + p.orderBy() + ` LIMIT ` + p.arg(q.Limit)
+		imgs, err = loadImages(ctx, tx, query, p.args...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return imgs, nil
+}
+
+// markerTuple reads the sort tuple of the marker image, which must exist
+// and not be deleted.
+func markerTuple(ctx context.Context, tx *sql.Tx, p *listPlan, id string) ([]any, error) {
+	values := make([]any, len(p.order))
+	dest := make([]any, len(values))
+	for i := range values {
+		dest[i] = &values[i]
+	}
+	err := tx.QueryRowContext(ctx, p.markerQuery(), id).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &image.Error{Kind: image.ErrNotFound, Msg: fmt.Sprintf("marker %s not found", id)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return values, nil
+}
