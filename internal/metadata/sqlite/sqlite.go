@@ -6,7 +6,8 @@
 // with a single connection whose transactions begin IMMEDIATE (they take the
 // write lock up front instead of failing with SQLITE_BUSY when a read turns
 // into a write), and a small pool of read-only connections that WAL mode lets
-// run beside the writer.
+// run beside the writer. The queries themselves live in sqlstore; this
+// package opens the pools, migrates the file and describes SQLite's dialect.
 package sqlite
 
 import (
@@ -25,6 +26,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"glint/internal/image"
+	"glint/internal/metadata/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -36,8 +38,8 @@ const readers = 4
 
 // Store is an image.Store backed by one SQLite database file.
 type Store struct {
-	w *sql.DB // one connection, IMMEDIATE transactions
-	r *sql.DB // read-only connections
+	*sqlstore.Store
+	w *sql.DB // one connection, IMMEDIATE transactions; also owned by Store
 }
 
 var _ image.Store = (*Store)(nil)
@@ -79,7 +81,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{w: w, r: r}, nil
+	return &Store{Store: sqlstore.New(w, r, dialect), w: w}, nil
 }
 
 // dsn builds the driver's connection string. journal_mode is set by the
@@ -120,115 +122,54 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // queries of this session showed to be stale, as its documentation advises.
 func (s *Store) Close() error {
 	_, err := s.w.Exec("PRAGMA optimize")
-	return errors.Join(err, s.r.Close(), s.w.Close())
+	return errors.Join(err, s.Store.Close())
 }
 
-// querier is what both *sql.DB and *sql.Tx offer, so the loading helpers
-// work inside and outside a transaction.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// write runs fn in a transaction on the writer, committing if fn succeeds.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return inTx(ctx, s.w, nil, fn)
-}
-
-// read runs fn in a read-only transaction, so the several queries that load
-// one answer (rows, then their properties and tags) see one snapshot.
-func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return inTx(ctx, s.r, &sql.TxOptions{ReadOnly: true}, fn)
-}
-
-func inTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+// dialect is how SQLite differs from the SQL sqlstore writes.
+var dialect = sqlstore.Dialect{
+	Name:      "sqlite",
+	BindTime:  formatTime,
+	ScanTime:  scanTime,
+	Violation: violation,
+	// A read transaction in WAL mode sees one snapshot from its first
+	// read on; SQLite has no isolation levels to ask for.
+	ReadTx: sql.TxOptions{},
+	// The single writer connection with IMMEDIATE transactions already
+	// excludes every other writer, and SQLite has no FOR UPDATE.
+	LockRow: "",
 }
 
 // timeLayout is how times are stored: UTC, fixed width, microseconds, so
 // that text order is time order and markers compare exactly.
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+func formatTime(t time.Time) any { return t.UTC().Format(timeLayout) }
 
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeLayout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("sqlite: bad stored time %q: %w", s, err)
+// scanTime parses a stored time; the driver returns TEXT columns as string.
+func scanTime(src any) (time.Time, error) {
+	var s string
+	switch v := src.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return time.Time{}, fmt.Errorf("time column holds %T, not text", src)
 	}
-	return t, nil
+	return time.Parse(timeLayout, s)
 }
 
-// Nullable columns. Pointers map to NULL when nil; the data fields that use
-// "" for null (checksum, hashes) map "" to NULL, as Glance stores them.
-
-func nullString(p *string) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullInt(p *int64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func nullTime(p *time.Time) any {
-	if p == nil {
-		return nil
-	}
-	return formatTime(*p)
-}
-
-func strPtr(v sql.NullString) *string {
-	if !v.Valid {
-		return nil
-	}
-	return &v.String
-}
-
-func intPtr(v sql.NullInt64) *int64 {
-	if !v.Valid {
-		return nil
-	}
-	return &v.Int64
-}
-
-// constraintErr maps a constraint violation to a domain error: a repeated
-// key is ErrDuplicate, a reference to a missing image ErrNotFound. Other
-// errors pass through.
-func constraintErr(err error, what string) error {
+// violation classifies SQLite's extended result codes.
+func violation(err error) sqlstore.Violation {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
-		return err
+		return sqlstore.NoViolation
 	}
 	switch se.Code() {
 	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
-		return fmt.Errorf("%s already exists: %w", what, image.ErrDuplicate)
+		return sqlstore.UniqueViolation
 	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-		return fmt.Errorf("%s: image: %w", what, image.ErrNotFound)
+		return sqlstore.ForeignKeyViolation
 	}
-	return err
+	return sqlstore.NoViolation
 }

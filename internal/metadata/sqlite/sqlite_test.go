@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -52,5 +53,24 @@ func TestReopen(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
+	}
+}
+
+// TestDollarPlaceholders pins down what sqlstore's shared SQL relies on: the
+// driver binds $N to the N-th argument, even out of order and repeated. In
+// plain SQLite $1 is a named parameter; if a driver upgrade changes this,
+// the fix is rewriting $N to ?N in the dialect.
+func TestDollarPlaceholders(t *testing.T) {
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var a, b, c int
+	if err := db.QueryRowContext(t.Context(), "SELECT $2, $1, $2", 1, 2).Scan(&a, &b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if a != 2 || b != 1 || c != 2 {
+		t.Errorf("SELECT $2, $1, $2 with (1, 2) = %d %d %d, want 2 1 2", a, b, c)
 	}
 }

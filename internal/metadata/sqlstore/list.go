@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 // ListImages returns one page of the images q selects; see listquery.go
 // for how q becomes SQL.
 func (s *Store) ListImages(ctx context.Context, q image.ListQuery) ([]*image.Image, error) {
-	p, err := planList(q)
+	p, err := planList(q, s.d.BindTime)
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +30,7 @@ func (s *Store) ListImages(ctx context.Context, q image.ListQuery) ([]*image.Ima
 		}
 		query := `SELECT ` + imageColumns + ` FROM images WHERE ` + strings.Join(p.where, " AND ") +
 			` ORDER BY ` + p.orderBy() + ` LIMIT ` + p.arg(q.Limit)
-		imgs, err = loadImages(ctx, tx, query, p.args...)
+		imgs, err = s.loadImages(ctx, tx, query, p.args...)
 		return err
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -17,9 +17,9 @@ func (s *Store) AddMember(ctx context.Context, m *image.Member) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO image_members (`+memberColumns+`)
 			VALUES ($1, $2, $3, $4, $5)`,
-			m.ImageID, m.MemberID, string(m.Status), formatTime(m.CreatedAt), formatTime(m.UpdatedAt))
+			m.ImageID, m.MemberID, string(m.Status), s.d.BindTime(m.CreatedAt), s.d.BindTime(m.UpdatedAt))
 		if err != nil {
-			return constraintErr(err, fmt.Sprintf("member %s of image %s", m.MemberID, m.ImageID))
+			return s.constraintErr(err, fmt.Sprintf("member %s of image %s", m.MemberID, m.ImageID))
 		}
 		return nil
 	})
@@ -29,7 +29,7 @@ func (s *Store) AddMember(ctx context.Context, m *image.Member) error {
 func (s *Store) GetMember(ctx context.Context, imageID, memberID string) (*image.Member, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM image_members
 		WHERE image_id = $1 AND member = $2`, imageID, memberID)
-	m, err := scanMember(row)
+	m, err := s.scanMember(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, memberNotFound(imageID, memberID)
 	}
@@ -47,7 +47,7 @@ func (s *Store) ListMembers(ctx context.Context, imageID string) ([]*image.Membe
 	defer rows.Close()
 	members := []*image.Member{}
 	for rows.Next() {
-		m, err := scanMember(rows)
+		m, err := s.scanMember(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -61,7 +61,7 @@ func (s *Store) UpdateMember(ctx context.Context, m *image.Member) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE image_members SET status = $1, updated_at = $2
 			WHERE image_id = $3 AND member = $4`,
-			string(m.Status), formatTime(m.UpdatedAt), m.ImageID, m.MemberID)
+			string(m.Status), s.d.BindTime(m.UpdatedAt), m.ImageID, m.MemberID)
 		return oneMember(res, err, m.ImageID, m.MemberID)
 	})
 }
@@ -94,21 +94,16 @@ func memberNotFound(imageID, memberID string) error {
 		Msg: fmt.Sprintf("%s is not a member of image %s", memberID, imageID)}
 }
 
-func scanMember(sc scanner) (*image.Member, error) {
+func (s *Store) scanMember(sc scanner) (*image.Member, error) {
 	var (
-		m                        image.Member
-		status, created, updated string
+		m      image.Member
+		status string
 	)
-	if err := sc.Scan(&m.ImageID, &m.MemberID, &status, &created, &updated); err != nil {
+	created, updated := s.timeColumn(), s.timeColumn()
+	if err := sc.Scan(&m.ImageID, &m.MemberID, &status, created, updated); err != nil {
 		return nil, err
 	}
 	m.Status = image.MemberStatus(status)
-	var err error
-	if m.CreatedAt, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	if m.UpdatedAt, err = parseTime(updated); err != nil {
-		return nil, err
-	}
+	m.CreatedAt, m.UpdatedAt = created.t, updated.t
 	return &m, nil
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"fmt"
@@ -15,14 +15,16 @@ import (
 // arguments; list.go runs it. The SQL is kept to what SQLite and PostgreSQL
 // both accept ($n placeholders, COALESCE, EXISTS), and every value a caller
 // supplies is bound, never spliced: identifiers come only from the fixed
-// tables below, after the caller's names were checked against them.
+// tables below, after the caller's names were checked against them. The
+// only dialect-specific value is how a time is bound (Dialect.BindTime).
 
 // listPlan is a listing being built: WHERE conditions (ANDed), their
 // arguments, and the complete sort tuple.
 type listPlan struct {
-	where []string
-	args  []any
-	order []orderKey
+	where    []string
+	args     []any
+	order    []orderKey
+	bindTime func(time.Time) any
 }
 
 // orderKey is one element of the sort tuple.
@@ -46,11 +48,11 @@ func invalid(format string, args ...any) error {
 
 // planList checks q and translates everything but the marker, which needs
 // a database lookup (see list.go).
-func planList(q image.ListQuery) (*listPlan, error) {
+func planList(q image.ListQuery, bindTime func(time.Time) any) (*listPlan, error) {
 	if q.Limit < 0 {
 		return nil, invalid("limit must be zero or more, not %d", q.Limit)
 	}
-	p := &listPlan{}
+	p := &listPlan{bindTime: bindTime}
 	// Deleted and killed images never appear in a listing.
 	p.and("deleted_at IS NULL")
 	p.and("status NOT IN ('killed', 'deleted')")
@@ -90,36 +92,52 @@ func (p *listPlan) visibility(q image.ListQuery) error {
 	if q.Caller.Admin {
 		return p.adminVisibility(q.Visibility, q.Caller.Project)
 	}
-	// An empty project owns nothing and is nobody's member.
-	owned, member := "1 = 0", "1 = 0"
 	memberStatus, err := memberStatusFilter(q.MemberStatus)
 	if err != nil {
 		return err
 	}
-	if q.Caller.Project != "" {
-		project := p.arg(q.Caller.Project)
-		owned = "owner = " + project
-		member = `EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id
-			AND m.member = ` + project
-		if memberStatus != "" {
-			member += " AND m.status = " + p.arg(memberStatus)
+	// The conditions on the caller are built only by the branches that use
+	// them: PostgreSQL infers a parameter's type from where the text uses
+	// it, and rejects an argument bound but used nowhere.
+	var project string // the caller's placeholder, bound on first use
+	projectArg := func() string {
+		if project == "" {
+			project = p.arg(q.Caller.Project)
 		}
-		member += ")"
+		return project
+	}
+	// An empty project owns nothing and is nobody's member.
+	owned := func() string {
+		if q.Caller.Project == "" {
+			return "1 = 0"
+		}
+		return "owner = " + projectArg()
+	}
+	member := func() string {
+		if q.Caller.Project == "" {
+			return "1 = 0"
+		}
+		cond := `EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id
+			AND m.member = ` + projectArg()
+		if memberStatus != "" {
+			cond += " AND m.status = " + p.arg(memberStatus)
+		}
+		return cond + ")"
 	}
 	// A membership only grants access while the image is shared.
-	shared := "(visibility = 'shared' AND " + member + ")"
+	shared := func() string { return "(visibility = 'shared' AND " + member() + ")" }
 	switch q.Visibility {
 	case "":
 		// Community images are not listed by default, except one's own.
-		p.and("(visibility = 'public' OR " + owned + " OR " + shared + ")")
+		p.and("(visibility = 'public' OR " + owned() + " OR " + shared() + ")")
 	case "all":
-		p.and("(visibility IN ('public', 'community') OR " + owned + " OR " + shared + ")")
+		p.and("(visibility IN ('public', 'community') OR " + owned() + " OR " + shared() + ")")
 	case "public", "community":
 		p.and("visibility = " + p.arg(q.Visibility))
 	case "private":
-		p.and("(visibility = 'private' AND " + owned + ")")
+		p.and("(visibility = 'private' AND " + owned() + ")")
 	case "shared":
-		p.and("(visibility = 'shared' AND (" + owned + " OR " + member + "))")
+		p.and("(visibility = 'shared' AND (" + owned() + " OR " + member() + "))")
 	default:
 		return invalid("Invalid visibility value: %s", q.Visibility)
 	}
@@ -174,7 +192,7 @@ func (p *listPlan) filter(f image.Filter) error {
 	col := f.Field // FilterFields are column names
 	values := make([]any, len(f.Values))
 	for i, s := range f.Values {
-		v, err := filterValue(col, s)
+		v, err := p.filterValue(col, s)
 		if err != nil {
 			return err
 		}
@@ -209,8 +227,8 @@ func (p *listPlan) filter(f image.Filter) error {
 }
 
 // filterValue converts a filter value to the column's stored form, so that
-// integers compare as numbers and times as the stored UTC text.
-func filterValue(col, s string) (any, error) {
+// integers compare as numbers and times as stored times.
+func (p *listPlan) filterValue(col, s string) (any, error) {
 	switch {
 	case slices.Contains(intColumns, col):
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -223,7 +241,7 @@ func filterValue(col, s string) (any, error) {
 		if err != nil {
 			return nil, invalid("Invalid value for %s: %q is not an RFC 3339 time", col, s)
 		}
-		return formatTime(t), nil
+		return p.bindTime(t), nil
 	}
 	return s, nil
 }
@@ -232,6 +250,8 @@ func filterValue(col, s string) (any, error) {
 // Nullable columns are coalesced to a value below any real one (names and
 // formats are never "", sizes never negative) so NULLs sort first ascending
 // on every database, and the marker comparison uses the same expression.
+// Text compares byte-wise on both: SQLite's default BINARY collation, and
+// COLLATE "C" on PostgreSQL's text columns.
 var sortExprs = map[string]string{
 	"name":             "COALESCE(name, '')",
 	"status":           "status",

@@ -1,11 +1,10 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"glint/internal/image"
@@ -27,9 +26,9 @@ func (s *Store) CreateImage(ctx context.Context, img *image.Image) error {
 			nullString(img.DiskFormat), nullString(img.ContainerFormat), nullString(img.Owner),
 			nullInt(img.Size), nullInt(img.VirtualSize), nullIfEmpty(img.Checksum),
 			nullIfEmpty(img.HashAlgo), nullIfEmpty(img.HashValue), img.Location,
-			formatTime(img.CreatedAt), formatTime(img.UpdatedAt), nullTime(img.DeletedAt))
+			s.d.BindTime(img.CreatedAt), s.d.BindTime(img.UpdatedAt), s.nullTime(img.DeletedAt))
 		if err != nil {
-			return constraintErr(err, "image "+img.ID)
+			return s.constraintErr(err, "image "+img.ID)
 		}
 		return insertSets(ctx, tx, img.ID, img.Properties, img.Tags)
 	})
@@ -40,7 +39,7 @@ func (s *Store) GetImage(ctx context.Context, id string) (*image.Image, error) {
 	var img *image.Image
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		var err error
-		img, err = getImage(ctx, tx, id)
+		img, err = s.getImage(ctx, tx, id, "")
 		return err
 	})
 	return img, err
@@ -56,7 +55,7 @@ func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.
 			WHERE id = $11 AND status = $12 AND deleted_at IS NULL`,
 			nullString(img.Name), string(img.Visibility), img.Protected, img.Hidden,
 			img.MinDisk, img.MinRAM, nullString(img.DiskFormat), nullString(img.ContainerFormat),
-			nullString(img.Owner), formatTime(img.UpdatedAt), img.ID, string(ifStatus))
+			nullString(img.Owner), s.d.BindTime(img.UpdatedAt), img.ID, string(ifStatus))
 		if err != nil {
 			return err
 		}
@@ -83,7 +82,7 @@ func (s *Store) SetStatus(ctx context.Context, id string, from, to image.Status,
 	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE images SET `+set+`
 			WHERE id = $3 AND status = $4 AND deleted_at IS NULL`,
-			string(to), formatTime(at), id, string(from))
+			string(to), s.d.BindTime(at), id, string(from))
 		if err != nil {
 			return err
 		}
@@ -98,7 +97,7 @@ func (s *Store) FinishUpload(ctx context.Context, id string, r image.UploadResul
 			os_hash_algo = $4, os_hash_value = $5, location = $6, updated_at = $7
 			WHERE id = $8 AND status = $9 AND deleted_at IS NULL`,
 			string(image.StatusActive), r.Size, nullIfEmpty(r.Checksum), nullIfEmpty(r.HashAlgo),
-			nullIfEmpty(r.HashValue), r.Location, formatTime(at), id, string(image.StatusSaving))
+			nullIfEmpty(r.HashValue), r.Location, s.d.BindTime(at), id, string(image.StatusSaving))
 		if err != nil {
 			return err
 		}
@@ -110,7 +109,9 @@ func (s *Store) FinishUpload(ctx context.Context, id string, r image.UploadResul
 func (s *Store) DeleteImage(ctx context.Context, id string, at time.Time) (*image.Image, error) {
 	var prior *image.Image
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		img, err := getImage(ctx, tx, id)
+		// The row is locked while read, so the record returned (and its
+		// location, which the caller deletes) is the one deleted.
+		img, err := s.getImage(ctx, tx, id, s.d.LockRow)
 		if err != nil {
 			return err
 		}
@@ -118,7 +119,7 @@ func (s *Store) DeleteImage(ctx context.Context, id string, at time.Time) (*imag
 			return notFound(id)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE images SET status = $1, deleted_at = $2, updated_at = $2
-			WHERE id = $3`, string(image.StatusDeleted), formatTime(at), id)
+			WHERE id = $3`, string(image.StatusDeleted), s.d.BindTime(at), id)
 		prior = img
 		return err
 	})
@@ -131,7 +132,7 @@ func (s *Store) DeleteImage(ctx context.Context, id string, at time.Time) (*imag
 // AddTag adds a tag; adding one already there only touches updated_at.
 func (s *Store) AddTag(ctx context.Context, id, tag string, at time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if err := touchLive(ctx, tx, id, at); err != nil {
+		if err := s.touchLive(ctx, tx, id, at); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO image_tags (image_id, value) VALUES ($1, $2)
@@ -143,7 +144,7 @@ func (s *Store) AddTag(ctx context.Context, id, tag string, at time.Time) error 
 // RemoveTag removes a tag the image carries.
 func (s *Store) RemoveTag(ctx context.Context, id, tag string, at time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if err := touchLive(ctx, tx, id, at); err != nil {
+		if err := s.touchLive(ctx, tx, id, at); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM image_tags WHERE image_id = $1 AND value = $2`, id, tag)
@@ -186,7 +187,7 @@ func (s *Store) queryImages(ctx context.Context, query string, args ...any) ([]*
 	var imgs []*image.Image
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		var err error
-		imgs, err = loadImages(ctx, tx, query, args...)
+		imgs, err = s.loadImages(ctx, tx, query, args...)
 		return err
 	})
 	return imgs, err
@@ -221,9 +222,9 @@ func changedOne(ctx context.Context, q querier, res sql.Result, id string) error
 
 // touchLive sets updated_at on an image that is not deleted, or reports it
 // missing.
-func touchLive(ctx context.Context, tx *sql.Tx, id string, at time.Time) error {
+func (s *Store) touchLive(ctx context.Context, tx *sql.Tx, id string, at time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE images SET updated_at = $1
-		WHERE id = $2 AND deleted_at IS NULL`, formatTime(at), id)
+		WHERE id = $2 AND deleted_at IS NULL`, s.d.BindTime(at), id)
 	if err != nil {
 		return err
 	}
@@ -249,142 +250,4 @@ func insertSets(ctx context.Context, tx *sql.Tx, id string, props map[string]str
 		}
 	}
 	return nil
-}
-
-func getImage(ctx context.Context, q querier, id string) (*image.Image, error) {
-	imgs, err := loadImages(ctx, q, `SELECT `+imageColumns+` FROM images WHERE id = $1`, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(imgs) == 0 {
-		return nil, notFound(id)
-	}
-	return imgs[0], nil
-}
-
-// loadImages runs a query selecting imageColumns and completes each image
-// with its properties and tags, in two more queries for the whole batch.
-func loadImages(ctx context.Context, q querier, query string, args ...any) ([]*image.Image, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	imgs := []*image.Image{}
-	for rows.Next() {
-		img, err := scanImage(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		imgs = append(imgs, img)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, err
-	}
-	if err := attachSets(ctx, q, imgs); err != nil {
-		return nil, err
-	}
-	return imgs, nil
-}
-
-// inChunk bounds how many ids go in one IN (...) list, well under SQLite's
-// limit on bound parameters.
-const inChunk = 500
-
-// attachSets fills Properties and Tags of imgs. Tags come back sorted.
-func attachSets(ctx context.Context, q querier, imgs []*image.Image) error {
-	byID := make(map[string]*image.Image, len(imgs))
-	ids := make([]any, 0, len(imgs))
-	for _, img := range imgs {
-		img.Properties = map[string]string{}
-		img.Tags = []string{}
-		byID[img.ID] = img
-		ids = append(ids, img.ID)
-	}
-	for start := 0; start < len(ids); start += inChunk {
-		chunk := ids[start:min(start+inChunk, len(ids))]
-		in := placeholders(1, len(chunk))
-		err := eachRow(ctx, q, `SELECT image_id, name, value FROM image_properties
-			WHERE image_id IN (`+in+`)`, chunk, func(id, name, value string) {
-			byID[id].Properties[name] = value
-		})
-		if err != nil {
-			return err
-		}
-		// Tags have two columns; the constant third fits eachRow's shape.
-		err = eachRow(ctx, q, `SELECT image_id, value, '' FROM image_tags
-			WHERE image_id IN (`+in+`) ORDER BY image_id, value`, chunk, func(id, value, _ string) {
-			byID[id].Tags = append(byID[id].Tags, value)
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// eachRow calls fn with the three text columns of every row of query.
-func eachRow(ctx context.Context, q querier, query string, args []any, fn func(a, b, c string)) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var a, b, c string
-		if err := rows.Scan(&a, &b, &c); err != nil {
-			return err
-		}
-		fn(a, b, c)
-	}
-	return rows.Err()
-}
-
-// placeholders returns "$from, $from+1, ..." for n parameters.
-func placeholders(from, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", from+i)
-	}
-	return b.String()
-}
-
-type scanner interface{ Scan(dest ...any) error }
-
-func scanImage(sc scanner) (*image.Image, error) {
-	var (
-		img                                  image.Image
-		status, visibility, created, updated string
-		name, diskFormat, containerFormat    sql.NullString
-		owner, checksum, hashAlgo, hashValue sql.NullString
-		deleted                              sql.NullString
-		size, virtualSize                    sql.NullInt64
-	)
-	err := sc.Scan(&img.ID, &name, &status, &visibility, &img.Protected, &img.Hidden,
-		&img.MinDisk, &img.MinRAM, &diskFormat, &containerFormat, &owner, &size, &virtualSize,
-		&checksum, &hashAlgo, &hashValue, &img.Location, &created, &updated, &deleted)
-	if err != nil {
-		return nil, err
-	}
-	img.Name, img.DiskFormat, img.ContainerFormat = strPtr(name), strPtr(diskFormat), strPtr(containerFormat)
-	img.Owner, img.Size, img.VirtualSize = strPtr(owner), intPtr(size), intPtr(virtualSize)
-	img.Status, img.Visibility = image.Status(status), image.Visibility(visibility)
-	img.Checksum, img.HashAlgo, img.HashValue = checksum.String, hashAlgo.String, hashValue.String
-	if img.CreatedAt, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	if img.UpdatedAt, err = parseTime(updated); err != nil {
-		return nil, err
-	}
-	if deleted.Valid {
-		t, err := parseTime(deleted.String)
-		if err != nil {
-			return nil, err
-		}
-		img.DeletedAt = &t
-	}
-	return &img, nil
 }
