@@ -18,7 +18,7 @@ import (
 // env is a real glint (SQLite and files in a temp dir) behind a real HTTP
 // listener, with gophercloud clients for three callers.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	dir   string
 	owner *gophercloud.ServiceClient // project "proj-a", role member
@@ -26,7 +26,7 @@ type env struct {
 	admin *gophercloud.ServiceClient // project "proj-admin", role admin
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()

@@ -37,6 +37,9 @@ func (s *Service) Upload(ctx context.Context, p auth.Principal, id string, body 
 	if declared > s.opts.SizeCap {
 		return errTooBig
 	}
+	if !CanTransition(img.Status, StatusSaving) {
+		return newError(ErrConflict, "Image status transition from %s to saving is not allowed", img.Status)
+	}
 	if err := s.store.SetStatus(ctx, id, StatusQueued, StatusSaving, s.now()); err != nil {
 		return s.transitionError(ctx, id, err)
 	}
