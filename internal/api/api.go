@@ -24,6 +24,22 @@ type Options struct {
 	IdleTimeout time.Duration
 	// MaxTransfers bounds concurrent uploads plus downloads; more get 503.
 	MaxTransfers int
+	// MultiStore turns on the store API (/v2/info/stores, the stores
+	// attribute, X-Image-Meta-Store), as Glance's enabled_backends does.
+	MultiStore bool
+	// Stores describes the configured stores, default first or flagged.
+	Stores []StoreInfo
+}
+
+// StoreInfo describes one store for /v2/info/stores.
+type StoreInfo struct {
+	ID          string
+	Description string
+	Default     bool
+	Type        string
+	// Properties are shown to admins by /v2/info/stores/detail; never
+	// secrets.
+	Properties map[string]any
 }
 
 // Defaults for Options.
@@ -99,6 +115,8 @@ func (h *Handler) routes() {
 		{"GET", "/v2/schemas/member", h.schema("member"), false},
 		{"GET", "/v2/schemas/members", h.schema("members"), false},
 		{"GET", "/v2/info/import", h.importInfo, false},
+		{"GET", "/v2/info/stores", h.storesInfo, false},
+		{"GET", "/v2/info/stores/detail", h.storesDetail, false},
 	}
 	allowed := map[string][]string{}
 	for _, rt := range table {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"glint/internal/image"
@@ -56,7 +57,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // imageJSON renders an image as Glance does: extra properties flat at the
 // top level, core fields present with null when unset.
-func imageJSON(img *image.Image) *object {
+func (h *Handler) imageJSON(img *image.Image) *object {
 	o := newObject()
 	props := make([]string, 0, len(img.Properties))
 	for k := range img.Properties {
@@ -95,16 +96,19 @@ func imageJSON(img *image.Image) *object {
 		add("self", "/v2/images/"+img.ID).
 		add("file", "/v2/images/"+img.ID+"/file").
 		add("schema", "/v2/schemas/image")
+	if stores := img.StoreIDs(); h.opts.MultiStore && len(stores) > 0 {
+		o.add("stores", strings.Join(stores, ","))
+	}
 	return o
 }
 
 // hiddenProperties are internal properties Glance never returns.
 var hiddenProperties = map[string]bool{"os_glance_stage_host": true, "os_glance_hash_op_host": true}
 
-func imagesJSON(images []*image.Image) []*object {
+func (h *Handler) imagesJSON(images []*image.Image) []*object {
 	out := make([]*object, 0, len(images))
 	for _, img := range images {
-		out = append(out, imageJSON(img))
+		out = append(out, h.imageJSON(img))
 	}
 	return out
 }

@@ -26,11 +26,17 @@ type env struct {
 	admin *gophercloud.ServiceClient // project "proj-admin", role admin
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvConfig(t, nil) }
+
+// newEnvConfig is newEnv with a chance to change the configuration first.
+func newEnvConfig(t testing.TB, change func(*config.Config)) *env {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.SizeCap = 64 << 20
+	if change != nil {
+		change(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := server.New(context.Background(), cfg, log)
 	if err != nil {

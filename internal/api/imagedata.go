@@ -32,7 +32,11 @@ func (h *Handler) uploadData(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer release()
 	body := &idleReader{r: r.Body, rc: http.NewResponseController(w), timeout: h.opts.IdleTimeout}
-	if err := h.svc.Upload(r.Context(), principal(r), r.PathValue("id"), body, declared); err != nil {
+	store := ""
+	if h.opts.MultiStore {
+		store = r.Header.Get("X-Image-Meta-Store")
+	}
+	if err := h.svc.Upload(r.Context(), principal(r), r.PathValue("id"), store, body, declared); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -24,7 +24,10 @@ func (h *Handler) createImage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", absoluteURL(r, "/v2/images/"+img.ID))
-	return writeJSON(w, http.StatusCreated, imageJSON(img))
+	if h.opts.MultiStore {
+		w.Header().Set("OpenStack-image-store-ids", strings.Join(h.storeIDs(), ","))
+	}
+	return writeJSON(w, http.StatusCreated, h.imageJSON(img))
 }
 
 func (h *Handler) showImage(w http.ResponseWriter, r *http.Request) error {
@@ -32,7 +35,7 @@ func (h *Handler) showImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, imageJSON(img))
+	return writeJSON(w, http.StatusOK, h.imageJSON(img))
 }
 
 func (h *Handler) updateImage(w http.ResponseWriter, r *http.Request) error {
@@ -44,7 +47,7 @@ func (h *Handler) updateImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, imageJSON(img))
+	return writeJSON(w, http.StatusOK, h.imageJSON(img))
 }
 
 func (h *Handler) deleteImage(w http.ResponseWriter, r *http.Request) error {
@@ -65,7 +68,7 @@ func (h *Handler) listImages(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	body := newObject().
-		add("images", imagesJSON(page.Images)).
+		add("images", h.imagesJSON(page.Images)).
 		add("first", firstLink(r.URL.Query())).
 		add("schema", "/v2/schemas/images")
 	if page.More && len(page.Images) > 0 {

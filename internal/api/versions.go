@@ -5,12 +5,17 @@ import (
 	"strings"
 )
 
-// versions lists what glint speaks, in the shape Glance 25 (Zed) gives for
-// a single-store deployment without the image cache: v2.15 current, and the
-// older minors it still accepts.
+// versions lists what glint speaks, in the shape Glance 25 (Zed) gives
+// without the image cache: v2.15 current, and the older minors it still
+// accepts. Multi-store adds the store-related minors 2.8 and 2.10-2.13.
 var versions = []struct{ id, status string }{
 	{"v2.15", "CURRENT"},
+	{"v2.13", "multi"},
+	{"v2.12", "multi"},
+	{"v2.11", "multi"},
+	{"v2.10", "multi"},
 	{"v2.9", "SUPPORTED"},
+	{"v2.8", "multi"},
 	{"v2.7", "SUPPORTED"},
 	{"v2.6", "SUPPORTED"},
 	{"v2.5", "SUPPORTED"},
@@ -27,16 +32,23 @@ func (h *Handler) listVersions(w http.ResponseWriter, r *http.Request) error {
 	href := absoluteURL(r, "/v2/")
 	list := make([]*object, 0, len(versions))
 	for _, v := range versions {
+		status := v.status
+		if status == "multi" {
+			if !h.opts.MultiStore {
+				continue
+			}
+			status = "SUPPORTED"
+		}
 		list = append(list, newObject().
 			add("id", v.id).
-			add("status", v.status).
+			add("status", status).
 			add("links", []*object{newObject().add("rel", "self").add("href", href)}))
 	}
-	status := http.StatusMultipleChoices
+	code := http.StatusMultipleChoices
 	if strings.TrimSuffix(r.URL.Path, "/") == "/versions" {
-		status = http.StatusOK
+		code = http.StatusOK
 	}
-	return writeJSON(w, status, newObject().add("versions", list))
+	return writeJSON(w, code, newObject().add("versions", list))
 }
 
 // importInfo answers GET /v2/info/import. Glint has no import methods yet.

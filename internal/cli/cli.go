@@ -27,7 +27,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCommand(stderr))
+	root.AddCommand(serveCommand(stderr), adminCommand(stdout))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(stderr, "glint:", err)
 		return 1
@@ -43,6 +43,8 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	f := cmd.Flags()
+	var configFile string
+	f.StringVar(&configFile, "config", "", "YAML configuration file (GLINT_CONFIG); flags and GLINT_* variables override it")
 	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the database and image data (GLINT_DATA_DIR)")
 	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on, host:port (GLINT_LISTEN)")
 	f.StringVar(&cfg.Auth, "auth", cfg.Auth, "how callers are identified: trusted-headers (GLINT_AUTH)")
@@ -54,16 +56,32 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "grace period for in-flight requests on SIGTERM/SIGINT")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (GLINT_LOG_LEVEL)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		// Environment overrides defaults; flags given on the command line
-		// override both.
-		final := config.Default()
-		if err := final.ApplyEnv(os.Getenv); err != nil {
+		final, err := loadConfig(configFile, cmd, &cfg)
+		if err != nil {
 			return err
 		}
-		cmd.Flags().Visit(func(fl *pflagFlag) { copyFlag(&final, &cfg, fl.Name) })
 		return serve(cmd.Context(), final, stderr)
 	}
 	return cmd
+}
+
+// loadConfig layers the configuration: defaults, then the file, then
+// GLINT_* variables, then the flags given on the command line.
+func loadConfig(file string, cmd *cobra.Command, flags *config.Config) (config.Config, error) {
+	final := config.Default()
+	if file == "" {
+		file = os.Getenv("GLINT_CONFIG")
+	}
+	if file != "" {
+		if err := final.LoadFile(file); err != nil {
+			return final, err
+		}
+	}
+	if err := final.ApplyEnv(os.Getenv); err != nil {
+		return final, err
+	}
+	cmd.Flags().Visit(func(fl *pflagFlag) { copyFlag(&final, flags, fl.Name) })
+	return final, nil
 }
 
 func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {

@@ -39,7 +39,61 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+
+	// PolicyFile overrides policy rules (oslo.policy YAML or JSON).
+	PolicyFile string
+	// PolicyNewDefaults selects the project-scoped reader/member/admin
+	// defaults instead of the Zed legacy ones.
+	PolicyNewDefaults bool
+
+	// Metadata chooses where image records live.
+	Metadata Metadata
+	// Stores are the named image data stores (Glance's multi-store). With
+	// none configured, one filesystem store under DataDir is used and the
+	// store API (/v2/info/stores) is off, as in a single-store Glance.
+	Stores []Store
+	// DefaultStore names the store uploads go to when they name none.
+	DefaultStore string
 }
+
+// Metadata selects the record store.
+type Metadata struct {
+	// Driver is "sqlite" (the embedded default, DataDir/glint.db) or
+	// "postgres".
+	Driver string
+	// DSN is the PostgreSQL connection string.
+	DSN string
+}
+
+// Store is one named image data store.
+type Store struct {
+	ID          string
+	Description string
+	// Type is "file" or "s3".
+	Type string
+	// Path is the directory of a file store.
+	Path string
+	// S3 configures an s3 store.
+	S3 S3
+}
+
+// S3 is an S3-compatible store's settings (Ceph RGW, MinIO, AWS, ...).
+type S3 struct {
+	Endpoint           string
+	Region             string
+	Bucket             string
+	Prefix             string
+	AccessKey          string
+	SecretKey          string
+	UseTLS             bool
+	InsecureSkipVerify bool
+	PathStyle          bool
+	CreateBucket       bool
+	PartSize           int64
+}
+
+// MultiStore reports whether stores were configured explicitly.
+func (c Config) MultiStore() bool { return len(c.Stores) > 0 }
 
 // Default returns the embedded default: everything under ./glint-data,
 // listening on loopback only.
@@ -53,16 +107,21 @@ func Default() Config {
 		IdleTimeout:     2 * time.Minute,
 		ShutdownTimeout: 30 * time.Second,
 		LogLevel:        "info",
+		Metadata:        Metadata{Driver: "sqlite"},
 	}
 }
 
 // ApplyEnv overrides settings from GLINT_* variables read through getenv.
 func (c *Config) ApplyEnv(getenv func(string) string) error {
 	strs := map[string]*string{
-		"GLINT_DATA_DIR":  &c.DataDir,
-		"GLINT_LISTEN":    &c.Listen,
-		"GLINT_AUTH":      &c.Auth,
-		"GLINT_LOG_LEVEL": &c.LogLevel,
+		"GLINT_DATA_DIR":        &c.DataDir,
+		"GLINT_LISTEN":          &c.Listen,
+		"GLINT_AUTH":            &c.Auth,
+		"GLINT_LOG_LEVEL":       &c.LogLevel,
+		"GLINT_POLICY_FILE":     &c.PolicyFile,
+		"GLINT_METADATA_DRIVER": &c.Metadata.Driver,
+		"GLINT_METADATA_DSN":    &c.Metadata.DSN,
+		"GLINT_DEFAULT_STORE":   &c.DefaultStore,
 	}
 	for name, dst := range strs {
 		if v := getenv(name); v != "" {
@@ -124,6 +183,8 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("log-level: %q is not one of debug, info, warn, error", c.LogLevel))
 	}
+	errs = append(errs, c.validateMetadata()...)
+	errs = append(errs, c.validateStores()...)
 	return errors.Join(errs...)
 }
 

@@ -23,7 +23,10 @@ const cleanupTimeout = 30 * time.Second
 // and only then does the record become active. Any failure on the way
 // discards the blob and returns the image to queued so the upload can be
 // retried.
-func (s *Service) Upload(ctx context.Context, p auth.Principal, id string, body io.Reader, declared int64) error {
+//
+// store names the store to write to ("" for the default; Glance's
+// X-Image-Meta-Store header).
+func (s *Service) Upload(ctx context.Context, p auth.Principal, id, store string, body io.Reader, declared int64) error {
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
 		return err
@@ -40,16 +43,21 @@ func (s *Service) Upload(ctx context.Context, p auth.Principal, id string, body 
 	if !CanTransition(img.Status, StatusSaving) {
 		return newError(ErrConflict, "Image status transition from %s to saving is not allowed", img.Status)
 	}
+	storeID, driver, err := s.pickStore(store)
+	if err != nil {
+		return err
+	}
 	if err := s.store.SetStatus(ctx, id, StatusQueued, StatusSaving, s.now()); err != nil {
 		return s.transitionError(ctx, id, err)
 	}
-	result, err := s.receive(ctx, id, body, declared)
+	result, err := s.receive(ctx, id, driver, body, declared)
 	if err != nil {
 		s.restoreQueued(ctx, id)
 		return err
 	}
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
+	result.Location = location(storeID, result.Location)
 	if err := s.store.FinishUpload(cleanup, id, result, s.now()); err != nil {
 		s.discard(cleanup, result.Location)
 		if errors.Is(err, ErrConflict) {
@@ -61,16 +69,17 @@ func (s *Service) Upload(ctx context.Context, p auth.Principal, id string, body 
 	return nil
 }
 
-// receive streams body into a new blob and returns what to record.
-func (s *Service) receive(ctx context.Context, id string, body io.Reader, declared int64) (UploadResult, error) {
+// receive streams body into a new blob and returns what to record (with
+// the bare blob key as Location).
+func (s *Service) receive(ctx context.Context, id string, driver blob.Driver, body io.Reader, declared int64) (UploadResult, error) {
 	key := id
-	w, err := s.blobs.Writer(ctx, key)
+	w, err := driver.Writer(ctx, key)
 	if err != nil {
 		return UploadResult{}, err
 	}
 	d := newDigester()
 	defer d.close()
-	n, err := copyHashed(w, body, d, s.opts.SizeCap)
+	n, err := copyHashed(w, &heartbeat{r: body, beat: func() { s.touch(ctx, id) }}, d, s.opts.SizeCap)
 	if err == nil && declared >= 0 && n != declared {
 		err = newError(ErrInvalid, "Size of uploaded data (%d bytes) does not match the declared size (%d bytes).", n, declared)
 	}
@@ -113,9 +122,9 @@ func (s *Service) restoreQueued(ctx context.Context, id string) {
 	}
 }
 
-func (s *Service) discard(ctx context.Context, key string) {
-	if err := s.blobs.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
-		s.log.ErrorContext(ctx, "discarding image data", "key", key, "err", err)
+func (s *Service) discard(ctx context.Context, loc string) {
+	if err := s.deleteBlob(ctx, loc); err != nil {
+		s.log.ErrorContext(ctx, "discarding image data", "location", loc, "err", err)
 	}
 }
 
@@ -167,7 +176,11 @@ func (s *Service) Download(ctx context.Context, p auth.Principal, id string, rng
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.blobs.Reader(ctx, img.Location, offset)
+	driver, key, err := s.driverFor(img.Location)
+	if err != nil {
+		return nil, err
+	}
+	body, err := driver.Reader(ctx, key, offset)
 	if errors.Is(err, blob.ErrNotFound) {
 		s.log.ErrorContext(ctx, "image data missing from store", "image_id", id, "key", img.Location)
 		return nil, newError(ErrUnavailable, "Image data for %s is not available.", id)

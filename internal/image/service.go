@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"glint/internal/auth"
-	"glint/internal/blob"
 	"glint/internal/policy"
 )
 
@@ -25,6 +24,10 @@ type Options struct {
 	SizeCap int64
 	// Now is the clock; tests inject one.
 	Now func() time.Time
+	// StrandedAfter is how long an upload's heartbeat may be silent
+	// before Recover takes it for dead. Zero means a single node: every
+	// saving image found by Recover is stranded (see Recover).
+	StrandedAfter time.Duration
 }
 
 // DefaultSizeCap is Glance's image_size_cap: 1 TiB.
@@ -36,21 +39,24 @@ const DefaultSizeCap = 1 << 40
 // Driver.
 type Service struct {
 	store Store
-	blobs blob.Driver
+	stores Stores
 	authz Authorizer
 	log   *slog.Logger
 	opts  Options
 }
 
 // NewService wires a Service.
-func NewService(store Store, blobs blob.Driver, authz Authorizer, log *slog.Logger, opts Options) *Service {
+func NewService(store Store, stores Stores, authz Authorizer, log *slog.Logger, opts Options) (*Service, error) {
+	if err := stores.validate(); err != nil {
+		return nil, err
+	}
 	if opts.SizeCap <= 0 {
 		opts.SizeCap = DefaultSizeCap
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{store: store, blobs: blobs, authz: authz, log: log, opts: opts}
+	return &Service{store: store, stores: stores, authz: authz, log: log, opts: opts}, nil
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
@@ -154,7 +160,7 @@ func (s *Service) removeData(ctx context.Context, img *Image) {
 	if img.Location == "" {
 		return
 	}
-	if err := s.blobs.Delete(ctx, img.Location); err != nil && !errors.Is(err, blob.ErrNotFound) {
+	if err := s.deleteBlob(ctx, img.Location); err != nil {
 		s.log.ErrorContext(ctx, "removing image data", "image_id", img.ID, "err", err)
 		return
 	}

@@ -17,9 +17,9 @@ import (
 
 	"glint/internal/api"
 	"glint/internal/auth"
-	"glint/internal/blob/filesystem"
 	"glint/internal/config"
 	"glint/internal/image"
+	"glint/internal/metadata/postgres"
 	"glint/internal/metadata/sqlite"
 	"glint/internal/policy"
 )
@@ -28,56 +28,99 @@ import (
 type Server struct {
 	cfg     config.Config
 	log     *slog.Logger
-	store   *sqlite.Store
+	svc     *image.Service
+	closers []func() error
 	handler http.Handler
 }
 
-// New validates cfg, opens the stores on the embedded default (SQLite and
-// files under cfg.DataDir), repairs what a crash left behind, and builds
-// the handler.
+// recoverEvery is how often a node of a multi-node deployment looks for
+// uploads abandoned by a dead node; strandedAfter is how long an upload's
+// heartbeat (one a minute) must be silent before it counts as abandoned.
+const (
+	recoverEvery  = time.Minute
+	strandedAfter = 5 * time.Minute
+)
+
+// New validates cfg, opens the metadata store and the image stores,
+// repairs what a crash left behind, and builds the handler.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)
 	}
+	s := &Server{cfg: cfg, log: log}
+	if err := s.build(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) build(ctx context.Context) error {
+	cfg := s.cfg
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data-dir: %w", err)
+		return fmt.Errorf("data-dir: %w", err)
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "glint.db"))
+	records, err := s.openMetadata(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("opening the metadata store: %w", err)
+		return err
 	}
-	blobs, err := filesystem.New(filepath.Join(cfg.DataDir, "images"))
+	stores, infos, err := openStores(ctx, cfg)
 	if err != nil {
-		store.Close()
-		return nil, fmt.Errorf("opening the image store: %w", err)
+		return err
 	}
-	svc := image.NewService(store, blobs, policy.New(), log, image.Options{SizeCap: cfg.SizeCap})
-	if err := svc.Recover(ctx); err != nil {
-		store.Close()
-		return nil, fmt.Errorf("recovering after the last run: %w", err)
+	opts := image.Options{SizeCap: cfg.SizeCap}
+	if cfg.Metadata.Driver != "sqlite" {
+		// A shared database means other nodes may be mid-upload.
+		opts.StrandedAfter = strandedAfter
+	}
+	s.svc, err = image.NewService(records, stores, policy.New(), s.log, opts)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.Recover(ctx); err != nil {
+		return fmt.Errorf("recovering after the last run: %w", err)
 	}
 	authn, err := authenticator(cfg)
 	if err != nil {
-		store.Close()
-		return nil, err
+		return err
 	}
-	h := api.New(svc, authn, log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers})
-	return &Server{cfg: cfg, log: log, store: store, handler: h}, nil
+	s.handler = api.New(s.svc, authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
+		MultiStore: cfg.MultiStore(), Stores: infos})
+	return nil
 }
 
-func authenticator(cfg config.Config) (auth.Authenticator, error) {
-	switch cfg.Auth {
-	case config.AuthTrustedHeaders:
-		return auth.TrustedHeaders{}, nil
+// openMetadata opens the record store the configuration names.
+func (s *Server) openMetadata(ctx context.Context) (image.Store, error) {
+	switch s.cfg.Metadata.Driver {
+	case "postgres":
+		st, err := postgres.Open(ctx, s.cfg.Metadata.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("opening the PostgreSQL metadata store: %w", err)
+		}
+		s.closers = append(s.closers, st.Close)
+		return st, nil
+	default:
+		st, err := sqlite.Open(ctx, filepath.Join(s.cfg.DataDir, "glint.db"))
+		if err != nil {
+			return nil, fmt.Errorf("opening the metadata store: %w", err)
+		}
+		s.closers = append(s.closers, st.Close)
+		return st, nil
 	}
-	return nil, fmt.Errorf("auth: unknown mode %q", cfg.Auth)
 }
 
 // Handler is the HTTP handler, for tests that serve it themselves.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close releases the stores.
-func (s *Server) Close() error { return s.store.Close() }
+func (s *Server) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
 
 // Run serves until ctx is cancelled, then stops accepting connections and
 // lets in-flight requests (uploads included) finish for up to
@@ -103,6 +146,9 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("glint listening", "addr", ln.Addr().String(), "data_dir", s.cfg.DataDir, "auth", s.cfg.Auth)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if s.cfg.Metadata.Driver != "sqlite" {
+		go s.recoverLoop(ctx)
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -131,4 +177,28 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 	case <-done:
 	case <-time.After(d):
 	}
+}
+
+// recoverLoop frees uploads abandoned by dead nodes, until ctx ends.
+func (s *Server) recoverLoop(ctx context.Context) {
+	t := time.NewTicker(recoverEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.svc.Recover(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("recovering abandoned uploads", "err", err)
+			}
+		}
+	}
+}
+
+func authenticator(cfg config.Config) (auth.Authenticator, error) {
+	switch cfg.Auth {
+	case config.AuthTrustedHeaders:
+		return auth.TrustedHeaders{}, nil
+	}
+	return nil, fmt.Errorf("auth: unknown mode %q", cfg.Auth)
 }

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"glint/internal/config"
+	"glint/internal/metadata/postgres"
+	"glint/internal/metadata/sqlite"
+)
+
+func adminCommand(stdout io.Writer) *cobra.Command {
+	admin := &cobra.Command{Use: "admin", Short: "Operator tasks"}
+	admin.AddCommand(migrateCommand(stdout))
+	return admin
+}
+
+// migrateCommand applies the schema migrations of the configured metadata
+// store and exits. `glint serve` does the same at start; this lets an
+// operator migrate once before rolling out several nodes.
+func migrateCommand(stdout io.Writer) *cobra.Command {
+	cfg := config.Default()
+	var configFile string
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the metadata store's schema migrations",
+		Args:  cobra.NoArgs,
+	}
+	cmd.Flags().StringVar(&configFile, "config", "", "YAML configuration file (GLINT_CONFIG)")
+	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the embedded SQLite database (GLINT_DATA_DIR)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		final, err := loadConfig(configFile, cmd, &cfg)
+		if err != nil {
+			return err
+		}
+		ctx := cmd.Context()
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		return migrate(ctx, final, stdout)
+	}
+	return cmd
+}
+
+func migrate(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	switch cfg.Metadata.Driver {
+	case "postgres":
+		st, err := postgres.Open(ctx, cfg.Metadata.DSN)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "PostgreSQL metadata store is up to date")
+		return st.Close()
+	case "sqlite":
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return err
+		}
+		path := filepath.Join(cfg.DataDir, "glint.db")
+		st, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "SQLite metadata store", path, "is up to date")
+		return st.Close()
+	}
+	return fmt.Errorf("metadata.driver: %q is not one of sqlite, postgres", cfg.Metadata.Driver)
+}

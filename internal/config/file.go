@@ -1,0 +1,188 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// fileConfig is the YAML shape of a configuration file. Keys are snake_case;
+// unknown keys are errors, so a typo never silently falls back to a default.
+// Every secret can instead be read from a file (the *_file keys), which is
+// how container secrets are mounted.
+type fileConfig struct {
+	DataDir                   *string       `yaml:"data_dir"`
+	Listen                    *string       `yaml:"listen"`
+	Auth                      *string       `yaml:"auth"`
+	AllowRemoteTrustedHeaders *bool         `yaml:"allow_remote_trusted_headers"`
+	LogLevel                  *string       `yaml:"log_level"`
+	Policy                    *filePolicy   `yaml:"policy"`
+	Limits                    *fileLimits   `yaml:"limits"`
+	Metadata                  *fileMetadata `yaml:"metadata"`
+	DefaultStore              *string       `yaml:"default_store"`
+	Stores                    []fileStore   `yaml:"stores"`
+}
+
+type filePolicy struct {
+	File        string `yaml:"file"`
+	NewDefaults bool   `yaml:"new_defaults"`
+}
+
+type fileLimits struct {
+	SizeCap         *int64  `yaml:"size_cap"`
+	MaxTransfers    *int    `yaml:"max_transfers"`
+	IdleTimeout     *string `yaml:"idle_timeout"`
+	ShutdownTimeout *string `yaml:"shutdown_timeout"`
+}
+
+type fileMetadata struct {
+	Driver  string `yaml:"driver"`
+	DSN     string `yaml:"dsn"`
+	DSNFile string `yaml:"dsn_file"`
+}
+
+type fileStore struct {
+	ID          string  `yaml:"id"`
+	Description string  `yaml:"description"`
+	Type        string  `yaml:"type"`
+	Path        string  `yaml:"path"`
+	S3          *fileS3 `yaml:"s3"`
+}
+
+type fileS3 struct {
+	Endpoint           string `yaml:"endpoint"`
+	Region             string `yaml:"region"`
+	Bucket             string `yaml:"bucket"`
+	Prefix             string `yaml:"prefix"`
+	AccessKey          string `yaml:"access_key"`
+	AccessKeyFile      string `yaml:"access_key_file"`
+	SecretKey          string `yaml:"secret_key"`
+	SecretKeyFile      string `yaml:"secret_key_file"`
+	UseTLS             bool   `yaml:"use_tls"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	PathStyle          *bool  `yaml:"path_style"`
+	CreateBucket       bool   `yaml:"create_bucket"`
+	PartSize           int64  `yaml:"part_size"`
+}
+
+// LoadFile reads a YAML configuration file over c.
+func (c *Config) LoadFile(path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	var f fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	// An empty file (io.EOF) means all defaults.
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return c.apply(f)
+}
+
+func (c *Config) apply(f fileConfig) error {
+	setString(&c.DataDir, f.DataDir)
+	setString(&c.Listen, f.Listen)
+	setString(&c.Auth, f.Auth)
+	setString(&c.LogLevel, f.LogLevel)
+	setString(&c.DefaultStore, f.DefaultStore)
+	if f.AllowRemoteTrustedHeaders != nil {
+		c.AllowRemoteTrustedHeaders = *f.AllowRemoteTrustedHeaders
+	}
+	if p := f.Policy; p != nil {
+		c.PolicyFile, c.PolicyNewDefaults = p.File, p.NewDefaults
+	}
+	if err := c.applyLimits(f.Limits); err != nil {
+		return err
+	}
+	if m := f.Metadata; m != nil {
+		c.Metadata.Driver = m.Driver
+		dsn, err := secret("metadata.dsn", m.DSN, m.DSNFile)
+		if err != nil {
+			return err
+		}
+		c.Metadata.DSN = dsn
+	}
+	for i, fs := range f.Stores {
+		st, err := fs.store(fmt.Sprintf("stores[%d]", i))
+		if err != nil {
+			return err
+		}
+		c.Stores = append(c.Stores, st)
+	}
+	return nil
+}
+
+func (c *Config) applyLimits(l *fileLimits) error {
+	if l == nil {
+		return nil
+	}
+	if l.SizeCap != nil {
+		c.SizeCap = *l.SizeCap
+	}
+	if l.MaxTransfers != nil {
+		c.MaxTransfers = *l.MaxTransfers
+	}
+	for key, pair := range map[string]struct {
+		src *string
+		dst *time.Duration
+	}{"limits.idle_timeout": {l.IdleTimeout, &c.IdleTimeout}, "limits.shutdown_timeout": {l.ShutdownTimeout, &c.ShutdownTimeout}} {
+		if pair.src == nil {
+			continue
+		}
+		d, err := time.ParseDuration(*pair.src)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a duration such as 30s or 2m", key, *pair.src)
+		}
+		*pair.dst = d
+	}
+	return nil
+}
+
+func (fs fileStore) store(where string) (Store, error) {
+	st := Store{ID: fs.ID, Description: fs.Description, Type: fs.Type, Path: fs.Path}
+	if fs.S3 == nil {
+		return st, nil
+	}
+	access, err := secret(where+".s3.access_key", fs.S3.AccessKey, fs.S3.AccessKeyFile)
+	if err != nil {
+		return st, err
+	}
+	secretKey, err := secret(where+".s3.secret_key", fs.S3.SecretKey, fs.S3.SecretKeyFile)
+	if err != nil {
+		return st, err
+	}
+	st.S3 = S3{Endpoint: fs.S3.Endpoint, Region: fs.S3.Region, Bucket: fs.S3.Bucket, Prefix: fs.S3.Prefix,
+		AccessKey: access, SecretKey: secretKey, UseTLS: fs.S3.UseTLS, InsecureSkipVerify: fs.S3.InsecureSkipVerify,
+		PathStyle: fs.S3.PathStyle == nil || *fs.S3.PathStyle, CreateBucket: fs.S3.CreateBucket, PartSize: fs.S3.PartSize}
+	return st, nil
+}
+
+// secret takes a value given inline or read from a file (trailing newline
+// dropped), never both.
+func secret(key, inline, file string) (string, error) {
+	if inline != "" && file != "" {
+		return "", fmt.Errorf("%s: give either %s or %s_file, not both", key, key, key)
+	}
+	if file == "" {
+		return inline, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s_file: %w", key, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+func setString(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}

@@ -1,0 +1,103 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadFileExamples(t *testing.T) {
+	for _, name := range []string{"glint-embedded.yaml", "glint-cluster.yaml"} {
+		cfg := Default()
+		if err := cfg.LoadFile(filepath.Join("..", "..", "docs", name)); err != nil && !strings.Contains(err.Error(), "/run/secrets") {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestLoadFile(t *testing.T) {
+	dsn := writeFile(t, "dsn", "postgres://u:p@db/glint\n")
+	key := writeFile(t, "secret", "s3cret\n")
+	path := writeFile(t, "glint.yaml", `
+data_dir: /srv/glint
+listen: 127.0.0.1:9393
+limits: {size_cap: 1024, idle_timeout: 5s}
+metadata: {driver: postgres, dsn_file: `+dsn+`}
+default_store: b
+stores:
+  - {id: a, type: file, path: /srv/a}
+  - id: b
+    type: s3
+    s3: {endpoint: "127.0.0.1:7070", bucket: img, access_key: k, secret_key_file: `+key+`}
+`)
+	cfg := Default()
+	if err := cfg.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != "/srv/glint" || cfg.Listen != "127.0.0.1:9393" || cfg.SizeCap != 1024 || cfg.IdleTimeout != 5*time.Second ||
+		cfg.Metadata.DSN != "postgres://u:p@db/glint" || len(cfg.Stores) != 2 || cfg.Stores[1].S3.SecretKey != "s3cret" ||
+		!cfg.Stores[1].S3.PathStyle || cfg.ShutdownTimeout != 30*time.Second {
+		t.Fatalf("loaded: %+v", cfg)
+	}
+}
+
+func TestLoadFileErrors(t *testing.T) {
+	cases := map[string]string{
+		"unknown key":    "listn: 127.0.0.1:1\n",
+		"bad duration":   "limits: {idle_timeout: soon}\n",
+		"both secrets":   "metadata: {driver: postgres, dsn: x, dsn_file: /y}\n",
+		"missing secret": "metadata: {driver: postgres, dsn_file: /nonexistent/dsn}\n",
+		"bad yaml":       "stores: [\n",
+	}
+	for name, content := range cases {
+		cfg := Default()
+		if err := cfg.LoadFile(writeFile(t, "c.yaml", content)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	empty := Default()
+	if err := empty.LoadFile(writeFile(t, "empty.yaml", "")); err != nil {
+		t.Errorf("empty file: %v", err)
+	}
+}
+
+func TestValidateStores(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  func(*Config)
+		want string
+	}{
+		{"default missing", func(c *Config) { c.Stores = []Store{{ID: "a", Type: "file", Path: "/a"}} }, "default_store"},
+		{"default without stores", func(c *Config) { c.DefaultStore = "a" }, "no stores are configured"},
+		{"duplicate id", func(c *Config) {
+			c.Stores = []Store{{ID: "a", Type: "file", Path: "/a"}, {ID: "a", Type: "file", Path: "/b"}}
+			c.DefaultStore = "a"
+		}, "used twice"},
+		{"reserved id", func(c *Config) { c.Stores = []Store{{ID: "os_glance_x", Type: "file", Path: "/a"}}; c.DefaultStore = "os_glance_x" }, "stores[0].id"},
+		{"bad type", func(c *Config) { c.Stores = []Store{{ID: "a", Type: "tape"}}; c.DefaultStore = "a" }, "stores[0].type"},
+		{"s3 without bucket", func(c *Config) { c.Stores = []Store{{ID: "a", Type: "s3"}}; c.DefaultStore = "a" }, "stores[0].s3"},
+		{"postgres without dsn", func(c *Config) { c.Metadata.Driver = "postgres" }, "metadata.dsn"},
+		{"bad driver", func(c *Config) { c.Metadata.Driver = "mysql" }, "metadata.driver"},
+	}
+	for _, c := range cases {
+		cfg := Default()
+		c.cfg(&cfg)
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}

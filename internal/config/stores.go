@@ -1,0 +1,57 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+var storeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+func (c Config) validateMetadata() []error {
+	switch c.Metadata.Driver {
+	case "sqlite":
+		return nil
+	case "postgres":
+		if strings.TrimSpace(c.Metadata.DSN) == "" {
+			return []error{errors.New("metadata.dsn: required with metadata.driver postgres (or metadata.dsn_file, GLINT_METADATA_DSN)")}
+		}
+		return nil
+	}
+	return []error{fmt.Errorf("metadata.driver: %q is not one of sqlite, postgres", c.Metadata.Driver)}
+}
+
+func (c Config) validateStores() []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, st := range c.Stores {
+		where := fmt.Sprintf("stores[%d]", i)
+		if !storeID.MatchString(st.ID) || strings.HasPrefix(st.ID, "os_glance") {
+			errs = append(errs, fmt.Errorf("%s.id: %q must be 1-64 letters, digits, '-' or '_' and not start with os_glance", where, st.ID))
+		}
+		if seen[st.ID] {
+			errs = append(errs, fmt.Errorf("%s.id: %q is used twice", where, st.ID))
+		}
+		seen[st.ID] = true
+		switch st.Type {
+		case "file":
+			if strings.TrimSpace(st.Path) == "" {
+				errs = append(errs, fmt.Errorf("%s.path: required for a file store", where))
+			}
+		case "s3":
+			if st.S3.Endpoint == "" || st.S3.Bucket == "" {
+				errs = append(errs, fmt.Errorf("%s.s3: endpoint and bucket are required", where))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("%s.type: %q is not one of file, s3", where, st.Type))
+		}
+	}
+	switch {
+	case len(c.Stores) == 0 && c.DefaultStore != "":
+		errs = append(errs, fmt.Errorf("default_store: %q names a store, but no stores are configured", c.DefaultStore))
+	case len(c.Stores) > 0 && !seen[c.DefaultStore]:
+		errs = append(errs, fmt.Errorf("default_store: %q is not one of the configured stores", c.DefaultStore))
+	}
+	return errs
+}

@@ -1,0 +1,89 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"glint/internal/blob"
+)
+
+// Stores are the named blob drivers image data may live in (Glance's
+// multi-store). With a single unnamed store, Default is its id and
+// nothing about stores shows in the API.
+type Stores struct {
+	Drivers map[string]blob.Driver
+	Default string
+}
+
+// IDs lists the store ids in a stable order.
+func (st Stores) IDs() []string {
+	ids := make([]string, 0, len(st.Drivers))
+	for id := range st.Drivers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func (st Stores) validate() error {
+	if _, ok := st.Drivers[st.Default]; !ok {
+		return fmt.Errorf("image: default store %q is not among the stores", st.Default)
+	}
+	return nil
+}
+
+// A location records where an image's data is: "store:key". Store ids and
+// blob keys never contain ':' (blob.ValidKey), so the split is unambiguous.
+func location(store, key string) string { return store + ":" + key }
+
+func splitLocation(loc string) (store, key string) {
+	store, key, _ = strings.Cut(loc, ":")
+	return store, key
+}
+
+// StoreIDs lists the stores holding the image's data (its "stores"
+// attribute).
+func (img *Image) StoreIDs() []string {
+	if img.Location == "" {
+		return nil
+	}
+	store, _ := splitLocation(img.Location)
+	return []string{store}
+}
+
+// driverFor resolves a location to its driver and key.
+func (s *Service) driverFor(loc string) (blob.Driver, string, error) {
+	store, key := splitLocation(loc)
+	d, ok := s.stores.Drivers[store]
+	if !ok {
+		return nil, "", fmt.Errorf("image data location %q names unknown store %q", loc, store)
+	}
+	return d, key, nil
+}
+
+// pickStore resolves the store an upload asked for ("" = the default).
+func (s *Service) pickStore(id string) (string, blob.Driver, error) {
+	if id == "" {
+		id = s.stores.Default
+	}
+	d, ok := s.stores.Drivers[id]
+	if !ok {
+		return "", nil, newError(ErrInvalid, "Store for identifier %s not found", id)
+	}
+	return id, d, nil
+}
+
+// deleteBlob removes the data at a location; missing data is not an error.
+func (s *Service) deleteBlob(ctx context.Context, loc string) error {
+	d, key, err := s.driverFor(loc)
+	if err != nil {
+		return err
+	}
+	if err := d.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"glint/internal/api"
+	"glint/internal/blob"
+	"glint/internal/blob/filesystem"
+	"glint/internal/blob/s3"
+	"glint/internal/config"
+	"glint/internal/image"
+)
+
+// singleStore is the id of the one store of a deployment that configures
+// none; it never shows in the API.
+const singleStore = "default"
+
+// storeFactories maps a store type to its constructor: every backend in
+// one place, no registration side effects.
+var storeFactories = map[string]func(ctx context.Context, st config.Store) (blob.Driver, map[string]any, error){
+	"file": func(_ context.Context, st config.Store) (blob.Driver, map[string]any, error) {
+		d, err := filesystem.New(st.Path)
+		return d, map[string]any{"data_dir": st.Path}, err
+	},
+	"s3": func(ctx context.Context, st config.Store) (blob.Driver, map[string]any, error) {
+		c := st.S3
+		d, err := s3.New(ctx, s3.Config{Endpoint: c.Endpoint, Region: c.Region, Bucket: c.Bucket, Prefix: c.Prefix,
+			AccessKey: c.AccessKey, SecretKey: c.SecretKey, UseTLS: c.UseTLS, InsecureSkipVerify: c.InsecureSkipVerify,
+			PathStyle: c.PathStyle, CreateBucket: c.CreateBucket, PartSize: c.PartSize})
+		return d, map[string]any{"endpoint": c.Endpoint, "bucket": c.Bucket, "prefix": c.Prefix, "region": c.Region}, err
+	},
+}
+
+// openStores builds the image stores: the configured ones, or a single
+// filesystem store under the data directory.
+func openStores(ctx context.Context, cfg config.Config) (image.Stores, []api.StoreInfo, error) {
+	if !cfg.MultiStore() {
+		d, err := filesystem.New(filepath.Join(cfg.DataDir, "images"))
+		if err != nil {
+			return image.Stores{}, nil, fmt.Errorf("opening the image store: %w", err)
+		}
+		return image.Stores{Drivers: map[string]blob.Driver{singleStore: d}, Default: singleStore}, nil, nil
+	}
+	stores := image.Stores{Drivers: map[string]blob.Driver{}, Default: cfg.DefaultStore}
+	var infos []api.StoreInfo
+	for _, st := range cfg.Stores {
+		d, props, err := storeFactories[st.Type](ctx, st)
+		if err != nil {
+			return image.Stores{}, nil, fmt.Errorf("store %s: %w", st.ID, err)
+		}
+		stores.Drivers[st.ID] = d
+		infos = append(infos, api.StoreInfo{ID: st.ID, Description: st.Description, Default: st.ID == cfg.DefaultStore,
+			Type: st.Type, Properties: props})
+	}
+	return stores, infos, nil
+}
