@@ -117,6 +117,10 @@ func (h *Handler) routes() {
 		{"GET", "/v2/info/import", h.importInfo, false},
 		{"GET", "/v2/info/stores", h.storesInfo, false},
 		{"GET", "/v2/info/stores/detail", h.storesDetail, false},
+		{"GET", "/v2/info/usage", h.usageInfo, false},
+		{"GET", "/v2/quotas/{project}", h.showQuotas, false},
+		{"PUT", "/v2/quotas/{project}", h.setQuotas, false},
+		{"DELETE", "/v2/quotas/{project}", h.resetQuotas, false},
 	}
 	allowed := map[string][]string{}
 	for _, rt := range table {

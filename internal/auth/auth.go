@@ -15,6 +15,15 @@ type Principal struct {
 	UserID    string
 	ProjectID string
 	Roles     []string
+
+	// Set by token authenticators that know them (empty otherwise).
+	UserName        string
+	UserDomainID    string
+	ProjectName     string
+	ProjectDomainID string
+	// SystemScope is set for a system-scoped token (Keystone's
+	// "system": {"all": true}); ProjectID is then empty.
+	SystemScope bool
 }
 
 // HasRole reports whether the principal holds role (case-insensitive, as

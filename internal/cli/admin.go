@@ -10,13 +10,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"glint/internal/config"
+	"glint/internal/image"
 	"glint/internal/metadata/postgres"
 	"glint/internal/metadata/sqlite"
 )
 
 func adminCommand(stdout io.Writer) *cobra.Command {
 	admin := &cobra.Command{Use: "admin", Short: "Operator tasks"}
-	admin.AddCommand(migrateCommand(stdout))
+	admin.AddCommand(migrateCommand(stdout), quotaCommand(stdout))
 	return admin
 }
 
@@ -48,25 +49,27 @@ func migrateCommand(stdout io.Writer) *cobra.Command {
 }
 
 func migrate(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	st, what, err := openRecords(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, what, "is up to date")
+	return st.Close()
+}
+
+// openRecords opens (and so migrates) the configured metadata store.
+func openRecords(ctx context.Context, cfg config.Config) (image.Store, string, error) {
 	switch cfg.Metadata.Driver {
 	case "postgres":
 		st, err := postgres.Open(ctx, cfg.Metadata.DSN)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, "PostgreSQL metadata store is up to date")
-		return st.Close()
+		return st, "PostgreSQL metadata store", err
 	case "sqlite":
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return err
+			return nil, "", err
 		}
 		path := filepath.Join(cfg.DataDir, "glint.db")
 		st, err := sqlite.Open(ctx, path)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, "SQLite metadata store", path, "is up to date")
-		return st.Close()
+		return st, "SQLite metadata store " + path, err
 	}
-	return fmt.Errorf("metadata.driver: %q is not one of sqlite, postgres", cfg.Metadata.Driver)
+	return nil, "", fmt.Errorf("metadata.driver: %q is not one of sqlite, postgres", cfg.Metadata.Driver)
 }

@@ -27,7 +27,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCommand(stderr), adminCommand(stdout))
+	root.AddCommand(serveCommand(stderr), adminCommand(stdout), policyCommand(stdout))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(stderr, "glint:", err)
 		return 1
@@ -54,6 +54,8 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 	f.IntVar(&cfg.MaxTransfers, "max-transfers", cfg.MaxTransfers, "concurrent uploads and downloads")
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "cut off a transfer stalled this long")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "grace period for in-flight requests on SIGTERM/SIGINT")
+	f.StringVar(&cfg.PolicyFile, "policy-file", "", "oslo.policy YAML or JSON file overriding rules (GLINT_POLICY_FILE)")
+	f.BoolVar(&cfg.PolicyNewDefaults, "policy-new-defaults", false, "use the project-scoped reader/member/admin defaults instead of the Zed legacy ones")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (GLINT_LOG_LEVEL)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		final, err := loadConfig(configFile, cmd, &cfg)

@@ -28,6 +28,10 @@ func copyFlag(dst, src *config.Config, name string) {
 		dst.IdleTimeout = src.IdleTimeout
 	case "shutdown-timeout":
 		dst.ShutdownTimeout = src.ShutdownTimeout
+	case "policy-file":
+		dst.PolicyFile = src.PolicyFile
+	case "policy-new-defaults":
+		dst.PolicyNewDefaults = src.PolicyNewDefaults
 	case "log-level":
 		dst.LogLevel = src.LogLevel
 	}

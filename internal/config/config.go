@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,12 @@ type Config struct {
 	Stores []Store
 	// DefaultStore names the store uploads go to when they name none.
 	DefaultStore string
+
+	// Quotas are every project's default limits by Glance's unified-limit
+	// name (image_count_total, image_count_uploading, image_size_total in
+	// MiB, image_stage_total in MiB); -1 or absent means unlimited. Admins
+	// override them per project.
+	Quotas map[string]int64
 }
 
 // Metadata selects the record store.
@@ -185,6 +192,13 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.validateMetadata()...)
 	errs = append(errs, c.validateStores()...)
+	if c.PolicyFile != "" {
+		// The rules themselves are checked when the policy engine loads
+		// them; this catches a wrong path with the other settings.
+		if _, err := os.Stat(c.PolicyFile); err != nil {
+			errs = append(errs, fmt.Errorf("policy-file: %v", err))
+		}
+	}
 	return errors.Join(errs...)
 }
 

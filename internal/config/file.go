@@ -17,16 +17,17 @@ import (
 // Every secret can instead be read from a file (the *_file keys), which is
 // how container secrets are mounted.
 type fileConfig struct {
-	DataDir                   *string       `yaml:"data_dir"`
-	Listen                    *string       `yaml:"listen"`
-	Auth                      *string       `yaml:"auth"`
-	AllowRemoteTrustedHeaders *bool         `yaml:"allow_remote_trusted_headers"`
-	LogLevel                  *string       `yaml:"log_level"`
-	Policy                    *filePolicy   `yaml:"policy"`
-	Limits                    *fileLimits   `yaml:"limits"`
-	Metadata                  *fileMetadata `yaml:"metadata"`
-	DefaultStore              *string       `yaml:"default_store"`
-	Stores                    []fileStore   `yaml:"stores"`
+	DataDir                   *string          `yaml:"data_dir"`
+	Listen                    *string          `yaml:"listen"`
+	Auth                      *string          `yaml:"auth"`
+	AllowRemoteTrustedHeaders *bool            `yaml:"allow_remote_trusted_headers"`
+	LogLevel                  *string          `yaml:"log_level"`
+	Policy                    *filePolicy      `yaml:"policy"`
+	Limits                    *fileLimits      `yaml:"limits"`
+	Metadata                  *fileMetadata    `yaml:"metadata"`
+	DefaultStore              *string          `yaml:"default_store"`
+	Stores                    []fileStore      `yaml:"stores"`
+	Quotas                    map[string]int64 `yaml:"quotas"`
 }
 
 type filePolicy struct {
@@ -109,6 +110,9 @@ func (c *Config) apply(f fileConfig) error {
 			return err
 		}
 		c.Metadata.DSN = dsn
+	}
+	if f.Quotas != nil {
+		c.Quotas = f.Quotas
 	}
 	for i, fs := range f.Stores {
 		st, err := fs.store(fmt.Sprintf("stores[%d]", i))

@@ -87,7 +87,10 @@ func TestValidateStores(t *testing.T) {
 			c.Stores = []Store{{ID: "a", Type: "file", Path: "/a"}, {ID: "a", Type: "file", Path: "/b"}}
 			c.DefaultStore = "a"
 		}, "used twice"},
-		{"reserved id", func(c *Config) { c.Stores = []Store{{ID: "os_glance_x", Type: "file", Path: "/a"}}; c.DefaultStore = "os_glance_x" }, "stores[0].id"},
+		{"reserved id", func(c *Config) {
+			c.Stores = []Store{{ID: "os_glance_x", Type: "file", Path: "/a"}}
+			c.DefaultStore = "os_glance_x"
+		}, "stores[0].id"},
 		{"bad type", func(c *Config) { c.Stores = []Store{{ID: "a", Type: "tape"}}; c.DefaultStore = "a" }, "stores[0].type"},
 		{"s3 without bucket", func(c *Config) { c.Stores = []Store{{ID: "a", Type: "s3"}}; c.DefaultStore = "a" }, "stores[0].s3"},
 		{"postgres without dsn", func(c *Config) { c.Metadata.Driver = "postgres" }, "metadata.dsn"},

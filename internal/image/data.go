@@ -47,31 +47,90 @@ func (s *Service) Upload(ctx context.Context, p auth.Principal, id, store string
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetStatus(ctx, id, StatusQueued, StatusSaving, s.now()); err != nil {
-		return s.transitionError(ctx, id, err)
+	owner := ""
+	if img.Owner != nil {
+		owner = *img.Owner
 	}
-	result, err := s.receive(ctx, id, driver, body, declared)
+	limit, err := s.startUpload(ctx, id, owner, declared)
+	if err != nil {
+		return err
+	}
+	result, err := s.receive(ctx, id, driver, body, declared, limit)
 	if err != nil {
 		s.restoreQueued(ctx, id)
 		return err
 	}
+	result.Location = location(storeID, result.Location)
+	return s.finishUpload(ctx, id, owner, result)
+}
+
+// uploadLimit is the most an upload may send: the size cap, or less when
+// the owner's image_size_total quota has less room. The quota's refusal is
+// worded as a quota refusal.
+type uploadLimit struct {
+	bytes int64
+	err   error
+}
+
+// startUpload checks the owner's quotas and moves the image to saving, as
+// one step per project so concurrent uploads cannot all pass one check.
+func (s *Service) startUpload(ctx context.Context, id, owner string, declared int64) (uploadLimit, error) {
+	unlock := s.quota.lock(owner)
+	defer unlock()
+	deltas := map[string]int64{QuotaImageCountUploading: 1}
+	if declared > 0 {
+		deltas[QuotaImageSizeTotal] = declared / mib
+	}
+	if err := s.enforce(ctx, owner, deltas); err != nil {
+		return uploadLimit{}, err
+	}
+	limit := uploadLimit{bytes: s.opts.SizeCap, err: errTooBig}
+	remaining, err := s.remainingBytes(ctx, owner)
+	if err != nil {
+		return uploadLimit{}, err
+	}
+	if remaining >= 0 && remaining < limit.bytes {
+		limits, _ := s.limits(ctx, owner)
+		limit = uploadLimit{bytes: remaining, err: newError(ErrTooLarge,
+			"Image exceeds the storage quota: project %s may store %d MiB (image_size_total) and this upload would pass it.",
+			owner, limits[QuotaImageSizeTotal])}
+	}
+	if err := s.store.SetStatus(ctx, id, StatusQueued, StatusSaving, s.now()); err != nil {
+		return uploadLimit{}, s.transitionError(ctx, id, err)
+	}
+	return limit, nil
+}
+
+// finishUpload re-checks the size quota against what finished meanwhile
+// and makes the image active, or discards the data.
+func (s *Service) finishUpload(ctx context.Context, id, owner string, result UploadResult) error {
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	result.Location = location(storeID, result.Location)
-	if err := s.store.FinishUpload(cleanup, id, result, s.now()); err != nil {
-		s.discard(cleanup, result.Location)
-		if errors.Is(err, ErrConflict) {
-			return newError(ErrGone, "Image %s could not be found after upload. The image may have been deleted during the upload.", id)
-		}
-		s.restoreQueued(ctx, id)
-		return err
+	unlock := s.quota.lock(owner)
+	defer unlock()
+	remaining, err := s.remainingBytes(cleanup, owner)
+	if err == nil && remaining >= 0 && result.Size > remaining {
+		limits, _ := s.limits(cleanup, owner)
+		err = overQuota(owner, QuotaImageSizeTotal, limits[QuotaImageSizeTotal],
+			limits[QuotaImageSizeTotal]-remaining/mib, (result.Size+mib-1)/mib)
 	}
-	return nil
+	if err == nil {
+		err = s.store.FinishUpload(cleanup, id, result, s.now())
+	}
+	if err == nil {
+		return nil
+	}
+	s.discard(cleanup, result.Location)
+	if errors.Is(err, ErrConflict) {
+		return newError(ErrGone, "Image %s could not be found after upload. The image may have been deleted during the upload.", id)
+	}
+	s.restoreQueued(ctx, id)
+	return err
 }
 
 // receive streams body into a new blob and returns what to record (with
 // the bare blob key as Location).
-func (s *Service) receive(ctx context.Context, id string, driver blob.Driver, body io.Reader, declared int64) (UploadResult, error) {
+func (s *Service) receive(ctx context.Context, id string, driver blob.Driver, body io.Reader, declared int64, limit uploadLimit) (UploadResult, error) {
 	key := id
 	w, err := driver.Writer(ctx, key)
 	if err != nil {
@@ -79,7 +138,7 @@ func (s *Service) receive(ctx context.Context, id string, driver blob.Driver, bo
 	}
 	d := newDigester()
 	defer d.close()
-	n, err := copyHashed(w, &heartbeat{r: body, beat: func() { s.touch(ctx, id) }}, d, s.opts.SizeCap)
+	n, err := copyHashed(w, &heartbeat{r: body, beat: func() { s.touch(ctx, id) }}, d, limit.bytes, limit.err)
 	if err == nil && declared >= 0 && n != declared {
 		err = newError(ErrInvalid, "Size of uploaded data (%d bytes) does not match the declared size (%d bytes).", n, declared)
 	}

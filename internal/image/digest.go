@@ -66,10 +66,10 @@ func (d *digester) sha512Hex() string { return hex.EncodeToString(d.hashes[1].Su
 
 // copyHashed copies src to dst, at most limit bytes, feeding every chunk to
 // d while dst writes it. It returns the number of bytes copied, and
-// errTooBig, without writing the excess, when src holds more than limit.
+// tooBig, without writing the excess, when src holds more than limit.
 // Only io.EOF ends the stream normally: a body cut short (a client gone,
 // a chunked body truncated) comes back as an error, never as success.
-func copyHashed(dst io.Writer, src io.Reader, d *digester, limit int64) (int64, error) {
+func copyHashed(dst io.Writer, src io.Reader, d *digester, limit int64, tooBig error) (int64, error) {
 	bufp := chunkPool.Get().(*[]byte)
 	defer chunkPool.Put(bufp)
 	buf := *bufp
@@ -78,7 +78,7 @@ func copyHashed(dst io.Writer, src io.Reader, d *digester, limit int64) (int64, 
 		n, rerr := fill(src, buf)
 		if n > 0 {
 			if total+int64(n) > limit {
-				return total, errTooBig
+				return total, tooBig
 			}
 			d.start(buf[:n])
 			_, werr := dst.Write(buf[:n])

@@ -24,7 +24,7 @@ func TestCopyHashed(t *testing.T) {
 		}
 		var dst bytes.Buffer
 		d := newDigester()
-		got, err := copyHashed(&dst, src, d, int64(n))
+		got, err := copyHashed(&dst, src, d, int64(n), errTooBig)
 		d.close()
 		if err != nil || got != int64(n) || !bytes.Equal(dst.Bytes(), data) {
 			t.Fatalf("n=%d: copied %d, err %v", n, got, err)
@@ -40,7 +40,7 @@ func TestCopyHashedLimit(t *testing.T) {
 	d := newDigester()
 	defer d.close()
 	var dst bytes.Buffer
-	_, err := copyHashed(&dst, bytes.NewReader(make([]byte, 100)), d, 99)
+	_, err := copyHashed(&dst, bytes.NewReader(make([]byte, 100)), d, 99, errTooBig)
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("over the limit: %v", err)
 	}
@@ -51,7 +51,7 @@ func TestCopyHashedCutStream(t *testing.T) {
 	d := newDigester()
 	defer d.close()
 	src := io.MultiReader(bytes.NewReader(make([]byte, 10)), iotest.ErrReader(io.ErrUnexpectedEOF))
-	n, err := copyHashed(io.Discard, src, d, 1<<20)
+	n, err := copyHashed(io.Discard, src, d, 1<<20, errTooBig)
 	if !errors.Is(err, io.ErrUnexpectedEOF) || n != 10 {
 		t.Fatalf("cut stream: n=%d err=%v", n, err)
 	}

@@ -26,7 +26,10 @@ type Page struct {
 // filled in here from p; the rest comes from the request, with q.Limit
 // already defaulted (0 asks for an empty page).
 func (s *Service) List(ctx context.Context, p auth.Principal, q ListQuery) (*Page, error) {
-	if err := s.allow(ctx, p, "get_images", policy.Target{}); err != nil {
+	// Glance's target for a list is the caller's own project
+	// (ImageAPIPolicy with no image), so project_id checks compare the
+	// caller with itself.
+	if err := s.allow(ctx, p, "get_images", policy.Target{Owner: p.ProjectID, Visibility: string(VisibilityPrivate)}); err != nil {
 		return nil, err
 	}
 	if err := normalizeList(&q); err != nil {
@@ -45,7 +48,30 @@ func (s *Service) List(ctx context.Context, p auth.Principal, q ListQuery) (*Pag
 	if err != nil {
 		return nil, err
 	}
-	return &Page{Images: images, More: q.Limit > 0 && len(images) == q.Limit}, nil
+	// More follows the rows the store returned, as Glance's next link
+	// follows the database page, so a page short of rows the rule hid
+	// still leads on.
+	more := q.Limit > 0 && len(images) == q.Limit
+	if images, err = s.gettable(ctx, p, images); err != nil {
+		return nil, err
+	}
+	return &Page{Images: images, More: more}, nil
+}
+
+// gettable keeps the images the get_image rule lets p see, as Glance
+// re-checks every listed row (glance/api/v2/images.py index).
+func (s *Service) gettable(ctx context.Context, p auth.Principal, images []*Image) ([]*Image, error) {
+	kept := images[:0]
+	for _, img := range images {
+		err := s.authorize(ctx, p, "get_image", img)
+		switch {
+		case err == nil:
+			kept = append(kept, img)
+		case !errors.Is(err, ErrForbidden):
+			return nil, err
+		}
+	}
+	return kept, nil
 }
 
 // normalizeList checks the query and applies Glance's defaults.

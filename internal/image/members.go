@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"glint/internal/auth"
-	"glint/internal/policy"
 )
 
 // Sharing follows glance/api/v2/image_members.py: only shared images have
@@ -23,21 +22,13 @@ func (s *Service) sharedImage(ctx context.Context, p auth.Principal, imageID str
 	return img, nil
 }
 
-func memberTarget(img *Image, memberID string) policy.Target {
-	t := policy.Target{MemberID: memberID}
-	if img.Owner != nil {
-		t.Owner = *img.Owner
-	}
-	return t
-}
-
 // ListMembers returns the members of a shared image the caller may see.
 func (s *Service) ListMembers(ctx context.Context, p auth.Principal, imageID string) ([]*Member, error) {
 	img, err := s.sharedImage(ctx, p, imageID)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.allow(ctx, p, "get_members", memberTarget(img, "")); err != nil {
+	if err := s.authorize(ctx, p, "get_members", img); err != nil {
 		return nil, err
 	}
 	members, err := s.store.ListMembers(ctx, imageID)
@@ -62,7 +53,7 @@ func (s *Service) AddMember(ctx context.Context, p auth.Principal, imageID, memb
 	if err != nil {
 		return nil, err
 	}
-	if err := s.allow(ctx, p, "add_member", memberTarget(img, memberID)); err != nil {
+	if err := s.authorize(ctx, p, "add_member", img); err != nil {
 		return nil, err
 	}
 	if memberID == "" || len([]rune(memberID)) > MaxStringLength {
@@ -99,7 +90,12 @@ func (s *Service) GetMember(ctx context.Context, p auth.Principal, imageID, memb
 	if !p.IsAdmin() && !img.OwnedBy(p.ProjectID) && p.ProjectID != memberID {
 		return nil, notFound
 	}
-	if err := s.allow(ctx, p, "get_member", memberTarget(img, memberID)); err != nil {
+	// Glance's show turns every refusal into 404 so as not to reveal
+	// memberships (image_members.py show).
+	if err := s.authorize(ctx, p, "get_member", img); err != nil {
+		if errors.Is(err, ErrForbidden) {
+			return nil, notFound
+		}
 		return nil, err
 	}
 	m, err := s.store.GetMember(ctx, imageID, memberID)
@@ -118,18 +114,23 @@ func (s *Service) UpdateMember(ctx context.Context, p auth.Principal, imageID, m
 	if !status.Valid() {
 		return nil, newError(ErrInvalid, "Provided object does not match schema 'member': '%s' is not one of ['pending', 'accepted', 'rejected']", status)
 	}
+	// Under the legacy defaults the rule set also refuses the owner here,
+	// before the member is looked up, as Glance's hard-coded check does.
+	if err := s.authorize(ctx, p, "modify_member", img); err != nil {
+		return nil, err
+	}
+	notFound := newError(ErrNotFound, "Member %s not found for image %s", memberID, imageID)
+	// A member project finds only its own row (Glance's member repository
+	// filters so), whatever the rules say about answering.
+	if !p.IsAdmin() && !img.OwnedBy(p.ProjectID) && p.ProjectID != memberID {
+		return nil, notFound
+	}
 	m, err := s.store.GetMember(ctx, imageID, memberID)
 	if errors.Is(err, ErrNotFound) {
-		return nil, newError(ErrNotFound, "Member %s not found for image %s", memberID, imageID)
+		return nil, notFound
 	}
 	if err != nil {
 		return nil, err
-	}
-	if img.OwnedBy(p.ProjectID) && !p.IsAdmin() {
-		return nil, newError(ErrForbidden, "Not allowed to update members for image %s.", imageID)
-	}
-	if err := s.allow(ctx, p, "modify_member", memberTarget(img, memberID)); err != nil {
-		return nil, newError(ErrForbidden, "Not allowed to update members for image %s.", imageID)
 	}
 	m.Status = status
 	m.UpdatedAt = s.now()
@@ -145,7 +146,7 @@ func (s *Service) DeleteMember(ctx context.Context, p auth.Principal, imageID, m
 	if err != nil {
 		return err
 	}
-	if err := s.allow(ctx, p, "delete_member", memberTarget(img, memberID)); err != nil {
+	if err := s.authorize(ctx, p, "delete_member", img); err != nil {
 		return err
 	}
 	err = s.store.DeleteMember(ctx, imageID, memberID)

@@ -47,8 +47,12 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id string, chang
 		if err := applyChanges(p, img, changes); err != nil {
 			return nil, err
 		}
-		if err := s.authorizeVisibility(ctx, p, img, before.Visibility); err != nil {
-			return nil, err
+		for _, c := range changes {
+			if v, ok := c.Value.(string); ok && c.Attr == "visibility" {
+				if err := s.authorizeVisibility(ctx, p, &before, Visibility(v)); err != nil {
+					return nil, err
+				}
+			}
 		}
 		if err := checkQuotas(img); err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,6 +29,9 @@ type Options struct {
 	// before Recover takes it for dead. Zero means a single node: every
 	// saving image found by Recover is stranded (see Recover).
 	StrandedAfter time.Duration
+	// DefaultLimits are the quotas of projects without overrides, by
+	// quota name; a name left out is unlimited.
+	DefaultLimits map[string]int64
 }
 
 // DefaultSizeCap is Glance's image_size_cap: 1 TiB.
@@ -38,11 +42,12 @@ const DefaultSizeCap = 1 << 40
 // rule, apply the domain rules, write through the Store and the blob
 // Driver.
 type Service struct {
-	store Store
+	store  Store
 	stores Stores
-	authz Authorizer
-	log   *slog.Logger
-	opts  Options
+	authz  Authorizer
+	log    *slog.Logger
+	opts   Options
+	quota  quotaLocks
 }
 
 // NewService wires a Service.
@@ -86,10 +91,19 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, attrs map[string
 	if err := s.authorize(ctx, p, "add_image", img); err != nil {
 		return nil, err
 	}
-	if err := s.authorizeVisibility(ctx, p, img, ""); err != nil {
+	if err := s.authorizeVisibility(ctx, p, img, img.Visibility); err != nil {
 		return nil, err
 	}
 	if err := checkQuotas(img); err != nil {
+		return nil, err
+	}
+	owner := ""
+	if img.Owner != nil {
+		owner = *img.Owner
+	}
+	unlock := s.quota.lock(owner)
+	defer unlock()
+	if err := s.enforce(ctx, owner, map[string]int64{QuotaImageCountTotal: 1}); err != nil {
 		return nil, err
 	}
 	if err := s.store.CreateImage(ctx, img); err != nil {
@@ -190,6 +204,15 @@ func (s *Service) visible(ctx context.Context, p auth.Principal, id string, with
 	if !ok {
 		return nil, notFoundImage(id)
 	}
+	// An image the get_image rule refuses is one the caller cannot see:
+	// Glance turns any refusal on such an image into 404
+	// (glance/api/v2/policy.py ImageAPIPolicy._enforce).
+	if err := s.authorize(ctx, p, "get_image", img); err != nil {
+		if errors.Is(err, ErrForbidden) {
+			return nil, notFoundImage(id)
+		}
+		return nil, err
+	}
 	return img, nil
 }
 
@@ -212,11 +235,67 @@ func (s *Service) canSee(ctx context.Context, p auth.Principal, img *Image) (boo
 // authorize runs a policy rule against an image and words a refusal as a
 // domain error.
 func (s *Service) authorize(ctx context.Context, p auth.Principal, action string, img *Image) error {
-	t := policy.Target{}
-	if img != nil && img.Owner != nil {
-		t.Owner = *img.Owner
+	t, err := s.target(ctx, p, img)
+	if err != nil {
+		return err
 	}
 	return s.allow(ctx, p, action, t)
+}
+
+// target describes an image to the rules as Glance's ImageTarget does:
+// project_id is the owner, every field and extra property is readable, and
+// member_id is the caller's project when it reaches a shared image it does
+// not own (glance/db ImageRepo._format_image_from_db sets image.member so).
+func (s *Service) target(ctx context.Context, p auth.Principal, img *Image) (policy.Target, error) {
+	t := policy.Target{
+		ImageID:    img.ID,
+		Visibility: string(img.Visibility),
+		Status:     string(img.Status),
+		Extra:      policyAttrs(img),
+	}
+	if img.Owner != nil {
+		t.Owner = *img.Owner
+	}
+	if img.Visibility != VisibilityShared || p.ProjectID == "" || img.OwnedBy(p.ProjectID) {
+		return t, nil
+	}
+	t.Member = p.ProjectID
+	m, err := s.store.GetMember(ctx, img.ID, p.ProjectID)
+	switch {
+	case err == nil:
+		t.MemberStatus = string(m.Status)
+	case !errors.Is(err, ErrNotFound):
+		return t, err
+	}
+	return t, nil
+}
+
+// policyAttrs renders an image's other fields and extra properties as
+// Python prints them, for rules like "'raw':%(disk_format)s".
+func policyAttrs(img *Image) map[string]string {
+	m := make(map[string]string, len(img.Properties)+10)
+	for k, v := range img.Properties {
+		m[k] = v
+	}
+	pyBool := func(b bool) string {
+		if b {
+			return "True"
+		}
+		return "False"
+	}
+	m["protected"] = pyBool(img.Protected)
+	m["os_hidden"] = pyBool(img.Hidden)
+	m["min_disk"] = strconv.FormatInt(img.MinDisk, 10)
+	m["min_ram"] = strconv.FormatInt(img.MinRAM, 10)
+	for name, v := range map[string]*string{"name": img.Name, "disk_format": img.DiskFormat, "container_format": img.ContainerFormat} {
+		if v != nil {
+			m[name] = *v
+		}
+	}
+	if img.Size != nil {
+		m["size"] = strconv.FormatInt(*img.Size, 10)
+	}
+	return m
 }
 
 func (s *Service) allow(ctx context.Context, p auth.Principal, action string, t policy.Target) error {
@@ -231,13 +310,12 @@ func (s *Service) allow(ctx context.Context, p auth.Principal, action string, t 
 	return err
 }
 
-// authorizeVisibility checks the extra rules for making an image public or
-// community, when the visibility changes from before.
-func (s *Service) authorizeVisibility(ctx context.Context, p auth.Principal, img *Image, before Visibility) error {
-	if img.Visibility == before {
-		return nil
-	}
-	switch img.Visibility {
+// authorizeVisibility checks the extra rule for asking that img be public
+// or community. Glance checks it whenever a request sets one of those,
+// even to the value the image already has
+// (glance/api/policy.py _enforce_image_visibility).
+func (s *Service) authorizeVisibility(ctx context.Context, p auth.Principal, img *Image, v Visibility) error {
+	switch v {
 	case VisibilityPublic:
 		return s.authorize(ctx, p, "publicize_image", img)
 	case VisibilityCommunity:

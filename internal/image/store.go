@@ -77,6 +77,15 @@ type Store interface {
 	DeletedWithData(ctx context.Context) ([]*Image, error)
 	ClearLocation(ctx context.Context, id string) error
 
+	// Quotas. ProjectUsage counts what a project's images use (see
+	// Usage). ProjectLimits returns a project's overrides (name → limit),
+	// empty when it has none; SetProjectLimit sets one; DeleteProjectLimits
+	// drops them all.
+	ProjectUsage(ctx context.Context, project string) (Usage, error)
+	ProjectLimits(ctx context.Context, project string) (map[string]int64, error)
+	SetProjectLimit(ctx context.Context, project, name string, limit int64) error
+	DeleteProjectLimits(ctx context.Context, project string) error
+
 	Close() error
 }
 

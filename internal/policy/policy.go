@@ -1,14 +1,18 @@
 // Package policy decides whether a caller may perform a named action on a
-// target. Rule names are Glance's (get_image, modify_image, publicize_image,
-// ...), so operators recognise them.
+// target, with an oslo.policy-compatible rule engine and Glance's rule
+// names (get_image, modify_image, publicize_image, ...), so operators can
+// bring the policy files they already have.
 //
-// The defaults are what a Glance 25 (Zed) install does with its default
-// policy file: the oslo.policy rules are mostly empty, and hard-coded
-// legacy checks make mutation an owner-or-admin affair
-// (glance/api/v2/policy.py check_is_image_mutable). Visibility of an image
-// is not a policy question here: the image service hides what a caller may
-// not see before any rule runs, so a denial is only ever reported for an
-// image the caller can see.
+// Two default sets exist. The Zed legacy set (the default) is what a
+// Glance 25 does with enforce_new_defaults=false: oslo.policy accepts the
+// new rule or the deprecated one, which is mostly "anyone", and hard-coded
+// ownership checks make mutation an owner-or-admin affair; glint writes
+// those checks as glint:legacy_* rules evaluated after the action's rule.
+// The new set is Glance's project-scoped reader/member/admin defaults.
+//
+// Visibility is decided before policy: the image service hides what a
+// caller may not see (404) before any rule runs, so a denial here is only
+// ever reported for an image the caller can see.
 package policy
 
 import (
@@ -31,64 +35,206 @@ type Denied struct {
 func (d *Denied) Error() string { return d.Msg }
 func (d *Denied) Unwrap() error { return ErrDenied }
 
-// Target is what an action applies to.
+// Options choose the rules.
+type Options struct {
+	// NewDefaults selects the project-scoped reader/member/admin defaults
+	// instead of the Zed legacy ones.
+	NewDefaults bool
+	// File is an oslo.policy file (YAML or JSON) whose rules replace the
+	// defaults of the same name; "" for none.
+	File string
+}
+
+// Target is what an action applies to. The zero value is "no image".
 type Target struct {
-	// Owner is the image owner's project ("" for none, or for a create
-	// without an explicit owner).
+	// ImageID is the image's id ("id" and "image_id" in rules).
+	ImageID string
+	// Owner is the image owner's project, or for a create the proposed
+	// owner ("project_id" and "owner" in rules, as Glance's ImageTarget
+	// maps project_id to the owner); "" for none.
 	Owner string
-	// MemberID is the member project, for member actions.
-	MemberID string
+	// Visibility and Status are the image's ("visibility", "status").
+	Visibility string
+	Status     string
+	// Member is the caller's own project when it reaches a shared image
+	// it does not own, i.e. as a member ("member_id"; Glance sets
+	// image.member the same way). It is not the member a URL names.
+	Member string
+	// MemberStatus is that membership's status ("member_status").
+	MemberStatus string
+	// Extra holds further attributes by name (other image fields, extra
+	// properties); the fields above win over a clash.
+	Extra map[string]string
 }
 
-// Authorizer evaluates the rules.
-type Authorizer struct{}
-
-// New returns an Authorizer with the Zed legacy defaults.
-func New() *Authorizer { return &Authorizer{} }
-
-type rule func(p auth.Principal, t Target) bool
-
-func anyone(auth.Principal, Target) bool    { return true }
-func admin(p auth.Principal, _ Target) bool { return p.IsAdmin() }
-func adminOrOwner(p auth.Principal, t Target) bool {
-	return p.IsAdmin() || (t.Owner != "" && t.Owner == p.ProjectID)
+// attrs renders the target as the mapping %(name)s reads. An empty field
+// is left out rather than rendered as Python's "None", so a check on it
+// fails instead of matching a caller whose project is literally "None".
+func (t Target) attrs() map[string]string {
+	m := make(map[string]string, len(t.Extra)+8)
+	for k, v := range t.Extra {
+		m[k] = v
+	}
+	set := func(v string, keys ...string) {
+		if v == "" {
+			return
+		}
+		for _, k := range keys {
+			m[k] = v
+		}
+	}
+	set(t.ImageID, "id", "image_id")
+	set(t.Owner, "project_id", "owner")
+	set(t.Visibility, "visibility")
+	set(t.Status, "status")
+	set(t.Member, "member_id")
+	set(t.MemberStatus, "member_status")
+	return m
 }
-func adminOrMember(p auth.Principal, t Target) bool {
-	return p.IsAdmin() || (t.MemberID != "" && t.MemberID == p.ProjectID)
+
+// Authorizer evaluates the rules. It is immutable after New and safe for
+// concurrent use.
+type Authorizer struct {
+	rules  map[string]check
+	guards map[string]string
 }
 
-// defaults maps each action to its rule and the wording of a refusal.
-var defaults = map[string]struct {
-	check rule
-	msg   string
-}{
-	"get_image":         {anyone, ""},
-	"get_images":        {anyone, ""},
-	"download_image":    {anyone, ""},
-	"get_members":       {anyone, ""},
-	"get_member":        {anyone, ""},
-	"add_image":         {adminOrOwner, "You are not permitted to create images owned by '%[2]s'."},
-	"modify_image":      {adminOrOwner, "You do not own this image"},
-	"delete_image":      {adminOrOwner, "You do not own this image"},
-	"upload_image":      {adminOrOwner, "You do not own this image"},
-	"deactivate":        {adminOrOwner, "You do not own this image"},
-	"reactivate":        {adminOrOwner, "You do not own this image"},
-	"publicize_image":   {admin, "You are not authorized to complete %[1]s action."},
-	"communitize_image": {adminOrOwner, "You are not authorized to complete %[1]s action."},
-	"add_member":        {adminOrOwner, "You are not authorized to complete %[1]s action."},
-	"delete_member":     {adminOrOwner, "You are not authorized to complete %[1]s action."},
-	"modify_member":     {adminOrMember, "You are not authorized to complete %[1]s action."},
+// New builds an Authorizer from a default set and an optional policy file.
+// A file that does not parse, or a rule set that refers to an undefined
+// rule or loops, is an error naming the rule: better a failed start than a
+// rule that silently never passes.
+func New(opts Options) (*Authorizer, error) {
+	a := &Authorizer{rules: map[string]check{}, guards: map[string]string{}}
+	for name, text := range defaultRules(opts.NewDefaults) {
+		c, err := parseRule(name, text)
+		if err != nil {
+			return nil, fmt.Errorf("policy defaults: %w", err)
+		}
+		a.rules[name] = c
+	}
+	if !opts.NewDefaults {
+		for action, guard := range guardFor {
+			a.guards[action] = guard
+		}
+	}
+	if opts.File != "" {
+		overrides, err := readFile(opts.File)
+		if err != nil {
+			return nil, err
+		}
+		for name, c := range overrides {
+			a.rules[name] = c
+		}
+	}
+	if err := validate(a.rules); err != nil {
+		where := "policy defaults"
+		if opts.File != "" {
+			where = "policy file " + opts.File
+		}
+		return nil, fmt.Errorf("%s:\n%w", where, err)
+	}
+	return a, nil
 }
 
 // Allow returns nil when p may perform action on t, a *Denied otherwise.
-// An unknown action is denied: a typo must not open anything.
+// An action without a default rule is denied: a typo must not open
+// anything.
 func (a *Authorizer) Allow(_ context.Context, p auth.Principal, action string, t Target) error {
-	r, ok := defaults[action]
+	if !actions[action] {
+		return &Denied{Action: action, Msg: notAuthorized(action)}
+	}
+	e := &evaluation{rules: a.rules, creds: a.credentials(p), target: t.attrs()}
+	if !e.rule(action) {
+		return &Denied{Action: action, Msg: ruleMessage(action, p, t)}
+	}
+	if guard := a.guards[action]; guard != "" && !e.rule(guard) {
+		return &Denied{Action: action, Msg: guardMessage(action, t)}
+	}
+	return nil
+}
+
+// IsAdmin reports whether p passes context_is_admin, which is what Glance
+// means by an admin context.
+func (a *Authorizer) IsAdmin(p auth.Principal) bool {
+	c := baseCredentials(p)
+	e := &evaluation{rules: a.rules, creds: c, target: credentialTarget(c)}
+	return e.rule("context_is_admin")
+}
+
+// credentials are what rules see of the caller: oslo.context's policy
+// values plus the older tenant and user aliases and is_admin, which Glance
+// computes from context_is_admin when the request context is built.
+func (a *Authorizer) credentials(p auth.Principal) map[string]any {
+	c := baseCredentials(p)
+	if a.IsAdmin(p) {
+		c["is_admin"] = "True"
+	}
+	return c
+}
+
+func baseCredentials(p auth.Principal) map[string]any {
+	c := map[string]any{"roles": append([]string(nil), p.Roles...), "is_admin": "False"}
+	if p.UserID != "" {
+		c["user_id"], c["user"] = p.UserID, p.UserID
+	}
+	if p.ProjectID != "" {
+		c["project_id"], c["tenant"] = p.ProjectID, p.ProjectID
+	}
+	return c
+}
+
+// credentialTarget is the target of the is_admin check: Glance passes the
+// request context's own values.
+func credentialTarget(c map[string]any) map[string]string {
+	t := map[string]string{}
+	for k, v := range c {
+		if s, ok := v.(string); ok {
+			t[k] = s
+		}
+	}
+	return t
+}
+
+func notAuthorized(action string) string {
+	return fmt.Sprintf("You are not authorized to complete %s action.", action)
+}
+
+// ruleMessage words a refusal by the action's own rule as Glance's API
+// layer does (glance/api/v2/policy.py, image_members.py).
+func ruleMessage(action string, p auth.Principal, t Target) string {
+	switch action {
+	case "add_image":
+		if t.Owner != p.ProjectID {
+			return fmt.Sprintf("You are not permitted to create images owned by '%s'", t.Owner)
+		}
+	case "get_members":
+		return fmt.Sprintf("Not allowed to list members for image %s: %s", t.ImageID, notAuthorized(action))
+	case "get_member":
+		return fmt.Sprintf("You are not authorized to lookup the members of the image %s.", t.ImageID)
+	}
+	if msg, ok := memberMessage(action, t); ok {
+		return msg
+	}
+	return notAuthorized(action)
+}
+
+// guardMessage words a refusal by a legacy ownership check.
+func guardMessage(action string, t Target) string {
+	if msg, ok := memberMessage(action, t); ok {
+		return msg
+	}
+	if action == "add_image" {
+		return fmt.Sprintf("You are not permitted to create images owned by '%s'.", t.Owner)
+	}
+	return "You do not own this image"
+}
+
+// memberMessage is the membership controller's wording, which replaces
+// whatever the rule or check said.
+func memberMessage(action string, t Target) (string, bool) {
+	verb, ok := map[string]string{"add_member": "create", "modify_member": "update", "delete_member": "delete"}[action]
 	if !ok {
-		return &Denied{Action: action, Msg: fmt.Sprintf("You are not authorized to complete %s action.", action)}
+		return "", false
 	}
-	if r.check(p, t) {
-		return nil
-	}
-	return &Denied{Action: action, Msg: fmt.Sprintf(r.msg, action, t.Owner)}
+	return fmt.Sprintf("Not allowed to %s members for image %s.", verb, t.ImageID), true
 }

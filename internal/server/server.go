@@ -68,12 +68,19 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := image.Options{SizeCap: cfg.SizeCap}
+	if err := image.ValidateLimits(cfg.Quotas); err != nil {
+		return fmt.Errorf("quotas: %w", err)
+	}
+	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas}
 	if cfg.Metadata.Driver != "sqlite" {
 		// A shared database means other nodes may be mid-upload.
 		opts.StrandedAfter = strandedAfter
 	}
-	s.svc, err = image.NewService(records, stores, policy.New(), s.log, opts)
+	authz, err := policy.New(policy.Options{NewDefaults: cfg.PolicyNewDefaults, File: cfg.PolicyFile})
+	if err != nil {
+		return err
+	}
+	s.svc, err = image.NewService(records, stores, authz, s.log, opts)
 	if err != nil {
 		return err
 	}

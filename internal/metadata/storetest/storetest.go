@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) image.Store) {
 		{"ListTieBreakers", testListTieBreakers},
 		{"ListPagination", testListPagination},
 		{"ListMarkerAndLimit", testListMarkerAndLimit},
+		{"Quotas", testQuotas},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

@@ -1,0 +1,210 @@
+package image
+
+import (
+	"context"
+	"sync"
+
+	"glint/internal/auth"
+)
+
+// Per-project quota names, as Glance's unified limits call them.
+const (
+	QuotaImageCountTotal     = "image_count_total"     // images owned, not deleted or killed
+	QuotaImageCountUploading = "image_count_uploading" // images receiving data
+	QuotaImageSizeTotal      = "image_size_total"      // MiB of image data stored
+	QuotaImageStageTotal     = "image_stage_total"     // MiB of data staged for import
+)
+
+// QuotaNames lists the quotas in a stable order.
+var QuotaNames = []string{QuotaImageSizeTotal, QuotaImageStageTotal, QuotaImageCountTotal, QuotaImageCountUploading}
+
+// Unlimited is the limit of a quota that is not enforced.
+const Unlimited = -1
+
+const mib = 1 << 20
+
+// Usage is what a project consumes, as the store counts it.
+type Usage struct {
+	Images     int64 // not deleted, not killed
+	Uploading  int64 // saving, uploading or importing
+	SizeBytes  int64 // data of images that have it
+	StageBytes int64 // data staged for import
+}
+
+func (u Usage) of(name string) int64 {
+	switch name {
+	case QuotaImageCountTotal:
+		return u.Images
+	case QuotaImageCountUploading:
+		return u.Uploading
+	case QuotaImageSizeTotal:
+		return u.SizeBytes / mib
+	case QuotaImageStageTotal:
+		return u.StageBytes / mib
+	}
+	return 0
+}
+
+// QuotaUsage is one quota of a project with its current usage.
+type QuotaUsage struct {
+	Name         string
+	Usage, Limit int64
+}
+
+// quotaLocks serialise a project's check-then-act quota steps within this
+// process, so concurrent uploads of one project cannot all pass a check
+// that only one of them fits.
+type quotaLocks struct{ m sync.Map }
+
+func (q *quotaLocks) lock(project string) func() {
+	mu, _ := q.m.LoadOrStore(project, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	return mu.(*sync.Mutex).Unlock
+}
+
+// limits merges the configured defaults with the project's overrides.
+func (s *Service) limits(ctx context.Context, project string) (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, name := range QuotaNames {
+		out[name] = Unlimited
+		if v, ok := s.opts.DefaultLimits[name]; ok {
+			out[name] = v
+		}
+	}
+	if project == "" {
+		return out, nil
+	}
+	overrides, err := s.store.ProjectLimits(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range overrides {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// enforce refuses an action that would take a project past one of its
+// quotas: deltas are the increases the action brings (MiB for sizes).
+func (s *Service) enforce(ctx context.Context, project string, deltas map[string]int64) error {
+	if project == "" {
+		return nil
+	}
+	limits, err := s.limits(ctx, project)
+	if err != nil {
+		return err
+	}
+	var usage *Usage
+	for _, name := range QuotaNames {
+		delta, ok := deltas[name]
+		if !ok || limits[name] == Unlimited {
+			continue
+		}
+		if usage == nil {
+			u, err := s.store.ProjectUsage(ctx, project)
+			if err != nil {
+				return err
+			}
+			usage = &u
+		}
+		if cur := usage.of(name); cur+delta > limits[name] {
+			return overQuota(project, name, limits[name], cur, delta)
+		}
+	}
+	return nil
+}
+
+// overQuota words the refusal as Glance does (its LimitExceeded wrapping
+// oslo.limit's ProjectOverLimit).
+func overQuota(project, name string, limit, usage, delta int64) error {
+	return newError(ErrTooLarge, "The request returned a 413 Request Entity Too Large. This generally means that rate limiting or a quota threshold was breached.\n\nThe response body:\nProject %s is over a limit for [Resource %s is over limit of %d due to current usage %d and delta %d]",
+		project, name, limit, usage, delta)
+}
+
+// remainingBytes is how much more image data project may store, or -1
+// when image_size_total is not limited.
+func (s *Service) remainingBytes(ctx context.Context, project string) (int64, error) {
+	limits, err := s.limits(ctx, project)
+	if err != nil || project == "" || limits[QuotaImageSizeTotal] == Unlimited {
+		return -1, err
+	}
+	u, err := s.store.ProjectUsage(ctx, project)
+	if err != nil {
+		return 0, err
+	}
+	return max(0, limits[QuotaImageSizeTotal]*mib-u.SizeBytes), nil
+}
+
+// Usage reports the caller's project's quotas (GET /v2/info/usage).
+func (s *Service) Usage(ctx context.Context, p auth.Principal) ([]QuotaUsage, error) {
+	return s.quotaUsage(ctx, p.ProjectID)
+}
+
+// ProjectQuotas reports any project's quotas: admins only, or the
+// project's own members.
+func (s *Service) ProjectQuotas(ctx context.Context, p auth.Principal, project string) ([]QuotaUsage, error) {
+	if !p.IsAdmin() && p.ProjectID != project {
+		return nil, newError(ErrForbidden, "You are not authorized to see the quotas of project %s.", project)
+	}
+	return s.quotaUsage(ctx, project)
+}
+
+func (s *Service) quotaUsage(ctx context.Context, project string) ([]QuotaUsage, error) {
+	limits, err := s.limits(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	var u Usage
+	if project != "" {
+		if u, err = s.store.ProjectUsage(ctx, project); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]QuotaUsage, 0, len(QuotaNames))
+	for _, name := range QuotaNames {
+		out = append(out, QuotaUsage{Name: name, Usage: u.of(name), Limit: limits[name]})
+	}
+	return out, nil
+}
+
+// SetProjectQuotas overrides some of a project's limits (admins only);
+// Unlimited lifts one.
+func (s *Service) SetProjectQuotas(ctx context.Context, p auth.Principal, project string, limits map[string]int64) error {
+	if !p.IsAdmin() {
+		return newError(ErrForbidden, "Only admins may change quotas.")
+	}
+	if err := ValidateLimits(limits); err != nil {
+		return err
+	}
+	for name, v := range limits {
+		if err := s.store.SetProjectLimit(ctx, project, name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ResetProjectQuotas drops a project's overrides (admins only).
+func (s *Service) ResetProjectQuotas(ctx context.Context, p auth.Principal, project string) error {
+	if !p.IsAdmin() {
+		return newError(ErrForbidden, "Only admins may change quotas.")
+	}
+	return s.store.DeleteProjectLimits(ctx, project)
+}
+
+// ValidateLimits checks quota names and values.
+func ValidateLimits(limits map[string]int64) error {
+	for name, v := range limits {
+		known := false
+		for _, n := range QuotaNames {
+			known = known || n == name
+		}
+		if !known {
+			return newError(ErrInvalid, "Unknown quota %q; known quotas: %s", name, joinComma(QuotaNames))
+		}
+		if v < Unlimited {
+			return newError(ErrInvalid, "Quota %s must be -1 (unlimited) or at least 0, not %d", name, v)
+		}
+	}
+	return nil
+}
