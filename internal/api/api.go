@@ -4,6 +4,7 @@
 package api
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -29,6 +30,9 @@ type Options struct {
 	MultiStore bool
 	// Stores describes the configured stores, default first or flagged.
 	Stores []StoreInfo
+	// AuthURI is the identity service a 401 points clients at
+	// (WWW-Authenticate: Keystone uri="..."); empty for none.
+	AuthURI string
 }
 
 // StoreInfo describes one store for /v2/info/stores.
@@ -189,7 +193,7 @@ func (h *Handler) wrap(rt route) http.Handler {
 		if !rt.public {
 			p, err := h.authn.Authenticate(r.Context(), r)
 			if err != nil {
-				writeError(rec, r, log, errUnauthorized)
+				writeError(rec, r, log, h.authError(err))
 				return
 			}
 			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
@@ -208,6 +212,19 @@ var (
 	errInternal     = &httpError{status: http.StatusInternalServerError, explanation: "The server has either erred or is incapable of performing the requested operation."}
 	errUnauthorized = &httpError{status: http.StatusUnauthorized, explanation: "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required."}
 )
+
+// authError answers a failed authentication: 401 with a pointer to the
+// identity service, or 503 when it could not be asked.
+func (h *Handler) authError(err error) error {
+	if errors.Is(err, auth.ErrUnavailable) {
+		return &httpError{status: http.StatusServiceUnavailable, explanation: "The identity service could not validate the token; try again later."}
+	}
+	e := *errUnauthorized
+	if h.opts.AuthURI != "" {
+		e.header = http.Header{"Www-Authenticate": {`Keystone uri="` + h.opts.AuthURI + `"`}}
+	}
+	return &e
+}
 
 // principal returns the authenticated caller (set by wrap).
 func principal(r *http.Request) auth.Principal {

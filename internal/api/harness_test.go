@@ -34,6 +34,7 @@ func newEnvConfig(t testing.TB, change func(*config.Config)) *env {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.SizeCap = 64 << 20
+	cfg.Auth = config.AuthTrustedHeaders
 	if change != nil {
 		change(&cfg)
 	}

@@ -43,6 +43,10 @@ func (p Principal) IsAdmin() bool { return p.HasRole("admin") }
 // ErrUnauthenticated means the request carries no usable credentials.
 var ErrUnauthenticated = errors.New("unauthenticated")
 
+// ErrUnavailable means the credentials could not be checked (an identity
+// service that does not answer): the request fails, it is not let in.
+var ErrUnavailable = errors.New("identity service unavailable")
+
 // Authenticator identifies the caller of a request.
 type Authenticator interface {
 	Authenticate(ctx context.Context, r *http.Request) (Principal, error)

@@ -15,6 +15,13 @@ import (
 
 // Auth modes.
 const (
+	// AuthBuiltin serves a Keystone v3 subset under /identity and accepts
+	// its tokens: the default, needing nothing else.
+	AuthBuiltin = "builtin"
+	// AuthKeystone validates tokens with an external Keystone.
+	AuthKeystone = "keystone"
+	// AuthTrustedHeaders believes X-Project-Id, X-User-Id and X-Roles, for
+	// tests and for running behind an authenticating proxy.
 	AuthTrustedHeaders = "trusted-headers"
 )
 
@@ -56,11 +63,36 @@ type Config struct {
 	// DefaultStore names the store uploads go to when they name none.
 	DefaultStore string
 
+	// PublicURL is the address clients reach glint at, used in the
+	// service catalog and the written clouds.yaml; default http://Listen.
+	PublicURL string
+	// Region names the catalog's region.
+	Region string
+	// TokenTTL is the lifetime of built-in identity tokens.
+	TokenTTL time.Duration
+	// TokenKeyFile holds the key that signs built-in tokens; nodes that
+	// share it accept each other's tokens. Default DataDir/token.key,
+	// created on first start.
+	TokenKeyFile string
+	// Keystone configures --auth keystone.
+	Keystone Keystone
+
 	// Quotas are every project's default limits by Glance's unified-limit
 	// name (image_count_total, image_count_uploading, image_size_total in
 	// MiB, image_stage_total in MiB); -1 or absent means unlimited. Admins
 	// override them per project.
 	Quotas map[string]int64
+}
+
+// Keystone is an external Keystone and glint's service user in it.
+type Keystone struct {
+	URL               string
+	Username          string
+	Password          string
+	UserDomainName    string
+	ProjectName       string
+	ProjectDomainName string
+	CacheTTL          time.Duration
 }
 
 // Metadata selects the record store.
@@ -108,7 +140,9 @@ func Default() Config {
 	return Config{
 		DataDir:         "./glint-data",
 		Listen:          "127.0.0.1:9292",
-		Auth:            AuthTrustedHeaders,
+		Auth:            AuthBuiltin,
+		Region:          "RegionOne",
+		TokenTTL:        time.Hour,
 		SizeCap:         1 << 40,
 		MaxTransfers:    64,
 		IdleTimeout:     2 * time.Minute,
@@ -165,13 +199,25 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("listen: %q has no valid port", c.Listen))
 	}
 	switch c.Auth {
+	case AuthBuiltin:
+		if c.TokenTTL < time.Minute || c.TokenTTL > 7*24*time.Hour {
+			errs = append(errs, fmt.Errorf("token_ttl: %s is outside 1m..168h", c.TokenTTL))
+		}
+	case AuthKeystone:
+		k := c.Keystone
+		if !strings.HasPrefix(k.URL, "http://") && !strings.HasPrefix(k.URL, "https://") {
+			errs = append(errs, fmt.Errorf("keystone.url: %q is not an http(s) URL of Keystone's v3 API", k.URL))
+		}
+		if k.Username == "" || k.Password == "" || k.ProjectName == "" {
+			errs = append(errs, errors.New("keystone: username, password (or password_file) and project_name of glint's service user are required"))
+		}
 	case AuthTrustedHeaders:
 		if err == nil && !isLoopback(host) && !c.AllowRemoteTrustedHeaders {
 			errs = append(errs, fmt.Errorf("listen: %q is not a loopback address; with --auth trusted-headers any client could claim any identity, "+
 				"so glint only listens on loopback unless --allow-remote-trusted-headers is given (use it only behind a proxy that sets X-Project-Id, X-User-Id and X-Roles itself)", c.Listen))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("auth: %q is not a known mode (known: %s)", c.Auth, AuthTrustedHeaders))
+		errs = append(errs, fmt.Errorf("auth: %q is not a known mode (known: %s, %s, %s)", c.Auth, AuthBuiltin, AuthKeystone, AuthTrustedHeaders))
 	}
 	if c.SizeCap <= 0 {
 		errs = append(errs, fmt.Errorf("size-cap: must be a positive number of bytes, not %d", c.SizeCap))

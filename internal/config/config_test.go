@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidate(t *testing.T) {
@@ -14,9 +15,15 @@ func TestValidate(t *testing.T) {
 		{"default", func(*Config) {}, ""},
 		{"localhost", func(c *Config) { c.Listen = "localhost:1" }, ""},
 		{"ipv6 loopback", func(c *Config) { c.Listen = "[::1]:9292" }, ""},
-		{"all interfaces", func(c *Config) { c.Listen = ":9292" }, "not a loopback address"},
-		{"public address", func(c *Config) { c.Listen = "192.0.2.1:9292" }, "not a loopback address"},
-		{"forced remote", func(c *Config) { c.Listen = "0.0.0.0:9292"; c.AllowRemoteTrustedHeaders = true }, ""},
+		{"trusted headers on all interfaces", func(c *Config) { c.Auth = AuthTrustedHeaders; c.Listen = ":9292" }, "not a loopback address"},
+		{"trusted headers on a public address", func(c *Config) { c.Auth = AuthTrustedHeaders; c.Listen = "192.0.2.1:9292" }, "not a loopback address"},
+		{"trusted headers forced remote", func(c *Config) {
+			c.Auth, c.Listen, c.AllowRemoteTrustedHeaders = AuthTrustedHeaders, "0.0.0.0:9292", true
+		}, ""},
+		{"builtin identity on all interfaces", func(c *Config) { c.Listen = "0.0.0.0:9292" }, ""},
+		{"token ttl too short", func(c *Config) { c.TokenTTL = time.Second }, "token_ttl"},
+		{"keystone without url", func(c *Config) { c.Auth = AuthKeystone }, "keystone.url"},
+		{"keystone without service user", func(c *Config) { c.Auth = AuthKeystone; c.Keystone.URL = "http://ks:5000/v3" }, "service user"},
 		{"no port", func(c *Config) { c.Listen = "127.0.0.1" }, "listen:"},
 		{"bad port", func(c *Config) { c.Listen = "127.0.0.1:99999" }, "no valid port"},
 		{"empty data dir", func(c *Config) { c.DataDir = " " }, "data-dir"},

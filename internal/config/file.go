@@ -28,6 +28,22 @@ type fileConfig struct {
 	DefaultStore              *string          `yaml:"default_store"`
 	Stores                    []fileStore      `yaml:"stores"`
 	Quotas                    map[string]int64 `yaml:"quotas"`
+	PublicURL                 *string          `yaml:"public_url"`
+	Region                    *string          `yaml:"region"`
+	TokenTTL                  *string          `yaml:"token_ttl"`
+	TokenKeyFile              *string          `yaml:"token_key_file"`
+	Keystone                  *fileKeystone    `yaml:"keystone"`
+}
+
+type fileKeystone struct {
+	URL               string `yaml:"url"`
+	Username          string `yaml:"username"`
+	Password          string `yaml:"password"`
+	PasswordFile      string `yaml:"password_file"`
+	UserDomainName    string `yaml:"user_domain_name"`
+	ProjectName       string `yaml:"project_name"`
+	ProjectDomainName string `yaml:"project_domain_name"`
+	CacheTTL          string `yaml:"cache_ttl"`
 }
 
 type filePolicy struct {
@@ -114,6 +130,19 @@ func (c *Config) apply(f fileConfig) error {
 	if f.Quotas != nil {
 		c.Quotas = f.Quotas
 	}
+	setString(&c.PublicURL, f.PublicURL)
+	setString(&c.Region, f.Region)
+	setString(&c.TokenKeyFile, f.TokenKeyFile)
+	if f.TokenTTL != nil {
+		d, err := time.ParseDuration(*f.TokenTTL)
+		if err != nil {
+			return fmt.Errorf("token_ttl: %q is not a duration such as 1h", *f.TokenTTL)
+		}
+		c.TokenTTL = d
+	}
+	if err := c.applyKeystone(f.Keystone); err != nil {
+		return err
+	}
 	for i, fs := range f.Stores {
 		st, err := fs.store(fmt.Sprintf("stores[%d]", i))
 		if err != nil {
@@ -189,4 +218,24 @@ func setString(dst *string, v *string) {
 	if v != nil {
 		*dst = *v
 	}
+}
+
+func (c *Config) applyKeystone(k *fileKeystone) error {
+	if k == nil {
+		return nil
+	}
+	password, err := secret("keystone.password", k.Password, k.PasswordFile)
+	if err != nil {
+		return err
+	}
+	c.Keystone = Keystone{URL: k.URL, Username: k.Username, Password: password, UserDomainName: k.UserDomainName,
+		ProjectName: k.ProjectName, ProjectDomainName: k.ProjectDomainName}
+	if k.CacheTTL != "" {
+		d, err := time.ParseDuration(k.CacheTTL)
+		if err != nil || d < 0 {
+			return fmt.Errorf("keystone.cache_ttl: %q is not a duration such as 60s", k.CacheTTL)
+		}
+		c.Keystone.CacheTTL = d
+	}
+	return nil
 }

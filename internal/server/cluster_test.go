@@ -35,6 +35,7 @@ func TestTwoNodes(t *testing.T) {
 	node := func() string {
 		cfg := config.Default()
 		cfg.DataDir = t.TempDir()
+		cfg.Auth = config.AuthTrustedHeaders
 		cfg.Metadata = config.Metadata{Driver: "postgres", DSN: dsn}
 		cfg.Stores = []config.Store{{ID: "rgw", Type: "s3", S3: s3cfg}}
 		cfg.DefaultStore = "rgw"

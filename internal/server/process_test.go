@@ -62,7 +62,7 @@ func freeAddr(t *testing.T) string {
 // start runs glint serve on dataDir and waits until it answers.
 func start(t *testing.T, dataDir, addr string, extra ...string) *process {
 	t.Helper()
-	args := append([]string{"serve", "--data-dir", dataDir, "--listen", addr}, extra...)
+	args := append([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--auth", "trusted-headers"}, extra...)
 	p := &process{t: t, cmd: exec.Command(glintBinary, args...), url: "http://" + addr, logs: &bytes.Buffer{}, done: make(chan struct{})}
 	p.cmd.Stderr = p.logs
 	if err := p.cmd.Start(); err != nil {
@@ -260,7 +260,7 @@ func TestGracefulShutdown(t *testing.T) {
 
 // TestRefusesRemoteListener checks the trusted-headers safety rule.
 func TestRefusesRemoteListener(t *testing.T) {
-	out, err := exec.Command(glintBinary, "serve", "--data-dir", t.TempDir(), "--listen", "0.0.0.0:0").CombinedOutput()
+	out, err := exec.Command(glintBinary, "serve", "--auth", "trusted-headers", "--data-dir", t.TempDir(), "--listen", "0.0.0.0:0").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "not a loopback address") {
 		t.Fatalf("non-loopback listener accepted: %v %s", err, out)
 	}

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"glint/internal/api"
-	"glint/internal/auth"
 	"glint/internal/config"
+	"glint/internal/identity"
 	"glint/internal/image"
 	"glint/internal/metadata/postgres"
 	"glint/internal/metadata/sqlite"
@@ -87,17 +87,35 @@ func (s *Server) build(ctx context.Context) error {
 	if err := s.svc.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering after the last run: %w", err)
 	}
-	authn, err := authenticator(cfg)
+	ident, err := s.identity(ctx, records)
 	if err != nil {
 		return err
 	}
-	s.handler = api.New(s.svc, authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
-		MultiStore: cfg.MultiStore(), Stores: infos})
+	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
+		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI})
+	if ident.api == nil {
+		s.handler = images
+		return nil
+	}
+	// The identity API goes first: the image API answers every other
+	// unknown path with its version list.
+	mux := http.NewServeMux()
+	mux.Handle(identity.PathPrefix+"/", http.StripPrefix(identity.PathPrefix, ident.api))
+	mux.Handle(identity.PathPrefix, http.StripPrefix(identity.PathPrefix, ident.api))
+	mux.Handle("/", images)
+	s.handler = mux
 	return nil
 }
 
+// records is what the metadata stores implement: image records and
+// built-in identity.
+type records interface {
+	image.Store
+	identity.Store
+}
+
 // openMetadata opens the record store the configuration names.
-func (s *Server) openMetadata(ctx context.Context) (image.Store, error) {
+func (s *Server) openMetadata(ctx context.Context) (records, error) {
 	switch s.cfg.Metadata.Driver {
 	case "postgres":
 		st, err := postgres.Open(ctx, s.cfg.Metadata.DSN)
@@ -200,12 +218,4 @@ func (s *Server) recoverLoop(ctx context.Context) {
 			}
 		}
 	}
-}
-
-func authenticator(cfg config.Config) (auth.Authenticator, error) {
-	switch cfg.Auth {
-	case config.AuthTrustedHeaders:
-		return auth.TrustedHeaders{}, nil
-	}
-	return nil, fmt.Errorf("auth: unknown mode %q", cfg.Auth)
 }
