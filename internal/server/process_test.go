@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -44,9 +45,27 @@ type process struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	url  string
-	logs *bytes.Buffer
+	logs *syncBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // its exit status, once done is closed
+}
+
+// syncBuffer collects a process's log while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func freeAddr(t *testing.T) string {
@@ -63,7 +82,7 @@ func freeAddr(t *testing.T) string {
 func start(t *testing.T, dataDir, addr string, extra ...string) *process {
 	t.Helper()
 	args := append([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--auth", "trusted-headers"}, extra...)
-	p := &process{t: t, cmd: exec.Command(glintBinary, args...), url: "http://" + addr, logs: &bytes.Buffer{}, done: make(chan struct{})}
+	p := &process{t: t, cmd: exec.Command(glintBinary, args...), url: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stderr = p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
