@@ -1,9 +1,12 @@
 package api
 
 import (
+	"context"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -45,10 +48,32 @@ func statusOf(err error) int {
 		return http.StatusRequestedRangeNotSatisfiable
 	case errors.Is(err, image.ErrUnsupported):
 		return http.StatusUnsupportedMediaType
-	case errors.Is(err, image.ErrUnavailable):
+	case errors.Is(err, image.ErrUnavailable), backendDown(err):
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
+}
+
+// backendDown recognises a database or object store that cannot be
+// reached (refused or cut connections, timeouts, PostgreSQL's connection
+// and shutdown error classes), which is a 503, not a 500: the request may
+// succeed later without anyone fixing glint.
+func backendDown(err error) bool {
+	var netErr net.Error
+	var state interface{ SQLState() string }
+	var retry interface{ SafeToRetry() bool } // pgx: the statement never reached the server
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, context.DeadlineExceeded):
+		return true
+	case errors.As(err, &netErr):
+		return true
+	case errors.As(err, &retry) && retry.SafeToRetry():
+		return true
+	case errors.As(err, &state):
+		code := state.SQLState()
+		return strings.HasPrefix(code, "08") || strings.HasPrefix(code, "57P")
+	}
+	return false
 }
 
 // defaultExplanations are WebOb's class explanations, which Glance shows
@@ -101,6 +126,9 @@ func asHTTPError(err error) *httpError {
 	status := statusOf(err)
 	var de *image.Error
 	if !errors.As(err, &de) {
+		if status == http.StatusServiceUnavailable {
+			return &httpError{status: status, explanation: "A storage backend of the image service is unavailable; try again later."}
+		}
 		if status == http.StatusInternalServerError {
 			return &httpError{status: status, explanation: "The server has either erred or is incapable of performing the requested operation."}
 		}

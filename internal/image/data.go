@@ -75,7 +75,10 @@ type uploadLimit struct {
 // startUpload checks the owner's quotas and moves the image to saving, as
 // one step per project so concurrent uploads cannot all pass one check.
 func (s *Service) startUpload(ctx context.Context, id, owner string, declared int64) (uploadLimit, error) {
-	unlock := s.quota.lock(owner)
+	unlock, err := s.lockProject(ctx, owner)
+	if err != nil {
+		return uploadLimit{}, err
+	}
 	defer unlock()
 	deltas := map[string]int64{QuotaImageCountUploading: 1}
 	if declared > 0 {
@@ -106,7 +109,12 @@ func (s *Service) startUpload(ctx context.Context, id, owner string, declared in
 func (s *Service) finishUpload(ctx context.Context, id, owner string, result UploadResult) error {
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	unlock := s.quota.lock(owner)
+	unlock, err := s.lockProject(cleanup, owner)
+	if err != nil {
+		s.discard(cleanup, result.Location)
+		s.restoreQueued(ctx, id)
+		return err
+	}
 	defer unlock()
 	remaining, err := s.remainingBytes(cleanup, owner)
 	if err == nil && remaining >= 0 && result.Size > remaining {
@@ -157,18 +165,22 @@ func (s *Service) receive(ctx context.Context, id string, driver blob.Driver, bo
 	return UploadResult{Size: n, Checksum: d.md5Hex(), HashAlgo: HashAlgo, HashValue: d.sha512Hex(), Location: key}, nil
 }
 
-// uploadError keeps domain errors and words the rest (a client that went
-// away, a body cut short) as a bad request, which is what the client sees
-// if it is still listening.
+// uploadError keeps domain errors; a body that could not be read (a
+// client gone, stalled past the idle timeout, or a body cut short) is the
+// client's fault (400); anything else failed in the store (503), and the
+// upload may be retried.
 func uploadError(err error) error {
 	var de *Error
-	if errors.As(err, &de) {
+	var be *bodyError
+	switch {
+	case errors.As(err, &de):
 		return err
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.Canceled) {
+	case errors.As(err, &be):
+		return newError(ErrInvalid, "Upload interrupted: %v", be.err)
+	case errors.Is(err, context.Canceled):
 		return newError(ErrInvalid, "Upload interrupted: %v", err)
 	}
-	return err
+	return &Error{Kind: ErrUnavailable, Msg: "The image store could not take the data; try again later.", cause: err}
 }
 
 // restoreQueued returns an image from saving to queued after a failed

@@ -92,10 +92,17 @@ func copyHashed(dst io.Writer, src io.Reader, d *digester, limit int64, tooBig e
 			return total, nil
 		}
 		if rerr != nil {
-			return total, rerr
+			return total, &bodyError{rerr}
 		}
 	}
 }
+
+// bodyError marks a failure to read the upload body (the client's side),
+// as opposed to one writing the data (the store's side).
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "reading the upload: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
 
 // fill reads until buf is full or src fails; unlike io.ReadFull it passes
 // io.EOF through unchanged so the caller can tell an end from a cut.

@@ -25,10 +25,23 @@ var (
 type Error struct {
 	Kind error
 	Msg  string
+	// cause is the underlying failure, for logs; never shown to clients.
+	cause error
 }
 
-func (e *Error) Error() string { return e.Msg }
-func (e *Error) Unwrap() error { return e.Kind }
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return e.Msg + " (" + e.cause.Error() + ")"
+	}
+	return e.Msg
+}
+
+func (e *Error) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.Kind, e.cause}
+	}
+	return []error{e.Kind}
+}
 
 func newError(kind error, format string, args ...any) error {
 	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"time"
 
 	"glint/internal/auth"
 )
@@ -57,8 +58,13 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id string, chang
 		if err := checkQuotas(img); err != nil {
 			return nil, err
 		}
-		img.UpdatedAt = s.now()
-		err = s.store.SaveImage(ctx, img, before.Status)
+		// updated_at is the version the save is conditional on, so the new
+		// one must differ from the old even within one clock tick.
+		img.UpdatedAt = s.now().Truncate(time.Microsecond)
+		if !img.UpdatedAt.After(before.UpdatedAt) {
+			img.UpdatedAt = before.UpdatedAt.Add(time.Microsecond)
+		}
+		err = s.store.SaveImage(ctx, img, before.Status, before.UpdatedAt)
 		if errors.Is(err, ErrConflict) && attempt < maxSaveAttempts {
 			continue
 		}

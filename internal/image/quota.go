@@ -53,13 +53,25 @@ type QuotaUsage struct {
 
 // quotaLocks serialise a project's check-then-act quota steps within this
 // process, so concurrent uploads of one project cannot all pass a check
-// that only one of them fits.
+// that only one of them fits; the store's project lock does the same
+// across nodes.
 type quotaLocks struct{ m sync.Map }
 
 func (q *quotaLocks) lock(project string) func() {
 	mu, _ := q.m.LoadOrStore(project, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	return mu.(*sync.Mutex).Unlock
+}
+
+// lockProject takes the process-wide and the store-wide lock of a project.
+func (s *Service) lockProject(ctx context.Context, project string) (func(), error) {
+	unlockLocal := s.quota.lock(project)
+	unlockStore, err := s.store.LockProject(ctx, project)
+	if err != nil {
+		unlockLocal()
+		return nil, err
+	}
+	return func() { unlockStore(); unlockLocal() }, nil
 }
 
 // limits merges the configured defaults with the project's overrides.

@@ -101,7 +101,10 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, attrs map[string
 	if img.Owner != nil {
 		owner = *img.Owner
 	}
-	unlock := s.quota.lock(owner)
+	unlock, err := s.lockProject(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
 	defer unlock()
 	if err := s.enforce(ctx, owner, map[string]int64{QuotaImageCountTotal: 1}); err != nil {
 		return nil, err

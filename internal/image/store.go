@@ -33,10 +33,11 @@ type Store interface {
 	// SaveImage writes the attributes a client may change (name, visibility,
 	// protected, os_hidden, min_disk, min_ram, disk_format,
 	// container_format, owner, properties, tags; updated_at = img.UpdatedAt)
-	// if the stored status still equals ifStatus and the image is not
-	// deleted; otherwise ErrConflict (ErrNotFound when missing). Properties
-	// and tags are replaced as whole sets.
-	SaveImage(ctx context.Context, img *Image, ifStatus Status) error
+	// if the stored status still equals ifStatus, the stored updated_at
+	// still equals ifUpdatedAt (nothing wrote since the caller read it)
+	// and the image is not deleted; otherwise ErrConflict (ErrNotFound when
+	// missing). Properties and tags are replaced as whole sets.
+	SaveImage(ctx context.Context, img *Image, ifStatus Status, ifUpdatedAt time.Time) error
 
 	// SetStatus moves an image from one status to another (compare and
 	// set; ErrConflict if the stored status is not from or the image is
@@ -85,6 +86,9 @@ type Store interface {
 	ProjectLimits(ctx context.Context, project string) (map[string]int64, error)
 	SetProjectLimit(ctx context.Context, project, name string, limit int64) error
 	DeleteProjectLimits(ctx context.Context, project string) error
+	// LockProject serialises quota check-and-act steps of one project
+	// across every process sharing the store, until unlock is called.
+	LockProject(ctx context.Context, project string) (unlock func(), err error)
 
 	Close() error
 }

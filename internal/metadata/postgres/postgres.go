@@ -134,6 +134,10 @@ var dialect = sqlstore.Dialect{
 	// snapshot; a page and the properties loaded for it must share one.
 	ReadTx:  sql.TxOptions{Isolation: sql.LevelRepeatableRead},
 	LockRow: " FOR UPDATE",
+	// Session advisory locks keyed by a hash of the project id: quota
+	// checks of one project run one at a time across all nodes.
+	LockProject:   "SELECT pg_advisory_lock(hashtextextended($1, 7346))",
+	UnlockProject: "SELECT pg_advisory_unlock(hashtextextended($1, 7346))",
 }
 
 // bindTime drops what timestamptz cannot hold. The server would round

@@ -185,3 +185,38 @@ func connect(t *testing.T, dsn string) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// TestProjectLock checks that the project lock excludes a second holder,
+// as two nodes checking one project's quota need.
+func TestProjectLock(t *testing.T) {
+	dsn := newSchema(t)
+	a, b := open(t, dsn), open(t, dsn)
+	unlock, err := a.LockProject(t.Context(), "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan struct{})
+	go func() {
+		u, err := b.LockProject(context.Background(), "p1")
+		if err == nil {
+			u()
+		}
+		close(got)
+	}()
+	other, err := b.LockProject(t.Context(), "p2")
+	if err != nil {
+		t.Fatalf("another project's lock: %v", err)
+	}
+	other()
+	select {
+	case <-got:
+		t.Fatal("second holder got the lock while the first held it")
+	case <-time.After(300 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("second holder never got the lock")
+	}
+}

@@ -47,15 +47,15 @@ func (s *Store) GetImage(ctx context.Context, id string) (*image.Image, error) {
 
 // SaveImage writes the client-mutable attributes, and replaces properties
 // and tags, if the image is still in status ifStatus.
-func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.Status) error {
+func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.Status, ifUpdatedAt time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE images SET name = $1, visibility = $2,
 			protected = $3, os_hidden = $4, min_disk = $5, min_ram = $6, disk_format = $7,
 			container_format = $8, owner = $9, updated_at = $10
-			WHERE id = $11 AND status = $12 AND deleted_at IS NULL`,
+			WHERE id = $11 AND status = $12 AND updated_at = $13 AND deleted_at IS NULL`,
 			nullString(img.Name), string(img.Visibility), img.Protected, img.Hidden,
 			img.MinDisk, img.MinRAM, nullString(img.DiskFormat), nullString(img.ContainerFormat),
-			nullString(img.Owner), s.d.BindTime(img.UpdatedAt), img.ID, string(ifStatus))
+			nullString(img.Owner), s.d.BindTime(img.UpdatedAt), img.ID, string(ifStatus), s.d.BindTime(ifUpdatedAt))
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"time"
 
 	"glint/internal/image"
 )
@@ -54,4 +56,31 @@ func (s *Store) DeleteProjectLimits(ctx context.Context, project string) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM project_quotas WHERE project_id = $1`, project)
 		return err
 	})
+}
+
+// LockProject holds a project-wide lock that all nodes sharing the
+// database respect, until the returned func is called. It holds one
+// connection for that time, so callers keep the locked section short.
+func (s *Store) LockProject(ctx context.Context, project string) (func(), error) {
+	if s.d.LockProject == "" {
+		return func() {}, nil
+	}
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, s.d.LockProject, project); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return func() {
+		// Unlock even when the request's context has ended; closing the
+		// connection would release the lock too, but returns it to no pool.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(ctx, s.d.UnlockProject, project); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}, nil
 }

@@ -8,6 +8,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
@@ -42,6 +43,11 @@ type Dialect struct {
 	// between (" FOR UPDATE"). Empty where write transactions already
 	// exclude each other.
 	LockRow string
+	// LockProject and UnlockProject take and release a lock named by a
+	// project id ($1) that every node sharing the database respects (a
+	// PostgreSQL advisory lock). Empty where one process owns the database
+	// and the image service's own mutex is enough (SQLite).
+	LockProject, UnlockProject string
 }
 
 // Violation is a kind of constraint violation the store maps to a domain
@@ -89,6 +95,13 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// deadConn reports an error that says the connection was dead before the
+// statement was sent (pgx marks these SafeToRetry).
+func deadConn(err error) bool {
+	var retry interface{ SafeToRetry() bool }
+	return errors.Is(err, driver.ErrBadConn) || (errors.As(err, &retry) && retry.SafeToRetry())
+}
+
 // write runs fn in a transaction on the writer, committing if fn succeeds.
 // It never retries: the compare-and-set writes are not safe to repeat
 // blindly, and the caller decides what a conflict means.
@@ -104,8 +117,19 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.inTx(ctx, s.r, &opts, fn)
 }
 
+// beginAttempts bounds how often a transaction start is retried on pooled
+// connections found dead (a database restarted under the pool): starting
+// sends nothing that could apply twice, so it is always safe to repeat.
+const beginAttempts = 16
+
 func (s *Store) inTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, opts)
+	var tx *sql.Tx
+	var err error
+	for range beginAttempts {
+		if tx, err = db.BeginTx(ctx, opts); err == nil || !deadConn(err) {
+			break
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", s.d.Name, err)
 	}

@@ -94,7 +94,7 @@ func testSaveImage(t *testing.T, s image.Store) {
 	// Fields a client may not change are ignored, whatever the caller sends.
 	upd.Status, upd.Size, upd.Checksum, upd.Location = image.StatusActive, ptr(int64(9)), "c", "loc"
 	upd.CreatedAt = at(99)
-	if err := s.SaveImage(t.Context(), upd, image.StatusQueued); err != nil {
+	if err := s.SaveImage(t.Context(), upd, image.StatusQueued, base); err != nil {
 		t.Fatalf("SaveImage: %v", err)
 	}
 	want := newImage("a")
@@ -110,7 +110,7 @@ func testSaveImage(t *testing.T, s image.Store) {
 	upd2 := newImage("a")
 	upd2.Name, upd2.DiskFormat, upd2.Owner = nil, nil, nil
 	upd2.UpdatedAt = at(8)
-	if err := s.SaveImage(t.Context(), upd2, image.StatusQueued); err != nil {
+	if err := s.SaveImage(t.Context(), upd2, image.StatusQueued, at(7)); err != nil {
 		t.Fatalf("SaveImage(clear): %v", err)
 	}
 	want2 := newImage("a")
@@ -127,18 +127,22 @@ func testSaveImageConflict(t *testing.T, s image.Store) {
 	upd := newImage("a")
 	upd.Name, upd.UpdatedAt = ptr("changed"), at(5)
 	upd.Properties, upd.Tags = map[string]string{"other": "x"}, nil
-	wantErr(t, "SaveImage(status moved)", s.SaveImage(t.Context(), upd, image.StatusActive), image.ErrConflict)
+	wantErr(t, "SaveImage(status moved)", s.SaveImage(t.Context(), upd, image.StatusActive, base), image.ErrConflict)
 	checkImage(t, "after conflict", get(t, s, "a"), orig)
+	// A save based on an older read loses to the write that came between:
+	// the caller must read again (optimistic concurrency on updated_at).
+	wantErr(t, "SaveImage(stale read)", s.SaveImage(t.Context(), upd, image.StatusQueued, at(-1)), image.ErrConflict)
+	checkImage(t, "after stale save", get(t, s, "a"), orig)
 
 	upd.ID = "missing"
-	wantErr(t, "SaveImage(missing)", s.SaveImage(t.Context(), upd, image.StatusQueued), image.ErrNotFound)
+	wantErr(t, "SaveImage(missing)", s.SaveImage(t.Context(), upd, image.StatusQueued, base), image.ErrNotFound)
 
 	create(t, s, newImage("gone"))
 	if _, err := s.DeleteImage(t.Context(), "gone", at(1)); err != nil {
 		t.Fatal(err)
 	}
 	upd.ID = "gone"
-	wantErr(t, "SaveImage(deleted)", s.SaveImage(t.Context(), upd, image.StatusDeleted), image.ErrConflict)
+	wantErr(t, "SaveImage(deleted)", s.SaveImage(t.Context(), upd, image.StatusDeleted, at(1)), image.ErrConflict)
 }
 
 func testSetStatus(t *testing.T, s image.Store) {

@@ -1,0 +1,163 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"glint/internal/config"
+	"glint/internal/metadata/postgres/pgtest"
+	"glint/internal/server"
+)
+
+// cutter is a TCP proxy that a test can cut (refusing and dropping every
+// connection) and restore on the same address: a backend going away and
+// coming back, as seen from glint.
+type cutter struct {
+	t      *testing.T
+	target string
+	addr   string
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[net.Conn]bool
+}
+
+func newCutter(t *testing.T, target string) *cutter {
+	c := &cutter{t: t, target: target, conns: map[net.Conn]bool{}}
+	c.listen("127.0.0.1:0")
+	t.Cleanup(c.cut)
+	return c
+}
+
+func (c *cutter) listen(addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.mu.Lock()
+	c.ln, c.addr = ln, ln.Addr().String()
+	c.mu.Unlock()
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", c.target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			c.mu.Lock()
+			c.conns[in], c.conns[out] = true, true
+			c.mu.Unlock()
+			go func() { io.Copy(out, in); out.Close() }()
+			go func() { io.Copy(in, out); in.Close() }()
+		}
+	}()
+}
+
+func (c *cutter) cut() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ln != nil {
+		c.ln.Close()
+		c.ln = nil
+	}
+	for conn := range c.conns {
+		conn.Close()
+	}
+	c.conns = map[net.Conn]bool{}
+}
+
+func (c *cutter) restore() { c.listen(c.addr) }
+
+// TestBackendsGoAway runs glint on PostgreSQL and S3 through cuttable
+// proxies: with the object store gone an upload answers 503 and the image
+// stays queued; with the database gone requests answer 503; when they come
+// back, glint serves again without a restart.
+func TestBackendsGoAway(t *testing.T) {
+	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
+	if endpoint == "" {
+		t.Skip("GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
+	}
+	dsn := pgtest.Schema(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := newCutter(t, u.Host)
+	u.Host = db.addr
+	s3p := newCutter(t, endpoint)
+
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Auth = config.AuthTrustedHeaders
+	cfg.Metadata = config.Metadata{Driver: "postgres", DSN: u.String()}
+	cfg.Stores = []config.Store{{ID: "s3", Type: "s3", S3: config.S3{Endpoint: s3p.addr, Bucket: "glint-faults-test",
+		Prefix: "faults/", PathStyle: true, CreateBucket: true,
+		AccessKey: os.Getenv("GLINT_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("GLINT_TEST_S3_SECRET_KEY")}}}
+	cfg.DefaultStore = "s3"
+	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer func() { ts.Close(); srv.Close() }()
+	call := func(method, path, ctype string, body []byte) (int, string) {
+		req, _ := http.NewRequest(method, ts.URL+path, bytes.NewReader(body))
+		req.Header.Set("X-Project-Id", "proj-a")
+		req.Header.Set("Accept", "application/json")
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status, body := call("POST", "/v2/images", "application/json", []byte(`{"name":"f","disk_format":"raw","container_format":"bare"}`))
+	if status != 201 {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	id := body[strings.Index(body, `"id":"`)+6:][:36]
+
+	s3p.cut()
+	data := bytes.Repeat([]byte("faults"), 4<<20) // 24 MiB: several parts
+	if status, body := call("PUT", "/v2/images/"+id+"/file", "application/octet-stream", data); status != 503 {
+		t.Fatalf("upload with the object store gone: %d %s", status, body)
+	}
+	if status, body := call("GET", "/v2/images/"+id, "", nil); status != 200 || !strings.Contains(body, `"status":"queued"`) {
+		t.Fatalf("after the failed upload: %d %s", status, body)
+	}
+	s3p.restore()
+	if status, body := call("PUT", "/v2/images/"+id+"/file", "application/octet-stream", data); status != 204 {
+		t.Fatalf("upload with the object store back: %d %s", status, body)
+	}
+
+	db.cut()
+	status, body = call("GET", "/v2/images/"+id, "", nil)
+	if status != 503 || !strings.Contains(body, "unavailable") {
+		t.Fatalf("show with the database gone: %d %s", status, body)
+	}
+	db.restore()
+	if status, body := call("GET", "/v2/images/"+id, "", nil); status != 200 || !strings.Contains(body, `"status":"active"`) {
+		t.Fatalf("show with the database back: %d %s", status, body)
+	}
+	if status, _ := call("DELETE", "/v2/images/"+id, "", nil); status != 204 {
+		t.Fatalf("delete: %d", status)
+	}
+}
