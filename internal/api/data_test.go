@@ -137,7 +137,7 @@ func TestDataRefusals(t *testing.T) {
 	if after.Status != images.ImageStatusQueued || after.SizeBytes != 0 || after.Checksum != "" {
 		t.Fatalf("after refused upload: %+v", after)
 	}
-	assertNoTempFiles(t, e.dir)
+	e.assertNoPartialData(t)
 
 	// Now a good upload; a second one is a conflict with Glance's words.
 	wantStatus(t, imagedata.Upload(ctx, e.owner, img.ID, strings.NewReader("hello")).ExtractErr(), 0)
@@ -188,8 +188,7 @@ func TestDeactivateReactivate(t *testing.T) {
 func TestDeleteImage(t *testing.T) {
 	e := newEnv(t)
 	id := e.uploaded(t, pattern(4096))
-	blobs := filepath.Join(e.dir, "images", "blobs")
-	if n := countFiles(t, blobs); n != 1 {
+	if n := e.blobCount(t); n != 1 {
 		t.Fatalf("%d blobs after upload", n)
 	}
 	_, err := images.Update(ctx, e.owner, id, images.UpdateOpts{images.ReplaceImageProtected{NewProtected: true}}).Extract()
@@ -211,7 +210,7 @@ func TestDeleteImage(t *testing.T) {
 	if img.Status != images.ImageStatusDeleted {
 		t.Fatalf("admin sees %q", img.Status)
 	}
-	if n := countFiles(t, blobs); n != 0 {
+	if n := e.blobCount(t); n != 0 {
 		t.Fatalf("%d blobs left after delete", n)
 	}
 }
@@ -275,9 +274,9 @@ func TestTruncatedUpload(t *testing.T) {
 	conn.Close()
 	waitFor(t, func() bool {
 		after, err := images.Get(ctx, e.owner, img.ID).Extract()
-		return err == nil && after.Status == images.ImageStatusQueued && countFiles(t, filepath.Join(e.dir, "images", "tmp")) == 0
+		return err == nil && after.Status == images.ImageStatusQueued && e.partialCount(t) == 0
 	})
-	if n := countFiles(t, filepath.Join(e.dir, "images", "blobs")); n != 0 {
+	if n := e.blobCount(t); n != 0 {
 		t.Fatalf("%d blobs after a cut upload", n)
 	}
 	wantStatus(t, imagedata.Upload(ctx, e.owner, img.ID, strings.NewReader("again")).ExtractErr(), 0)
@@ -292,7 +291,7 @@ func (zeroReader) Read(p []byte) (int, error) {
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
-func countFiles(t *testing.T, dir string) int {
+func countFiles(t testing.TB, dir string) int {
 	t.Helper()
 	n := 0
 	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
@@ -311,11 +310,4 @@ func countFiles(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-func assertNoTempFiles(t *testing.T, dataDir string) {
-	t.Helper()
-	if n := countFiles(t, filepath.Join(dataDir, "images", "tmp")); n != 0 {
-		t.Fatalf("%d temporary files left behind", n)
-	}
 }

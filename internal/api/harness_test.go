@@ -18,12 +18,14 @@ import (
 // env is a real glint (SQLite and files in a temp dir) behind a real HTTP
 // listener, with gophercloud clients for three callers.
 type env struct {
-	t     testing.TB
-	url   string
-	dir   string
-	owner *gophercloud.ServiceClient // project "proj-a", role member
-	other *gophercloud.ServiceClient // project "proj-b", role member
-	admin *gophercloud.ServiceClient // project "proj-admin", role admin
+	t   testing.TB
+	url string
+	dir string
+	// s3Prefix is set when the default store is S3 (postgres+s3 runs).
+	s3Prefix string
+	owner    *gophercloud.ServiceClient // project "proj-a", role member
+	other    *gophercloud.ServiceClient // project "proj-b", role member
+	admin    *gophercloud.ServiceClient // project "proj-admin", role admin
 }
 
 func newEnv(t testing.TB) *env { return newEnvConfig(t, nil) }
@@ -35,8 +37,13 @@ func newEnvConfig(t testing.TB, change func(*config.Config)) *env {
 	cfg.DataDir = t.TempDir()
 	cfg.SizeCap = 64 << 20
 	cfg.Auth = config.AuthTrustedHeaders
+	e := &env{t: t, dir: cfg.DataDir}
+	useBackend(t, &cfg, e)
 	if change != nil {
 		change(&cfg)
+	}
+	if len(cfg.Stores) > 0 {
+		cfg.SingleStore, e.s3Prefix = nil, "" // the test chose its stores
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := server.New(context.Background(), cfg, log)
@@ -48,7 +55,7 @@ func newEnvConfig(t testing.TB, change func(*config.Config)) *env {
 		ts.Close()
 		srv.Close()
 	})
-	e := &env{t: t, url: ts.URL, dir: cfg.DataDir}
+	e.url = ts.URL
 	e.owner = e.client("proj-a", "user-a", "member")
 	e.other = e.client("proj-b", "user-b", "member")
 	e.admin = e.client("proj-admin", "user-admin", "admin,member")

@@ -85,8 +85,8 @@ func TestQuotaImageSize(t *testing.T) {
 	if img.Status != images.ImageStatusQueued {
 		t.Fatalf("after refused upload: %s", img.Status)
 	}
-	assertNoTempFiles(t, e.dir)
-	if n := countFiles(t, e.dir+"/images/blobs"); n != 0 {
+	e.assertNoPartialData(t)
+	if n := e.blobCount(t); n != 0 {
 		t.Fatalf("%d blobs after refused uploads", n)
 	}
 	wantStatus(t, imagedata.Upload(ctx, e.owner, a, bytes.NewReader(pattern(600<<10))).ExtractErr(), 0)

@@ -62,6 +62,11 @@ type Config struct {
 	Stores []Store
 	// DefaultStore names the store uploads go to when they name none.
 	DefaultStore string
+	// SingleStore, when set, is the one image store of a deployment that
+	// does not use Glance's multi-store (an S3 bucket instead of files
+	// under DataDir, say): no store API, no stores attribute. Exclusive
+	// with Stores.
+	SingleStore *Store
 
 	// PublicURL is the address clients reach glint at, used in the
 	// service catalog and the written clouds.yaml; default http://Listen.

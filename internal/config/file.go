@@ -27,6 +27,7 @@ type fileConfig struct {
 	Metadata                  *fileMetadata    `yaml:"metadata"`
 	DefaultStore              *string          `yaml:"default_store"`
 	Stores                    []fileStore      `yaml:"stores"`
+	Store                     *fileStore       `yaml:"store"`
 	Quotas                    map[string]int64 `yaml:"quotas"`
 	PublicURL                 *string          `yaml:"public_url"`
 	Region                    *string          `yaml:"region"`
@@ -142,6 +143,13 @@ func (c *Config) apply(f fileConfig) error {
 	}
 	if err := c.applyKeystone(f.Keystone); err != nil {
 		return err
+	}
+	if f.Store != nil {
+		st, err := f.Store.store("store")
+		if err != nil {
+			return err
+		}
+		c.SingleStore = &st
 	}
 	for i, fs := range f.Stores {
 		st, err := fs.store(fmt.Sprintf("stores[%d]", i))

@@ -24,6 +24,12 @@ func (c Config) validateMetadata() []error {
 
 func (c Config) validateStores() []error {
 	var errs []error
+	if st := c.SingleStore; st != nil {
+		if len(c.Stores) > 0 {
+			errs = append(errs, errors.New("store: give either store (one store) or stores (several), not both"))
+		}
+		errs = append(errs, validateStore("store", *st)...)
+	}
 	seen := map[string]bool{}
 	for i, st := range c.Stores {
 		where := fmt.Sprintf("stores[%d]", i)
@@ -34,18 +40,7 @@ func (c Config) validateStores() []error {
 			errs = append(errs, fmt.Errorf("%s.id: %q is used twice", where, st.ID))
 		}
 		seen[st.ID] = true
-		switch st.Type {
-		case "file":
-			if strings.TrimSpace(st.Path) == "" {
-				errs = append(errs, fmt.Errorf("%s.path: required for a file store", where))
-			}
-		case "s3":
-			if st.S3.Endpoint == "" || st.S3.Bucket == "" {
-				errs = append(errs, fmt.Errorf("%s.s3: endpoint and bucket are required", where))
-			}
-		default:
-			errs = append(errs, fmt.Errorf("%s.type: %q is not one of file, s3", where, st.Type))
-		}
+		errs = append(errs, validateStore(where, st)...)
 	}
 	switch {
 	case len(c.Stores) == 0 && c.DefaultStore != "":
@@ -54,4 +49,20 @@ func (c Config) validateStores() []error {
 		errs = append(errs, fmt.Errorf("default_store: %q is not one of the configured stores", c.DefaultStore))
 	}
 	return errs
+}
+
+func validateStore(where string, st Store) []error {
+	switch st.Type {
+	case "file":
+		if strings.TrimSpace(st.Path) == "" {
+			return []error{fmt.Errorf("%s.path: required for a file store", where)}
+		}
+	case "s3":
+		if st.S3.Endpoint == "" || st.S3.Bucket == "" {
+			return []error{fmt.Errorf("%s.s3: endpoint and bucket are required", where)}
+		}
+	default:
+		return []error{fmt.Errorf("%s.type: %q is not one of file, s3", where, st.Type)}
+	}
+	return nil
 }

@@ -37,7 +37,11 @@ var storeFactories = map[string]func(ctx context.Context, st config.Store) (blob
 // filesystem store under the data directory.
 func openStores(ctx context.Context, cfg config.Config) (image.Stores, []api.StoreInfo, error) {
 	if !cfg.MultiStore() {
-		d, err := filesystem.New(filepath.Join(cfg.DataDir, "images"))
+		st := config.Store{Type: "file", Path: filepath.Join(cfg.DataDir, "images")}
+		if cfg.SingleStore != nil {
+			st = *cfg.SingleStore
+		}
+		d, _, err := storeFactories[st.Type](ctx, st)
 		if err != nil {
 			return image.Stores{}, nil, fmt.Errorf("opening the image store: %w", err)
 		}
