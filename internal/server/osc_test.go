@@ -24,21 +24,7 @@ func TestOpenStackClient(t *testing.T) {
 		t.Skip("GLINT_TEST_OPENSTACK_CLI is not set; set it to the openstack command to run this test")
 	}
 	dir, addr := t.TempDir(), freeAddr(t)
-	p := &process{t: t, url: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(glintBinary, "serve", "--data-dir", dir, "--listen", addr)
-	p.cmd.Env = append(os.Environ(), "GLINT_BOOTSTRAP_PASSWORD=")
-	p.cmd.Stderr = p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("glint log:\n%s", p.logs.String())
-		}
-	})
+	p := launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD="}, "serve", "--data-dir", dir, "--listen", addr)
 	clouds := filepath.Join(dir, "clouds.yaml")
 	deadline := time.Now().Add(60 * time.Second)
 	for {

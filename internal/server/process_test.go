@@ -78,23 +78,12 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// start runs glint serve on dataDir and waits until it answers.
+// start runs glint serve (trusted-headers auth) on dataDir and waits until
+// it answers.
 func start(t *testing.T, dataDir, addr string, extra ...string) *process {
 	t.Helper()
 	args := append([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--auth", "trusted-headers"}, extra...)
-	p := &process{t: t, cmd: exec.Command(glintBinary, args...), url: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd.Stderr = p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("glint log:\n%s", p.logs.String())
-		}
-	})
+	p := launch(t, addr, nil, args...)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(p.url + "/versions")
@@ -107,6 +96,27 @@ func start(t *testing.T, dataDir, addr string, extra ...string) *process {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// launch starts the glint binary with args (and extra environment), to be
+// killed when t ends; its log is shown if t failed.
+func launch(t *testing.T, addr string, env []string, args ...string) *process {
+	t.Helper()
+	p := &process{t: t, cmd: exec.Command(glintBinary, args...), url: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stderr = p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("glint log:\n%s", p.logs.String())
+		}
+	})
+	return p
 }
 
 func (p *process) request(method, path string, body io.Reader, hdr map[string]string) (*http.Response, []byte, error) {

@@ -2,26 +2,25 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 
 	"glint/internal/image"
 	"glint/internal/metadata/postgres"
+	"glint/internal/metadata/postgres/pgtest"
 	"glint/internal/metadata/storetest"
 )
 
-// dsnVar names the server the tests use, e.g.
-// postgres://postgres@127.0.0.1:5432/test?sslmode=disable. Each test works
-// in a schema of its own there, dropped when it ends.
-const dsnVar = "GLINT_TEST_POSTGRES_DSN"
+// The server the tests use is named by GLINT_TEST_POSTGRES_DSN (see
+// pgtest), e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
+// Each test works in a schema of its own there, dropped when it ends.
+
+func newSchema(t *testing.T) string { return pgtest.Schema(t) }
+func testDSN(t *testing.T) string   { return pgtest.DSN(t) }
 
 func TestStore(t *testing.T) {
 	testDSN(t) // skip once here rather than in every case
@@ -123,56 +122,6 @@ func open(t *testing.T, dsn string) *postgres.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// testDSN returns the server to test against, or skips t when none is
-// configured.
-func testDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv(dsnVar)
-	if dsn == "" {
-		t.Skipf("%s is not set; set it to a PostgreSQL DSN to run the PostgreSQL store tests", dsnVar)
-	}
-	return dsn
-}
-
-// newSchema creates an empty schema with a unique name and returns the test
-// DSN with its search_path set to it, so each test migrates and fills its
-// own tables. The schema is dropped when t ends, after the stores opened
-// on it are closed (cleanups run last-in first-out).
-func newSchema(t *testing.T) string {
-	t.Helper()
-	dsn := testDSN(t)
-	// Lower case: an unquoted search_path entry is folded to lower case.
-	name := "glint_test_" + strings.ToLower(rand.Text())
-	ident := pgx.Identifier{name}.Sanitize()
-	admin := connect(t, dsn)
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+ident); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		// t.Context() is already cancelled when cleanups run.
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+ident+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return withSearchPath(t, dsn, name)
-}
-
-// withSearchPath adds search_path to a DSN in either of libpq's forms; pgx
-// sends it as a run-time parameter when connecting.
-func withSearchPath(t *testing.T, dsn, schema string) string {
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		return dsn + " search_path=" + schema
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("%s: %v", dsnVar, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // connect opens a plain database/sql pool, closed when t ends.
