@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"glint/internal/config"
+	"glint/internal/imagecli"
 	"glint/internal/server"
 )
 
@@ -27,7 +28,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCommand(stderr), adminCommand(stdout), policyCommand(stdout))
+	root.AddCommand(serveCommand(stderr), adminCommand(stdout), policyCommand(stdout), imagecli.Command(stdout, stderr))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(stderr, "glint:", err)
 		return 1

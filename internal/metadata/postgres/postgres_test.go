@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-
 	"glint/internal/image"
 	"glint/internal/metadata/postgres"
 	"glint/internal/metadata/postgres/pgtest"

@@ -1,0 +1,44 @@
+package imagecli_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"glint/internal/cli"
+	"glint/internal/config"
+	"glint/internal/server"
+)
+
+// TestRegistered runs `glint image` through the program's own entry
+// point, with real OS_* variables, and checks the exit codes.
+func TestRegistered(t *testing.T) {
+	t.Setenv("GLINT_BOOTSTRAP_PASSWORD", "pw")
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer func() { ts.Close(); srv.Close() }()
+	for k, v := range map[string]string{"OS_AUTH_URL": ts.URL + "/identity/v3", "OS_USERNAME": "admin", "OS_PASSWORD": "pw",
+		"OS_PROJECT_NAME": "admin", "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
+		"OS_CLOUD": "", "OS_CLIENT_CONFIG_FILE": "", "OS_TOKEN": "", "OS_ENDPOINT": "", "HOME": t.TempDir()} {
+		t.Setenv(k, v)
+	}
+	var out, errw bytes.Buffer
+	if code := cli.Main([]string{"image", "create", "via-main", "-f", "value", "-c", "name"}, &out, &errw); code != 0 ||
+		out.String() != "via-main\n" {
+		t.Fatalf("create: exit %d, %q %q", code, out.String(), errw.String())
+	}
+	out.Reset()
+	if code := cli.Main([]string{"image", "show", "nope"}, &out, &errw); code != 1 ||
+		!strings.Contains(errw.String(), "glint: No Image found for nope") {
+		t.Fatalf("show nope: exit %d, %q", code, errw.String())
+	}
+}

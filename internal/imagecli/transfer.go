@@ -1,0 +1,58 @@
+package imagecli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/schollz/progressbar/v3"
+)
+
+// progress returns a writer that advances a progress bar on stderr by the
+// bytes written to it, or io.Discard when stderr is not a terminal: pipes
+// and CI logs stay clean. size < 0 shows a spinner.
+func (a *app) progress(size int64, description string) (io.Writer, func()) {
+	if a.terminal == nil || !a.terminal(a.errw) {
+		return io.Discard, func() {}
+	}
+	bar := progressbar.NewOptions64(size,
+		progressbar.OptionSetWriter(a.errw),
+		progressbar.OptionSetDescription(description),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowTotalBytes(true),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionFullWidth(),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(a.errw) }),
+	)
+	return bar, func() {
+		if !bar.IsFinished() {
+			// An aborted transfer: end the bar's line so the error
+			// message starts on a line of its own.
+			bar.Exit()
+			fmt.Fprintln(a.errw)
+		}
+	}
+}
+
+// putData streams body to url with PUT: image data or staged data. size
+// (when >= 0) is sent as Content-Length so the server can refuse an
+// oversized image before any byte is sent.
+func putData(ctx context.Context, c *gophercloud.ServiceClient, url string, body io.Reader, size int64, store string) error {
+	headers := map[string]string{"Content-Type": "application/octet-stream"}
+	if size >= 0 {
+		headers["Content-Length"] = strconv.FormatInt(size, 10)
+	}
+	if store != "" {
+		headers["X-Image-Meta-Store"] = store
+	}
+	resp, err := c.Put(ctx, url, body, nil, &gophercloud.RequestOpts{MoreHeaders: headers, OkCodes: []int{204}})
+	_, _, err = gophercloud.ParseResponse(resp, err)
+	return describe(err)
+}
