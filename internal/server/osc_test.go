@@ -91,6 +91,14 @@ func TestOpenStackClient(t *testing.T) {
 	if list := admin("image", "list", "-f", "value", "-c", "Name"); !strings.Contains(list, "demo-img") {
 		t.Fatalf("admin's list lacks demo-img: %q", list)
 	}
+	// glint's own CLI prints what openstackclient prints.
+	glintList, err := oscErr(glintBinary, userEnv("demo", "demo"), "image", "list", "-f", "json", "--long")
+	if err != nil {
+		t.Fatalf("glint image list: %v\n%s", err, glintList)
+	}
+	if want := demo("image", "list", "-f", "json", "--long"); !sameJSON(glintList, want) {
+		t.Fatalf("glint image list -f json --long:\n%s\nopenstack image list -f json --long:\n%s", glintList, want)
+	}
 	demo("image", "delete", "demo-img")
 	if list := demo("image", "list", "-f", "value"); strings.TrimSpace(list) != "" {
 		t.Fatalf("list after delete: %q", list)
@@ -122,4 +130,15 @@ func cleanOSEnv() []string {
 		}
 	}
 	return append(env, "HOME="+os.TempDir())
+}
+
+// sameJSON reports whether two JSON documents hold the same values.
+func sameJSON(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return bytes.Equal(xb, yb)
 }
