@@ -5,6 +5,7 @@ package api
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -254,6 +255,23 @@ func (s *statusRecorder) Write(p []byte) (int, error) {
 	}
 	n, err := s.ResponseWriter.Write(p)
 	s.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom passes a body copy on to the ResponseWriter's own ReadFrom, so
+// a file reaches the socket with sendfile instead of through buffers.
+func (s *statusRecorder) ReadFrom(r io.Reader) (int64, error) {
+	if !s.wrote {
+		s.WriteHeader(http.StatusOK)
+	}
+	var n int64
+	var err error
+	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(struct{ io.Writer }{s.ResponseWriter}, r)
+	}
+	s.bytes += n
 	return n, err
 }
 
