@@ -59,7 +59,7 @@ func ReadDefinition(data []byte, owner string) (*Definition, error) {
 			}
 		}
 	}
-	if err := validateSchema("namespace", namespaceSchema(true), doc); err != nil {
+	if err := validateSchema("namespace", namespaceSchema(fileBody), doc); err != nil {
 		return nil, err
 	}
 	// Property definitions are kept as written: Glance's loader stores

@@ -162,14 +162,17 @@ func decodeValue(dec *json.Decoder, depth int) (any, error) {
 	}
 }
 
+// maxRepr bounds a rendering in a message.
+const maxRepr = 4096
+
 // pyRepr renders a JSON value as Python's repr() shows it in jsonschema's
 // messages: 'text', True, None, [...], {'k': v} with sorted keys (pprint
 // sorts them). Long renderings are cut.
 func pyRepr(v any) string {
 	var b strings.Builder
 	writeRepr(&b, v)
-	if s := b.String(); utf8.RuneCountInString(s) > 500 {
-		return string([]rune(s)[:500]) + "..."
+	if s := b.String(); utf8.RuneCountInString(s) > maxRepr {
+		return string([]rune(s)[:maxRepr]) + "..."
 	}
 	return b.String()
 }

@@ -54,7 +54,7 @@ func parseDoc(body []byte, readOnly []string, name string, schema *object) (*obj
 // ParseNamespace reads the body of a namespace create or update: the
 // namespace and, for a create, the contents it carries.
 func ParseNamespace(body []byte) (*Definition, error) {
-	doc, err := parseDoc(body, readOnlyNamespace, "namespace", namespaceSchema(true))
+	doc, err := parseDoc(body, readOnlyNamespace, "namespace", namespaceSchema(requestBody))
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,14 @@ func objectFrom(doc *object, keep func(*object) *object) (*Object, error) {
 // ParseObject reads the body of an object create (strict: each property
 // must match the property schema, as Glance checks on create) or update.
 func ParseObject(body []byte, create bool) (*Object, error) {
-	doc, err := parseDoc(body, readOnlyNamespace, "object", objectSchema())
+	// On create the properties are checked one by one against the
+	// property schema, which words an unknown key as Glance does; on
+	// update (where Glance would fail with a 500) by the object schema.
+	v := requestBody
+	if create {
+		v = served
+	}
+	doc, err := parseDoc(body, readOnlyNamespace, "object", objectSchema(v))
 	if err != nil {
 		return nil, err
 	}

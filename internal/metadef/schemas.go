@@ -44,9 +44,25 @@ func readOnlyString() *object { return o("readOnly", true, "type", "string") }
 
 var propertyTypes = list("array", "boolean", "integer", "number", "object", "string", nil)
 
+// variant says how strictly a schema checks. The served schemas are
+// Glance's. Requests are checked more strictly where Glance would accept
+// a body and then fail with a 500 (an association, object or tag without
+// a name; a property definition with a key its model does not know).
+// Definition files may carry such keys: Glance's loader stores them.
+type variant struct {
+	requireNames     bool
+	closedProperties bool
+}
+
+var (
+	served      = variant{}
+	requestBody = variant{requireNames: true, closedProperties: true}
+	fileBody    = variant{requireNames: true}
+)
+
 // definitions are the shared sub-schemas. stringArray of the property
 // schema requires an item, that of the namespace and object schemas not.
-func definitions(withProperty bool, stringArrayMinItems bool) *object {
+func definitions(v variant, withProperty bool, stringArrayMinItems bool) *object {
 	stringArray := o("type", "array", "items", o("type", "string"))
 	if stringArrayMinItems {
 		stringArray.set("minItems", num(1))
@@ -58,8 +74,11 @@ func definitions(withProperty bool, stringArrayMinItems bool) *object {
 		"stringArray", stringArray,
 	)
 	if withProperty {
-		d.set("property", o("type", "object", "additionalProperties",
-			o("type", "object", "required", list("title", "type"), "properties", propertyFields())))
+		def := o("type", "object", "required", list("title", "type"), "properties", propertyFields())
+		if v.closedProperties {
+			def.set("additionalProperties", false)
+		}
+		d.set("property", o("type", "object", "additionalProperties", def))
 	}
 	return d
 }
@@ -94,15 +113,15 @@ func propertyFields() *object {
 
 // namedItems is an array of objects; when strict (request validation in
 // glint, where Glance would fail with a 500) each must carry a name.
-func namedItems(props *object, strict bool) *object {
+func namedItems(props *object, v variant) *object {
 	item := o("type", "object", "properties", props)
-	if strict {
+	if v.requireNames {
 		item.set("required", list("name"))
 	}
 	return o("type", "array", "items", item)
 }
 
-func namespaceSchema(strict bool) *object {
+func namespaceSchema(v variant) *object {
 	return o(
 		"name", "namespace",
 		"properties", o(
@@ -121,23 +140,23 @@ func namespaceSchema(strict bool) *object {
 				"name", o("type", "string"),
 				"prefix", o("type", "string"),
 				"properties_target", o("type", "string"),
-			), strict),
+			), v),
 			"properties", o("$ref", "#/definitions/property"),
 			"objects", namedItems(o(
 				"name", o("type", "string"),
 				"description", o("type", "string"),
 				"required", o("$ref", "#/definitions/stringArray"),
 				"properties", o("$ref", "#/definitions/property"),
-			), strict),
-			"tags", namedItems(o("name", o("type", "string")), strict),
+			), v),
+			"tags", namedItems(o("name", o("type", "string")), v),
 		),
 		"additionalProperties", false,
-		"definitions", definitions(true, false),
+		"definitions", definitions(v, true, false),
 		"required", list("namespace"),
 	)
 }
 
-func objectSchema() *object {
+func objectSchema(v variant) *object {
 	return o(
 		"name", "object",
 		"properties", o(
@@ -151,7 +170,7 @@ func objectSchema() *object {
 			"updated_at", timeSchema("When the object last changed."),
 		),
 		"additionalProperties", false,
-		"definitions", definitions(true, false),
+		"definitions", definitions(v, true, false),
 		"required", list("name"),
 	)
 }
@@ -167,7 +186,7 @@ func propertySchema(requireName bool) *object {
 		"name", "property",
 		"properties", propertyFields(),
 		"additionalProperties", false,
-		"definitions", definitions(false, true),
+		"definitions", definitions(served, false, true),
 		"required", required,
 	)
 }
@@ -206,7 +225,7 @@ func tagsBodySchema() *object {
 		"name", "tags",
 		"properties", o("tags", o("type", "array", "items", o(
 			"type", "object",
-			"properties", o("name", o("type", "string")),
+			"properties", o("name", strSchema("", 80)),
 			"required", list("name"),
 			"additionalProperties", false,
 		))),
@@ -246,13 +265,13 @@ func Schema(name string) (json.Marshaler, bool) {
 	var s *object
 	switch name {
 	case "namespace":
-		s = namespaceSchema(false)
+		s = namespaceSchema(served)
 	case "namespaces":
-		s = collection("namespaces", namespaceSchema(false), false)
+		s = collection("namespaces", namespaceSchema(served), false)
 	case "object":
-		s = objectSchema()
+		s = objectSchema(served)
 	case "objects":
-		s = collection("objects", objectSchema(), false)
+		s = collection("objects", objectSchema(served), false)
 	case "property":
 		s = propertySchema(true)
 	case "properties":

@@ -17,7 +17,7 @@ func tagNotFound(name string) error {
 
 // TagRequest is a tag listing as a client asks for it.
 type TagRequest struct {
-	Limit  int // 0: all
+	Limit  *int // nil: all
 	Marker string
 	Sort   string // "" for created_at
 	Desc   bool
@@ -47,7 +47,14 @@ func (s *Service) ListTags(ctx context.Context, p auth.Principal, ns string, r T
 	if !slices.Contains(TagSortKeys, sort) {
 		return nil, newError(ErrInvalid, "Sort key supplied is invalid: %s", sort)
 	}
-	tags, err := s.store.ListTags(ctx, ns, TagQuery{Sort: sort, Desc: r.Desc, Marker: r.Marker, Limit: r.Limit})
+	q := TagQuery{Sort: sort, Desc: r.Desc, Marker: r.Marker}
+	if r.Limit != nil {
+		if *r.Limit == 0 {
+			return []Tag{}, nil // Glance pages with LIMIT 0
+		}
+		q.Limit = *r.Limit
+	}
+	tags, err := s.store.ListTags(ctx, ns, q)
 	return tags, s.notFoundAsNamed(err, ns)
 }
 
