@@ -70,6 +70,9 @@ func (c *Catalog) Add(namespace, name string, schema json.RawMessage) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", namespace, name, err)
 	}
+	if c.defs == nil {
+		c.defs = map[string][]entry{}
+	}
 	c.defs[name] = append(c.defs[name], entry{namespace: namespace, pt: pt})
 	return nil
 }

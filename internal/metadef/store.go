@@ -68,8 +68,8 @@ type Store interface {
 
 	// ListResourceTypes returns every resource type, associated or not.
 	ListResourceTypes(ctx context.Context) ([]ResourceType, error)
-	// ListAssociations returns a namespace's associations in resource
-	// type order.
+	// ListAssociations returns a namespace's associations in the order
+	// they were made.
 	ListAssociations(ctx context.Context, ns string) ([]Association, error)
 	// CreateAssociation associates a resource type, creating it (not
 	// protected) when missing.

@@ -205,7 +205,7 @@ func (s *Store) scanAssociation(sc scanner, extra ...any) (metadef.Association, 
 }
 
 // attachAssociations loads the associations of a page of namespaces with
-// one query, in resource type order.
+// one query, each in the order it was made.
 func (s *Store) attachAssociations(ctx context.Context, tx *sql.Tx, byID map[int64]*metadef.Definition, ids []any) error {
 	if len(ids) == 0 {
 		return nil
@@ -216,7 +216,7 @@ func (s *Store) attachAssociations(ctx context.Context, tx *sql.Tx, byID map[int
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT a.namespace_id, `+associationColumns+`
 		FROM metadef_namespace_resource_types a JOIN metadef_resource_types r ON r.id = a.resource_type_id
-		WHERE a.namespace_id IN (`+strings.Join(marks, ", ")+`) ORDER BY a.namespace_id, r.id`, ids...)
+		WHERE a.namespace_id IN (`+strings.Join(marks, ", ")+`) ORDER BY a.namespace_id, a.id`, ids...)
 	if err != nil {
 		return err
 	}

@@ -461,7 +461,7 @@ func (s *Store) ListResourceTypes(ctx context.Context) ([]metadef.ResourceType, 
 func (s *Store) associations(ctx context.Context, q querier, nsID int64) ([]metadef.Association, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+associationColumns+`
 		FROM metadef_namespace_resource_types a JOIN metadef_resource_types r ON r.id = a.resource_type_id
-		WHERE a.namespace_id = $1 ORDER BY r.id`, nsID)
+		WHERE a.namespace_id = $1 ORDER BY a.id`, nsID)
 	if err != nil {
 		return nil, err
 	}

@@ -60,6 +60,22 @@ func testCreateDefinition(t *testing.T, s metadef.Store) {
 	}
 
 	wantDuplicate(t, s.CreateDefinition(ctx, namespace("full", 2)), "namespace", "full")
+
+	// Associations keep the order they were made in, not that of their
+	// resource types.
+	rev := namespace("reversed", 3)
+	rev.Associations = []metadef.Association{{Name: "OS::Nova::Flavor", CreatedAt: base}, {Name: "OS::Glance::Image", CreatedAt: base}}
+	create(t, s, rev)
+	d, err = s.GetDefinition(ctx, "reversed")
+	must(t, err)
+	wantNames(t, "associations in creation order", assocNames(d.Associations), []string{"OS::Nova::Flavor", "OS::Glance::Image"})
+	listed, err := s.ListNamespaces(ctx, metadef.NamespaceQuery{Caller: metadef.Scope{Admin: true}, Sort: "namespace"})
+	must(t, err)
+	for _, l := range listed {
+		if l.Name == "reversed" {
+			wantNames(t, "listed associations", assocNames(l.Associations), []string{"OS::Nova::Flavor", "OS::Glance::Image"})
+		}
+	}
 }
 
 // A create that fails part way leaves nothing behind.

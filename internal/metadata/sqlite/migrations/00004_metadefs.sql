@@ -28,14 +28,16 @@ CREATE TABLE metadef_resource_types (
     updated_at TEXT
 );
 
+-- A namespace lists its associations in the order they were made.
 CREATE TABLE metadef_namespace_resource_types (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
     namespace_id      INTEGER NOT NULL REFERENCES metadef_namespaces (id),
     resource_type_id  INTEGER NOT NULL REFERENCES metadef_resource_types (id),
     prefix            TEXT,
     properties_target TEXT,
     created_at        TEXT    NOT NULL,
     updated_at        TEXT,
-    PRIMARY KEY (namespace_id, resource_type_id)
+    UNIQUE (namespace_id, resource_type_id)
 );
 CREATE INDEX metadef_namespace_resource_types_type ON metadef_namespace_resource_types (resource_type_id);
 
