@@ -15,6 +15,7 @@ import (
 
 	"glint/internal/auth"
 	"glint/internal/image"
+	"glint/internal/metadef"
 )
 
 // Options bound what one request may use.
@@ -34,6 +35,8 @@ type Options struct {
 	// AuthURI is the identity service a 401 points clients at
 	// (WWW-Authenticate: Keystone uri="..."); empty for none.
 	AuthURI string
+	// Metadefs serves /v2/metadefs; nil answers those paths with 404.
+	Metadefs *metadef.Service
 }
 
 // StoreInfo describes one store for /v2/info/stores.
@@ -127,6 +130,7 @@ func (h *Handler) routes() {
 		{"PUT", "/v2/quotas/{project}", h.setQuotas, false},
 		{"DELETE", "/v2/quotas/{project}", h.resetQuotas, false},
 	}
+	table = append(table, h.metadefRoutes()...)
 	allowed := map[string][]string{}
 	for _, rt := range table {
 		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))
@@ -138,9 +142,10 @@ func (h *Handler) routes() {
 		allow := strings.Join(methods, ", ")
 		h.mux.Handle(pattern, h.wrap(route{pattern: pattern, public: true,
 			handle: func(w http.ResponseWriter, r *http.Request) error {
+				// WebOb's 405 has a body template of its own.
 				return &httpError{status: http.StatusMethodNotAllowed,
-					explanation: "The method " + r.Method + " is not allowed for this resource.",
-					header:      http.Header{"Allow": {allow}}}
+					raw:    "The method " + r.Method + " is not allowed for this resource. <br /><br />\n",
+					header: http.Header{"Allow": {allow}}}
 			}}))
 	}
 	h.mux.Handle("/", h.wrap(route{pattern: "/", public: true, handle: h.notFoundOrVersions}))

@@ -21,6 +21,7 @@ import (
 	"glint/internal/image"
 	"glint/internal/metadata/postgres"
 	"glint/internal/metadata/sqlite"
+	"glint/internal/metadef"
 	"glint/internal/policy"
 )
 
@@ -91,8 +92,12 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	catalog, err := s.metadefs(ctx, records, authz)
+	if err != nil {
+		return err
+	}
 	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
-		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI})
+		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog})
 	if ident.api == nil {
 		s.handler = images
 		return nil
@@ -107,11 +112,25 @@ func (s *Server) build(ctx context.Context) error {
 	return nil
 }
 
-// records is what the metadata stores implement: image records and
-// built-in identity.
+// records is what the metadata stores implement: image records, built-in
+// identity and the metadata definitions catalog.
 type records interface {
 	image.Store
 	identity.Store
+	metadef.Store
+}
+
+// metadefs builds the catalog service, loading the shipped definitions
+// into a catalog that never had them.
+func (s *Server) metadefs(ctx context.Context, st metadef.Store, authz metadef.Authorizer) (*metadef.Service, error) {
+	seeded, err := metadef.SeedShipped(ctx, st, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("loading the shipped metadata definitions: %w", err)
+	}
+	if seeded {
+		s.log.Info("loaded the shipped metadata definitions")
+	}
+	return metadef.NewService(st, authz, s.log, metadef.Options{}), nil
 }
 
 // openMetadata opens the record store the configuration names.
