@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"glint/internal/auth"
+	"glint/internal/diskformat"
 	"glint/internal/policy"
 )
 
@@ -32,6 +33,8 @@ type Options struct {
 	// DefaultLimits are the quotas of projects without overrides, by
 	// quota name; a name left out is unlimited.
 	DefaultLimits map[string]int64
+	// Formats tunes which image data the format inspector lets through.
+	Formats diskformat.Policy
 }
 
 // DefaultSizeCap is Glance's image_size_cap: 1 TiB.

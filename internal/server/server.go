@@ -17,6 +17,7 @@ import (
 
 	"glint/internal/api"
 	"glint/internal/config"
+	"glint/internal/diskformat"
 	"glint/internal/identity"
 	"glint/internal/image"
 	"glint/internal/metadata/postgres"
@@ -71,7 +72,8 @@ func (s *Server) build(ctx context.Context) error {
 	if err := image.ValidateLimits(cfg.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}
-	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas}
+	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas,
+		Formats: diskformat.Policy{VMDKAllowedTypes: cfg.ImageFormat.VMDKAllowedTypes, AllowMismatch: cfg.ImageFormat.AllowMismatch}}
 	if cfg.Metadata.Driver != "sqlite" {
 		// A shared database means other nodes may be mid-upload.
 		opts.StrandedAfter = strandedAfter
