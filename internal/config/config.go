@@ -85,6 +85,8 @@ type Config struct {
 	// ImageFormat tunes the format inspector that checks every upload and
 	// import.
 	ImageFormat ImageFormat
+	// Import configures the image import API.
+	Import Import
 
 	// Quotas are every project's default limits by Glance's unified-limit
 	// name (image_count_total, image_count_uploading, image_size_total in
@@ -170,6 +172,7 @@ func Default() Config {
 		ShutdownTimeout: 30 * time.Second,
 		LogLevel:        "info",
 		Metadata:        Metadata{Driver: "sqlite"},
+		Import:          defaultImport(),
 	}
 }
 
@@ -259,6 +262,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.validateMetadata()...)
 	errs = append(errs, c.validateStores()...)
+	errs = append(errs, c.validateImport()...)
 	if c.PolicyFile != "" {
 		// The rules themselves are checked when the policy engine loads
 		// them; this catches a wrong path with the other settings.

@@ -30,6 +30,7 @@ type fileConfig struct {
 	Store                     *fileStore       `yaml:"store"`
 	Quotas                    map[string]int64 `yaml:"quotas"`
 	ImageFormat               *fileImageFormat `yaml:"image_format"`
+	Import                    *fileImport      `yaml:"import"`
 	PublicURL                 *string          `yaml:"public_url"`
 	Region                    *string          `yaml:"region"`
 	TokenTTL                  *string          `yaml:"token_ttl"`
@@ -156,6 +157,9 @@ func (c *Config) apply(f fileConfig) error {
 		c.TokenTTL = d
 	}
 	if err := c.applyKeystone(f.Keystone); err != nil {
+		return err
+	}
+	if err := c.applyImport(f.Import); err != nil {
 		return err
 	}
 	if f.Store != nil {

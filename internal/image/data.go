@@ -256,13 +256,17 @@ func (s *Service) Download(ctx context.Context, p auth.Principal, id string, rng
 	if err != nil {
 		return nil, err
 	}
-	driver, key, err := s.driverFor(img.Location)
+	loc := img.locationIn(s.stores.Default)
+	if loc == "" {
+		loc = img.Locations()[0]
+	}
+	driver, key, err := s.driverFor(loc)
 	if err != nil {
 		return nil, err
 	}
 	body, err := driver.Reader(ctx, key, offset)
 	if errors.Is(err, blob.ErrNotFound) {
-		s.log.ErrorContext(ctx, "image data missing from store", "image_id", id, "key", img.Location)
+		s.log.ErrorContext(ctx, "image data missing from store", "image_id", id, "key", loc)
 		return nil, newError(ErrUnavailable, "Image data for %s is not available.", id)
 	}
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"glint/internal/metadata/postgres"
 	"glint/internal/metadata/sqlite"
 	"glint/internal/policy"
+	"glint/internal/task"
 )
 
 // Server is an assembled glint.
@@ -82,6 +83,10 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var runner *task.Runner
+	if opts.Import, runner, err = s.importOptions(records, stores); err != nil {
+		return err
+	}
 	s.svc, err = image.NewService(records, stores, authz, s.log, opts)
 	if err != nil {
 		return err
@@ -89,6 +94,15 @@ func (s *Server) build(ctx context.Context) error {
 	if err := s.svc.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering after the last run: %w", err)
 	}
+	// Import tasks run in the background from now on, on every node;
+	// Close stops them before the stores close.
+	runner.Start(s.svc)
+	s.closers = append(s.closers, func() error {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		runner.Stop(stopCtx)
+		return nil
+	})
 	ident, err := s.identity(ctx, records)
 	if err != nil {
 		return err
@@ -109,11 +123,12 @@ func (s *Server) build(ctx context.Context) error {
 	return nil
 }
 
-// records is what the metadata stores implement: image records and
-// built-in identity.
+// records is what the metadata stores implement: image records, built-in
+// identity and tasks.
 type records interface {
 	image.Store
 	identity.Store
+	task.Store
 }
 
 // openMetadata opens the record store the configuration names.
