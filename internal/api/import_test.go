@@ -51,6 +51,22 @@ func importEnded(img map[string]any) bool {
 	return !locked && img["status"] != "importing"
 }
 
+// waitTask waits for the last task of an image to finish and returns it.
+func (e *env) waitTask(t testing.TB, id string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		tasks := e.imageTasks(t, id)
+		if n := len(tasks); n > 0 && (tasks[n-1]["status"] == "success" || tasks[n-1]["status"] == "failure") {
+			return tasks[n-1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the tasks of image %s did not finish: %v", id, tasks)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // imageTasks returns the owner's view of an image's tasks.
 func (e *env) imageTasks(t testing.TB, id string) []map[string]any {
 	t.Helper()
@@ -101,6 +117,7 @@ func TestGlanceDirect(t *testing.T) {
 		t.Fatalf("import: %d %s", code, body)
 	}
 	img := e.waitImage(t, id, importEnded)
+	e.waitTask(t, id)
 	sum := md5.Sum(data)
 	if img["status"] != "active" || img["virtual_size"] != float64(2<<30) || img["checksum"] != hex.EncodeToString(sum[:]) ||
 		img["size"] != float64(len(data)) || img["os_glance_importing_to_stores"] != "" || img["os_glance_failed_import"] != "" {
@@ -162,6 +179,7 @@ func TestImportRefusesUnsafeImage(t *testing.T) {
 	if img["status"] != "queued" || img["size"] != nil || img["checksum"] != nil {
 		t.Fatalf("after refused import: %v", img)
 	}
+	e.waitTask(t, id)
 	tasks := e.imageTasks(t, id)
 	if len(tasks) != 1 || tasks[0]["status"] != "failure" ||
 		!strings.Contains(tasks[0]["message"].(string), "Image failed safety checks: the qcow2 image has a backing file") {

@@ -124,7 +124,7 @@ func (j *importJob) download(ctx context.Context, uri string, header map[string]
 		in = io.TeeReader(in, verify.h)
 	}
 	n, err := copyLimited(w, in, j.s.opts.SizeCap)
-	p.flush()
+	p.finish()
 	switch {
 	case errors.Is(err, errTooBig):
 		err = fmt.Errorf("the image at %s is larger than the size cap (%d bytes)", uri, j.s.opts.SizeCap)
@@ -222,7 +222,7 @@ func (j *importJob) copyToLocal(ctx context.Context, src *source, path string) (
 	}
 	p := j.progress(ctx, "prepare", src.size)
 	n, err := io.Copy(f, &countingReader{r: rd, p: p})
-	p.flush()
+	p.finish()
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -349,7 +349,7 @@ func (j *importJob) writeStore(ctx context.Context, st string, src *source, firs
 	}
 	p := j.progress(ctx, "store:"+st, src.size)
 	n, err := copyHashed(dst, &countingReader{r: rd, p: p}, d, j.s.opts.SizeCap, errTooBig)
-	p.flush()
+	p.finish()
 	res := UploadResult{Size: n, Checksum: d.md5Hex(), HashAlgo: HashAlgo, HashValue: d.sha512Hex(), Location: location(st, j.id)}
 	if err == nil && src.size >= 0 && n != src.size {
 		err = fmt.Errorf("store %s received %d bytes of %d", st, n, src.size)

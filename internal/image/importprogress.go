@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,44 +14,70 @@ import (
 // the task (saved with its next lease renewal) and to the image record.
 const progressEvery = 2 * time.Second
 
-// importProgress counts the bytes of one import step.
+// importProgress counts the bytes of one import step and reports them
+// while the step runs, stalls included.
 type importProgress struct {
-	ctx         context.Context
-	j           *importJob
-	step        string
-	done, total int64
-	last        time.Time
+	ctx   context.Context
+	j     *importJob
+	step  string
+	total int64
+	done  atomic.Int64
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
 // progress starts a step (download, prepare, store:<id>) of total bytes,
-// -1 when unknown, and reports it at once.
+// -1 when unknown, and reports it now and every progressEvery until
+// finish.
 func (j *importJob) progress(ctx context.Context, step string, total int64) *importProgress {
-	p := &importProgress{ctx: ctx, j: j, step: step, total: total}
-	p.flush()
+	p := &importProgress{ctx: ctx, j: j, step: step, total: total, stop: make(chan struct{})}
+	p.report()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTicker(progressEvery)
+		defer t.Stop()
+		last := int64(0)
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if n := p.done.Load(); n != last {
+					last = n
+					p.report()
+				}
+			}
+		}
+	}()
 	return p
 }
 
-func (p *importProgress) add(n int) {
-	p.done += int64(n)
-	if time.Since(p.last) >= progressEvery {
-		p.flush()
-	}
+func (p *importProgress) add(n int) { p.done.Add(int64(n)) }
+
+// finish reports the step's final figures and stops the reports.
+func (p *importProgress) finish() {
+	close(p.stop)
+	p.wg.Wait()
+	p.report()
 }
 
-// flush reports the step: the task's message is Glance's ("Copied N
-// MiB"), its result carries the exact figures, and the image the
-// properties os_glance_import_bytes_done and _total.
-func (p *importProgress) flush() {
-	p.last = time.Now()
-	result := map[string]any{"step": p.step, "bytes_done": p.done, "bytes_total": nil}
+// report tells the task (Glance's message, "Copied N MiB", and the exact
+// figures in its result) and the image (os_glance_import_bytes_done and
+// _total).
+func (p *importProgress) report() {
+	done := p.done.Load()
+	result := map[string]any{"step": p.step, "bytes_done": done, "bytes_total": nil}
 	total := ""
 	if p.total >= 0 {
 		result["bytes_total"] = p.total
 		total = strconv.FormatInt(p.total, 10)
 	}
-	p.j.rep.Report(fmt.Sprintf("Copied %d MiB", p.done>>20), result)
+	p.j.rep.Report(fmt.Sprintf("Copied %d MiB", done>>20), result)
 	err := p.j.s.store.UpdateImport(p.ctx, p.j.id, p.j.t.ID, ImportUpdate{SetProps: map[string]string{
-		propBytesDone: strconv.FormatInt(p.done, 10), propBytesTotal: total}}, p.j.s.now())
+		propBytesDone: strconv.FormatInt(done, 10), propBytesTotal: total}}, p.j.s.now())
 	if err != nil && p.ctx.Err() == nil {
 		p.j.log.WarnContext(p.ctx, "recording import progress", "err", err)
 	}

@@ -3,12 +3,14 @@ package server
 import (
 	"crypto/rand"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 
 	"glint/internal/image"
 	"glint/internal/task"
+	"glint/internal/webfetch"
 )
 
 // stagingPrefix is the key prefix of staged data in the staging store.
@@ -40,7 +42,16 @@ func (s *Server) importOptions(records records, stores image.Stores) (image.Impo
 		// crashed run's and is resumed at once.
 		SoleRunner: s.cfg.Metadata.Driver == "sqlite",
 	})
+	wd := cfg.WebDownload
+	pol := webfetch.Policy{AllowedSchemes: wd.AllowedSchemes, DisallowedSchemes: wd.DisallowedSchemes,
+		AllowedHosts: wd.AllowedHosts, DisallowedHosts: wd.DisallowedHosts, AllowedPorts: wd.AllowedPorts,
+		DisallowedPorts: wd.DisallowedPorts, MaxRedirects: wd.MaxRedirects, ConnectTimeout: wd.ConnectTimeout,
+		HeaderTimeout: wd.HeaderTimeout, IdleTimeout: wd.IdleTimeout, TotalTimeout: wd.TotalTimeout}
+	for _, n := range wd.AllowedNetworks {
+		pol.AllowedNetworks = append(pol.AllowedNetworks, netip.MustParsePrefix(n)) // validated
+	}
 	opts := image.ImportOptions{
+		Fetcher:            webfetch.New(pol),
 		Methods:            slices.Clone(cfg.Methods),
 		Tasks:              records,
 		Wake:               runner.Wake,
