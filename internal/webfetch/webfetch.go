@@ -41,8 +41,8 @@ type Policy struct {
 	// AllowedNetworks may be connected to although they are internal
 	// (an image mirror on the private network, a test server on
 	// loopback).
-	AllowedNetworks []netip.Prefix
-	MaxRedirects    int
+	AllowedNetworks                                          []netip.Prefix
+	MaxRedirects                                             int
 	ConnectTimeout, HeaderTimeout, IdleTimeout, TotalTimeout time.Duration
 }
 
