@@ -1,12 +1,16 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -249,5 +253,61 @@ func TestImportProgress(t *testing.T) {
 	srv.finish()
 	if img := e.waitImage(t, id, importEnded); img["status"] != "active" {
 		t.Fatalf("after the download: %v", img)
+	}
+}
+
+// TestImportPlugins: the plugin chain Ceph-backed clouds use. A gzip'd
+// qcow2 fetched with web-download and a qcow2 staged for glance-direct
+// both arrive as raw, with the virtual size of the qcow2 header, and the
+// injected property.
+func TestImportPlugins(t *testing.T) {
+	srv := newImageServer(t)
+	e := newEnvConfig(t, func(cfg *config.Config) {
+		allowLoopback(srv)(cfg)
+		cfg.Import.Plugins = []string{"image_decompression", "image_conversion", "inject_image_metadata"}
+		cfg.Import.Inject.Properties = map[string]string{"hw_disk_bus": "scsi"}
+	})
+	qcow2 := qemuImage(t, t.TempDir(), "disk.qcow2", "-f", "qcow2", "32M")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(qcow2)
+	zw.Close()
+	uri := srv.put("disk.qcow2.gz", gz.Bytes())
+
+	web := e.createImage(t, `{"name":"web","disk_format":"qcow2","container_format":"bare"}`)
+	if code, body := e.webDownload(t, web, uri, ""); code != 202 {
+		t.Fatalf("web-download: %d %s", code, body)
+	}
+	direct := e.createImage(t, `{"name":"direct","disk_format":"qcow2","container_format":"bare"}`)
+	e.stage(t, direct, qcow2)
+	if code, body := e.importImage(t, "owner", direct, `{"method":{"name":"glance-direct"}}`); code != 202 {
+		t.Fatalf("glance-direct: %d %s", code, body)
+	}
+	for _, id := range []string{web, direct} {
+		img := e.waitImage(t, id, importEnded)
+		if tk := e.waitTask(t, id); tk["status"] != "success" {
+			t.Fatalf("task: %v", tk)
+		}
+		if img["status"] != "active" || img["disk_format"] != "raw" || img["container_format"] != "bare" ||
+			img["virtual_size"] != float64(32<<20) || img["size"] != float64(32<<20) || img["hw_disk_bus"] != "scsi" {
+			t.Fatalf("imported %s: %v", id, img)
+		}
+		resp, got := e.do("owner", "GET", "/v2/images/"+id+"/file", nil, "")
+		if resp.StatusCode != 200 || len(got) != 32<<20 || strings.Trim(got, "\x00") != "" {
+			t.Fatalf("download of %s: %d, %d bytes", id, resp.StatusCode, len(got))
+		}
+	}
+	// An admin's import gets no injected properties (ignore_user_roles).
+	admin := e.createImage(t, `{"name":"admin","disk_format":"qcow2","container_format":"bare"}`)
+	resp, body := e.do("admin", "POST", "/v2/images/"+admin+"/import", map[string]string{"Content-Type": "application/json"},
+		`{"method":{"name":"web-download","uri":"`+uri+`"}}`)
+	if resp.StatusCode != 202 {
+		t.Fatalf("admin import: %d %s", resp.StatusCode, body)
+	}
+	if img := e.waitImage(t, admin, importEnded); img["status"] != "active" || img["hw_disk_bus"] != nil {
+		t.Fatalf("admin's import: %v", img)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(e.dir, "import")); len(entries) != 0 {
+		t.Fatalf("%d entries left in the import work directory", len(entries))
 	}
 }

@@ -183,7 +183,7 @@ func (j *importJob) prepare(ctx context.Context, img *Image, src *source) (*sour
 	if err != nil {
 		return nil, err
 	}
-	w := &Work{ImageID: j.id, Path: filepath.Join(dir, "data"), Dir: dir, DiskFormat: src.disk, ContainerFormat: src.container,
+	w := &Work{ImageID: j.id, Path: filepath.Join(dir, "data"), Dir: dir, MaxSize: j.s.opts.SizeCap, DiskFormat: src.disk, ContainerFormat: src.container,
 		Roles: j.caller.Roles, Properties: img.Properties, SetProperties: map[string]string{}, Formats: j.s.opts.Formats}
 	if w.Size, err = j.copyToLocal(ctx, src, w.Path); err != nil {
 		return nil, err

@@ -84,8 +84,9 @@ type Work struct {
 	// data points it at its output (in Dir) and removes the old file.
 	Path string
 	Dir  string
-	// Size of the file at Path.
-	Size int64
+	// Size of the file at Path; MaxSize the most it may grow to (the
+	// size cap).
+	Size, MaxSize int64
 	// DiskFormat and ContainerFormat as declared; a conversion changes
 	// them.
 	DiskFormat, ContainerFormat string

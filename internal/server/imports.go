@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"glint/internal/image"
+	"glint/internal/importchain"
 	"glint/internal/task"
 	"glint/internal/webfetch"
 )
@@ -50,7 +51,14 @@ func (s *Server) importOptions(records records, stores image.Stores) (image.Impo
 	for _, n := range wd.AllowedNetworks {
 		pol.AllowedNetworks = append(pol.AllowedNetworks, netip.MustParsePrefix(n)) // validated
 	}
+	plugins, err := importchain.New(cfg.Plugins, importchain.Config{OutputFormat: cfg.Conversion.OutputFormat,
+		ConvertTimeout: cfg.Conversion.Timeout, ConvertMemory: cfg.Conversion.MemoryLimit,
+		Inject: cfg.Inject.Properties, IgnoreUserRoles: cfg.Inject.IgnoreUserRoles}, s.log)
+	if err != nil {
+		return image.ImportOptions{}, nil, err
+	}
 	opts := image.ImportOptions{
+		Plugins:            plugins,
 		Fetcher:            webfetch.New(pol),
 		Methods:            slices.Clone(cfg.Methods),
 		Tasks:              records,
