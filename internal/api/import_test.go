@@ -54,9 +54,15 @@ func importEnded(img map[string]any) bool {
 // waitTask waits for the last task of an image to finish and returns it.
 func (e *env) waitTask(t testing.TB, id string) map[string]any {
 	t.Helper()
+	return e.waitTaskAs(t, "owner", id)
+}
+
+// waitTaskAs is waitTask for the tasks caller who can see.
+func (e *env) waitTaskAs(t testing.TB, who, id string) map[string]any {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		tasks := e.imageTasks(t, id)
+		tasks := e.imageTasksAs(t, who, id)
 		if n := len(tasks); n > 0 && (tasks[n-1]["status"] == "success" || tasks[n-1]["status"] == "failure") {
 			return tasks[n-1]
 		}
@@ -70,7 +76,12 @@ func (e *env) waitTask(t testing.TB, id string) map[string]any {
 // imageTasks returns the owner's view of an image's tasks.
 func (e *env) imageTasks(t testing.TB, id string) []map[string]any {
 	t.Helper()
-	resp, body := e.do("owner", "GET", "/v2/images/"+id+"/tasks", nil, "")
+	return e.imageTasksAs(t, "owner", id)
+}
+
+func (e *env) imageTasksAs(t testing.TB, who, id string) []map[string]any {
+	t.Helper()
+	resp, body := e.do(who, "GET", "/v2/images/"+id+"/tasks", nil, "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("image tasks: %d %s", resp.StatusCode, body)
 	}

@@ -270,7 +270,7 @@ func (j *importJob) toStores(ctx context.Context, img *Image, src *source) error
 			}
 		}
 		last := i == len(j.stores)-1
-		if j.method != MethodCopyImage && (!j.mustSucceed || last) {
+		if j.method != MethodCopyImage && img.Status == StatusImporting && (!j.mustSucceed || last) {
 			u.IfStatus, u.Status = []Status{StatusImporting}, StatusActive
 		}
 		if err := j.update(ctx, u); err != nil {
@@ -375,13 +375,34 @@ func (j *importJob) writeStore(ctx context.Context, st string, src *source, firs
 	}
 	if err != nil {
 		w.Cancel(context.WithoutCancel(ctx))
-		var be *bodyError
-		if errors.As(err, &be) {
-			err = fmt.Errorf("reading the image data: %w", be.err)
-		}
-		return UploadResult{}, err
+		return UploadResult{}, j.storeError(ctx, st, err)
 	}
 	return res, nil
+}
+
+// storeError words a failure to write into a store for the image's owner:
+// inspection refusals and reading errors as they are, a store's own error
+// (which may name paths and endpoints) only in the log.
+func (j *importJob) storeError(ctx context.Context, st string, err error) error {
+	var rej *diskformat.Rejection
+	var be *bodyError
+	switch {
+	case errors.As(err, &rej), ctx.Err() != nil:
+		return err
+	case errors.As(err, &be):
+		return fmt.Errorf("reading the image data: %w", be.err)
+	case errors.Is(err, errTooBig):
+		return fmt.Errorf("the image is larger than the size cap (%d bytes)", j.s.opts.SizeCap)
+	}
+	var de *Error
+	if errors.As(err, &de) {
+		return err
+	}
+	j.log.ErrorContext(ctx, "writing imported data into a store", "store", st, "err", err)
+	if !j.s.multiStore() {
+		return errors.New("the image store could not take the data; try again later")
+	}
+	return fmt.Errorf("store %s could not take the data; try again later", st)
 }
 
 // sameData checks a copy against what it must be: the first copy of this

@@ -163,9 +163,6 @@ func (j *importJob) fail(ctx context.Context, cause error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if errors.Is(cause, errLockLost) {
-		return cause
-	}
 	j.forgetToken()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
@@ -179,6 +176,11 @@ func (j *importJob) fail(ctx context.Context, cause error) error {
 		j.discard(ctx, j.written)
 		j.s.removeStaged(ctx, j.id)
 		return cause
+	}
+	if img.Properties[ImportLock] != j.t.ID {
+		// Another import has the image now: what it holds is its own.
+		j.discard(ctx, j.written)
+		return errLockLost
 	}
 	// None of the task's stores gets the data: they leave the importing
 	// list for the failed one (Glance's reverts end the same way).
