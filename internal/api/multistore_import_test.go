@@ -59,8 +59,8 @@ func TestCopyImage(t *testing.T) {
 		t.Fatalf("copy-image as the owner: %d", code)
 	}
 	for body, want := range map[string]string{
-		`{"method":{"name":"copy-image"},"stores":["fast"]}`:                 "400:Image is already present at store 'fast'",
-		`{"method":{"name":"copy-image"},"stores":["nope"]}`:                 "409:Unknown scheme 'nope' found in URI",
+		`{"method":{"name":"copy-image"},"stores":["fast"]}`:                    "400:Image is already present at store 'fast'",
+		`{"method":{"name":"copy-image"},"stores":["nope"]}`:                    "409:Unknown scheme 'nope' found in URI",
 		`{"method":{"name":"copy-image"},"stores":["cheap"],"all_stores":true}`: "400:All_stores parameter can't be used with x-image-meta-store header or stores parameter",
 	} {
 		code, out := e.importImage(t, "admin", id, body)
