@@ -106,6 +106,13 @@ func (h *Handler) routes() {
 		{"PUT", "/v2/images/{id}/file", h.uploadData, false},
 		{"GET", "/v2/images/{id}/file", h.downloadData, false},
 
+		{"PUT", "/v2/images/{id}/stage", h.stageData, false},
+		{"POST", "/v2/images/{id}/import", h.importImage, false},
+		{"GET", "/v2/images/{id}/tasks", h.imageTasks, false},
+		{"GET", "/v2/tasks", h.listTasks, false},
+		{"GET", "/v2/tasks/{id}", h.showTask, false},
+		{"DELETE", "/v2/tasks/{id}", h.deleteTask, false},
+
 		{"POST", "/v2/images/{id}/actions/deactivate", h.deactivate, false},
 		{"POST", "/v2/images/{id}/actions/reactivate", h.reactivate, false},
 
@@ -122,6 +129,8 @@ func (h *Handler) routes() {
 		{"GET", "/v2/schemas/images", h.schema("images"), false},
 		{"GET", "/v2/schemas/member", h.schema("member"), false},
 		{"GET", "/v2/schemas/members", h.schema("members"), false},
+		{"GET", "/v2/schemas/task", h.schema("task"), false},
+		{"GET", "/v2/schemas/tasks", h.schema("tasks"), false},
 		{"GET", "/v2/info/import", h.importInfo, false},
 		{"GET", "/v2/info/stores", h.storesInfo, false},
 		{"GET", "/v2/info/stores/detail", h.storesDetail, false},

@@ -17,12 +17,14 @@ import (
 
 	"glint/internal/api"
 	"glint/internal/config"
+	"glint/internal/diskformat"
 	"glint/internal/identity"
 	"glint/internal/image"
 	"glint/internal/metadata/postgres"
 	"glint/internal/metadata/sqlite"
 	"glint/internal/metadef"
 	"glint/internal/policy"
+	"glint/internal/task"
 )
 
 // Server is an assembled glint.
@@ -72,13 +74,18 @@ func (s *Server) build(ctx context.Context) error {
 	if err := image.ValidateLimits(cfg.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}
-	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas}
+	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas,
+		Formats: diskformat.Policy{VMDKAllowedTypes: cfg.ImageFormat.VMDKAllowedTypes, AllowMismatch: cfg.ImageFormat.AllowMismatch}}
 	if cfg.Metadata.Driver != "sqlite" {
 		// A shared database means other nodes may be mid-upload.
 		opts.StrandedAfter = strandedAfter
 	}
 	authz, err := policy.New(policy.Options{NewDefaults: cfg.PolicyNewDefaults, File: cfg.PolicyFile})
 	if err != nil {
+		return err
+	}
+	var runner *task.Runner
+	if opts.Import, runner, err = s.importOptions(records, stores); err != nil {
 		return err
 	}
 	s.svc, err = image.NewService(records, stores, authz, s.log, opts)
@@ -88,6 +95,15 @@ func (s *Server) build(ctx context.Context) error {
 	if err := s.svc.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering after the last run: %w", err)
 	}
+	// Import tasks run in the background from now on, on every node;
+	// Close stops them before the stores close.
+	runner.Start(s.svc)
+	s.closers = append(s.closers, func() error {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		runner.Stop(stopCtx)
+		return nil
+	})
 	ident, err := s.identity(ctx, records)
 	if err != nil {
 		return err
@@ -113,11 +129,12 @@ func (s *Server) build(ctx context.Context) error {
 }
 
 // records is what the metadata stores implement: image records, built-in
-// identity and the metadata definitions catalog.
+// identity, the metadata definitions catalog and tasks.
 type records interface {
 	image.Store
 	identity.Store
 	metadef.Store
+	task.Store
 }
 
 // metadefs builds the catalog service, loading the shipped definitions

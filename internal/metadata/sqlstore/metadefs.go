@@ -140,7 +140,7 @@ func (s *Store) ListNamespaces(ctx context.Context, q metadef.NamespaceQuery) ([
 		query += " LIMIT " + p.arg(q.Limit)
 	}
 	var out []*metadef.Definition
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, query, p.args...)
 		if err != nil {
 			return err
@@ -206,7 +206,7 @@ func (s *Store) scanAssociation(sc scanner, extra ...any) (metadef.Association, 
 
 // attachAssociations loads the associations of a page of namespaces with
 // one query, each in the order it was made.
-func (s *Store) attachAssociations(ctx context.Context, tx *sql.Tx, byID map[int64]*metadef.Definition, ids []any) error {
+func (s *Store) attachAssociations(ctx context.Context, tx *Tx, byID map[int64]*metadef.Definition, ids []any) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -236,7 +236,7 @@ func (s *Store) attachAssociations(ctx context.Context, tx *sql.Tx, byID map[int
 // snapshot, each kind in creation order.
 func (s *Store) GetDefinition(ctx context.Context, name string) (*metadef.Definition, error) {
 	var d *metadef.Definition
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *Tx) error {
 		var id int64
 		ns, err := s.scanNamespaceWithID(tx.QueryRowContext(ctx,
 			`SELECT id, `+namespaceColumns+` FROM metadef_namespaces WHERE namespace = $1`, name), &id)
@@ -265,12 +265,12 @@ func (s *Store) GetDefinition(ctx context.Context, name string) (*metadef.Defini
 // CreateDefinition creates a namespace and its contents in one
 // transaction.
 func (s *Store) CreateDefinition(ctx context.Context, d *metadef.Definition) error {
-	return s.write(ctx, func(tx *sql.Tx) error { return s.insertDefinition(ctx, tx, d, false) })
+	return s.write(ctx, func(tx *Tx) error { return s.insertDefinition(ctx, tx, d, false) })
 }
 
 // insertDefinition writes a new namespace with its contents, in Glance's
 // order: the namespace, its associations, objects, tags, properties.
-func (s *Store) insertDefinition(ctx context.Context, tx *sql.Tx, d *metadef.Definition, protectTypes bool) error {
+func (s *Store) insertDefinition(ctx context.Context, tx *Tx, d *metadef.Definition, protectTypes bool) error {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO metadef_namespaces (`+namespaceColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
@@ -282,7 +282,7 @@ func (s *Store) insertDefinition(ctx context.Context, tx *sql.Tx, d *metadef.Def
 	return s.insertContents(ctx, tx, id, d, protectTypes)
 }
 
-func (s *Store) insertContents(ctx context.Context, tx *sql.Tx, id int64, d *metadef.Definition, protectTypes bool) error {
+func (s *Store) insertContents(ctx context.Context, tx *Tx, id int64, d *metadef.Definition, protectTypes bool) error {
 	for i := range d.Associations {
 		if err := s.insertAssociation(ctx, tx, id, &d.Associations[i], protectTypes); err != nil {
 			return err
@@ -309,7 +309,7 @@ func (s *Store) insertContents(ctx context.Context, tx *sql.Tx, id int64, d *met
 // UpdateNamespace replaces a namespace's fields, renaming it when
 // ns.Name differs.
 func (s *Store) UpdateNamespace(ctx context.Context, name string, ns *metadef.Namespace) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE metadef_namespaces SET namespace = $1, display_name = $2, description = $3,
 			visibility = $4, protected = $5, owner = $6, updated_at = $7 WHERE namespace = $8`,
 			ns.Name, nullString(ns.DisplayName), nullString(ns.Description), ns.Visibility, ns.Protected, ns.Owner,
@@ -339,7 +339,7 @@ var contentTables = []string{"metadef_namespace_resource_types", "metadef_object
 // DeleteNamespace removes a namespace and everything that refers to it,
 // in one transaction.
 func (s *Store) DeleteNamespace(ctx context.Context, name string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		ref, err := s.namespaceRef(ctx, tx, name, true)
 		if err != nil {
 			return err
@@ -369,7 +369,7 @@ func (s *Store) DeleteContent(ctx context.Context, name string, part metadef.Par
 	if !ok {
 		return fmt.Errorf("part %q: %w", part, metadef.ErrInvalid)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		ref, err := s.namespaceRef(ctx, tx, name, true)
 		if err != nil {
 			return err
