@@ -14,6 +14,7 @@ import (
 
 	"glint/internal/config"
 	"glint/internal/imagecli"
+	"glint/internal/manager"
 	"glint/internal/server"
 )
 
@@ -28,7 +29,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCommand(stderr), adminCommand(stdout), policyCommand(stdout), imagecli.Command(stdout, stderr))
+	root.AddCommand(serveCommand(stderr), adminCommand(stdout), policyCommand(stdout), imagecli.Command(stdout, stderr),
+		manager.Command(stdout, stderr))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(stderr, "glint:", err)
 		return 1

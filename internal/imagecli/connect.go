@@ -44,3 +44,7 @@ func Describe(err error) error { return describe(err) }
 func (a *app) agent() string {
 	return first(a.userAgent, "glint-image")
 }
+
+// EscapeText makes text from a server or a file safe to print on a
+// terminal, as glint image prints it.
+func EscapeText(s string) string { return escapeText(s) }

@@ -24,7 +24,9 @@ import (
 //   - a protected image is not deleted (Glance would refuse);
 //   - images whose definition is in no file are cleaned up by the same
 //     rules when --images is a whole directory and no --filter is given
-//     (the tool leaves them forever); otherwise they are left alone.
+//     (the tool leaves them forever), all of them outdated (last-N keeps
+//     none: there is no current image left to count from); otherwise
+//     they are left alone.
 
 type candidate struct {
 	img   *Image
@@ -88,7 +90,9 @@ func (p *planner) decide(c candidate, def *Definition, n int) {
 	keep, protect := retention(uv, p.in.Now)
 	orphan := ""
 	if def == nil {
-		orphan = " (its definition was removed)"
+		// last-N counts predecessors of a current image; a removed
+		// definition has none, so all its images are outdated.
+		orphan, keep = " (its definition was removed)", 0
 	}
 	switch {
 	case o.Keep && (def == nil || !def.Multi):
