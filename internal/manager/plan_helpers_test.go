@@ -22,6 +22,7 @@ type def struct {
 	name     string
 	single   bool // multi: false
 	disabled bool
+	status   string // active by default
 	uuid     string // uuid_validity, last-3 by default
 	extra    string // more image-level YAML lines (indented by 4)
 	versions []string
@@ -33,6 +34,10 @@ func (d def) yaml() string {
 	if uuid == "" {
 		uuid = "last-3"
 	}
+	status := d.status
+	if status == "" {
+		status = "active"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `  - name: %s
     enable: %v
@@ -40,7 +45,7 @@ func (d def) yaml() string {
     login: ubuntu
     min_disk: 8
     min_ram: 512
-    status: active
+    status: %s
     visibility: public
     multi: %v
     meta:
@@ -53,7 +58,7 @@ func (d def) yaml() string {
       uuid_validity: %s
       provided_until: none
     tags: []
-`, d.name, !d.disabled, !d.single, uuid)
+`, d.name, !d.disabled, status, !d.single, uuid)
 	if d.extra != "" {
 		b.WriteString(d.extra)
 	}
@@ -91,6 +96,19 @@ func catalogOf(t *testing.T, defs ...def) *Catalog {
 	return cat
 }
 
+// loadText loads one file's worth of definitions.
+func loadText(text string) (*Catalog, error) {
+	dir, err := os.MkdirTemp("", "glint-manager-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.WriteFile(filepath.Join(dir, "images.yml"), []byte(text), 0o600); err != nil {
+		return nil, err
+	}
+	return Load(dir, LoadOptions{})
+}
+
 func defaultOptions() Options {
 	return Options{Tag: "managed_by_osism", Deprecate: true}
 }
@@ -99,6 +117,21 @@ func defaultOptions() Options {
 type cloud struct {
 	images []Image
 	next   int
+}
+
+// newCloud is a cloud holding copies of images.
+func newCloud(images []Image) *cloud {
+	c := &cloud{}
+	for _, img := range images {
+		img.Tags = slices.Clone(img.Tags)
+		props := map[string]string{}
+		for k, v := range img.Properties {
+			props[k] = v
+		}
+		img.Properties = props
+		c.images = append(c.images, img)
+	}
+	return c
 }
 
 func (c *cloud) byID(id string) *Image {
