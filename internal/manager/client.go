@@ -146,7 +146,17 @@ func (c *Client) resolve(link string) string {
 	return c.image.ResourceBaseURL() + strings.TrimPrefix(link, "/")
 }
 
+// callTimeout bounds one API call that moves no image data: a cloud that
+// stops answering must not hang a scheduled run forever.
+const callTimeout = 2 * time.Minute
+
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, callTimeout)
+}
+
 func (c *Client) get(ctx context.Context, url string, into any) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	_, err := c.image.Get(ctx, url, into, &gophercloud.RequestOpts{OkCodes: []int{200}})
 	return imagecli.Describe(err)
 }
@@ -163,6 +173,8 @@ func (c *Client) Get(ctx context.Context, id string) (record, error) {
 // Create makes an image record from an import spec: private, with its
 // properties and tags, and no data yet.
 func (c *Client) Create(ctx context.Context, s *ImportSpec) (string, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	body := map[string]any{}
 	for k, v := range s.Properties {
 		body[k] = v
@@ -203,6 +215,8 @@ func pointer(key string) string {
 // Patch applies operations in one request: Glance and glint apply a
 // patch document as a whole, so an update is never half-done.
 func (c *Client) Patch(ctx context.Context, id string, ops []patchOp) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	if len(ops) == 0 {
 		return nil
 	}
@@ -242,6 +256,8 @@ func updateOps(u *Update) []patchOp {
 
 // Tag adds (or with remove, removes) one tag.
 func (c *Client) Tag(ctx context.Context, id, tag string, remove bool) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	u := c.image.ServiceURL("images", id, "tags", url.PathEscape(tag))
 	var err error
 	if remove {
@@ -254,6 +270,8 @@ func (c *Client) Tag(ctx context.Context, id, tag string, remove bool) error {
 
 // Action is deactivate or reactivate.
 func (c *Client) Action(ctx context.Context, id, action string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	_, err := c.image.Post(ctx, c.image.ServiceURL("images", id, "actions", action), nil, nil,
 		&gophercloud.RequestOpts{OkCodes: []int{204}})
 	return imagecli.Describe(err)
@@ -261,6 +279,8 @@ func (c *Client) Action(ctx context.Context, id, action string) error {
 
 // Delete removes an image; one already gone counts as deleted.
 func (c *Client) Delete(ctx context.Context, id string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	_, err := c.image.Delete(ctx, c.image.ServiceURL("images", id), &gophercloud.RequestOpts{OkCodes: []int{204}})
 	if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 		return nil
@@ -271,6 +291,8 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 // ImportMethods is what GET /v2/info/import offers; a server without
 // the import API offers nothing.
 func (c *Client) ImportMethods(ctx context.Context) ([]string, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	var body struct {
 		Methods struct {
 			Value []string `json:"value"`
@@ -289,6 +311,8 @@ func (c *Client) ImportMethods(ctx context.Context) ([]string, error) {
 // Import starts an interoperable import. extra carries method fields
 // (uri for web-download).
 func (c *Client) Import(ctx context.Context, id, method string, extra map[string]any) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	m := map[string]any{"name": method}
 	for k, v := range extra {
 		m[k] = v

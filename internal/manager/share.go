@@ -92,6 +92,8 @@ func Share(ctx context.Context, c *Client, identity *gophercloud.ServiceClient, 
 }
 
 func (c *Client) shareOne(ctx context.Context, img record, p projects.Project, o ShareOptions) []ShareResult {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	base := ShareResult{Image: img.Name, ImageID: img.ID, Project: p.Name, ProjectID: p.ID}
 	res := func(action string, err error) ShareResult {
 		r := base
@@ -183,6 +185,8 @@ func (c *Client) find(ctx context.Context, nameOrID string) (record, error) {
 }
 
 func findDomain(ctx context.Context, identity *gophercloud.ServiceClient, nameOrID string) (*domains.Domain, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	if d, err := domains.Get(ctx, identity, nameOrID).Extract(); err == nil {
 		return d, nil
 	}
@@ -198,6 +202,8 @@ func findDomain(ctx context.Context, identity *gophercloud.ServiceClient, nameOr
 }
 
 func listProjects(ctx context.Context, identity *gophercloud.ServiceClient, opts projects.ListOpts) ([]projects.Project, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	pages, err := projects.List(identity, opts).AllPages(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing projects: %w", imagecli.Describe(err))
