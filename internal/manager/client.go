@@ -374,17 +374,33 @@ func (c *Client) raw(req *http.Request, want int, body *io.ReadCloser) error {
 		Expected: []int{want}, Actual: resp.StatusCode, Body: msg, ResponseHeader: resp.Header})
 }
 
-// TaskMessage is the message of the import task an image names, for a
-// clear error when an import fails; "" when there is none to read.
-func (c *Client) TaskMessage(ctx context.Context, taskID string) string {
-	var task struct {
-		Status  string `json:"status"`
-		Message string `json:"message"`
+// task is an import task as GET /v2/tasks/{id} shows it.
+type task struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"` // pending, processing, success, failure
+	Message   string `json:"message"`
+	CreatedAt string `json:"created_at"`
+}
+
+// LastTask is the newest task of an image (GET /v2/images/{id}/tasks),
+// or the task taskID names; ok is false when the cloud shows none.
+func (c *Client) LastTask(ctx context.Context, imageID, taskID string) (t task, ok bool) {
+	if taskID != "" && c.get(ctx, c.image.ServiceURL("tasks", taskID), &t) == nil {
+		return t, true
 	}
-	if taskID == "" || c.get(ctx, c.image.ServiceURL("tasks", taskID), &task) != nil {
-		return ""
+	var body struct {
+		Tasks []task `json:"tasks"`
 	}
-	return task.Message
+	if c.get(ctx, c.image.ServiceURL("images", imageID, "tasks"), &body) != nil || len(body.Tasks) == 0 {
+		return t, false
+	}
+	t = body.Tasks[0]
+	for _, other := range body.Tasks[1:] {
+		if other.CreatedAt > t.CreatedAt {
+			t = other
+		}
+	}
+	return t, true
 }
 
 // statusOf reads the status code of a server error.

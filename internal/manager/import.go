@@ -219,14 +219,18 @@ func (ap *Applier) waitActive(ctx context.Context, id string) (record, error) {
 				return rec, nil
 			case "killed", "deleted", "pending_delete":
 				return rec, ap.importFailure(ctx, rec, "the image is "+rec.Status)
-			case "queued":
+			case "queued", "uploading":
 				// Glance returns a failed import to queued; an import that
-				// never leaves queued did not start.
+				// never leaves queued (or, staged, uploading) did not
+				// start. Its task says which.
+				if t, ok := ap.Client.LastTask(ctx, id, rec.Properties["os_glance_import_task"]); ok && t.Status == "failure" {
+					return rec, fmt.Errorf("import failed: %s", first(t.Message, "its task failed"))
+				}
 				if seenImporting {
-					return rec, ap.importFailure(ctx, rec, "the image went back to queued")
+					return rec, ap.importFailure(ctx, rec, "the image went back to "+rec.Status)
 				}
 				if time.Since(started) > ap.Import.StuckAfter {
-					return rec, ap.importFailure(ctx, rec, errStuck.Error()+" (still queued after "+
+					return rec, ap.importFailure(ctx, rec, errStuck.Error()+" (still "+rec.Status+" after "+
 						ap.Import.StuckAfter.String()+")")
 				}
 			default:
@@ -245,10 +249,19 @@ func (ap *Applier) waitActive(ctx context.Context, id string) (record, error) {
 // importFailure explains a failed import, with its task's message when
 // the cloud has one.
 func (ap *Applier) importFailure(ctx context.Context, rec record, what string) error {
-	if msg := ap.Client.TaskMessage(ctx, rec.Properties["os_glance_import_task"]); msg != "" {
-		return fmt.Errorf("import failed: %s: %s", what, msg)
+	if t, ok := ap.Client.LastTask(ctx, rec.ID, rec.Properties["os_glance_import_task"]); ok && t.Message != "" {
+		return fmt.Errorf("import failed: %s: %s", what, t.Message)
 	}
 	return fmt.Errorf("import failed: %s", what)
+}
+
+func first(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // verifyStored checks an image the cloud fetched against the checksum:
