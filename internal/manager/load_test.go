@@ -135,3 +135,17 @@ func TestLoadNoCheck(t *testing.T) {
 		t.Errorf("hw_qemu_guest_agent = %q", got)
 	}
 }
+
+func TestLoadOverlappingNames(t *testing.T) {
+	dir := t.TempDir()
+	base, _ := os.ReadFile(filepath.Join(samples, "cirros.yml"))
+	os.WriteFile(filepath.Join(dir, "a.yml"), base, 0o600)
+	// A multi definition called "Cirros 0.6.3" would own the non-multi
+	// Cirros's image of version 0.6.3.
+	other := strings.Replace(strings.Replace(string(base), "name: Cirros", "name: Cirros 0.6.3", 1), "multi: false", "multi: true", 1)
+	os.WriteFile(filepath.Join(dir, "b.yml"), []byte(other), 0o600)
+	_, err := Load(dir, LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), `b.yml:4: name: its image "Cirros 0.6.3" is also an image of "Cirros"`) {
+		t.Fatalf("%v", err)
+	}
+}

@@ -270,11 +270,12 @@ func (p *planner) groupOf(d *Definition) []*Image {
 	var out []*Image
 	for i := range p.in.Images {
 		img := &p.in.Images[i]
-		if linkName(img) == d.Name || img.Name == d.Name {
+		link := linkName(img)
+		if link == d.Name || img.Name == d.Name {
 			out = append(out, img)
 			continue
 		}
-		if _, ok := d.versionOf(img.Name); ok && d.Multi {
+		if _, ok := d.versionOf(img.Name); ok && d.Multi && link == "" {
 			out = append(out, img)
 		}
 	}

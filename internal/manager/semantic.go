@@ -72,10 +72,12 @@ func (v *validation) checkDefinition(d *Definition, n *yaml.Node, key string) {
 }
 
 // crossCheck finds what is wrong between definitions: two with the same
-// name would fight over the same images.
+// name, or whose image names overlap ("Ubuntu" version "24.04" and
+// "Ubuntu 24.04"), would fight over the same images.
 func crossCheck(defs []Definition) []Problem {
 	var problems []Problem
 	first := map[string]Definition{}
+	claimed := map[string]Definition{}
 	for _, d := range defs {
 		if prev, dup := first[d.Name]; dup {
 			problems = append(problems, Problem{File: d.File, Line: d.Line, Key: "name",
@@ -83,6 +85,21 @@ func crossCheck(defs []Definition) []Problem {
 			continue
 		}
 		first[d.Name] = d
+		names := []string{}
+		if d.Multi {
+			names = append(names, d.Name)
+		}
+		for _, v := range d.Versions {
+			names = append(names, d.versionedName(v.Version))
+		}
+		for _, name := range names {
+			if prev, dup := claimed[name]; dup && prev.Name != d.Name {
+				problems = append(problems, Problem{File: d.File, Line: d.Line, Key: "name",
+					Message: fmt.Sprintf("its image %q is also an image of %q (%s:%d)", name, prev.Name, prev.File, prev.Line)})
+				continue
+			}
+			claimed[name] = d
+		}
 	}
 	return problems
 }
