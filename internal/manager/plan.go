@@ -171,11 +171,12 @@ type Plan struct {
 // found and the options. Applying its result and computing again gives
 // an empty plan.
 func Compute(in Input) Plan {
-	p := &planner{in: in, byName: map[string][]*Image{}, names: map[string]string{}, managed: map[string]bool{},
-		handled: map[string]bool{}, defs: map[string]*Definition{}}
+	p := &planner{in: in, byName: map[string][]*Image{}, byLink: map[string][]*Image{}, names: map[string]string{},
+		managed: map[string]bool{}, handled: map[string]bool{}, defs: map[string]*Definition{}}
 	for i := range in.Images {
 		img := &in.Images[i]
 		p.byName[img.Name] = append(p.byName[img.Name], img)
+		p.byLink[linkName(img)] = append(p.byLink[linkName(img)], img)
 		p.names[img.ID] = img.Name
 	}
 	for i := range in.Catalog.Definitions {
@@ -211,6 +212,7 @@ type planner struct {
 	in     Input
 	out    Plan
 	byName map[string][]*Image
+	byLink map[string][]*Image // by linkName; "" holds the unlinked
 	// names is each image's name once the plan's renames are done.
 	names map[string]string
 	// managed are the names the processed definitions keep: the current
@@ -267,15 +269,14 @@ func linkName(img *Image) string {
 
 // groupOf is every managed image of a definition.
 func (p *planner) groupOf(d *Definition) []*Image {
-	var out []*Image
-	for i := range p.in.Images {
-		img := &p.in.Images[i]
-		link := linkName(img)
-		if link == d.Name || img.Name == d.Name {
+	out := slices.Clone(p.byLink[d.Name])
+	for _, img := range p.byName[d.Name] {
+		if !slices.Contains(out, img) {
 			out = append(out, img)
-			continue
 		}
-		if _, ok := d.versionOf(img.Name); ok && d.Multi && link == "" {
+	}
+	for _, img := range p.byLink[""] {
+		if _, ok := d.versionOf(img.Name); ok && d.Multi && !slices.Contains(out, img) {
 			out = append(out, img)
 		}
 	}

@@ -14,6 +14,8 @@ type defPlan struct {
 	notes   []Note
 	// done are the images this definition already has a target for.
 	done map[string]bool
+	// replacement is the name of the image that replaces the older ones.
+	replacement string
 }
 
 // role is what an image is to its definition.
@@ -35,6 +37,7 @@ const (
 
 func (dp *defPlan) plan() error {
 	dp.done = map[string]bool{}
+	dp.replacement = dp.replacementName()
 	if dp.d.Multi {
 		return dp.planMulti()
 	}
@@ -290,7 +293,7 @@ func (dp *defPlan) replacementName() string {
 // marks are the deprecation properties of an image that role says was
 // replaced, or nil.
 func (dp *defPlan) marks(r role) map[string]string {
-	repl := dp.replacementName()
+	repl := dp.replacement
 	if !dp.in.Options.Deprecate || r == roleCurrent || repl == "" {
 		return nil
 	}
