@@ -114,7 +114,11 @@ func (ap *Applier) webDownload(ctx context.Context, spec *ImportSpec) (string, e
 	if err != nil {
 		return "", fmt.Errorf("creating the image: %w", err)
 	}
-	err = ap.Client.Import(ctx, id, "web-download", map[string]any{"uri": spec.URL})
+	method := map[string]any{"uri": spec.URL}
+	if spec.Checksum != "" {
+		method["checksum"] = spec.Checksum // glint checks it; Glance ignores it
+	}
+	err = ap.Client.Import(ctx, id, "web-download", method)
 	if err != nil {
 		ap.discard(ctx, id, "web-download refused")
 		if status := statusOf(err); status >= 400 && status < 500 {
@@ -264,35 +268,45 @@ func first(values ...string) string {
 	return ""
 }
 
-// verifyStored checks an image the cloud fetched against the checksum:
-// with the cloud's own hash when it used the same algorithm, else by
-// reading the data back. A cloud that converted the image (its
-// disk_format changed) no longer holds the bytes the checksum is of.
+// verifyStored checks an image the cloud fetched against the checksum.
+// When the cloud stored the bytes it fetched, their hash is compared:
+// the cloud's own when it used the same algorithm, else by reading the
+// data back. When it changed them (decompression or conversion plugins:
+// another disk_format or size), the stored bytes cannot match an
+// upstream checksum, so the upstream file is read here and hashed
+// instead. glint also verifies the download itself when given the
+// checksum (a glint extension of web-download that Glance ignores).
 func (ap *Applier) verifyStored(ctx context.Context, rec record, spec *ImportSpec) error {
 	algo, want, ok := strings.Cut(spec.Checksum, ":")
 	if !ok {
 		return nil
 	}
+	changed := rec.DiskFormat != spec.DiskFormat
+	if !changed {
+		if size := ap.Fetch.Size(ctx, spec.URL); size >= 0 && size != rec.Size {
+			changed = true
+		}
+	}
+	var body io.ReadCloser
+	var err error
 	switch {
-	case rec.DiskFormat != spec.DiskFormat:
-		ap.Log.Warn("the cloud converted the image: the checksum is of the upstream file and cannot be compared",
-			"image", spec.Name, "disk_format", rec.DiskFormat)
-		return nil
+	case changed:
+		ap.Log.Info("the cloud changed the data on import: verifying the upstream file here", "image", spec.Name,
+			"disk_format", rec.DiskFormat, "size", rec.Size)
+		body, _, err = ap.Fetch.Open(ctx, spec.URL)
 	case algo == "md5" && rec.Checksum != "":
 		return compareDigest(algo, want, rec.Checksum)
 	case rec.HashAlgo == algo && rec.HashValue != "":
 		return compareDigest(algo, want, rec.HashValue)
+	default:
+		body, err = ap.Client.Download(ctx, rec.ID)
 	}
-	body, err := ap.Client.Download(ctx, rec.ID)
 	if err != nil {
-		return fmt.Errorf("reading the image back to verify its %s: %w", algo, err)
+		return fmt.Errorf("reading the data to verify its %s: %w", algo, err)
 	}
 	defer body.Close()
-	v := newVerifier(body, spec.Checksum)
-	if _, err := io.Copy(io.Discard, v); err != nil {
-		return err
-	}
-	return nil
+	_, err = io.Copy(io.Discard, newVerifier(body, spec.Checksum))
+	return err
 }
 
 func compareDigest(algo, want, got string) error {

@@ -221,19 +221,40 @@ func (f *Fetcher) ResolveLatest(ctx context.Context, v *Version) Upstream {
 	return up
 }
 
-// lastModified is the upstream date of url as YYYYMMDD, or "".
-func (f *Fetcher) lastModified(ctx context.Context, rawURL string) string {
+// Size is the length of the file at url (HEAD, following redirects),
+// or -1 when the server does not say.
+func (f *Fetcher) Size(ctx context.Context, rawURL string) int64 {
+	resp, err := f.head(ctx, rawURL)
+	if err != nil {
+		return -1
+	}
+	return resp.ContentLength
+}
+
+func (f *Fetcher) head(ctx context.Context, rawURL string) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "HEAD", rawURL, nil)
 	if err != nil {
-		return ""
+		return nil, err
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return ""
+		return nil, err
 	}
 	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &statusError{code: resp.StatusCode, status: resp.Status}
+	}
+	return resp, nil
+}
+
+// lastModified is the upstream date of url as YYYYMMDD, or "".
+func (f *Fetcher) lastModified(ctx context.Context, rawURL string) string {
+	resp, err := f.head(ctx, rawURL)
+	if err != nil {
+		return ""
+	}
 	t, err := http.ParseTime(resp.Header.Get("Last-Modified"))
 	if err != nil {
 		return ""
