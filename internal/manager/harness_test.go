@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -175,6 +176,8 @@ type upstream struct {
 	gets  map[string]int
 	// modified is the Last-Modified of every file.
 	modified time.Time
+	// failFirst makes the first GET of every file fail with 503.
+	failFirst bool
 }
 
 func newUpstream(t *testing.T) *upstream {
@@ -191,8 +194,12 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method == "GET" {
 		u.gets[r.URL.Path]++
 	}
-	modified := u.modified
+	modified, fail := u.modified, u.failFirst && u.gets[r.URL.Path] == 1 && r.Method == "GET"
 	u.mu.Unlock()
+	if fail {
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -205,6 +212,12 @@ func (u *upstream) put(p string, data []byte) string {
 	defer u.mu.Unlock()
 	u.files[p] = data
 	return u.srv.URL + p
+}
+
+// port is the upstream server's port, for allowing it in glint's
+// web-download filter.
+func (u *upstream) port() int {
+	return u.srv.Listener.Addr().(*net.TCPAddr).Port
 }
 
 func (u *upstream) fetched(p string) int {
@@ -329,7 +342,8 @@ func definitionNode(t *testing.T, images *yaml.Node, name string) *yaml.Node {
 func props(img map[string]any) map[string]string {
 	out := map[string]string{}
 	for k, v := range img {
-		if s, ok := v.(string); ok && !isCore(k) {
+		// os_glance_* are the server's own (import bookkeeping).
+		if s, ok := v.(string); ok && !isCore(k) && !strings.HasPrefix(k, "os_glance_") {
 			out[k] = s
 		}
 	}
