@@ -82,6 +82,11 @@ type Config struct {
 	// Keystone configures --auth keystone.
 	Keystone Keystone
 
+	// NoDashboard turns off the web dashboard under /dashboard/ (on by
+	// default with built-in identity or Keystone; trusted-headers mode has
+	// no sign-in, so no dashboard).
+	NoDashboard bool
+
 	// Quotas are every project's default limits by Glance's unified-limit
 	// name (image_count_total, image_count_uploading, image_size_total in
 	// MiB, image_stage_total in MiB); -1 or absent means unlimited. Admins
