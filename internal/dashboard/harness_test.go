@@ -29,7 +29,7 @@ import (
 // any client: in process (httptest) for the handler tests, or the real
 // `glint serve` binary for the browser tests.
 type cloud struct {
-	t          *testing.T
+	t          testing.TB
 	url        string
 	dataDir    string
 	adminToken string
@@ -41,7 +41,7 @@ type cloud struct {
 const adminPassword = "admin-pw-for-tests"
 
 // newCloud serves glint in process on its embedded default.
-func newCloud(t *testing.T, mutate ...func(*config.Config)) *cloud {
+func newCloud(t testing.TB, mutate ...func(*config.Config)) *cloud {
 	t.Helper()
 	t.Setenv("GLINT_BOOTSTRAP_PASSWORD", adminPassword)
 	cfg := config.Default()
@@ -144,7 +144,7 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func setupCloud(t *testing.T, base string) *cloud {
+func setupCloud(t testing.TB, base string) *cloud {
 	c := &cloud{t: t, url: base, projects: map[string]string{}, users: map[string]string{}}
 	c.adminToken = c.token("admin", adminPassword, "admin")
 	var roles struct {

@@ -93,10 +93,6 @@ func (h *Handler) imageTable(w http.ResponseWriter, r *http.Request, s *session,
 		h.writeFragment(w, http.StatusOK, "image-list", t)
 		return nil
 	}
-	if l.Panel == "project" {
-		// The project's usage heads the page; a failure only hides it.
-		t.Usage, _ = usage(ctx, c)
-	}
 	if l.Panel == "admin" {
 		t.Owners, _ = h.allProjects(ctx, s.Token)
 	}
@@ -192,6 +188,18 @@ func myMemberStatus(ctx context.Context, c *gophercloud.ServiceClient, image, pr
 
 // row renders one table row again; the row asks for itself while its
 // image changes status (Queued → Saving → Active).
+// usagePanel is the project's usage over the images table. It is loaded
+// after the page (counting a large project's images costs more than its
+// first page), and a failure only leaves it empty.
+func (h *Handler) usagePanel(w http.ResponseWriter, r *http.Request, s *session) error {
+	u, err := usage(r.Context(), h.imageClient(s))
+	if err != nil {
+		h.log.InfoContext(r.Context(), "dashboard: reading usage failed", "err", err)
+	}
+	h.writeFragment(w, http.StatusOK, "usage", tableView{base: base{S: s}, Usage: u})
+	return nil
+}
+
 func (h *Handler) row(w http.ResponseWriter, r *http.Request, s *session) error {
 	ctx := r.Context()
 	c := h.imageClient(s)

@@ -35,6 +35,7 @@ func (h *Handler) routes() {
 		"POST /dashboard/projects/switch": h.switchProject,
 
 		"GET /dashboard/project/images":     h.projectImages,
+		"GET /dashboard/project/usage":      h.usagePanel,
 		"GET /dashboard/project/images/new": h.createForm,
 		"POST /dashboard/project/images":    h.createImage,
 		"GET /dashboard/admin/images":       h.adminImages,
