@@ -79,7 +79,7 @@ func (u *ui) funcs() template.FuncMap {
 		},
 		"label": label,
 		"limit": limitText,
-		"mib": mibText,
+		"mib":   mibText,
 		"pct": func(usage, limit int64) int64 {
 			if limit <= 0 {
 				return 0
