@@ -28,7 +28,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCommand(stderr), adminCommand(stdout), policyCommand(stdout), imagecli.Command(stdout, stderr))
+	root.AddCommand(serveCommand(stderr), adminCommand(stdout), policyCommand(stdout), imagecli.Command(stdout, stderr),
+		benchCommand(stdout, stderr))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(stderr, "glint:", err)
 		return 1
