@@ -193,7 +193,40 @@ func (b *tab) clean(where string) {
 	if len(unlabelled) > 0 {
 		b.t.Fatalf("%s: controls without a label: %q", where, unlabelled)
 	}
+	if low := eval[[]string](b, contrastJS); len(low) > 0 {
+		b.t.Fatalf("%s: text below 4.5:1 contrast: %q", where, low)
+	}
 }
+
+// contrastJS lists visible text whose colour has less than WCAG AA's
+// 4.5:1 contrast with the first opaque background behind it. Disabled
+// controls are exempt, as WCAG exempts them.
+const contrastJS = `(() => {
+	const rgb = c => c.match(/[\d.]+/g).map(Number);
+	const lum = c => {
+		const [r, g, b] = rgb(c).slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+		return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+	};
+	const opaque = c => { const v = rgb(c); return v.length < 4 || v[3] > 0.5; };
+	const background = el => {
+		for (let e = el; e; e = e.parentElement) {
+			const c = getComputedStyle(e).backgroundColor;
+			if (opaque(c)) return c;
+		}
+		return "rgb(255, 255, 255)";
+	};
+	const low = [];
+	for (const el of document.querySelectorAll("body *")) {
+		if (el.offsetParent === null || el.closest("[disabled], [aria-disabled=true], [hidden]")) continue;
+		if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+		const s = getComputedStyle(el);
+		if (s.visibility === "hidden") continue;
+		const a = lum(s.color), b = lum(background(el));
+		const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+		if (ratio < 4.5) low.push(el.tagName.toLowerCase() + "." + el.className + " " + ratio.toFixed(2) + ": " + el.textContent.trim().slice(0, 40));
+	}
+	return low;
+})()`
 
 func (b *tab) open(path string) {
 	b.t.Helper()

@@ -28,7 +28,18 @@ type taskView struct {
 	ID, Type, Status, Message string
 	CreatedAt, UpdatedAt      time.Time
 	Input, Result             string
+	// Step, Done and Total are a running import's progress, from its
+	// result ({"step", "bytes_done", "bytes_total"}); Total is -1 when
+	// unknown.
+	Step        string
+	Done, Total int64
 }
+
+// Running reports a task that has not finished.
+func (t taskView) Running() bool { return t.Status == "pending" || t.Status == "processing" }
+
+// HasProgress reports whether the task says how far it is.
+func (t taskView) HasProgress() bool { return t.Step != "" }
 
 type tasksView struct {
 	ImageID string
@@ -106,8 +117,8 @@ func (h *Handler) imageTasks(ctx context.Context, c *gophercloud.ServiceClient, 
 			Type      string          `json:"type"`
 			Status    string          `json:"status"`
 			Message   string          `json:"message"`
-			CreatedAt time.Time       `json:"created_at"`
-			UpdatedAt time.Time       `json:"updated_at"`
+			CreatedAt string          `json:"created_at"`
+			UpdatedAt string          `json:"updated_at"`
 			Input     json.RawMessage `json:"input"`
 			Result    json.RawMessage `json:"result"`
 		} `json:"tasks"`
@@ -119,16 +130,38 @@ func (h *Handler) imageTasks(ctx context.Context, c *gophercloud.ServiceClient, 
 	}
 	t.Available = true
 	for _, tk := range body.Tasks {
-		tv := taskView{ID: tk.ID, Type: tk.Type, Status: tk.Status, Message: tk.Message, CreatedAt: tk.CreatedAt,
-			UpdatedAt: tk.UpdatedAt, Input: compactJSON(tk.Input), Result: compactJSON(tk.Result)}
+		tv := taskView{ID: tk.ID, Type: tk.Type, Status: tk.Status, Message: tk.Message, CreatedAt: parseTime(tk.CreatedAt),
+			UpdatedAt: parseTime(tk.UpdatedAt), Input: compactJSON(tk.Input), Result: compactJSON(tk.Result), Total: -1}
+		var res struct {
+			Step  string `json:"step"`
+			Done  *int64 `json:"bytes_done"`
+			Total *int64 `json:"bytes_total"`
+		}
+		if json.Unmarshal(tk.Result, &res) == nil && res.Step != "" && res.Done != nil {
+			tv.Step, tv.Done = res.Step, *res.Done
+			if res.Total != nil {
+				tv.Total = *res.Total
+			}
+		}
 		t.Tasks = append(t.Tasks, tv)
-		if tk.Status == "pending" || tk.Status == "processing" {
+		if tv.Running() {
 			t.Busy = true
 		}
 	}
 	sort.Slice(t.Tasks, func(i, j int) bool { return t.Tasks[i].CreatedAt.After(t.Tasks[j].CreatedAt) })
 	t.Busy = t.Busy || img.Status == "importing"
 	return t
+}
+
+// parseTime reads the API's times: RFC 3339, or the zone-less
+// "2006-01-02T15:04:05.000000" (UTC) that Glance's image tasks call uses.
+func parseTime(s string) time.Time {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999", "2006-01-02T15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
 }
 
 func compactJSON(raw json.RawMessage) string {

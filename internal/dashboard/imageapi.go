@@ -148,6 +148,32 @@ func (v *imageView) Busy() bool {
 	return v.Changing() || (v.Status == "queued" && time.Since(v.CreatedAt) < 10*time.Minute)
 }
 
+// ImportProgress is a running import's current step as bytes done and
+// in all (total -1 when unknown), from the image's
+// os_glance_import_bytes_* properties; ok is false when there is none.
+func (v *imageView) ImportProgress() (done, total int64, ok bool) {
+	d, err := strconv.ParseInt(v.Properties["os_glance_import_bytes_done"], 10, 64)
+	if err != nil || v.Status != "importing" {
+		return 0, 0, false
+	}
+	t, err := strconv.ParseInt(v.Properties["os_glance_import_bytes_total"], 10, 64)
+	if err != nil {
+		t = -1
+	}
+	return d, t, true
+}
+
+// Importing is ImportProgress for templates.
+func (v *imageView) Importing() *importBar {
+	d, t, ok := v.ImportProgress()
+	if !ok {
+		return nil
+	}
+	return &importBar{Done: d, Total: t}
+}
+
+type importBar struct{ Done, Total int64 }
+
 // Deletable reports whether the image may be selected for deletion.
 func (v *imageView) Deletable() bool { return !v.Protected }
 

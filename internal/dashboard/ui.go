@@ -68,9 +68,10 @@ func (u *ui) funcs() template.FuncMap {
 			}
 			return Prefix + "static/" + name + "?v=" + v, nil
 		},
-		"size": bytesText,
-		"when": func(t time.Time) string { return whenText(t) },
-		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"size":  bytesText,
+		"bytes": func(n int64) string { return bytesText(&n) },
+		"when":  func(t time.Time) string { return whenText(t) },
+		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"short": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
