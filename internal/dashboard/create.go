@@ -20,10 +20,12 @@ type imageForm struct {
 	MinDisk, MinRAM                   string
 	Architecture, OSDistro, OSVersion string
 	Visibility                        string
-	Protected                         bool
-	Store                             string
-	Properties                        []property
-	Errors                            map[string]string
+	Protected, Hidden                 bool
+	// Tags are comma-separated in the form.
+	Tags       string
+	Store      string
+	Properties []property
+	Errors     map[string]string
 }
 
 type createView struct {
@@ -76,6 +78,8 @@ func readImageForm(r *http.Request) imageForm {
 		OSVersion:       strings.TrimSpace(r.PostFormValue("os_version")),
 		Visibility:      r.PostFormValue("visibility"),
 		Protected:       r.PostFormValue("protected") == "on",
+		Hidden:          r.PostFormValue("hidden") == "on",
+		Tags:            r.PostFormValue("tags"),
 		Store:           r.PostFormValue("store"),
 		Errors:          map[string]string{},
 	}
@@ -91,6 +95,14 @@ func readImageForm(r *http.Request) imageForm {
 		if v, err := strconv.ParseInt(n.val, 10, 32); err != nil || v < 0 {
 			f.Errors[n.key] = "Enter a whole number, 0 or more."
 		}
+	}
+	for _, tag := range f.TagList() {
+		if len(tag) > 255 {
+			f.Errors["tags"] = "A tag has at most 255 characters."
+		}
+	}
+	if len(f.TagList()) > 128 {
+		f.Errors["tags"] = "An image has at most 128 tags."
 	}
 	if f.Visibility != "" && !slices.Contains(visChoices, f.Visibility) {
 		f.Errors["visibility"] = "Choose a visibility."
@@ -120,6 +132,17 @@ func readImageForm(r *http.Request) imageForm {
 		seen[k] = true
 	}
 	return f
+}
+
+// TagList is the form's tags, trimmed, without empty or repeated ones.
+func (f imageForm) TagList() []string {
+	var out []string
+	for _, t := range strings.Split(f.Tags, ",") {
+		if t = strings.TrimSpace(t); t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func atoiOr0(s string) int {
@@ -172,7 +195,10 @@ func (h *Handler) createImage(w http.ResponseWriter, r *http.Request, s *session
 	}
 	vis := images.ImageVisibility(f.Visibility)
 	opts := images.CreateOpts{Name: f.Name, DiskFormat: f.DiskFormat, ContainerFormat: f.ContainerFormat,
-		MinDisk: atoiOr0(f.MinDisk), MinRAM: atoiOr0(f.MinRAM), Protected: &f.Protected, Properties: props}
+		MinDisk: atoiOr0(f.MinDisk), MinRAM: atoiOr0(f.MinRAM), Protected: &f.Protected, Properties: props, Tags: f.TagList()}
+	if f.Hidden {
+		opts.Hidden = &f.Hidden
+	}
 	if f.Visibility != "" {
 		opts.Visibility = &vis
 	}

@@ -33,7 +33,8 @@ func formFromImage(img *imageView) imageForm {
 	f := imageForm{Name: img.Name, Description: img.Properties["description"], DiskFormat: img.DiskFormat,
 		ContainerFormat: img.ContainerFormat, MinDisk: strconv.FormatInt(img.MinDisk, 10), MinRAM: strconv.FormatInt(img.MinRAM, 10),
 		Architecture: img.Properties["architecture"], OSDistro: img.Properties["os_distro"], OSVersion: img.Properties["os_version"],
-		Visibility: img.Visibility, Protected: img.Protected, Errors: map[string]string{}}
+		Visibility: img.Visibility, Protected: img.Protected, Hidden: img.Hidden, Tags: strings.Join(img.Tags, ", "),
+		Errors: map[string]string{}}
 	for _, p := range img.PropertyList() {
 		if slices.Contains(formProperties, p.Key) || reservedProperty(p.Key) {
 			continue
@@ -130,6 +131,15 @@ func imagePatch(img *imageView, f imageForm) []patchOp {
 	}
 	if f.Protected != img.Protected {
 		ops = append(ops, patchOp{Op: "replace", Path: "/protected", Value: f.Protected})
+	}
+	if f.Hidden != img.Hidden {
+		ops = append(ops, patchOp{Op: "replace", Path: "/os_hidden", Value: f.Hidden})
+	}
+	if tags := f.TagList(); !slices.Equal(tags, img.Tags) && !(len(tags) == 0 && len(img.Tags) == 0) {
+		if tags == nil {
+			tags = []string{}
+		}
+		ops = append(ops, patchOp{Op: "replace", Path: "/tags", Value: tags})
 	}
 	if n := int64(atoiOr0(f.MinDisk)); n != img.MinDisk {
 		ops = append(ops, patchOp{Op: "replace", Path: "/min_disk", Value: n})

@@ -269,7 +269,8 @@ func TestCreateUploadDownload(t *testing.T) {
 
 	form := url.Values{"name": {"cirros"}, "source": {"file"}, "disk_format": {"qcow2"}, "container_format": {"bare"},
 		"min_disk": {"1"}, "min_ram": {"64"}, "architecture": {"x86_64"}, "os_distro": {"cirros"}, "description": {"tiny"},
-		"visibility": {"private"}, "protected": {"on"}, "prop_key": {"hw_disk_bus", ""}, "prop_value": {"virtio", ""}}
+		"visibility": {"private"}, "protected": {"on"}, "prop_key": {"hw_disk_bus", ""}, "prop_value": {"virtio", ""},
+		"tags": {" a, b ,a,, c "}, "hidden": {"on"}}
 	p = b.hx("POST", "/dashboard/project/images", form, "modal-content")
 	if p.status != 200 {
 		t.Fatalf("create: %d %s", p.status, p.body)
@@ -283,7 +284,8 @@ func TestCreateUploadDownload(t *testing.T) {
 	id := trigger.Upload.ID
 	img, _ := c.image(alice, id)
 	if img["status"] != "queued" || img["min_ram"] != float64(64) || img["protected"] != true || img["hw_disk_bus"] != "virtio" ||
-		img["description"] != "tiny" || img["os_distro"] != "cirros" || img["visibility"] != "private" {
+		img["description"] != "tiny" || img["os_distro"] != "cirros" || img["visibility"] != "private" ||
+		fmt.Sprint(img["tags"]) != "[a b c]" || img["os_hidden"] != true {
 		t.Fatalf("created: %v", img)
 	}
 
@@ -362,12 +364,11 @@ func TestEditAndDelete(t *testing.T) {
 	if p.status != 200 || !strings.Contains(p.body, `value="keep"`) || !strings.Contains(p.body, `name="disk_format"`) {
 		t.Fatalf("edit form: %d", p.status)
 	}
-	// Meanwhile, someone else adds a property: saving must not drop it?
-	// It does, as the form says what the image should be; but tags and
-	// the other attributes the form has no field for stay.
+	// Only what the form changes is sent: the attributes it has no field
+	// for (checksums, owner, ...) are left alone.
 	form := url.Values{"name": {"renamed"}, "visibility": {"community"}, "min_disk": {"2"}, "min_ram": {"0"},
 		"disk_format": {"qcow2"}, "container_format": {"bare"}, "os_distro": {"debian"}, "os_version": {"12"},
-		"prop_key": {"keep", "change", "new"}, "prop_value": {"1", "33", "4"}}
+		"prop_key": {"keep", "change", "new"}, "prop_value": {"1", "33", "4"}, "tags": {"t1, t2"}}
 	p = b.hx("POST", "/dashboard/images/"+id+"/edit", form, "modal-content")
 	if p.status != 200 || !strings.Contains(p.header.Get("HX-Trigger"), "glint-close-modal") {
 		t.Fatalf("save: %d %s", p.status, p.body)
@@ -375,7 +376,7 @@ func TestEditAndDelete(t *testing.T) {
 	img, _ := c.image(alice, id)
 	if img["name"] != "renamed" || img["visibility"] != "community" || img["min_disk"] != float64(2) || img["disk_format"] != "qcow2" ||
 		img["keep"] != "1" || img["change"] != "33" || img["new"] != "4" || img["os_version"] != "12" || img["drop"] != nil ||
-		fmt.Sprint(img["tags"]) != "[t1]" {
+		fmt.Sprint(img["tags"]) != "[t1 t2]" || img["os_hidden"] != false {
 		t.Fatalf("after saving: %v", img)
 	}
 	// A property the form edits with its own field cannot be doubled.

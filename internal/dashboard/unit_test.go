@@ -17,7 +17,7 @@ func TestImagePatch(t *testing.T) {
 	if img.Size != nil || img.Properties["keep"] != "k" || img.Properties["os_glance_import_task"] != "t" || img.Properties["tags"] != "" {
 		t.Fatalf("decoded: %+v", img)
 	}
-	f := imageForm{Name: "b", Visibility: "shared", Protected: true, MinDisk: "1", MinRAM: "512", DiskFormat: "qcow2",
+	f := imageForm{Name: "b", Visibility: "shared", Protected: true, MinDisk: "1", MinRAM: "512", DiskFormat: "qcow2", Tags: "x",
 		Description: "", Properties: []property{{"keep", "k"}, {"a/b~c", "y"}, {"new", "n"}}}
 	var got []string
 	for _, op := range imagePatch(&img, f) {
