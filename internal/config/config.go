@@ -87,6 +87,10 @@ type Config struct {
 	ImageFormat ImageFormat
 	// Import configures the image import API.
 	Import Import
+	// NoDashboard turns off the web dashboard under /dashboard/ (on by
+	// default with built-in identity or Keystone; trusted-headers mode has
+	// no sign-in, so no dashboard).
+	NoDashboard bool
 
 	// Quotas are every project's default limits by Glance's unified-limit
 	// name (image_count_total, image_count_uploading, image_size_total in

@@ -36,6 +36,7 @@ type fileConfig struct {
 	TokenTTL                  *string          `yaml:"token_ttl"`
 	TokenKeyFile              *string          `yaml:"token_key_file"`
 	Keystone                  *fileKeystone    `yaml:"keystone"`
+	Dashboard                 *bool            `yaml:"dashboard"`
 }
 
 type fileKeystone struct {
@@ -149,6 +150,9 @@ func (c *Config) apply(f fileConfig) error {
 	setString(&c.PublicURL, f.PublicURL)
 	setString(&c.Region, f.Region)
 	setString(&c.TokenKeyFile, f.TokenKeyFile)
+	if f.Dashboard != nil {
+		c.NoDashboard = !*f.Dashboard
+	}
 	if f.TokenTTL != nil {
 		d, err := time.ParseDuration(*f.TokenTTL)
 		if err != nil {

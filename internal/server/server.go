@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"glint/internal/api"
 	"glint/internal/config"
+	"glint/internal/dashboard"
 	"glint/internal/diskformat"
 	"glint/internal/identity"
 	"glint/internal/image"
@@ -114,16 +116,28 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
 		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog})
-	if ident.api == nil {
+	dash, err := s.dashboard(images, ident)
+	if err != nil {
+		return err
+	}
+	if ident.api == nil && dash == nil {
 		s.handler = images
 		return nil
 	}
-	// The identity API goes first: the image API answers every other
-	// unknown path with its version list.
+	// The identity API and the dashboard go first: the image API answers
+	// every other unknown path with its version list.
 	mux := http.NewServeMux()
-	mux.Handle(identity.PathPrefix+"/", http.StripPrefix(identity.PathPrefix, ident.api))
-	mux.Handle(identity.PathPrefix, http.StripPrefix(identity.PathPrefix, ident.api))
-	mux.Handle("/", images)
+	var root http.Handler = images
+	if ident.api != nil {
+		mux.Handle(identity.PathPrefix+"/", http.StripPrefix(identity.PathPrefix, ident.api))
+		mux.Handle(identity.PathPrefix, http.StripPrefix(identity.PathPrefix, ident.api))
+	}
+	if dash != nil {
+		mux.Handle(dashboard.Prefix, dash)
+		mux.Handle(strings.TrimSuffix(dashboard.Prefix, "/"), dash)
+		root = dashboard.RedirectBrowsers(images)
+	}
+	mux.Handle("/", root)
 	s.handler = mux
 	return nil
 }
