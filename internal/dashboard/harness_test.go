@@ -46,6 +46,9 @@ func newCloud(t testing.TB, mutate ...func(*config.Config)) *cloud {
 	t.Setenv("GLINT_BOOTSTRAP_PASSWORD", adminPassword)
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
+	// bcrypt at its production cost, under the race detector, makes each
+	// server start and sign-in take seconds; tests may go lower.
+	cfg.PasswordCost = 4
 	for _, m := range mutate {
 		m(&cfg)
 	}

@@ -215,6 +215,7 @@ func TestSessionCookie(t *testing.T) {
 func sameRecords(t *testing.T, c *cloud, keyFile string) string {
 	t.Helper()
 	cfg := config.Default()
+	cfg.PasswordCost = 4 // fast bcrypt: tests only
 	cfg.DataDir = c.dataDir
 	cfg.TokenKeyFile = keyFile
 	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -280,6 +281,7 @@ func TestNoDashboard(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv("GLINT_BOOTSTRAP_PASSWORD", adminPassword)
 			cfg := config.Default()
+			cfg.PasswordCost = 4 // fast bcrypt: tests only
 			cfg.DataDir = t.TempDir()
 			mutate(&cfg)
 			srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
