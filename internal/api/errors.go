@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"glint/internal/image"
+	"glint/internal/metadef"
 )
 
 // httpError is an error already decided at the HTTP level (bad media type,
@@ -50,6 +51,14 @@ func statusOf(err error) int {
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, image.ErrUnavailable), backendDown(err):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, metadef.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, metadef.ErrForbidden), errors.Is(err, metadef.ErrProtected):
+		return http.StatusForbidden
+	case errors.Is(err, metadef.ErrDuplicate):
+		return http.StatusConflict
+	case errors.Is(err, metadef.ErrInvalid):
+		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
 }
@@ -124,6 +133,10 @@ func asHTTPError(err error) *httpError {
 		return he
 	}
 	status := statusOf(err)
+	var me *metadef.Error
+	if errors.As(err, &me) && status < 500 {
+		return &httpError{status: status, explanation: me.Msg}
+	}
 	var de *image.Error
 	if !errors.As(err, &de) {
 		if status == http.StatusServiceUnavailable {

@@ -34,8 +34,10 @@ type fileConfig struct {
 	PublicURL                 *string          `yaml:"public_url"`
 	Region                    *string          `yaml:"region"`
 	TokenTTL                  *string          `yaml:"token_ttl"`
+	PasswordCost              *int             `yaml:"password_cost"`
 	TokenKeyFile              *string          `yaml:"token_key_file"`
 	Keystone                  *fileKeystone    `yaml:"keystone"`
+	Dashboard                 *bool            `yaml:"dashboard"`
 }
 
 type fileKeystone struct {
@@ -149,6 +151,12 @@ func (c *Config) apply(f fileConfig) error {
 	setString(&c.PublicURL, f.PublicURL)
 	setString(&c.Region, f.Region)
 	setString(&c.TokenKeyFile, f.TokenKeyFile)
+	if f.Dashboard != nil {
+		c.NoDashboard = !*f.Dashboard
+	}
+	if f.PasswordCost != nil {
+		c.PasswordCost = *f.PasswordCost
+	}
 	if f.TokenTTL != nil {
 		d, err := time.ParseDuration(*f.TokenTTL)
 		if err != nil {

@@ -12,16 +12,19 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"glint/internal/api"
 	"glint/internal/config"
+	"glint/internal/dashboard"
 	"glint/internal/diskformat"
 	"glint/internal/identity"
 	"glint/internal/image"
 	"glint/internal/metadata/postgres"
 	"glint/internal/metadata/sqlite"
+	"glint/internal/metadef"
 	"glint/internal/policy"
 	"glint/internal/task"
 )
@@ -107,28 +110,58 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	catalog, err := s.metadefs(ctx, records, authz)
+	if err != nil {
+		return err
+	}
 	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
-		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI})
-	if ident.api == nil {
+		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog})
+	dash, err := s.dashboard(images, ident)
+	if err != nil {
+		return err
+	}
+	if ident.api == nil && dash == nil {
 		s.handler = images
 		return nil
 	}
-	// The identity API goes first: the image API answers every other
-	// unknown path with its version list.
+	// The identity API and the dashboard go first: the image API answers
+	// every other unknown path with its version list.
 	mux := http.NewServeMux()
-	mux.Handle(identity.PathPrefix+"/", http.StripPrefix(identity.PathPrefix, ident.api))
-	mux.Handle(identity.PathPrefix, http.StripPrefix(identity.PathPrefix, ident.api))
-	mux.Handle("/", images)
+	var root http.Handler = images
+	if ident.api != nil {
+		mux.Handle(identity.PathPrefix+"/", http.StripPrefix(identity.PathPrefix, ident.api))
+		mux.Handle(identity.PathPrefix, http.StripPrefix(identity.PathPrefix, ident.api))
+	}
+	if dash != nil {
+		mux.Handle(dashboard.Prefix, dash)
+		mux.Handle(strings.TrimSuffix(dashboard.Prefix, "/"), dash)
+		root = dashboard.RedirectBrowsers(images)
+	}
+	mux.Handle("/", root)
 	s.handler = mux
 	return nil
 }
 
 // records is what the metadata stores implement: image records, built-in
-// identity and tasks.
+// identity, the metadata definitions catalog and tasks.
 type records interface {
 	image.Store
 	identity.Store
+	metadef.Store
 	task.Store
+}
+
+// metadefs builds the catalog service, loading the shipped definitions
+// into a catalog that never had them.
+func (s *Server) metadefs(ctx context.Context, st metadef.Store, authz metadef.Authorizer) (*metadef.Service, error) {
+	seeded, err := metadef.SeedShipped(ctx, st, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("loading the shipped metadata definitions: %w", err)
+	}
+	if seeded {
+		s.log.Info("loaded the shipped metadata definitions")
+	}
+	return metadef.NewService(st, authz, s.log, metadef.Options{}), nil
 }
 
 // openMetadata opens the record store the configuration names.

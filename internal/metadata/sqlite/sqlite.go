@@ -64,7 +64,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// Refresh the planner's statistics if they are missing or stale. Without
 	// them SQLite guesses that visibility (four values) is selective and
 	// sorts a large share of the table for the default listing.
-	if _, err := w.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+	if _, err := w.ExecContext(ctx, optimizePragma); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: optimize: %w", err)
 	}
@@ -81,8 +81,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	// Statistics are read when a connection opens; connections renewed
+	// now and then pick up what the periodic optimize gathered.
+	r.SetConnMaxLifetime(10 * time.Minute)
 	return &Store{Store: sqlstore.New(w, r, dialect), w: w}, nil
 }
+
+// optimizePragma refreshes the planner's statistics of the tables whose
+// size changed a lot since they were last gathered (or that have none),
+// sampling at most analysis_limit rows per index so it stays cheap.
+const optimizePragma = "PRAGMA optimize=0x10002"
 
 // dsn builds the driver's connection string. journal_mode is set by the
 // writer only: it is a property of the file, and setting it needs a lock a
@@ -92,7 +100,11 @@ func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "analysis_limit(1000)")
+	// FULL: a commit is on disk before it is acknowledged, so an answered
+	// request survives a power loss. Group commit (sqlstore) keeps that
+	// affordable: one sync serves every writer waiting.
+	q.Add("_pragma", "synchronous(FULL)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
@@ -137,6 +149,14 @@ var dialect = sqlstore.Dialect{
 	// The single writer connection with IMMEDIATE transactions already
 	// excludes every other writer, and SQLite has no FOR UPDATE.
 	LockRow: "",
+	// Other connections keep the statistics they loaded when they
+	// opened, so the read pool is renewed after each refresh.
+	Analyze:         optimizePragma,
+	AnalyzeReloads:  true,
+	ByteLength:      "length(CAST(%s AS BLOB))",
+	Aggregate:       "group_concat(%s, '')",
+	CacheStatements: true,
+	GroupCommit:     true,
 }
 
 // timeLayout is how times are stored: UTC, fixed width, microseconds, so

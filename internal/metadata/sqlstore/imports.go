@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -12,7 +11,7 @@ import (
 
 // LockImport sets the import lock property of a live image, unless set.
 func (s *Store) LockImport(ctx context.Context, id, taskID string, at time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		img, err := s.getImage(ctx, tx, id, s.d.LockRow)
 		if err != nil {
 			return err
@@ -48,7 +47,7 @@ func later(at, prev time.Time) time.Time {
 // lock and status on the row it locks, so concurrent steps (and PATCHes,
 // which are conditional on updated_at) serialise.
 func (s *Store) UpdateImport(ctx context.Context, id, taskID string, u image.ImportUpdate, at time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		img, err := s.getImage(ctx, tx, id, s.d.LockRow)
 		if err != nil {
 			return err
@@ -134,7 +133,7 @@ func applyImportUpdate(img *image.Image, u image.ImportUpdate) {
 // Imports lists live images being staged or imported, or holding an
 // import lock, oldest first.
 func (s *Store) Imports(ctx context.Context) ([]*image.Image, error) {
-	return s.queryImages(ctx, `SELECT `+imageColumns+` FROM images
+	return s.queryImages(ctx, s.selectImages+` FROM images
 		WHERE deleted_at IS NULL AND (status IN ($1, $2) OR EXISTS (SELECT 1 FROM image_properties p
 			WHERE p.image_id = images.id AND p.name = $3))
 		ORDER BY created_at, id`, string(image.StatusUploading), string(image.StatusImporting), image.ImportLock)

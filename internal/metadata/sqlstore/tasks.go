@@ -39,7 +39,7 @@ func (s *Store) CreateTask(ctx context.Context, t *task.Task) error {
 	if taskCtx == "" {
 		taskCtx = "{}"
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			t.ID, t.Type, string(t.Status), t.Owner, t.ImageID, t.UserID, t.RequestID, input, result, t.Message,
@@ -157,7 +157,7 @@ func (s *Store) ListTasks(ctx context.Context, q task.ListQuery) ([]*task.Task, 
 // ClaimTask leases the oldest runnable task to node.
 func (s *Store) ClaimTask(ctx context.Context, node string, expiredBefore, leaseUntil, at time.Time) (*task.Task, error) {
 	var claimed *task.Task
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM tasks WHERE `+runnable(1, 2)+`
 			ORDER BY created_at, id LIMIT 8`, s.d.BindTime(expiredBefore), node)
 		if err != nil {
@@ -204,7 +204,7 @@ func (s *Store) ClaimTask(ctx context.Context, node string, expiredBefore, lease
 
 // RenewReservations extends node's reservations of pending tasks.
 func (s *Store) RenewReservations(ctx context.Context, node string, until time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE tasks SET lease_until = $1 WHERE status = 'pending' AND node = $2`,
 			s.d.BindTime(until), node)
 		return err
@@ -229,7 +229,7 @@ func (s *Store) ReleaseTask(ctx context.Context, id, node string, at time.Time) 
 // leased runs UPDATE tasks SET set for a processing task node holds; set's
 // arguments start at $4.
 func (s *Store) leased(ctx context.Context, id, node, set string, args ...any) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tasks SET `+set+`
 			WHERE id = $1 AND node = $2 AND status = $3`, append([]any{id, node, string(task.StatusProcessing)}, args...)...)
 		if err != nil {
@@ -254,7 +254,7 @@ func (s *Store) FinishTask(ctx context.Context, id, node string, f task.Final, a
 		cond = `status = 'processing' AND node = $7`
 		args = append(args, node)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tasks SET status = $1, result = $2, message = $3, expires_at = $4,
 			updated_at = $5, node = '', lease_until = NULL WHERE id = $6 AND `+cond, args...)
 		if err != nil {
@@ -266,7 +266,7 @@ func (s *Store) FinishTask(ctx context.Context, id, node string, f task.Final, a
 
 // taskChanged turns a conditional task write that matched nothing into
 // ErrNotFound or ErrConflict.
-func (s *Store) taskChanged(ctx context.Context, tx *sql.Tx, res sql.Result, id string) error {
+func (s *Store) taskChanged(ctx context.Context, tx *Tx, res sql.Result, id string) error {
 	n, err := res.RowsAffected()
 	if err != nil || n > 0 {
 		return err
@@ -285,7 +285,7 @@ func (s *Store) taskChanged(ctx context.Context, tx *sql.Tx, res sql.Result, id 
 // DeleteExpiredTasks removes expired tasks.
 func (s *Store) DeleteExpiredTasks(ctx context.Context, now time.Time) (int, error) {
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at <= $1`, s.d.BindTime(now))
 		if err != nil {
 			return err

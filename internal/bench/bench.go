@@ -1,0 +1,293 @@
+// Package bench is glint's benchmark: it drives any Image API v2 endpoint
+// (glint, Glance, or both side by side) with the same workloads, measures
+// the server's CPU and memory from /proc, and compares the figures with
+// the machine's own limits and with the targets glint is held to.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Options say what to run against what.
+type Options struct {
+	// Endpoint, when set, is an Image API to drive instead of starting
+	// glint; Member (and Admin, for public images) say who calls it and
+	// Pid which process serves it (for CPU and memory; 0 for none).
+	Endpoint      string
+	Member, Admin Identity
+	Pid           int
+
+	// GlintConfig is a configuration file for the glint the benchmark
+	// starts (e.g. PostgreSQL + S3); empty for the embedded default.
+	GlintConfig string
+	// WithGlance starts Debian's glance-api too (installing it when
+	// missing) and runs the same workloads against it.
+	WithGlance bool
+
+	Catalog  int           // images seeded before the request workloads
+	Clients  []int         // concurrency levels of the request workloads
+	Duration time.Duration // per workload and level
+	// TransferSize is the single upload and download; the concurrent
+	// transfers are Concurrent streams of ConcurrentSize each.
+	TransferSize, ConcurrentSize int64
+	Concurrent                   int
+	// Only, when not empty, names the workloads to run (prefixes:
+	// "list" runs every list workload, "transfer" all transfers).
+	Only []string
+
+	// Dir holds the servers' data; a temporary directory when empty.
+	Dir string
+	// JSON receives one result per line; Markdown the tables.
+	JSON, Markdown io.Writer
+}
+
+// Defaults are the workloads of docs/benchmarks.md.
+func Defaults() Options {
+	return Options{Catalog: 10000, Clients: []int{1, 8, 32}, Duration: 5 * time.Second,
+		TransferSize: 1 << 30, ConcurrentSize: 256 << 20, Concurrent: 4}
+}
+
+func (o Options) runs(workload string) bool {
+	if len(o.Only) == 0 {
+		return true
+	}
+	for _, w := range o.Only {
+		if strings.HasPrefix(workload, w) || (w == "transfer" && isTransfer(workload)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isTransfer(w string) bool {
+	return strings.HasPrefix(w, "upload") || strings.HasPrefix(w, "download")
+}
+
+// Run runs the benchmark and writes its results.
+func Run(ctx context.Context, opts Options, log *slog.Logger) error {
+	dir := opts.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "glint-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	var results []Result
+	emit := func(rs ...Result) {
+		for _, r := range rs {
+			results = append(results, r)
+			if opts.JSON != nil {
+				r.writeJSON(opts.JSON)
+			}
+			log.Info("result", "line", r.summary())
+		}
+	}
+
+	transfers := slices.ContainsFunc([]string{"upload", "download"}, opts.runs)
+	var one, each digests
+	if transfers {
+		log.Info("hashing the transfer pattern (md5 and sha512 cost of this machine)")
+		var cost hashCost
+		one, cost = patternDigests(opts.TransferSize)
+		each, _ = patternDigests(opts.ConcurrentSize)
+		emit(hashResults(cost)...)
+		log.Info("measuring a trivial Go server (loopback PUT and sendfile GET)")
+		limits, err := machineLimits(ctx, dir, one)
+		if err != nil {
+			return fmt.Errorf("machine limits: %w", err)
+		}
+		emit(limits...)
+	}
+
+	var servers []func() (*target, error)
+	if opts.Endpoint != "" {
+		servers = append(servers, func() (*target, error) {
+			return endpointTarget("endpoint", opts.Endpoint, opts.Member, opts.Admin, opts.Pid), nil
+		})
+	} else {
+		servers = append(servers, func() (*target, error) { return startGlint(ctx, dir, opts.GlintConfig) })
+	}
+	if opts.WithGlance {
+		servers = append(servers, func() (*target, error) { return startGlance(ctx, dir, log) })
+	}
+	for _, start := range servers {
+		t, err := start()
+		if err != nil {
+			return err
+		}
+		log.Info("benchmarking", "server", t.name, "url", t.base)
+		err = runTarget(ctx, t, opts, one, each, log, emit)
+		t.stop()
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	if opts.Markdown != nil {
+		writeMarkdown(opts.Markdown, results, opts)
+	}
+	return nil
+}
+
+// runTarget runs every workload against one server.
+func runTarget(ctx context.Context, t *target, opts Options, one, each digests, log *slog.Logger, emit func(...Result)) error {
+	width := slices.Max(opts.Clients)
+	member := newClient(t.base, t.member, max(width, opts.Concurrent))
+	admin := newClient(t.base, t.admin, 8)
+	defer member.close()
+	defer admin.close()
+
+	if t.startup > 0 {
+		emit(Result{Server: t.name, Workload: "startup", Seconds: t.startup.Seconds()})
+	}
+	if t.tree != nil {
+		emit(Result{Server: t.name, Workload: "rss-idle", RSSMiB: mib(t.tree.RSS())})
+	}
+
+	requests := slices.ContainsFunc([]string{"show", "list", "patch", "create", "walk"}, opts.runs)
+	if requests {
+		log.Info("seeding the catalog", "server", t.name, "images", opts.Catalog)
+		m := startMeter(t.tree)
+		cat, err := seed(ctx, member, admin, opts.Catalog, 8)
+		if err != nil {
+			return err
+		}
+		wall, cpu := m.stop()
+		emit(requestResult(t.name, "seed", 8, load{requests: opts.Catalog}, wall, cpu))
+
+		for _, w := range requestWorkloads(member, cat) {
+			if !opts.runs(w.name) {
+				continue
+			}
+			for _, c := range opts.Clients {
+				m := startMeter(t.tree)
+				l := runLoad(ctx, c, opts.Duration, w.fn)
+				wall, cpu := m.stop()
+				emit(requestResult(t.name, w.name, c, l, wall, cpu))
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+		}
+		if opts.runs("walk") {
+			r, err := walkResult(ctx, t, member, len(cat.all))
+			if err != nil {
+				return err
+			}
+			emit(r)
+		}
+	}
+	if transfers := opts.runs("upload") || opts.runs("download"); transfers {
+		rs, err := runTransfers(ctx, t, member, opts, one, each)
+		if err != nil {
+			return err
+		}
+		emit(rs...)
+	}
+	return nil
+}
+
+// workload is one named request workload.
+type workload struct {
+	name string
+	fn   op
+}
+
+// walkResult times three walks of the whole catalog at limit=1000 and
+// keeps the median.
+func walkResult(ctx context.Context, t *target, c *client, want int) (Result, error) {
+	var walls []time.Duration
+	var cpus []time.Duration
+	for range 3 {
+		m := startMeter(t.tree)
+		seen, err := walk(ctx, c, 1000)
+		if err != nil {
+			return Result{}, fmt.Errorf("walk: %w", err)
+		}
+		if seen < want {
+			return Result{}, fmt.Errorf("walk saw %d images, the catalog has %d", seen, want)
+		}
+		wall, cpu := m.stop()
+		walls, cpus = append(walls, wall), append(cpus, cpu)
+	}
+	slices.Sort(walls)
+	slices.Sort(cpus)
+	r := Result{Server: t.name, Workload: "walk", Clients: 1, Seconds: walls[1].Seconds()}
+	if cpus[1] >= 0 {
+		r.CPUSeconds = cpus[1].Seconds()
+	}
+	return r, nil
+}
+
+// runTransfers uploads and downloads the pattern, alone and several at
+// once, sampling the server's peak memory throughout.
+func runTransfers(ctx context.Context, t *target, c *client, opts Options, one, each digests) ([]Result, error) {
+	var out []Result
+	var peak *peakSampler
+	if t.tree != nil {
+		peak = samplePeak(*t.tree, 50*time.Millisecond)
+	}
+	var ids []string
+	defer func() {
+		for _, id := range ids {
+			c.deleteImage(context.WithoutCancel(ctx), id)
+		}
+	}()
+
+	m := startMeter(t.tree)
+	id, err := upload(ctx, c, one, "bench-upload")
+	if id != "" {
+		ids = append(ids, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	wall, cpu := m.stop()
+	out = append(out, transferResult(t.name, "upload", 1, one.size, wall, cpu))
+
+	m = startMeter(t.tree)
+	if err := download(ctx, c, id, one); err != nil {
+		return nil, err
+	}
+	wall, cpu = m.stop()
+	out = append(out, transferResult(t.name, "download", 1, one.size, wall, cpu))
+
+	n := opts.Concurrent
+	many := make([]string, n)
+	m = startMeter(t.tree)
+	err = parallel(ctx, n, n, func(ctx context.Context, i int) error {
+		id, err := upload(ctx, c, each, fmt.Sprintf("bench-upload-%d", i))
+		many[i] = id
+		return err
+	})
+	for _, id := range many {
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	wall, cpu = m.stop()
+	out = append(out, transferResult(t.name, "upload", n, int64(n)*each.size, wall, cpu))
+
+	m = startMeter(t.tree)
+	if err := parallel(ctx, n, n, func(ctx context.Context, i int) error { return download(ctx, c, many[i], each) }); err != nil {
+		return nil, err
+	}
+	wall, cpu = m.stop()
+	out = append(out, transferResult(t.name, "download", n, int64(n)*each.size, wall, cpu))
+
+	if peak != nil {
+		out = append(out, Result{Server: t.name, Workload: "rss-transfer", RSSMiB: mib(peak.Stop())})
+	}
+	return out, nil
+}

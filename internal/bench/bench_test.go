@@ -1,0 +1,159 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha512"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"glint/internal/config"
+	"glint/internal/server"
+)
+
+func TestPatternReadAndWriteToAgree(t *testing.T) {
+	const size = 3*blockSize + 12345
+	var viaRead bytes.Buffer
+	if _, err := io.CopyBuffer(&viaRead, struct{ io.Reader }{newPattern(size)}, make([]byte, 4097)); err != nil {
+		t.Fatal(err)
+	}
+	var viaWriteTo bytes.Buffer
+	if _, err := newPattern(size).WriteTo(&viaWriteTo); err != nil {
+		t.Fatal(err)
+	}
+	if viaRead.Len() != size || !bytes.Equal(viaRead.Bytes(), viaWriteTo.Bytes()) {
+		t.Fatalf("Read gave %d bytes, WriteTo %d, equal %v", viaRead.Len(), viaWriteTo.Len(), bytes.Equal(viaRead.Bytes(), viaWriteTo.Bytes()))
+	}
+	// Blocks differ from each other (the stamp), so a server that
+	// repeated the first MiB would be caught.
+	b := viaRead.Bytes()
+	if bytes.Equal(b[:blockSize], b[blockSize:2*blockSize]) {
+		t.Fatal("the first two blocks are equal")
+	}
+	d, _ := patternDigests(size)
+	m, s := md5.Sum(b), sha512.Sum512(b)
+	if d.md5 != hex.EncodeToString(m[:]) || d.sha512 != hex.EncodeToString(s[:]) {
+		t.Fatalf("digests %+v do not match the data", d)
+	}
+}
+
+func TestPatternCheckerCatchesOneBadByte(t *testing.T) {
+	const size = 2*blockSize + 7
+	var buf bytes.Buffer
+	newPattern(size).WriteTo(&buf)
+	good := &patternChecker{}
+	if _, err := io.CopyBuffer(good, bytes.NewReader(buf.Bytes()), make([]byte, 1000)); err != nil || good.seen() != size {
+		t.Fatalf("good data: %v after %d bytes", err, good.seen())
+	}
+	for _, at := range []int{0, 7, 8, blockSize + 3, 2*blockSize + 6} {
+		bad := bytes.Clone(buf.Bytes())
+		bad[at] ^= 1
+		c := &patternChecker{}
+		if _, err := io.Copy(c, bytes.NewReader(bad)); err == nil {
+			t.Errorf("a flipped byte at %d was not noticed", at)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var lat []time.Duration
+	for i := 1; i <= 100; i++ {
+		lat = append(lat, time.Duration(i)*time.Millisecond)
+	}
+	for q, want := range map[float64]time.Duration{0.5: 50 * time.Millisecond, 0.95: 95 * time.Millisecond, 0.99: 99 * time.Millisecond, 1: 100 * time.Millisecond} {
+		if got := percentile(lat, q); got != want {
+			t.Errorf("p%v = %v, want %v", q*100, got, want)
+		}
+	}
+	if percentile(nil, 0.5) != 0 {
+		t.Error("percentile of nothing is not 0")
+	}
+}
+
+func TestProcTreeOfThisProcess(t *testing.T) {
+	p := procTree{root: os.Getpid()}
+	if p.RSS() <= 0 {
+		t.Fatal("no resident memory read for this process")
+	}
+	t0 := p.CPU()
+	for deadline := time.Now().Add(100 * time.Millisecond); time.Now().Before(deadline); {
+	}
+	if p.CPU() <= t0 {
+		t.Fatal("100 ms of spinning used no CPU according to /proc")
+	}
+}
+
+// TestRunAgainstGlint runs every workload, small, against a real glint
+// over HTTP and checks that each produced figures and no errors: the
+// benchmark verifies what it transfers, so this also checks glint's
+// checksums and its downloads byte for byte.
+func TestRunAgainstGlint(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Auth = config.AuthTrustedHeaders
+	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer srv.Close()
+	defer ts.Close()
+
+	var js, md bytes.Buffer
+	opts := Options{Endpoint: ts.URL, Pid: os.Getpid(),
+		Member:  TrustedIdentity("bench-project", "bench-user", "member", "reader"),
+		Admin:   TrustedIdentity("bench-admin", "bench-admin-user", "admin"),
+		Catalog: 60, Clients: []int{1, 4}, Duration: 150 * time.Millisecond,
+		TransferSize: 3*blockSize + 5, ConcurrentSize: blockSize + 1, Concurrent: 3,
+		Dir: t.TempDir(), JSON: &js, Markdown: &md}
+	if err := Run(context.Background(), opts, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	dec := json.NewDecoder(&js)
+	for dec.More() {
+		var r Result
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		seen[r.Server+" "+r.Workload] = true
+		if len(r.Errors) > 0 {
+			t.Errorf("%s: errors %v", r.summary(), r.Errors)
+		}
+		if r.Server == "endpoint" && r.Clients > 0 && r.Requests == 0 && r.Bytes == 0 && r.Workload != "walk" {
+			t.Errorf("%s measured nothing", r.summary())
+		}
+	}
+	for _, w := range []string{"machine md5", "machine sha512", "trivial put", "trivial get", "endpoint seed",
+		"endpoint show", "endpoint list-sorted", "endpoint list-tag", "endpoint list-visibility", "endpoint list-name",
+		"endpoint patch", "endpoint create", "endpoint walk", "endpoint upload", "endpoint download",
+		"endpoint rss-idle", "endpoint rss-transfer"} {
+		if !seen[w] {
+			t.Errorf("no result for %s", w)
+		}
+	}
+	if !strings.Contains(md.String(), "### Targets") || !strings.Contains(md.String(), "| walk of the catalog at limit=1000 |") {
+		t.Errorf("markdown report lacks its tables:\n%s", md.String())
+	}
+}
+
+// TestMain lets the test binary stand in for glint when the benchmark
+// runs itself as `glint bench trivial-server` (machineLimits does).
+func TestMain(m *testing.M) {
+	if len(os.Args) == 7 && os.Args[1] == "bench" && os.Args[2] == "trivial-server" {
+		if err := ServeTrivial(context.Background(), os.Args[4], os.Args[6]); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}

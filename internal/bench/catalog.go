@@ -1,0 +1,130 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+)
+
+// catalog is the seeded set of images the request workloads run on.
+//
+// Image i is named bench-%06d and carries the tags "bench" and
+// "t<i mod 50>" and the properties bench_group (i mod 100) and
+// bench_counter. Every tenth image is public (created by the admin
+// identity, as only admins may publicize), every tenth community, three
+// in ten shared and half private, all of the member's project, so the
+// member sees the whole catalog and visibility filters select a tenth.
+type catalog struct {
+	all []string // every image id, public ones included
+	own []string // the member project's images (patchable)
+}
+
+const (
+	catalogTags   = 50
+	catalogGroups = 100
+)
+
+func seedAttrs(i int) (attrs map[string]any, public bool) {
+	vis := "private"
+	switch i % 10 {
+	case 0:
+		vis, public = "public", true
+	case 1:
+		vis = "community"
+	case 2, 3, 4:
+		vis = "shared"
+	}
+	return map[string]any{
+		"name":             fmt.Sprintf("bench-%06d", i),
+		"disk_format":      "raw",
+		"container_format": "bare",
+		"visibility":       vis,
+		"tags":             []string{"bench", "t" + strconv.Itoa(i%catalogTags)},
+		"bench_group":      strconv.Itoa(i % catalogGroups),
+		"bench_counter":    "0",
+	}, public
+}
+
+// seed creates n images through the API with width clients at once.
+func seed(ctx context.Context, member, admin *client, n, width int) (*catalog, error) {
+	ids := make([]string, n)
+	public := make([]bool, n)
+	err := parallel(ctx, n, width, func(ctx context.Context, i int) error {
+		attrs, pub := seedAttrs(i)
+		c := member
+		if pub {
+			c = admin
+		}
+		id, _, err := c.createImage(ctx, attrs)
+		if err != nil {
+			return fmt.Errorf("seeding image %d: %w", i, err)
+		}
+		ids[i], public[i] = id, pub
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	cat := &catalog{all: ids}
+	for i, id := range ids {
+		if !public[i] {
+			cat.own = append(cat.own, id)
+		}
+	}
+	return cat, nil
+}
+
+func pick(rng *rand.Rand, ids []string) string { return ids[rng.IntN(len(ids))] }
+
+// requestWorkloads are the request-per-operation workloads, in the
+// order they run. create comes last: it grows the catalog.
+func requestWorkloads(c *client, cat *catalog) []workload {
+	get := func(path func(rng *rand.Rand) string) op {
+		return func(ctx context.Context, rng *rand.Rand) (int, error) {
+			return c.do(ctx, "GET", path(rng), "", nil, http.StatusOK, nil)
+		}
+	}
+	return []workload{
+		{name: "show", fn: get(func(rng *rand.Rand) string { return "/v2/images/" + pick(rng, cat.all) })},
+		{name: "list-sorted", fn: get(func(*rand.Rand) string {
+			return "/v2/images?limit=25&sort_key=name&sort_dir=asc"
+		})},
+		{name: "list-tag", fn: get(func(rng *rand.Rand) string {
+			return "/v2/images?limit=25&tag=t" + strconv.Itoa(rng.IntN(catalogTags))
+		})},
+		{name: "list-visibility", fn: get(func(*rand.Rand) string { return "/v2/images?limit=25&visibility=public" })},
+		{name: "list-name", fn: get(func(rng *rand.Rand) string {
+			return fmt.Sprintf("/v2/images?limit=25&name=bench-%06d", rng.IntN(len(cat.all)))
+		})},
+		{name: "patch", fn: func(ctx context.Context, rng *rand.Rand) (int, error) {
+			body := jsonBody([]map[string]any{{"op": "replace", "path": "/bench_counter",
+				"value": strconv.FormatUint(rng.Uint64(), 10)}})
+			return c.do(ctx, "PATCH", "/v2/images/"+pick(rng, cat.own), patchType, body, http.StatusOK, nil)
+		}},
+		{name: "create", fn: func(ctx context.Context, rng *rand.Rand) (int, error) {
+			_, status, err := c.createImage(ctx, map[string]any{
+				"name": fmt.Sprintf("bench-new-%d", rng.Uint64()), "disk_format": "raw",
+				"container_format": "bare", "tags": []string{"bench-new"},
+			})
+			return status, err
+		}},
+	}
+}
+
+// walk lists every image the caller sees, limit at a time, following the
+// next links, and returns how many it saw.
+func walk(ctx context.Context, c *client, limit int) (int, error) {
+	path := "/v2/images?limit=" + strconv.Itoa(limit)
+	seen := 0
+	for path != "" {
+		var page imagePage
+		if _, err := c.do(ctx, "GET", path, "", nil, http.StatusOK, &page); err != nil {
+			return seen, err
+		}
+		seen += len(page.Images)
+		path = page.Next
+	}
+	return seen, nil
+}

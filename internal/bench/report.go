@@ -1,0 +1,195 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// resultSet finds results by server, workload and clients.
+type resultSet []Result
+
+func (rs resultSet) find(server, workload string, clients int) *Result {
+	for i := range rs {
+		r := &rs[i]
+		if r.Server == server && r.Workload == workload && (clients == 0 || r.Clients == clients) {
+			return r
+		}
+	}
+	return nil
+}
+
+// subject is the server the report is about: glint, or the endpoint
+// given; reference is Glance when it ran.
+func (rs resultSet) servers() (subject, reference string) {
+	for _, r := range rs {
+		switch r.Server {
+		case "glance":
+			reference = "glance"
+		case "machine", "trivial":
+		default:
+			if subject == "" {
+				subject = r.Server
+			}
+		}
+	}
+	return subject, reference
+}
+
+func ratio(a, b float64) string {
+	if a == 0 || b == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.1f×", a/b)
+}
+
+func errText(r *Result) string {
+	if r == nil || len(r.Errors) == 0 {
+		return "0"
+	}
+	keys := make([]string, 0, len(r.Errors))
+	for k := range r.Errors {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d×%s", r.Errors[k], k))
+	}
+	return strings.Join(parts, " ")
+}
+
+func num(format string, v float64) string {
+	if v == 0 {
+		return ""
+	}
+	return fmt.Sprintf(format, v)
+}
+
+// writeMarkdown prints the side-by-side tables and the targets.
+func writeMarkdown(w io.Writer, results []Result, opts Options) {
+	rs := resultSet(results)
+	sub, ref := rs.servers()
+	both := ref != ""
+
+	fmt.Fprintf(w, "### Requests (catalog of %d images, %s per run)\n\n", opts.Catalog, opts.Duration)
+	if both {
+		fmt.Fprintf(w, "| workload | clients | %[1]s req/s | %[2]s req/s | ratio | %[1]s p50/p99 ms | %[2]s p50/p99 ms | %[1]s CPU ms/req | %[2]s CPU ms/req | CPU ratio | %[1]s errors | %[2]s errors |\n", sub, ref)
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+	} else {
+		fmt.Fprintf(w, "| workload | clients | req/s | p50 ms | p95 ms | p99 ms | CPU ms/req | errors |\n")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|")
+	}
+	for _, r := range rs {
+		if r.Server != sub || r.ReqPerSec == 0 {
+			continue
+		}
+		if !both {
+			fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %s | %s |\n", r.Workload, r.Clients,
+				r.ReqPerSec, r.P50ms, r.P95ms, r.P99ms, num("%.3f", r.CPUms), errText(&r))
+			continue
+		}
+		g := rs.find(ref, r.Workload, r.Clients)
+		if g == nil {
+			g = &Result{}
+		}
+		fmt.Fprintf(w, "| %s | %d | %.0f | %s | %s | %.2f/%.2f | %s | %s | %s | %s | %s | %s |\n", r.Workload, r.Clients,
+			r.ReqPerSec, num("%.1f", g.ReqPerSec), ratio(r.ReqPerSec, g.ReqPerSec),
+			r.P50ms, r.P99ms, pair(g.P50ms, g.P99ms), num("%.3f", r.CPUms), num("%.2f", g.CPUms),
+			ratio(g.CPUms, r.CPUms), errText(&r), errText(g))
+	}
+
+	fmt.Fprintf(w, "\n### Transfers\n\n")
+	fmt.Fprintf(w, "| transfer | streams | size MiB | %s MiB/s | %s CPU-s/GiB |", sub, sub)
+	if both {
+		fmt.Fprintf(w, " %s MiB/s | %s CPU-s/GiB | ratio |", ref, ref)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "|---|---:|---:|---:|---:|")
+	if both {
+		fmt.Fprint(w, "---:|---:|---:|")
+	}
+	fmt.Fprintln(w)
+	for _, r := range rs {
+		if r.Bytes == 0 || (r.Server != sub && r.Server != "trivial") {
+			continue
+		}
+		name := r.Workload
+		if r.Server == "trivial" {
+			name = "trivial Go server " + r.Workload
+		}
+		fmt.Fprintf(w, "| %s | %d | %.0f | %.0f | %.2f |", name, r.Clients, mib(r.Bytes), r.MiBPerSec, r.CPUPerGiB)
+		if both {
+			if g := rs.find(ref, r.Workload, r.Clients); g != nil && r.Server == sub {
+				fmt.Fprintf(w, " %.0f | %.2f | %s |", g.MiBPerSec, g.CPUPerGiB, ratio(r.MiBPerSec, g.MiBPerSec))
+			} else {
+				fmt.Fprint(w, " | | |")
+			}
+		}
+		fmt.Fprintln(w)
+	}
+
+	fmt.Fprintf(w, "\n### Other figures\n\n| figure | %s |", sub)
+	if both {
+		fmt.Fprintf(w, " %s |", ref)
+	}
+	fmt.Fprint(w, "\n|---|---:|")
+	if both {
+		fmt.Fprint(w, "---:|")
+	}
+	fmt.Fprintln(w)
+	other := []struct {
+		label, workload string
+		value           func(*Result) string
+	}{
+		{"first answer after start", "startup", func(r *Result) string { return fmt.Sprintf("%.0f ms", r.Seconds*1000) }},
+		{"resident memory, idle", "rss-idle", func(r *Result) string { return fmt.Sprintf("%.1f MiB", r.RSSMiB) }},
+		{"resident memory, peak while transferring", "rss-transfer", func(r *Result) string { return fmt.Sprintf("%.1f MiB", r.RSSMiB) }},
+		{"walk of the catalog at limit=1000", "walk", func(r *Result) string { return fmt.Sprintf("%.3f s", r.Seconds) }},
+		{"seeding the catalog (8 clients)", "seed", func(r *Result) string { return fmt.Sprintf("%.0f images/s", r.ReqPerSec) }},
+		{"md5 alone (this machine, Go)", "md5", nil},
+		{"sha512 alone (this machine, Go)", "sha512", nil},
+	}
+	for _, o := range other {
+		if o.value == nil {
+			if r := rs.find("machine", o.workload, 0); r != nil {
+				fmt.Fprintf(w, "| %s | %.2f CPU-s/GiB (%.0f MiB/s) |", o.label, r.CPUPerGiB, r.MiBPerSec)
+				if both {
+					fmt.Fprint(w, " |")
+				}
+				fmt.Fprintln(w)
+			}
+			continue
+		}
+		r := rs.find(sub, o.workload, 0)
+		g := rs.find(ref, o.workload, 0)
+		if r == nil && g == nil {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %s |", o.label, valueOr(r, o.value))
+		if both {
+			fmt.Fprintf(w, " %s |", valueOr(g, o.value))
+		}
+		fmt.Fprintln(w)
+	}
+
+	fmt.Fprintf(w, "\n### Targets\n\n| target | measured | goal | |\n|---|---|---|---|\n")
+	for _, c := range evaluate(rs, sub, ref) {
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", c.name, c.measured, c.goal, c.verdict)
+	}
+}
+
+func pair(a, b float64) string {
+	if a == 0 && b == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f/%.2f", a, b)
+}
+
+func valueOr(r *Result, f func(*Result) string) string {
+	if r == nil {
+		return ""
+	}
+	return f(r)
+}

@@ -1,0 +1,111 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// target is one server under test.
+type target struct {
+	name   string
+	base   string
+	member Identity // the caller of the workloads
+	admin  Identity // seeds the public images
+	tree   *procTree
+	// startup is the time from exec to the first answer (0 when the
+	// benchmark did not start the server).
+	startup time.Duration
+	stop    func()
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startProcess runs cmd, waits until base answers, and returns a target
+// whose stop ends the whole process group.
+func startProcess(ctx context.Context, name string, cmd *exec.Cmd, base string, logFile string) (*target, error) {
+	logf, err := os.Create(logFile)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); logf.Close(); close(exited) }()
+	stop := func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	}
+	ready, err := waitReady(ctx, base, 90*time.Second)
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("%s: %w (log: %s)", name, err, logFile)
+	}
+	return &target{name: name, base: base, tree: &procTree{root: cmd.Process.Pid},
+		startup: ready.Sub(t0), stop: stop}, nil
+}
+
+// startGlint runs this very binary as `glint serve` on a fresh data
+// directory, with trusted headers so that no token is needed and the
+// workloads measure the image service alone.
+func startGlint(ctx context.Context, dir, configFile string) (*target, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	data := filepath.Join(dir, "glint-data")
+	args := []string{"serve", "--data-dir", data, "--listen", "127.0.0.1:" + strconv.Itoa(port),
+		"--auth", "trusted-headers", "--log-level", "warn"}
+	if configFile != "" {
+		args = append(args, "--config", configFile)
+	}
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Env = os.Environ()
+	t, err := startProcess(ctx, "glint", cmd, "http://127.0.0.1:"+strconv.Itoa(port), filepath.Join(dir, "glint.log"))
+	if err != nil {
+		return nil, err
+	}
+	t.member = TrustedIdentity("bench-project", "bench-user", "member", "reader")
+	t.admin = TrustedIdentity("bench-admin", "bench-admin-user", "admin", "member", "reader")
+	return t, nil
+}
+
+// endpointTarget is a server the benchmark did not start.
+func endpointTarget(name, base string, member, admin Identity, pid int) *target {
+	t := &target{name: name, base: base, member: member, admin: admin, stop: func() {}}
+	if pid > 0 {
+		t.tree = &procTree{root: pid}
+	}
+	return t
+}
+
+var errNoGlance = errors.New("glance-api is not installed")
