@@ -143,7 +143,7 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 
 // writeJSON encodes v (an *object or any JSON value) with its length.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	body, err := json.Marshal(v)
+	body, err := appendValue(make([]byte, 0, 4096), v)
 	if err != nil {
 		return err
 	}

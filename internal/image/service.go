@@ -17,6 +17,10 @@ import (
 // operation (implemented by internal/policy).
 type Authorizer interface {
 	Allow(ctx context.Context, p auth.Principal, action string, t policy.Target) error
+	// Settle tells whether the rule of action decides for p alone,
+	// whatever the target, and how; listings use it to skip per-row
+	// checks that cannot change the answer.
+	Settle(p auth.Principal, action string) (allowed, settled bool)
 }
 
 // Options tune the service; zero values take Glance's defaults.

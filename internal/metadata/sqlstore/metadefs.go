@@ -108,8 +108,9 @@ func (s *Store) ListNamespaces(ctx context.Context, q metadef.NamespaceQuery) ([
 		if len(q.ResourceTypes) == 0 {
 			return []*metadef.Definition{}, nil
 		}
-		marks := make([]string, len(q.ResourceTypes))
-		for i, rt := range q.ResourceTypes {
+		types := padded(q.ResourceTypes)
+		marks := make([]string, len(types))
+		for i, rt := range types {
 			marks[i] = p.arg(rt)
 		}
 		p.and(`EXISTS (SELECT 1 FROM metadef_namespace_resource_types a
@@ -140,7 +141,7 @@ func (s *Store) ListNamespaces(ctx context.Context, q metadef.NamespaceQuery) ([
 		query += " LIMIT " + p.arg(q.Limit)
 	}
 	var out []*metadef.Definition
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, query, p.args...)
 		if err != nil {
 			return err
@@ -167,6 +168,21 @@ func (s *Store) ListNamespaces(ctx context.Context, q metadef.NamespaceQuery) ([
 		return s.attachAssociations(ctx, tx, byID, ids)
 	})
 	return out, err
+}
+
+// padded repeats the last element of list up to the next power of two,
+// so that IN lists come in a few lengths and their statements can be
+// cached (a repeated value in an IN list changes nothing).
+func padded[T any](list []T) []T {
+	n := 1
+	for n < len(list) {
+		n *= 2
+	}
+	out := append(list[:len(list):len(list)], make([]T, n-len(list))...)
+	for i := len(list); i < n; i++ {
+		out[i] = list[len(list)-1]
+	}
+	return out
 }
 
 // sortTuple is the full ordering for a sort expression: it, then
@@ -206,10 +222,11 @@ func (s *Store) scanAssociation(sc scanner, extra ...any) (metadef.Association, 
 
 // attachAssociations loads the associations of a page of namespaces with
 // one query, each in the order it was made.
-func (s *Store) attachAssociations(ctx context.Context, tx *sql.Tx, byID map[int64]*metadef.Definition, ids []any) error {
+func (s *Store) attachAssociations(ctx context.Context, tx *Tx, byID map[int64]*metadef.Definition, ids []any) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	ids = padded(ids)
 	marks := make([]string, len(ids))
 	for i := range ids {
 		marks[i] = fmt.Sprintf("$%d", i+1)
@@ -236,7 +253,7 @@ func (s *Store) attachAssociations(ctx context.Context, tx *sql.Tx, byID map[int
 // snapshot, each kind in creation order.
 func (s *Store) GetDefinition(ctx context.Context, name string) (*metadef.Definition, error) {
 	var d *metadef.Definition
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *Tx) error {
 		var id int64
 		ns, err := s.scanNamespaceWithID(tx.QueryRowContext(ctx,
 			`SELECT id, `+namespaceColumns+` FROM metadef_namespaces WHERE namespace = $1`, name), &id)
@@ -265,12 +282,12 @@ func (s *Store) GetDefinition(ctx context.Context, name string) (*metadef.Defini
 // CreateDefinition creates a namespace and its contents in one
 // transaction.
 func (s *Store) CreateDefinition(ctx context.Context, d *metadef.Definition) error {
-	return s.write(ctx, func(tx *sql.Tx) error { return s.insertDefinition(ctx, tx, d, false) })
+	return s.write(ctx, func(tx *Tx) error { return s.insertDefinition(ctx, tx, d, false) })
 }
 
 // insertDefinition writes a new namespace with its contents, in Glance's
 // order: the namespace, its associations, objects, tags, properties.
-func (s *Store) insertDefinition(ctx context.Context, tx *sql.Tx, d *metadef.Definition, protectTypes bool) error {
+func (s *Store) insertDefinition(ctx context.Context, tx *Tx, d *metadef.Definition, protectTypes bool) error {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO metadef_namespaces (`+namespaceColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
@@ -282,7 +299,7 @@ func (s *Store) insertDefinition(ctx context.Context, tx *sql.Tx, d *metadef.Def
 	return s.insertContents(ctx, tx, id, d, protectTypes)
 }
 
-func (s *Store) insertContents(ctx context.Context, tx *sql.Tx, id int64, d *metadef.Definition, protectTypes bool) error {
+func (s *Store) insertContents(ctx context.Context, tx *Tx, id int64, d *metadef.Definition, protectTypes bool) error {
 	for i := range d.Associations {
 		if err := s.insertAssociation(ctx, tx, id, &d.Associations[i], protectTypes); err != nil {
 			return err
@@ -309,7 +326,7 @@ func (s *Store) insertContents(ctx context.Context, tx *sql.Tx, id int64, d *met
 // UpdateNamespace replaces a namespace's fields, renaming it when
 // ns.Name differs.
 func (s *Store) UpdateNamespace(ctx context.Context, name string, ns *metadef.Namespace) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE metadef_namespaces SET namespace = $1, display_name = $2, description = $3,
 			visibility = $4, protected = $5, owner = $6, updated_at = $7 WHERE namespace = $8`,
 			ns.Name, nullString(ns.DisplayName), nullString(ns.Description), ns.Visibility, ns.Protected, ns.Owner,
@@ -339,7 +356,7 @@ var contentTables = []string{"metadef_namespace_resource_types", "metadef_object
 // DeleteNamespace removes a namespace and everything that refers to it,
 // in one transaction.
 func (s *Store) DeleteNamespace(ctx context.Context, name string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		ref, err := s.namespaceRef(ctx, tx, name, true)
 		if err != nil {
 			return err
@@ -369,7 +386,7 @@ func (s *Store) DeleteContent(ctx context.Context, name string, part metadef.Par
 	if !ok {
 		return fmt.Errorf("part %q: %w", part, metadef.ErrInvalid)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		ref, err := s.namespaceRef(ctx, tx, name, true)
 		if err != nil {
 			return err

@@ -15,8 +15,8 @@ import (
 // transaction; writes in one write transaction.
 
 // inNamespace runs fn in a read transaction with the namespace's id.
-func (s *Store) inNamespace(ctx context.Context, ns string, fn func(tx *sql.Tx, id int64) error) error {
-	return s.read(ctx, func(tx *sql.Tx) error {
+func (s *Store) inNamespace(ctx context.Context, ns string, fn func(tx *Tx, id int64) error) error {
+	return s.read(ctx, func(tx *Tx) error {
 		ref, err := s.namespaceRef(ctx, tx, ns, false)
 		if err != nil {
 			return err
@@ -27,8 +27,8 @@ func (s *Store) inNamespace(ctx context.Context, ns string, fn func(tx *sql.Tx, 
 
 // changeNamespace runs fn in a write transaction with the namespace's
 // row locked; unlessProtected refuses a protected namespace first.
-func (s *Store) changeNamespace(ctx context.Context, ns string, unlessProtected bool, fn func(tx *sql.Tx, id int64) error) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+func (s *Store) changeNamespace(ctx context.Context, ns string, unlessProtected bool, fn func(tx *Tx, id int64) error) error {
+	return s.write(ctx, func(tx *Tx) error {
 		ref, err := s.namespaceRef(ctx, tx, ns, true)
 		if err != nil {
 			return err
@@ -135,7 +135,7 @@ func (s *Store) objects(ctx context.Context, q querier, nsID int64, name string)
 
 func (s *Store) ListObjects(ctx context.Context, ns string) ([]metadef.Object, error) {
 	var out []metadef.Object
-	err := s.inNamespace(ctx, ns, func(tx *sql.Tx, id int64) (err error) {
+	err := s.inNamespace(ctx, ns, func(tx *Tx, id int64) (err error) {
 		out, err = s.objects(ctx, tx, id, "")
 		return err
 	})
@@ -144,7 +144,7 @@ func (s *Store) ListObjects(ctx context.Context, ns string) ([]metadef.Object, e
 
 func (s *Store) GetObject(ctx context.Context, ns, name string) (*metadef.Object, error) {
 	var out []metadef.Object
-	err := s.inNamespace(ctx, ns, func(tx *sql.Tx, id int64) (err error) {
+	err := s.inNamespace(ctx, ns, func(tx *Tx, id int64) (err error) {
 		out, err = s.objects(ctx, tx, id, name)
 		return err
 	})
@@ -171,7 +171,7 @@ func objectValues(ob *metadef.Object) (required, schema string, err error) {
 	return string(rb), schema, err
 }
 
-func (s *Store) insertObject(ctx context.Context, tx *sql.Tx, nsID int64, ob *metadef.Object) error {
+func (s *Store) insertObject(ctx context.Context, tx *Tx, nsID int64, ob *metadef.Object) error {
 	required, schema, err := objectValues(ob)
 	if err != nil {
 		return err
@@ -183,7 +183,7 @@ func (s *Store) insertObject(ctx context.Context, tx *sql.Tx, nsID int64, ob *me
 }
 
 func (s *Store) CreateObject(ctx context.Context, ns string, ob *metadef.Object) error {
-	return s.changeNamespace(ctx, ns, false, func(tx *sql.Tx, id int64) error { return s.insertObject(ctx, tx, id, ob) })
+	return s.changeNamespace(ctx, ns, false, func(tx *Tx, id int64) error { return s.insertObject(ctx, tx, id, ob) })
 }
 
 func (s *Store) UpdateObject(ctx context.Context, ns, name string, ob *metadef.Object) error {
@@ -191,7 +191,7 @@ func (s *Store) UpdateObject(ctx context.Context, ns, name string, ob *metadef.O
 	if err != nil {
 		return err
 	}
-	return s.changeNamespace(ctx, ns, false, func(tx *sql.Tx, id int64) error {
+	return s.changeNamespace(ctx, ns, false, func(tx *Tx, id int64) error {
 		res, err := tx.ExecContext(ctx, `UPDATE metadef_objects SET name = $1, description = $2, required = $3,
 			json_schema = $4, updated_at = $5 WHERE namespace_id = $6 AND name = $7`,
 			ob.Name, nullString(ob.Description), required, schema, s.nullTime(ob.UpdatedAt), id, name)
@@ -209,7 +209,7 @@ func (s *Store) DeleteObject(ctx context.Context, ns, name string) error {
 // deleteChild deletes one named row of a namespace's contents, refusing
 // on a protected namespace.
 func (s *Store) deleteChild(ctx context.Context, ns, table, what, name string) error {
-	return s.changeNamespace(ctx, ns, true, func(tx *sql.Tx, id int64) error {
+	return s.changeNamespace(ctx, ns, true, func(tx *Tx, id int64) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE namespace_id = $1 AND name = $2`, id, name)
 		if err != nil {
 			return err
@@ -247,7 +247,7 @@ func (s *Store) properties(ctx context.Context, q querier, nsID int64, name stri
 
 func (s *Store) ListProperties(ctx context.Context, ns string) ([]metadef.Property, error) {
 	var out []metadef.Property
-	err := s.inNamespace(ctx, ns, func(tx *sql.Tx, id int64) (err error) {
+	err := s.inNamespace(ctx, ns, func(tx *Tx, id int64) (err error) {
 		out, err = s.properties(ctx, tx, id, "")
 		return err
 	})
@@ -256,7 +256,7 @@ func (s *Store) ListProperties(ctx context.Context, ns string) ([]metadef.Proper
 
 func (s *Store) GetProperty(ctx context.Context, ns, name string) (*metadef.Property, error) {
 	var out []metadef.Property
-	err := s.inNamespace(ctx, ns, func(tx *sql.Tx, id int64) (err error) {
+	err := s.inNamespace(ctx, ns, func(tx *Tx, id int64) (err error) {
 		out, err = s.properties(ctx, tx, id, name)
 		return err
 	})
@@ -277,7 +277,7 @@ func compactJSON(raw json.RawMessage) (string, error) {
 	return b.String(), nil
 }
 
-func (s *Store) insertProperty(ctx context.Context, tx *sql.Tx, nsID int64, p *metadef.Property) error {
+func (s *Store) insertProperty(ctx context.Context, tx *Tx, nsID int64, p *metadef.Property) error {
 	schema, err := compactJSON(p.Schema)
 	if err != nil {
 		return fmt.Errorf("property %s: %w", p.Name, err)
@@ -288,7 +288,7 @@ func (s *Store) insertProperty(ctx context.Context, tx *sql.Tx, nsID int64, p *m
 }
 
 func (s *Store) CreateProperty(ctx context.Context, ns string, p *metadef.Property) error {
-	return s.changeNamespace(ctx, ns, false, func(tx *sql.Tx, id int64) error { return s.insertProperty(ctx, tx, id, p) })
+	return s.changeNamespace(ctx, ns, false, func(tx *Tx, id int64) error { return s.insertProperty(ctx, tx, id, p) })
 }
 
 func (s *Store) UpdateProperty(ctx context.Context, ns, name string, p *metadef.Property) error {
@@ -296,7 +296,7 @@ func (s *Store) UpdateProperty(ctx context.Context, ns, name string, p *metadef.
 	if err != nil {
 		return fmt.Errorf("property %s: %w", p.Name, err)
 	}
-	return s.changeNamespace(ctx, ns, false, func(tx *sql.Tx, id int64) error {
+	return s.changeNamespace(ctx, ns, false, func(tx *Tx, id int64) error {
 		res, err := tx.ExecContext(ctx, `UPDATE metadef_properties SET name = $1, json_schema = $2, updated_at = $3
 			WHERE namespace_id = $4 AND name = $5`, p.Name, schema, s.nullTime(p.UpdatedAt), id, name)
 		if err != nil {

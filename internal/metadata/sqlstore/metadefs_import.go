@@ -17,7 +17,7 @@ import (
 // ImportDefinition writes one definition as mode says.
 func (s *Store) ImportDefinition(ctx context.Context, d *metadef.Definition, mode metadef.ImportMode, at time.Time) (metadef.ImportResult, error) {
 	var res metadef.ImportResult
-	err := s.write(ctx, func(tx *sql.Tx) (err error) {
+	err := s.write(ctx, func(tx *Tx) (err error) {
 		res, err = s.importDefinition(ctx, tx, d, mode, at)
 		return err
 	})
@@ -47,7 +47,7 @@ func loadedCopy(d *metadef.Definition, at time.Time) *metadef.Definition {
 	return &c
 }
 
-func (s *Store) importDefinition(ctx context.Context, tx *sql.Tx, d *metadef.Definition, mode metadef.ImportMode, at time.Time) (metadef.ImportResult, error) {
+func (s *Store) importDefinition(ctx context.Context, tx *Tx, d *metadef.Definition, mode metadef.ImportMode, at time.Time) (metadef.ImportResult, error) {
 	loaded := loadedCopy(d, at)
 	ref, err := s.namespaceRef(ctx, tx, d.Name, true)
 	if errors.Is(err, metadef.ErrNotFound) {
@@ -77,7 +77,7 @@ func (s *Store) importDefinition(ctx context.Context, tx *sql.Tx, d *metadef.Def
 
 // mergeContents adds what the file has and the database lacks and
 // overwrites what both have with the file's version.
-func (s *Store) mergeContents(ctx context.Context, tx *sql.Tx, nsID int64, d *metadef.Definition, at time.Time) error {
+func (s *Store) mergeContents(ctx context.Context, tx *Tx, nsID int64, d *metadef.Definition, at time.Time) error {
 	exists := func(query string, args ...any) (bool, error) {
 		var one int
 		err := tx.QueryRowContext(ctx, query, args...).Scan(&one)
@@ -164,7 +164,7 @@ func (s *Store) mergeContents(ctx context.Context, tx *sql.Tx, nsID int64, d *me
 // one's transaction and then finds the key taken.
 func (s *Store) SeedOnce(ctx context.Context, key string, defs []*metadef.Definition, at time.Time) (bool, error) {
 	seeded := false
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO metadef_seeds (name, applied_at) VALUES ($1, $2)
 			ON CONFLICT (name) DO NOTHING`, key, s.d.BindTime(at))
 		if err != nil {

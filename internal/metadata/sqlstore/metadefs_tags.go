@@ -73,7 +73,7 @@ func (s *Store) tags(ctx context.Context, q querier, nsID int64, tq metadef.TagQ
 
 func (s *Store) ListTags(ctx context.Context, ns string, q metadef.TagQuery) ([]metadef.Tag, error) {
 	var out []metadef.Tag
-	err := s.inNamespace(ctx, ns, func(tx *sql.Tx, id int64) (err error) {
+	err := s.inNamespace(ctx, ns, func(tx *Tx, id int64) (err error) {
 		out, err = s.tags(ctx, tx, id, q)
 		return err
 	})
@@ -82,7 +82,7 @@ func (s *Store) ListTags(ctx context.Context, ns string, q metadef.TagQuery) ([]
 
 func (s *Store) GetTag(ctx context.Context, ns, name string) (*metadef.Tag, error) {
 	var t *metadef.Tag
-	err := s.inNamespace(ctx, ns, func(tx *sql.Tx, id int64) error {
+	err := s.inNamespace(ctx, ns, func(tx *Tx, id int64) error {
 		var tag metadef.Tag
 		created, updated := s.timeColumn(), s.timeColumn()
 		err := tx.QueryRowContext(ctx, `SELECT name, created_at, updated_at FROM metadef_tags WHERE namespace_id = $1 AND name = $2`,
@@ -97,18 +97,18 @@ func (s *Store) GetTag(ctx context.Context, ns, name string) (*metadef.Tag, erro
 	return t, err
 }
 
-func (s *Store) insertTag(ctx context.Context, tx *sql.Tx, nsID int64, t *metadef.Tag) error {
+func (s *Store) insertTag(ctx context.Context, tx *Tx, nsID int64, t *metadef.Tag) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO metadef_tags (namespace_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
 		nsID, t.Name, s.d.BindTime(t.CreatedAt), s.nullTime(t.UpdatedAt))
 	return s.metadefErr(err, "tag", t.Name)
 }
 
 func (s *Store) CreateTag(ctx context.Context, ns string, t *metadef.Tag) error {
-	return s.changeNamespace(ctx, ns, false, func(tx *sql.Tx, id int64) error { return s.insertTag(ctx, tx, id, t) })
+	return s.changeNamespace(ctx, ns, false, func(tx *Tx, id int64) error { return s.insertTag(ctx, tx, id, t) })
 }
 
 func (s *Store) CreateTags(ctx context.Context, ns string, tags []metadef.Tag, add bool) error {
-	return s.changeNamespace(ctx, ns, false, func(tx *sql.Tx, id int64) error {
+	return s.changeNamespace(ctx, ns, false, func(tx *Tx, id int64) error {
 		if !add {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM metadef_tags WHERE namespace_id = $1`, id); err != nil {
 				return err
@@ -124,7 +124,7 @@ func (s *Store) CreateTags(ctx context.Context, ns string, tags []metadef.Tag, a
 }
 
 func (s *Store) UpdateTag(ctx context.Context, ns, name string, t *metadef.Tag) error {
-	return s.changeNamespace(ctx, ns, false, func(tx *sql.Tx, id int64) error {
+	return s.changeNamespace(ctx, ns, false, func(tx *Tx, id int64) error {
 		res, err := tx.ExecContext(ctx, `UPDATE metadef_tags SET name = $1, updated_at = $2 WHERE namespace_id = $3 AND name = $4`,
 			t.Name, s.nullTime(t.UpdatedAt), id, name)
 		if err != nil {
@@ -180,7 +180,7 @@ func (s *Store) associations(ctx context.Context, q querier, nsID int64) ([]meta
 
 func (s *Store) ListAssociations(ctx context.Context, ns string) ([]metadef.Association, error) {
 	var out []metadef.Association
-	err := s.inNamespace(ctx, ns, func(tx *sql.Tx, id int64) (err error) {
+	err := s.inNamespace(ctx, ns, func(tx *Tx, id int64) (err error) {
 		out, err = s.associations(ctx, tx, id)
 		return err
 	})
@@ -188,7 +188,7 @@ func (s *Store) ListAssociations(ctx context.Context, ns string) ([]metadef.Asso
 }
 
 // resourceTypeID finds a resource type, creating it when missing.
-func (s *Store) resourceTypeID(ctx context.Context, tx *sql.Tx, name string, protected bool, created time.Time, updated *time.Time) (int64, error) {
+func (s *Store) resourceTypeID(ctx context.Context, tx *Tx, name string, protected bool, created time.Time, updated *time.Time) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM metadef_resource_types WHERE name = $1`, name).Scan(&id)
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -199,7 +199,7 @@ func (s *Store) resourceTypeID(ctx context.Context, tx *sql.Tx, name string, pro
 	return id, s.metadefErr(err, "resource type", name)
 }
 
-func (s *Store) insertAssociation(ctx context.Context, tx *sql.Tx, nsID int64, a *metadef.Association, protectType bool) error {
+func (s *Store) insertAssociation(ctx context.Context, tx *Tx, nsID int64, a *metadef.Association, protectType bool) error {
 	rt, err := s.resourceTypeID(ctx, tx, a.Name, protectType, a.CreatedAt, a.UpdatedAt)
 	if err != nil {
 		return err
@@ -211,13 +211,13 @@ func (s *Store) insertAssociation(ctx context.Context, tx *sql.Tx, nsID int64, a
 }
 
 func (s *Store) CreateAssociation(ctx context.Context, ns string, a *metadef.Association) error {
-	return s.changeNamespace(ctx, ns, false, func(tx *sql.Tx, id int64) error {
+	return s.changeNamespace(ctx, ns, false, func(tx *Tx, id int64) error {
 		return s.insertAssociation(ctx, tx, id, a, false)
 	})
 }
 
 func (s *Store) DeleteAssociation(ctx context.Context, ns, resourceType string) error {
-	return s.changeNamespace(ctx, ns, true, func(tx *sql.Tx, id int64) error {
+	return s.changeNamespace(ctx, ns, true, func(tx *Tx, id int64) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM metadef_namespace_resource_types WHERE namespace_id = $1
 			AND resource_type_id = (SELECT id FROM metadef_resource_types WHERE name = $2)`, id, resourceType)
 		if err != nil {

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"time"
 
@@ -43,7 +42,7 @@ func (s *Store) ProjectLimits(ctx context.Context, project string) (map[string]i
 
 // SetProjectLimit sets one override, replacing any earlier one.
 func (s *Store) SetProjectLimit(ctx context.Context, project, name string, limit int64) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO project_quotas (project_id, name, quota_limit) VALUES ($1, $2, $3)
 			ON CONFLICT (project_id, name) DO UPDATE SET quota_limit = excluded.quota_limit`, project, name, limit)
 		return err
@@ -52,7 +51,7 @@ func (s *Store) SetProjectLimit(ctx context.Context, project, name string, limit
 
 // DeleteProjectLimits drops all of a project's overrides.
 func (s *Store) DeleteProjectLimits(ctx context.Context, project string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM project_quotas WHERE project_id = $1`, project)
 		return err
 	})
