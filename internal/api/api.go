@@ -5,6 +5,7 @@ package api
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -105,6 +106,13 @@ func (h *Handler) routes() {
 		{"PUT", "/v2/images/{id}/file", h.uploadData, false},
 		{"GET", "/v2/images/{id}/file", h.downloadData, false},
 
+		{"PUT", "/v2/images/{id}/stage", h.stageData, false},
+		{"POST", "/v2/images/{id}/import", h.importImage, false},
+		{"GET", "/v2/images/{id}/tasks", h.imageTasks, false},
+		{"GET", "/v2/tasks", h.listTasks, false},
+		{"GET", "/v2/tasks/{id}", h.showTask, false},
+		{"DELETE", "/v2/tasks/{id}", h.deleteTask, false},
+
 		{"POST", "/v2/images/{id}/actions/deactivate", h.deactivate, false},
 		{"POST", "/v2/images/{id}/actions/reactivate", h.reactivate, false},
 
@@ -121,6 +129,8 @@ func (h *Handler) routes() {
 		{"GET", "/v2/schemas/images", h.schema("images"), false},
 		{"GET", "/v2/schemas/member", h.schema("member"), false},
 		{"GET", "/v2/schemas/members", h.schema("members"), false},
+		{"GET", "/v2/schemas/task", h.schema("task"), false},
+		{"GET", "/v2/schemas/tasks", h.schema("tasks"), false},
 		{"GET", "/v2/info/import", h.importInfo, false},
 		{"GET", "/v2/info/stores", h.storesInfo, false},
 		{"GET", "/v2/info/stores/detail", h.storesDetail, false},
@@ -259,6 +269,23 @@ func (s *statusRecorder) Write(p []byte) (int, error) {
 	}
 	n, err := s.ResponseWriter.Write(p)
 	s.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom passes a body copy on to the ResponseWriter's own ReadFrom, so
+// a file reaches the socket with sendfile instead of through buffers.
+func (s *statusRecorder) ReadFrom(r io.Reader) (int64, error) {
+	if !s.wrote {
+		s.WriteHeader(http.StatusOK)
+	}
+	var n int64
+	var err error
+	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(struct{ io.Writer }{s.ResponseWriter}, r)
+	}
+	s.bytes += n
 	return n, err
 }
 

@@ -147,6 +147,12 @@ func asHTTPError(err error) *httpError {
 		}
 		return &httpError{status: status, explanation: err.Error()}
 	}
+	if status == http.StatusUnsupportedMediaType {
+		// Image data refused by the format inspector: WebOb's 415 template
+		// names the upload's media type, the reason is the detail (as
+		// Glance's image_data.upload raises it).
+		return &httpError{status: status, raw: "The request media type application/octet-stream is not supported by this server.\n<br /><br />\n" + de.Msg}
+	}
 	// Glance raises some errors with the message as detail under the
 	// class's default explanation; reproduce the ones clients show.
 	if exp, ok := defaultExplanations[status]; ok && detailStyle(de.Msg) {

@@ -24,6 +24,9 @@ func (h *Handler) createImage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", absoluteURL(r, "/v2/images/"+img.ID))
+	if methods := h.svc.ImportMethods(); len(methods) > 0 {
+		w.Header().Set("OpenStack-image-import-methods", strings.Join(methods, ","))
+	}
 	if h.opts.MultiStore {
 		w.Header().Set("OpenStack-image-store-ids", strings.Join(h.storeIDs(), ","))
 	}

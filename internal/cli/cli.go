@@ -14,6 +14,7 @@ import (
 
 	"glint/internal/config"
 	"glint/internal/imagecli"
+	"glint/internal/manager"
 	"glint/internal/server"
 )
 
@@ -30,6 +31,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	root.AddCommand(serveCommand(stderr), adminCommand(stdout), policyCommand(stdout), imagecli.Command(stdout, stderr),
 		benchCommand(stdout, stderr))
+	root.AddCommand(manager.Command(stdout, stderr))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(stderr, "glint:", err)
 		return 1
@@ -59,6 +61,7 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 	f.StringVar(&cfg.PolicyFile, "policy-file", "", "oslo.policy YAML or JSON file overriding rules (GLINT_POLICY_FILE)")
 	f.BoolVar(&cfg.PolicyNewDefaults, "policy-new-defaults", false, "use the project-scoped reader/member/admin defaults instead of the Zed legacy ones")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (GLINT_LOG_LEVEL)")
+	f.BoolVar(&cfg.NoDashboard, "no-dashboard", false, "do not serve the web dashboard under /dashboard/")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		final, err := loadConfig(configFile, cmd, &cfg)
 		if err != nil {

@@ -34,5 +34,7 @@ func copyFlag(dst, src *config.Config, name string) {
 		dst.PolicyNewDefaults = src.PolicyNewDefaults
 	case "log-level":
 		dst.LogLevel = src.LogLevel
+	case "no-dashboard":
+		dst.NoDashboard = src.NoDashboard
 	}
 }

@@ -104,3 +104,15 @@ func TestValidateStores(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadFileDashboard(t *testing.T) {
+	for text, off := range map[string]bool{"dashboard: false\n": true, "dashboard: true\n": false, "listen: 127.0.0.1:1\n": false} {
+		cfg := Default()
+		if err := cfg.LoadFile(writeFile(t, "glint.yaml", text)); err != nil {
+			t.Fatal(err)
+		}
+		if cfg.NoDashboard != off {
+			t.Errorf("%q: NoDashboard %v", text, cfg.NoDashboard)
+		}
+	}
+}

@@ -22,6 +22,12 @@ type identityParts struct {
 	authn   auth.Authenticator
 	api     http.Handler
 	authURI string
+	// keystoneURL is the external Keystone (--auth keystone), where the
+	// dashboard signs users in.
+	keystoneURL string
+	// key is glint's shared token key; the dashboard derives its session
+	// key from it.
+	key []byte
 }
 
 // identity builds the configured identity. With built-in identity the first
@@ -41,15 +47,19 @@ func (s *Server) identity(ctx context.Context, store identity.Store) (identityPa
 		if err != nil {
 			return identityParts{}, err
 		}
-		return identityParts{authn: a, authURI: a.AuthURI()}, nil
+		parts := identityParts{authn: a, authURI: a.AuthURI(), keystoneURL: k.URL}
+		if !cfg.NoDashboard {
+			// No tokens of our own to sign, but dashboard sessions
+			// still need a key every node shares.
+			if parts.key, err = loadTokenKey(cfg); err != nil {
+				return identityParts{}, err
+			}
+		}
+		return parts, nil
 	}
-	keyFile := cfg.TokenKeyFile
-	if keyFile == "" {
-		keyFile = filepath.Join(cfg.DataDir, identity.KeyFileName)
-	}
-	key, err := identity.LoadOrCreateKey(keyFile)
+	key, err := loadTokenKey(cfg)
 	if err != nil {
-		return identityParts{}, fmt.Errorf("token key: %w", err)
+		return identityParts{}, err
 	}
 	svc, err := identity.NewService(store, identity.Config{Key: key, TokenTTL: cfg.TokenTTL, Log: s.log})
 	if err != nil {
@@ -60,7 +70,20 @@ func (s *Server) identity(ctx context.Context, store identity.Store) (identityPa
 	}
 	base := publicBase(cfg)
 	h := identityapi.New(svc, s.log, identityapi.Options{PublicURL: cfg.PublicURL, Region: cfg.Region})
-	return identityParts{authn: identity.NewTokenAuthenticator(svc), api: h, authURI: base + identity.PathPrefix}, nil
+	return identityParts{authn: identity.NewTokenAuthenticator(svc), api: h, authURI: base + identity.PathPrefix, key: key}, nil
+}
+
+// loadTokenKey reads (or on first start creates) the shared token key.
+func loadTokenKey(cfg config.Config) ([]byte, error) {
+	keyFile := cfg.TokenKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(cfg.DataDir, identity.KeyFileName)
+	}
+	key, err := identity.LoadOrCreateKey(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("token key: %w", err)
+	}
+	return key, nil
 }
 
 func (s *Server) bootstrap(ctx context.Context, svc *identity.Service) error {

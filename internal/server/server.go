@@ -12,17 +12,21 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"glint/internal/api"
 	"glint/internal/config"
+	"glint/internal/dashboard"
+	"glint/internal/diskformat"
 	"glint/internal/identity"
 	"glint/internal/image"
 	"glint/internal/metadata/postgres"
 	"glint/internal/metadata/sqlite"
 	"glint/internal/metadef"
 	"glint/internal/policy"
+	"glint/internal/task"
 )
 
 // Server is an assembled glint.
@@ -72,13 +76,18 @@ func (s *Server) build(ctx context.Context) error {
 	if err := image.ValidateLimits(cfg.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}
-	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas}
+	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas,
+		Formats: diskformat.Policy{VMDKAllowedTypes: cfg.ImageFormat.VMDKAllowedTypes, AllowMismatch: cfg.ImageFormat.AllowMismatch}}
 	if cfg.Metadata.Driver != "sqlite" {
 		// A shared database means other nodes may be mid-upload.
 		opts.StrandedAfter = strandedAfter
 	}
 	authz, err := policy.New(policy.Options{NewDefaults: cfg.PolicyNewDefaults, File: cfg.PolicyFile})
 	if err != nil {
+		return err
+	}
+	var runner *task.Runner
+	if opts.Import, runner, err = s.importOptions(records, stores); err != nil {
 		return err
 	}
 	s.svc, err = image.NewService(records, stores, authz, s.log, opts)
@@ -88,6 +97,15 @@ func (s *Server) build(ctx context.Context) error {
 	if err := s.svc.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering after the last run: %w", err)
 	}
+	// Import tasks run in the background from now on, on every node;
+	// Close stops them before the stores close.
+	runner.Start(s.svc)
+	s.closers = append(s.closers, func() error {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		runner.Stop(stopCtx)
+		return nil
+	})
 	ident, err := s.identity(ctx, records)
 	if err != nil {
 		return err
@@ -98,26 +116,39 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
 		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog})
-	if ident.api == nil {
+	dash, err := s.dashboard(images, ident)
+	if err != nil {
+		return err
+	}
+	if ident.api == nil && dash == nil {
 		s.handler = images
 		return nil
 	}
-	// The identity API goes first: the image API answers every other
-	// unknown path with its version list.
+	// The identity API and the dashboard go first: the image API answers
+	// every other unknown path with its version list.
 	mux := http.NewServeMux()
-	mux.Handle(identity.PathPrefix+"/", http.StripPrefix(identity.PathPrefix, ident.api))
-	mux.Handle(identity.PathPrefix, http.StripPrefix(identity.PathPrefix, ident.api))
-	mux.Handle("/", images)
+	var root http.Handler = images
+	if ident.api != nil {
+		mux.Handle(identity.PathPrefix+"/", http.StripPrefix(identity.PathPrefix, ident.api))
+		mux.Handle(identity.PathPrefix, http.StripPrefix(identity.PathPrefix, ident.api))
+	}
+	if dash != nil {
+		mux.Handle(dashboard.Prefix, dash)
+		mux.Handle(strings.TrimSuffix(dashboard.Prefix, "/"), dash)
+		root = dashboard.RedirectBrowsers(images)
+	}
+	mux.Handle("/", root)
 	s.handler = mux
 	return nil
 }
 
 // records is what the metadata stores implement: image records, built-in
-// identity and the metadata definitions catalog.
+// identity, the metadata definitions catalog and tasks.
 type records interface {
 	image.Store
 	identity.Store
 	metadef.Store
+	task.Store
 }
 
 // metadefs builds the catalog service, loading the shipped definitions

@@ -9,15 +9,17 @@ import (
 )
 
 // ProjectUsage counts what a project's images use. Sizes count images
-// that hold data (a location); staged data does not exist yet in glint, so
-// StageBytes is zero until import lands.
+// that hold data (a location); staged data is the size recorded on images
+// being staged or imported (the staged file's, for glance-direct).
 func (s *Store) ProjectUsage(ctx context.Context, project string) (image.Usage, error) {
 	var u image.Usage
 	err := s.r.QueryRowContext(ctx, `SELECT
 			COALESCE(SUM(CASE WHEN status <> 'killed' THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN status IN ('saving', 'uploading', 'importing') THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN location IS NOT NULL AND location <> '' THEN size ELSE 0 END), 0)
-		FROM images WHERE owner = $1 AND deleted_at IS NULL`, project).Scan(&u.Images, &u.Uploading, &u.SizeBytes)
+			COALESCE(SUM(CASE WHEN location IS NOT NULL AND location <> '' THEN size ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN status IN ('uploading', 'importing') AND (location IS NULL OR location = '')
+				THEN COALESCE(size, 0) ELSE 0 END), 0)
+		FROM images WHERE owner = $1 AND deleted_at IS NULL`, project).Scan(&u.Images, &u.Uploading, &u.SizeBytes, &u.StageBytes)
 	return u, err
 }
 

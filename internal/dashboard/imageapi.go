@@ -1,0 +1,445 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imageimport"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/members"
+	"github.com/gophercloud/gophercloud/v2/pagination"
+)
+
+// imageView is one image as the API showed it. gophercloud's Image folds
+// a missing size into 0 and drops fields the pages show (hashes, stores),
+// so the record is decoded here from the API's JSON.
+type imageView struct {
+	ID, Name, Status, Visibility, Owner string
+	DiskFormat, ContainerFormat         string
+	Checksum, HashAlgo, HashValue       string
+	Size, VirtualSize                   *int64
+	MinDisk, MinRAM                     int64
+	Protected, Hidden                   bool
+	CreatedAt, UpdatedAt                time.Time
+	Tags, Stores                        []string
+	Properties                          map[string]string
+	propertyOrder                       []string
+}
+
+// coreKeys are the image attributes that are not extra properties.
+var coreKeys = map[string]bool{
+	"id": true, "name": true, "status": true, "visibility": true, "owner": true, "protected": true,
+	"os_hidden": true, "checksum": true, "os_hash_algo": true, "os_hash_value": true, "size": true,
+	"virtual_size": true, "min_disk": true, "min_ram": true, "created_at": true, "updated_at": true,
+	"tags": true, "self": true, "file": true, "schema": true, "disk_format": true,
+	"container_format": true, "locations": true, "direct_url": true, "stores": true,
+}
+
+func (v *imageView) UnmarshalJSON(b []byte) error {
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*v = imageView{Properties: map[string]string{}}
+	str := func(k string) string { s, _ := raw[k].(string); return s }
+	num := func(k string) *int64 {
+		f, ok := raw[k].(float64)
+		if !ok {
+			return nil
+		}
+		n := int64(f)
+		return &n
+	}
+	v.ID, v.Name, v.Status, v.Visibility, v.Owner = str("id"), str("name"), str("status"), str("visibility"), str("owner")
+	v.DiskFormat, v.ContainerFormat = str("disk_format"), str("container_format")
+	v.Checksum, v.HashAlgo, v.HashValue = str("checksum"), str("os_hash_algo"), str("os_hash_value")
+	v.Size, v.VirtualSize = num("size"), num("virtual_size")
+	if n := num("min_disk"); n != nil {
+		v.MinDisk = *n
+	}
+	if n := num("min_ram"); n != nil {
+		v.MinRAM = *n
+	}
+	v.Protected, _ = raw["protected"].(bool)
+	v.Hidden, _ = raw["os_hidden"].(bool)
+	v.CreatedAt, _ = time.Parse(time.RFC3339, str("created_at"))
+	v.UpdatedAt, _ = time.Parse(time.RFC3339, str("updated_at"))
+	if tags, ok := raw["tags"].([]any); ok {
+		for _, t := range tags {
+			if s, ok := t.(string); ok {
+				v.Tags = append(v.Tags, s)
+			}
+		}
+	}
+	if s := str("stores"); s != "" {
+		v.Stores = strings.Split(s, ",")
+	}
+	for k, val := range raw {
+		if coreKeys[k] {
+			continue
+		}
+		switch x := val.(type) {
+		case string:
+			v.Properties[k] = x
+		case nil:
+			v.Properties[k] = ""
+		default:
+			j, _ := json.Marshal(x)
+			v.Properties[k] = string(j)
+		}
+	}
+	v.propertyOrder = sortedKeys(v.Properties)
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// property is one extra property, for templates.
+type property struct{ Key, Value string }
+
+// PropertyList returns the extra properties sorted by key.
+func (v *imageView) PropertyList() []property {
+	out := make([]property, 0, len(v.propertyOrder))
+	for _, k := range v.propertyOrder {
+		out = append(out, property{k, v.Properties[k]})
+	}
+	return out
+}
+
+// Type is Horizon's Type column: a snapshot if image_type says so.
+func (v *imageView) Type() string {
+	if v.Properties["image_type"] == "snapshot" {
+		return "Snapshot"
+	}
+	return "Image"
+}
+
+// Description is the description property Horizon shows and edits.
+func (v *imageView) Description() string { return v.Properties["description"] }
+
+// Changing reports a status that is about to change by itself.
+func (v *imageView) Changing() bool {
+	switch v.Status {
+	case "saving", "importing", "uploading":
+		return true
+	}
+	return false
+}
+
+// Busy reports whether a table row should keep asking for its image:
+// while it changes, and while it is a fresh queued image whose data is
+// probably on its way (an old queued image waits for nobody).
+func (v *imageView) Busy() bool {
+	return v.Changing() || (v.Status == "queued" && time.Since(v.CreatedAt) < 10*time.Minute)
+}
+
+// ImportProgress is a running import's current step as bytes done and
+// in all (total -1 when unknown), from the image's
+// os_glance_import_bytes_* properties; ok is false when there is none.
+func (v *imageView) ImportProgress() (done, total int64, ok bool) {
+	d, err := strconv.ParseInt(v.Properties["os_glance_import_bytes_done"], 10, 64)
+	if err != nil || v.Status != "importing" {
+		return 0, 0, false
+	}
+	t, err := strconv.ParseInt(v.Properties["os_glance_import_bytes_total"], 10, 64)
+	if err != nil {
+		t = -1
+	}
+	return d, t, true
+}
+
+// Importing is ImportProgress for templates.
+func (v *imageView) Importing() *importBar {
+	d, t, ok := v.ImportProgress()
+	if !ok {
+		return nil
+	}
+	return &importBar{Done: d, Total: t}
+}
+
+type importBar struct{ Done, Total int64 }
+
+// Deletable reports whether the image may be selected for deletion.
+func (v *imageView) Deletable() bool { return !v.Protected }
+
+// imagePage is one page of a listing.
+type imagePage struct {
+	Images []*imageView
+	// Next is the marker for the following page; empty on the last page.
+	Next string
+}
+
+// listQuery is a raw Image API query string (filters on extra
+// properties such as image_type, which gophercloud's ListOpts lacks).
+type listQuery url.Values
+
+func (q listQuery) ToImageListQuery() (string, error) {
+	if len(q) == 0 {
+		return "", nil
+	}
+	return "?" + url.Values(q).Encode(), nil
+}
+
+// listImages fetches one page of GET /v2/images.
+func listImages(ctx context.Context, c *gophercloud.ServiceClient, q url.Values) (*imagePage, error) {
+	out := &imagePage{}
+	err := images.List(c, listQuery(q)).EachPage(ctx, func(_ context.Context, p pagination.Page) (bool, error) {
+		var body struct {
+			Images []*imageView `json:"images"`
+			Next   string       `json:"next"`
+		}
+		if err := p.(images.ImagePage).ExtractInto(&body); err != nil {
+			return false, err
+		}
+		out.Images = body.Images
+		if body.Next != "" {
+			if u, err := url.Parse(body.Next); err == nil {
+				out.Next = u.Query().Get("marker")
+			}
+		}
+		return false, nil
+	})
+	return out, err
+}
+
+func getImage(ctx context.Context, c *gophercloud.ServiceClient, id string) (*imageView, error) {
+	var v imageView
+	if err := images.Get(ctx, c, id).ExtractInto(&v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// patchOp is one JSON-patch operation on an image.
+type patchOp struct {
+	Op, Path string
+	Value    any
+}
+
+func (p patchOp) ToImagePatchMap() map[string]any {
+	m := map[string]any{"op": p.Op, "path": p.Path}
+	if p.Op != "remove" {
+		m["value"] = p.Value
+	}
+	return m
+}
+
+func updateImage(ctx context.Context, c *gophercloud.ServiceClient, id string, ops []patchOp) (*imageView, error) {
+	patches := make(images.UpdateOpts, len(ops))
+	for i, op := range ops {
+		patches[i] = op
+	}
+	var v imageView
+	if err := images.Update(ctx, c, id, patches).ExtractInto(&v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+func createImage(ctx context.Context, c *gophercloud.ServiceClient, opts images.CreateOpts) (*imageView, error) {
+	var v imageView
+	if err := images.Create(ctx, c, opts).ExtractInto(&v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+func deleteImage(ctx context.Context, c *gophercloud.ServiceClient, id string) error {
+	return images.Delete(ctx, c, id).ExtractErr()
+}
+
+// imageAction posts deactivate or reactivate.
+func imageAction(ctx context.Context, c *gophercloud.ServiceClient, id, action string) error {
+	_, err := c.Post(ctx, c.ServiceURL("images", id, "actions", action), nil, nil, &gophercloud.RequestOpts{OkCodes: []int{204}})
+	return err
+}
+
+func webDownload(ctx context.Context, c *gophercloud.ServiceClient, id, uri string) error {
+	return imageimport.Create(ctx, c, id, imageimport.CreateOpts{Name: imageimport.WebDownloadMethod, URI: uri}).ExtractErr()
+}
+
+type memberView struct {
+	MemberID  string    `json:"member_id"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func listMembers(ctx context.Context, c *gophercloud.ServiceClient, id string) ([]memberView, error) {
+	var out []memberView
+	err := members.List(c, id).EachPage(ctx, func(_ context.Context, p pagination.Page) (bool, error) {
+		var body struct {
+			Members []memberView `json:"members"`
+		}
+		if err := p.(members.MemberPage).ExtractInto(&body); err != nil {
+			return false, err
+		}
+		out = append(out, body.Members...)
+		return false, nil
+	})
+	slices.SortFunc(out, func(a, b memberView) int { return strings.Compare(a.MemberID, b.MemberID) })
+	return out, err
+}
+
+func addMember(ctx context.Context, c *gophercloud.ServiceClient, id, member string) error {
+	_, err := members.Create(ctx, c, id, member).Extract()
+	return err
+}
+
+func removeMember(ctx context.Context, c *gophercloud.ServiceClient, id, member string) error {
+	return members.Delete(ctx, c, id, member).ExtractErr()
+}
+
+func setMemberStatus(ctx context.Context, c *gophercloud.ServiceClient, id, member, status string) error {
+	_, err := members.Update(ctx, c, id, member, members.UpdateOpts{Status: status}).Extract()
+	return err
+}
+
+// getJSON fetches an API path that gophercloud has no resource for.
+func getJSON(ctx context.Context, c *gophercloud.ServiceClient, path string, out any) error {
+	_, err := c.Get(ctx, internalBase+strings.TrimPrefix(path, "/"), out, &gophercloud.RequestOpts{OkCodes: []int{200}})
+	return err
+}
+
+// quota is one of a project's quotas with its usage.
+type quota struct {
+	Name         string
+	Usage, Limit int64
+}
+
+// quotaNames are glint's quotas in the order the pages show them.
+var quotaNames = []string{"image_count_total", "image_count_uploading", "image_size_total", "image_stage_total"}
+
+func decodeQuotas(m map[string]struct {
+	Usage int64 `json:"usage"`
+	Limit int64 `json:"limit"`
+}) []quota {
+	out := []quota{}
+	for _, name := range quotaNames {
+		if q, ok := m[name]; ok {
+			out = append(out, quota{Name: name, Usage: q.Usage, Limit: q.Limit})
+		}
+	}
+	return out
+}
+
+type quotaMap = map[string]struct {
+	Usage int64 `json:"usage"`
+	Limit int64 `json:"limit"`
+}
+
+// usage is GET /v2/info/usage: the caller's project.
+func usage(ctx context.Context, c *gophercloud.ServiceClient) ([]quota, error) {
+	var body struct {
+		Usage quotaMap `json:"usage"`
+	}
+	if err := getJSON(ctx, c, "v2/info/usage", &body); err != nil {
+		return nil, err
+	}
+	return decodeQuotas(body.Usage), nil
+}
+
+func projectQuotas(ctx context.Context, c *gophercloud.ServiceClient, project string) ([]quota, error) {
+	var body struct {
+		Quotas quotaMap `json:"quotas"`
+	}
+	if err := getJSON(ctx, c, "v2/quotas/"+url.PathEscape(project), &body); err != nil {
+		return nil, err
+	}
+	return decodeQuotas(body.Quotas), nil
+}
+
+func setProjectQuotas(ctx context.Context, c *gophercloud.ServiceClient, project string, limits map[string]int64) error {
+	_, err := c.Put(ctx, internalBase+"v2/quotas/"+url.PathEscape(project), limits, nil, &gophercloud.RequestOpts{OkCodes: []int{200}})
+	return err
+}
+
+func resetProjectQuotas(ctx context.Context, c *gophercloud.ServiceClient, project string) error {
+	_, err := c.Delete(ctx, internalBase+"v2/quotas/"+url.PathEscape(project), &gophercloud.RequestOpts{OkCodes: []int{204}})
+	return err
+}
+
+// features is what the server offers beyond the core API, found by
+// asking it (metadefs and import are optional in Glance too).
+type features struct {
+	ImportMethods []string
+	Stores        []storeInfo
+	Metadefs      bool
+}
+
+type storeInfo struct {
+	ID          string `json:"id"`
+	Description string `json:"description"`
+	Default     bool   `json:"-"`
+}
+
+// WebDownload reports whether images can be created from a URL.
+func (f features) WebDownload() bool { return slices.Contains(f.ImportMethods, "web-download") }
+
+// detectFeatures asks the API what it offers. A feature whose endpoint
+// answers anything but 200 is off; the call never fails the page.
+func detectFeatures(ctx context.Context, c *gophercloud.ServiceClient) features {
+	var f features
+	var imp struct {
+		Methods struct {
+			Value []string `json:"value"`
+		} `json:"import-methods"`
+	}
+	if getJSON(ctx, c, "v2/info/import", &imp) == nil {
+		f.ImportMethods = imp.Methods.Value
+	}
+	var st struct {
+		Stores []struct {
+			ID          string `json:"id"`
+			Description string `json:"description"`
+			Default     any    `json:"default"`
+		} `json:"stores"`
+	}
+	if getJSON(ctx, c, "v2/info/stores", &st) == nil {
+		for _, s := range st.Stores {
+			def := s.Default == true || s.Default == "true"
+			f.Stores = append(f.Stores, storeInfo{ID: s.ID, Description: s.Description, Default: def})
+		}
+	}
+	var ns struct {
+		Namespaces []json.RawMessage `json:"namespaces"`
+	}
+	f.Metadefs = getJSON(ctx, c, "v2/metadefs/namespaces?limit=1", &ns) == nil
+	return f
+}
+
+// bytesText renders a size with binary units, as the CLI does.
+func bytesText(n *int64) string {
+	if n == nil {
+		return "—"
+	}
+	v := float64(*n)
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if i == 0 {
+		return strconv.FormatInt(*n, 10) + " B"
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}
+
+// isStatus reports whether err is an API answer with the given status.
+func isStatus(err error, status int) bool { return err != nil && statusOf(err) == status }

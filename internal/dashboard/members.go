@@ -1,0 +1,150 @@
+package dashboard
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+type membersView struct {
+	base
+	Image   *imageView
+	Members []memberRow
+	Error   string
+	Member  string // the add form's value, shown again on error
+}
+
+type memberRow struct {
+	memberView
+	Name string
+}
+
+func (h *Handler) membersView(r *http.Request, s *session, id string) (membersView, error) {
+	ctx := r.Context()
+	c := h.imageClient(s)
+	img, err := getImage(ctx, c, id)
+	if err != nil {
+		return membersView{}, err
+	}
+	v := membersView{base: base{S: s}, Image: img}
+	if img.Visibility != "shared" {
+		return v, nil
+	}
+	list, err := listMembers(ctx, c, id)
+	if err != nil {
+		return v, err
+	}
+	names := h.projectNames(ctx, s)
+	for _, m := range list {
+		v.Members = append(v.Members, memberRow{memberView: m, Name: names[m.MemberID]})
+	}
+	return v, nil
+}
+
+// membersDialog shows who an image is shared with, for its owner.
+func (h *Handler) membersDialog(w http.ResponseWriter, r *http.Request, s *session) error {
+	v, err := h.membersView(r, s, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	h.show(w, r, s, http.StatusOK, "Sharing", "project-images", "members-dialog", v)
+	return nil
+}
+
+// memberTarget resolves what the user typed: a project id, or for admins
+// (who may list projects) also a project name.
+func (h *Handler) memberTarget(r *http.Request, s *session, typed string) string {
+	if !s.Admin {
+		return typed
+	}
+	list, err := h.allProjects(r.Context(), s.Token)
+	if err != nil {
+		return typed
+	}
+	for _, p := range list {
+		if p.ID == typed {
+			return typed
+		}
+	}
+	for _, p := range list {
+		if strings.EqualFold(p.Name, typed) {
+			return p.ID
+		}
+	}
+	return typed
+}
+
+func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, s *session) error {
+	id := r.PathValue("id")
+	typed := strings.TrimSpace(r.PostFormValue("member"))
+	again := func(msg string) error {
+		v, err := h.membersView(r, s, id)
+		if err != nil {
+			return err
+		}
+		v.Error, v.Member = msg, typed
+		h.show(w, r, s, http.StatusUnprocessableEntity, "Sharing", "project-images", "members-dialog", v)
+		return nil
+	}
+	if typed == "" || len(typed) > 255 {
+		return again("Enter the ID of the project to share with.")
+	}
+	member := h.memberTarget(r, s, typed)
+	if err := addMember(r.Context(), h.imageClient(s), id, member); err != nil {
+		if ae := asAPIError(err); ae.Status < 500 && ae.Status != http.StatusUnauthorized {
+			return again(ae.Message)
+		}
+		return err
+	}
+	return h.membersAgain(w, r, s, id, "Shared with "+typed+".")
+}
+
+func (h *Handler) removeMember(w http.ResponseWriter, r *http.Request, s *session) error {
+	id, member := r.PathValue("id"), r.PathValue("member")
+	if err := removeMember(r.Context(), h.imageClient(s), id, member); err != nil {
+		return err
+	}
+	return h.membersAgain(w, r, s, id, "No longer shared with "+member+".")
+}
+
+// makeShared turns a private image into a shared one, so it can get
+// members (Glance refuses members on other visibilities).
+func (h *Handler) makeShared(w http.ResponseWriter, r *http.Request, s *session) error {
+	id := r.PathValue("id")
+	if _, err := updateImage(r.Context(), h.imageClient(s), id, []patchOp{{Op: "replace", Path: "/visibility", Value: "shared"}}); err != nil {
+		return err
+	}
+	return h.membersAgain(w, r, s, id, "The image is now shared; add the projects it is shared with.")
+}
+
+// membersAgain shows the dialog after a change, with a notice.
+func (h *Handler) membersAgain(w http.ResponseWriter, r *http.Request, s *session, id, message string) error {
+	if !isHTMX(r) {
+		http.Redirect(w, r, Prefix+"images/"+url.PathEscape(id)+"/members", http.StatusSeeOther)
+		return nil
+	}
+	v, err := h.membersView(r, s, id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("HX-Trigger", "glint-refresh")
+	h.writeFragment(w, http.StatusOK, "members-dialog", v)
+	h.ui.tmpl.ExecuteTemplate(w, "toast", toast{Kind: "ok", Text: message})
+	return nil
+}
+
+// answerShare accepts or rejects an image shared with the current
+// project (the member's side of sharing).
+func (h *Handler) answerShare(w http.ResponseWriter, r *http.Request, s *session) error {
+	status := r.PostFormValue("status")
+	if status != "accepted" && status != "rejected" && status != "pending" {
+		return badInput("Answer with accepted, rejected or pending.")
+	}
+	id := r.PathValue("id")
+	if err := setMemberStatus(r.Context(), h.imageClient(s), id, s.ProjectID, status); err != nil {
+		return err
+	}
+	msg := map[string]string{"accepted": "Share accepted.", "rejected": "Share rejected.", "pending": "Share set back to pending."}[status]
+	h.done(w, r, Prefix+"project/images?tab=shared", msg)
+	return nil
+}

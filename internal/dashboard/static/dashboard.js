@@ -1,0 +1,363 @@
+// glint dashboard: the few things htmx does not do. The modal dialog,
+// the table's selection, the metadata editor's remove buttons, and
+// uploads: the browser streams the chosen file as the raw body of one
+// PUT, so it can show progress, to the dashboard's upload route, which
+// hands the connection to the Image API. No inline script anywhere: the
+// page's Content-Security-Policy allows scripts from this origin only.
+(function () {
+  "use strict";
+
+  const modal = () => document.getElementById("modal");
+  const modalContent = () => document.getElementById("modal-content");
+  let opener = null; // the element focused before the dialog opened
+  let pendingFile = null; // the create form's file, until the server answers
+
+  function csrf() {
+    const m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.content : "";
+  }
+
+  // ---- dialog ---------------------------------------------------------
+
+  function focusFirst(root) {
+    const el = root.querySelector("[autofocus]") ||
+      root.querySelector("input:not([type=hidden]):not([disabled]), select, textarea, button:not([disabled])");
+    if (el) el.focus();
+  }
+
+  function openModal() {
+    const d = modal();
+    if (!d) return;
+    if (!d.open) {
+      if (!opener) opener = document.activeElement;
+      d.showModal();
+    }
+    focusFirst(d);
+  }
+
+  function closeModal() {
+    const d = modal();
+    if (!d || !d.open) return;
+    d.close();
+  }
+
+  document.addEventListener("close", function (e) {
+    if (e.target !== modal()) return;
+    // Later, not now: an event the server sent with the close may still
+    // be on its way through the dialog's elements.
+    setTimeout(function () {
+      if (!modal().open) modalContent().replaceChildren();
+    }, 0);
+    if (opener && document.contains(opener)) opener.focus();
+    opener = null;
+  }, true);
+
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    const t = e.detail.target;
+    if (t && t.id === "modal-content" && !modal().open) opener = document.activeElement;
+  });
+
+  document.addEventListener("htmx:afterSwap", function (e) {
+    // An answer that swaps nothing (a notice, or "done, close") must not
+    // reopen the dialog it just closed.
+    const xhr = e.detail.xhr;
+    if (xhr && xhr.getResponseHeader("HX-Reswap") === "none") return;
+    if (e.detail.target && e.detail.target.id === "modal-content" && modalContent().childElementCount > 0) {
+      openModal();
+      restoreFile();
+    }
+  });
+
+  document.body.addEventListener("glint-close-modal", closeModal);
+
+  document.addEventListener("click", function (e) {
+    const close = e.target.closest("[data-close-modal]");
+    if (close) {
+      e.preventDefault();
+      if (close.closest("dialog")) closeModal();
+      else history.back(); // the dialog was opened as a page of its own
+      return;
+    }
+    const dismiss = e.target.closest("[data-dismiss]");
+    if (dismiss) {
+      dismiss.closest(".toast").remove();
+      return;
+    }
+    const remove = e.target.closest("[data-remove-row]");
+    if (remove) {
+      const row = remove.closest("tr");
+      const next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      const focus = next ? next.querySelector("input, select") : document.querySelector("#prop-rows ~ * button, .prop-actions button");
+      if (focus) focus.focus();
+    }
+  });
+
+  // Row menus: one open at a time; a click elsewhere or Escape closes
+  // them, and choosing an item does too.
+  function closeMenus(except) {
+    document.querySelectorAll("details.row-menu[open], details.switcher[open]").forEach(function (d) {
+      if (d !== except) d.open = false;
+    });
+  }
+  document.addEventListener("click", function (e) {
+    const menu = e.target.closest("details.row-menu, details.switcher");
+    closeMenus(menu);
+    if (menu && e.target.closest(".row-menu-items button, .row-menu-items a")) menu.open = false;
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    const open = document.activeElement && document.activeElement.closest("details[open]");
+    if (open && !open.closest("dialog")) {
+      open.open = false;
+      open.querySelector("summary").focus();
+    }
+  });
+
+  // A click on the backdrop (outside the dialog's box) closes it too.
+  document.addEventListener("mousedown", function (e) {
+    const d = modal();
+    if (d && e.target === d) {
+      const r = d.getBoundingClientRect();
+      if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) closeModal();
+    }
+  });
+
+  // ---- notices ---------------------------------------------------------
+
+  function notice(kind, text) {
+    const box = document.getElementById("toasts");
+    if (!box) return;
+    const t = document.createElement("div");
+    t.className = "toast toast-" + kind;
+    t.setAttribute("role", kind === "error" ? "alert" : "status");
+    const span = document.createElement("span");
+    span.textContent = text;
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "toast-close";
+    b.setAttribute("data-dismiss", "");
+    b.setAttribute("aria-label", "Dismiss");
+    b.textContent = "×";
+    t.append(span, b);
+    box.append(t);
+    autoHide(t);
+  }
+
+  function autoHide(t) {
+    if (!t.classList.contains("toast-error")) setTimeout(function () { t.remove(); }, 7000);
+  }
+
+  new MutationObserver(function (list) {
+    for (const m of list) for (const n of m.addedNodes) if (n.nodeType === 1 && n.classList.contains("toast")) autoHide(n);
+  }).observe(document.getElementById("toasts"), { childList: true });
+
+  document.addEventListener("htmx:sendError", function () {
+    notice("error", "The server could not be reached. Check your connection and try again.");
+  });
+
+  // ---- selection for deletion -----------------------------------------
+
+  function updateSelection() {
+    const list = document.getElementById("image-list");
+    if (!list) return;
+    const boxes = list.querySelectorAll('input[name="id"]');
+    const checked = list.querySelectorAll('input[name="id"]:checked');
+    const button = list.querySelector("[data-delete-selected]");
+    const count = list.querySelector("[data-selection-count]");
+    if (button) {
+      button.disabled = checked.length === 0;
+      button.textContent = checked.length > 0 ? "Delete selected (" + checked.length + ")" : "Delete selected";
+    }
+    if (count) count.textContent = checked.length > 0 ? checked.length + " selected" : "";
+    const all = list.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = boxes.length > 0 && checked.length === boxes.length;
+      all.indeterminate = checked.length > 0 && checked.length < boxes.length;
+      all.disabled = boxes.length === 0;
+    }
+  }
+
+  document.addEventListener("change", function (e) {
+    if (e.target.matches("[data-select-all]")) {
+      const list = document.getElementById("image-list");
+      list.querySelectorAll('input[name="id"]').forEach(function (b) { b.checked = e.target.checked; });
+    }
+    if (e.target.matches('[data-select-all], #image-list input[name="id"]')) updateSelection();
+    if (e.target.matches("[data-upload-file]")) guessFromFile(e.target);
+  });
+
+  document.addEventListener("htmx:load", updateSelection);
+
+  // ---- create: pick up the file, upload it when the image exists --------
+
+  const formats = { qcow2: "qcow2", img: "raw", raw: "raw", iso: "iso", vmdk: "vmdk", vhd: "vhd", vhdx: "vhdx", vdi: "vdi", ploop: "ploop" };
+
+  function guessFromFile(input) {
+    const form = input.closest("form");
+    const file = input.files && input.files[0];
+    if (!form || !file) return;
+    const err = form.querySelector("[data-file-error]");
+    if (err) err.hidden = true;
+    const name = form.querySelector('input[name="name"]');
+    const dot = file.name.lastIndexOf(".");
+    if (name && !name.value) name.value = dot > 0 ? file.name.slice(0, dot) : file.name;
+    const ext = dot > 0 ? file.name.slice(dot + 1).toLowerCase() : "";
+    const sel = form.querySelector("[data-disk-format]");
+    if (sel && formats[ext]) sel.value = formats[ext];
+  }
+
+  function sourceOf(form) {
+    const checked = form.querySelector('input[name="source"]:checked');
+    return checked ? checked.value : "file";
+  }
+
+  // Before htmx sends the create form: keep the file (it is not part of
+  // the form data, the input has no name) and insist on one.
+  document.addEventListener("htmx:configRequest", function (e) {
+    const form = e.detail.elt;
+    if (!form.matches || !form.matches("[data-create-form]")) return;
+    if (sourceOf(form) !== "file") { pendingFile = null; return; }
+    const input = form.querySelector("[data-upload-file]");
+    const file = input && input.files && input.files[0];
+    if (!file) {
+      e.preventDefault();
+      const err = form.querySelector("[data-file-error]");
+      if (err) err.hidden = false;
+      if (input) input.focus();
+      return;
+    }
+    pendingFile = file;
+  });
+
+  // The server answered the create form with the form again (an error):
+  // put the chosen file back into the new file input.
+  function restoreFile() {
+    if (!pendingFile) return;
+    const input = modalContent().querySelector("[data-create-form] [data-upload-file]");
+    if (!input || (input.files && input.files.length)) return;
+    try {
+      const dt = new DataTransfer();
+      dt.items.add(pendingFile);
+      input.files = dt.files;
+    } catch (err) { /* the user picks it again */ }
+  }
+
+  document.body.addEventListener("glint-upload", function (e) {
+    const d = e.detail || {};
+    const file = pendingFile;
+    pendingFile = null;
+    if (file && d.url) upload(d, file);
+  });
+
+  // The upload dialog of an image still queued: no server round trip.
+  document.addEventListener("submit", function (e) {
+    const form = e.target.closest("[data-upload-form]");
+    if (!form) return;
+    e.preventDefault();
+    const input = form.querySelector("[data-upload-file]");
+    const file = input.files && input.files[0];
+    if (!file) { input.focus(); return; }
+    const store = form.querySelector("[data-upload-store]");
+    upload({ url: form.dataset.uploadUrl, name: form.dataset.uploadName, store: store ? store.value : "" }, file);
+    closeModal();
+  });
+
+  // ---- uploads ----------------------------------------------------------
+
+  let active = 0;
+
+  function units(n) {
+    const u = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let i = 0;
+    while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+    return (i === 0 ? n : n.toFixed(1)) + " " + u[i];
+  }
+
+  function trayItem(name, size) {
+    const tray = document.getElementById("uploads");
+    tray.hidden = false;
+    const li = document.createElement("li");
+    li.className = "upload";
+    const title = document.createElement("span");
+    title.className = "upload-name";
+    title.textContent = name;
+    const bar = document.createElement("progress");
+    bar.max = size || 1;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Upload of " + name);
+    const text = document.createElement("span");
+    text.className = "upload-text";
+    text.textContent = "Starting…";
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "small";
+    cancel.textContent = "Cancel";
+    cancel.setAttribute("aria-label", "Cancel upload of " + name);
+    li.append(title, bar, text, cancel);
+    tray.querySelector("ul").append(li);
+    return { li: li, bar: bar, text: text, cancel: cancel };
+  }
+
+  function apiMessage(xhr) {
+    try {
+      const body = JSON.parse(xhr.responseText);
+      if (body.message) return body.message.split("<br />").map(function (s) { return s.trim(); }).filter(Boolean).join(" ");
+    } catch (err) { /* not JSON */ }
+    return xhr.responseText ? xhr.responseText.slice(0, 200) : "HTTP " + xhr.status;
+  }
+
+  function finish(item, ok, text) {
+    item.text.textContent = text;
+    item.li.classList.add(ok ? "upload-done" : "upload-failed");
+    item.cancel.textContent = "Dismiss";
+    item.cancel.setAttribute("aria-label", "Dismiss");
+    item.cancel.onclick = function () {
+      item.li.remove();
+      const tray = document.getElementById("uploads");
+      if (!tray.querySelector("li")) tray.hidden = true;
+    };
+    if (ok) setTimeout(item.cancel.onclick, 8000);
+    active--;
+    if (window.htmx) htmx.trigger(document.body, "glint-refresh");
+  }
+
+  function upload(d, file) {
+    const item = trayItem(d.name || file.name, file.size);
+    const xhr = new XMLHttpRequest();
+    const started = Date.now();
+    active++;
+    xhr.open("PUT", d.url);
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.setRequestHeader("X-CSRF-Token", csrf());
+    xhr.setRequestHeader("Accept", "application/json");
+    if (d.store) xhr.setRequestHeader("X-Image-Meta-Store", d.store);
+    xhr.upload.addEventListener("progress", function (e) {
+      const total = e.lengthComputable ? e.total : file.size;
+      item.bar.max = total || 1;
+      item.bar.value = e.loaded;
+      const secs = Math.max((Date.now() - started) / 1000, 0.001);
+      const pct = total ? Math.floor(e.loaded * 100 / total) : 0;
+      item.text.textContent = pct + "% · " + units(e.loaded) + " of " + units(total) + " · " + units(e.loaded / secs) + "/s";
+    });
+    xhr.upload.addEventListener("load", function () {
+      item.text.textContent = "Sent; the server is checking the data…";
+    });
+    xhr.addEventListener("load", function () {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        item.bar.value = item.bar.max;
+        finish(item, true, "Uploaded " + units(file.size));
+      } else {
+        finish(item, false, "Failed: " + apiMessage(xhr));
+      }
+    });
+    xhr.addEventListener("error", function () { finish(item, false, "Failed: the connection was lost."); });
+    xhr.addEventListener("abort", function () { finish(item, false, "Cancelled; the image stays queued."); });
+    item.cancel.onclick = function () { xhr.abort(); };
+    xhr.send(file);
+  }
+
+  window.addEventListener("beforeunload", function (e) {
+    if (active > 0) { e.preventDefault(); e.returnValue = ""; }
+  });
+})();
