@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,11 +164,29 @@ func (p pooled) ExecContext(ctx context.Context, query string, args ...any) (sql
 	return p.db.ExecContext(ctx, query, args...)
 }
 
+// QueryContext runs a read, again on another connection when the one it
+// got was found broken (a database restarted, a connection cut): a read
+// is safe to repeat, though the driver cannot know it is a read.
 func (p pooled) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := p.stmt(query); st != nil {
-		return st.QueryContext(ctx, args...)
+	var rows *sql.Rows
+	var err error
+	for range beginAttempts {
+		if st := p.stmt(query); st != nil {
+			rows, err = st.QueryContext(ctx, args...)
+		} else {
+			rows, err = p.db.QueryContext(ctx, query, args...)
+		}
+		if err == nil || !brokenConn(err) || ctx.Err() != nil {
+			return rows, err
+		}
 	}
-	return p.db.QueryContext(ctx, query, args...)
+	return rows, err
+}
+
+// brokenConn reports an error that says the connection failed under the
+// statement rather than the statement failing.
+func brokenConn(err error) bool {
+	return deadConn(err) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 func (p pooled) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
