@@ -289,6 +289,7 @@ func randomFile(t *testing.T, size int) (string, string) {
 // TestBrowser goes through the image guides in chromium: each step
 // depends on the ones before, so the first failure ends the test.
 func TestBrowser(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("GLINT_TEST_CHROMIUM") == "" {
 		t.Skip("GLINT_TEST_CHROMIUM is not set (.ci/run sets it to Debian's chromium)")
 	}

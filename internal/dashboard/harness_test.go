@@ -40,10 +40,16 @@ type cloud struct {
 
 const adminPassword = "admin-pw-for-tests"
 
+// TestMain sets the bootstrap password every glint of these tests
+// starts with (in process or not), so the tests can run in parallel.
+func TestMain(m *testing.M) {
+	os.Setenv("GLINT_BOOTSTRAP_PASSWORD", adminPassword)
+	os.Exit(m.Run())
+}
+
 // newCloud serves glint in process on its embedded default.
 func newCloud(t testing.TB, mutate ...func(*config.Config)) *cloud {
 	t.Helper()
-	t.Setenv("GLINT_BOOTSTRAP_PASSWORD", adminPassword)
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	for _, m := range mutate {

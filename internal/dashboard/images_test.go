@@ -40,6 +40,7 @@ func link(body, rel string) string {
 }
 
 func TestListPagingAndFilters(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	alice := c.token("alice", "pw-alice", "demo")
@@ -121,6 +122,7 @@ func TestListPagingAndFilters(t *testing.T) {
 }
 
 func TestTabs(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	c.addUser("bob", "partner")
@@ -167,6 +169,7 @@ func TestTabs(t *testing.T) {
 }
 
 func TestXSS(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	alice := c.token("alice", "pw-alice", "demo")
@@ -200,6 +203,7 @@ func TestXSS(t *testing.T) {
 }
 
 func TestPolicyAppliesToTheDashboard(t *testing.T) {
+	t.Parallel()
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(policy, []byte(`"modify_image": "role:admin"`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -245,6 +249,7 @@ func TestPolicyAppliesToTheDashboard(t *testing.T) {
 }
 
 func TestCreateUploadDownload(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	b := c.browser()
@@ -351,6 +356,7 @@ func TestCreateUploadDownload(t *testing.T) {
 }
 
 func TestEditAndDelete(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	alice := c.token("alice", "pw-alice", "demo")
@@ -411,6 +417,7 @@ func TestEditAndDelete(t *testing.T) {
 }
 
 func TestMembers(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	c.addUser("bob", "partner")
@@ -465,6 +472,7 @@ func TestMembers(t *testing.T) {
 }
 
 func TestAdminPanels(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	alice := c.token("alice", "pw-alice", "demo")
