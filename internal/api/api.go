@@ -5,6 +5,7 @@ package api
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 
 	"glint/internal/auth"
 	"glint/internal/image"
+	"glint/internal/metadef"
 )
 
 // Options bound what one request may use.
@@ -33,6 +35,8 @@ type Options struct {
 	// AuthURI is the identity service a 401 points clients at
 	// (WWW-Authenticate: Keystone uri="..."); empty for none.
 	AuthURI string
+	// Metadefs serves /v2/metadefs; nil answers those paths with 404.
+	Metadefs *metadef.Service
 }
 
 // StoreInfo describes one store for /v2/info/stores.
@@ -102,6 +106,13 @@ func (h *Handler) routes() {
 		{"PUT", "/v2/images/{id}/file", h.uploadData, false},
 		{"GET", "/v2/images/{id}/file", h.downloadData, false},
 
+		{"PUT", "/v2/images/{id}/stage", h.stageData, false},
+		{"POST", "/v2/images/{id}/import", h.importImage, false},
+		{"GET", "/v2/images/{id}/tasks", h.imageTasks, false},
+		{"GET", "/v2/tasks", h.listTasks, false},
+		{"GET", "/v2/tasks/{id}", h.showTask, false},
+		{"DELETE", "/v2/tasks/{id}", h.deleteTask, false},
+
 		{"POST", "/v2/images/{id}/actions/deactivate", h.deactivate, false},
 		{"POST", "/v2/images/{id}/actions/reactivate", h.reactivate, false},
 
@@ -118,6 +129,8 @@ func (h *Handler) routes() {
 		{"GET", "/v2/schemas/images", h.schema("images"), false},
 		{"GET", "/v2/schemas/member", h.schema("member"), false},
 		{"GET", "/v2/schemas/members", h.schema("members"), false},
+		{"GET", "/v2/schemas/task", h.schema("task"), false},
+		{"GET", "/v2/schemas/tasks", h.schema("tasks"), false},
 		{"GET", "/v2/info/import", h.importInfo, false},
 		{"GET", "/v2/info/stores", h.storesInfo, false},
 		{"GET", "/v2/info/stores/detail", h.storesDetail, false},
@@ -126,6 +139,7 @@ func (h *Handler) routes() {
 		{"PUT", "/v2/quotas/{project}", h.setQuotas, false},
 		{"DELETE", "/v2/quotas/{project}", h.resetQuotas, false},
 	}
+	table = append(table, h.metadefRoutes()...)
 	allowed := map[string][]string{}
 	for _, rt := range table {
 		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))
@@ -137,9 +151,10 @@ func (h *Handler) routes() {
 		allow := strings.Join(methods, ", ")
 		h.mux.Handle(pattern, h.wrap(route{pattern: pattern, public: true,
 			handle: func(w http.ResponseWriter, r *http.Request) error {
+				// WebOb's 405 has a body template of its own.
 				return &httpError{status: http.StatusMethodNotAllowed,
-					explanation: "The method " + r.Method + " is not allowed for this resource.",
-					header:      http.Header{"Allow": {allow}}}
+					raw:    "The method " + r.Method + " is not allowed for this resource. <br /><br />\n",
+					header: http.Header{"Allow": {allow}}}
 			}}))
 	}
 	h.mux.Handle("/", h.wrap(route{pattern: "/", public: true, handle: h.notFoundOrVersions}))
@@ -254,6 +269,23 @@ func (s *statusRecorder) Write(p []byte) (int, error) {
 	}
 	n, err := s.ResponseWriter.Write(p)
 	s.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom passes a body copy on to the ResponseWriter's own ReadFrom, so
+// a file reaches the socket with sendfile instead of through buffers.
+func (s *statusRecorder) ReadFrom(r io.Reader) (int64, error) {
+	if !s.wrote {
+		s.WriteHeader(http.StatusOK)
+	}
+	var n int64
+	var err error
+	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(struct{ io.Writer }{s.ResponseWriter}, r)
+	}
+	s.bytes += n
 	return n, err
 }
 

@@ -46,7 +46,7 @@ func TestUploadDownload(t *testing.T) {
 	sha := sha512.Sum512(data)
 	if img.Status != images.ImageStatusActive || img.SizeBytes != int64(len(data)) ||
 		img.Checksum != hex.EncodeToString(sum[:]) || img.Properties["os_hash_algo"] != "sha512" ||
-		img.Properties["os_hash_value"] != hex.EncodeToString(sha[:]) || img.VirtualSize != 0 {
+		img.Properties["os_hash_value"] != hex.EncodeToString(sha[:]) || img.VirtualSize != int64(len(data)) {
 		t.Fatalf("after upload: %+v", img)
 	}
 

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,101 +10,165 @@ import (
 )
 
 // object is a JSON object that keeps its keys in insertion order, so image
-// records read in the order Glance writes them. (json.Marshal compacts the
-// output, so the separators here carry no spaces.)
+// records read in the order Glance writes them. It encodes itself by
+// appending (see json.go): listing a thousand images is mostly this.
 type object struct {
 	keys   []string
-	values map[string]any
+	values []any
 }
 
-func newObject() *object { return &object{values: map[string]any{}} }
+func newObject() *object { return &object{} }
 
 func (o *object) add(key string, v any) *object {
-	if _, ok := o.values[key]; !ok {
-		o.keys = append(o.keys, key)
+	for i, k := range o.keys {
+		if k == key {
+			o.values[i] = v
+			return o
+		}
 	}
-	o.values[key] = v
+	o.keys = append(o.keys, key)
+	o.values = append(o.values, v)
 	return o
 }
 
 // MarshalJSON implements json.Marshaler.
-func (o *object) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
+func (o *object) MarshalJSON() ([]byte, error) { return o.appendJSON(nil) }
+
+func (o *object) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, '{')
+	var err error
 	for i, k := range o.keys {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		kb, _ := json.Marshal(k)
-		b.Write(kb)
-		b.WriteByte(':')
-		vb, err := json.Marshal(o.values[k])
-		if err != nil {
+		b = appendString(b, k)
+		b = append(b, ':')
+		if b, err = appendValue(b, o.values[i]); err != nil {
 			return nil, err
 		}
-		b.Write(vb)
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
 }
 
 // timestamp is Glance's isotime: UTC, second precision, trailing Z.
-func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+func timestamp(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+const timeFormat = "2006-01-02T15:04:05Z"
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // imageJSON renders an image as Glance does: extra properties flat at the
-// top level, core fields present with null when unset.
-func (h *Handler) imageJSON(img *image.Image) *object {
-	o := newObject()
-	props := make([]string, 0, len(img.Properties))
-	for k := range img.Properties {
-		props = append(props, k)
-	}
-	sort.Strings(props)
-	for _, k := range props {
-		if hiddenProperties[k] {
-			continue
+// top level (sorted by name), then the core fields, present with null when
+// unset.
+func (h *Handler) imageJSON(img *image.Image) imageDoc {
+	return imageDoc{img: img, multiStore: h.opts.MultiStore}
+}
+
+// imageDoc is an image record being encoded. It appends itself without
+// building an intermediate object: a page of a thousand images is most of
+// what a walk of the catalog costs.
+type imageDoc struct {
+	img        *image.Image
+	multiStore bool
+}
+
+func (d imageDoc) appendJSON(b []byte) []byte {
+	img := d.img
+	b = append(b, '{')
+	if len(img.Properties) > 0 {
+		names := make([]string, 0, len(img.Properties))
+		for k := range img.Properties {
+			if !hiddenProperties[k] {
+				names = append(names, k)
+			}
 		}
-		o.add(k, img.Properties[k])
+		sort.Strings(names)
+		for _, k := range names {
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendString(b, img.Properties[k])
+			b = append(b, ',')
+		}
 	}
-	o.add("name", img.Name).
-		add("disk_format", img.DiskFormat).
-		add("container_format", img.ContainerFormat).
-		add("visibility", img.Visibility).
-		add("size", img.Size).
-		add("virtual_size", img.VirtualSize).
-		add("status", img.Status).
-		add("checksum", nullable(img.Checksum)).
-		add("protected", img.Protected).
-		add("min_ram", img.MinRAM).
-		add("min_disk", img.MinDisk).
-		add("owner", img.Owner).
-		add("os_hidden", img.Hidden).
-		add("os_hash_algo", nullable(img.HashAlgo)).
-		add("os_hash_value", nullable(img.HashValue)).
-		add("id", img.ID).
-		add("created_at", timestamp(img.CreatedAt)).
-		add("updated_at", timestamp(img.UpdatedAt))
-	tags := img.Tags
-	if tags == nil {
-		tags = []string{}
+	field := func(key string) { b = append(b, key...) } // keys are plain ASCII, written quoted
+	str := func(key string, v *string) {
+		field(key)
+		if v == nil {
+			b = append(b, "null"...)
+		} else {
+			b = appendString(b, *v)
+		}
 	}
-	o.add("tags", tags).
-		add("self", "/v2/images/"+img.ID).
-		add("file", "/v2/images/"+img.ID+"/file").
-		add("schema", "/v2/schemas/image")
-	if stores := img.StoreIDs(); h.opts.MultiStore && len(stores) > 0 {
-		o.add("stores", strings.Join(stores, ","))
+	num := func(key string, v *int64) {
+		field(key)
+		if v == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, *v, 10)
+		}
 	}
-	return o
+	opt := func(key, v string) { // "" is null
+		field(key)
+		if v == "" {
+			b = append(b, "null"...)
+		} else {
+			b = appendString(b, v)
+		}
+	}
+	str(`"name":`, img.Name)
+	str(`,"disk_format":`, img.DiskFormat)
+	str(`,"container_format":`, img.ContainerFormat)
+	field(`,"visibility":`)
+	b = appendString(b, string(img.Visibility))
+	num(`,"size":`, img.Size)
+	num(`,"virtual_size":`, img.VirtualSize)
+	field(`,"status":`)
+	b = appendString(b, string(img.Status))
+	opt(`,"checksum":`, img.Checksum)
+	field(`,"protected":`)
+	b = strconv.AppendBool(b, img.Protected)
+	field(`,"min_ram":`)
+	b = strconv.AppendInt(b, img.MinRAM, 10)
+	field(`,"min_disk":`)
+	b = strconv.AppendInt(b, img.MinDisk, 10)
+	str(`,"owner":`, img.Owner)
+	field(`,"os_hidden":`)
+	b = strconv.AppendBool(b, img.Hidden)
+	opt(`,"os_hash_algo":`, img.HashAlgo)
+	opt(`,"os_hash_value":`, img.HashValue)
+	field(`,"id":`)
+	b = appendString(b, img.ID)
+	field(`,"created_at":"`)
+	b = img.CreatedAt.UTC().AppendFormat(b, timeFormat)
+	field(`","updated_at":"`)
+	b = img.UpdatedAt.UTC().AppendFormat(b, timeFormat)
+	field(`","tags":`)
+	b = append(b, '[')
+	for i, t := range img.Tags {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, t)
+	}
+	b = append(b, ']')
+	// ids are UUIDs: nothing in them needs escaping.
+	field(`,"self":"/v2/images/`)
+	b = append(b, img.ID...)
+	field(`","file":"/v2/images/`)
+	b = append(b, img.ID...)
+	field(`/file","schema":"/v2/schemas/image"`)
+	if stores := img.StoreIDs(); d.multiStore && len(stores) > 0 {
+		field(`,"stores":`)
+		b = appendString(b, strings.Join(stores, ","))
+	}
+	return append(b, '}')
 }
 
 // hiddenProperties are internal properties Glance never returns.
 var hiddenProperties = map[string]bool{"os_glance_stage_host": true, "os_glance_hash_op_host": true}
 
-func (h *Handler) imagesJSON(images []*image.Image) []*object {
-	out := make([]*object, 0, len(images))
+func (h *Handler) imagesJSON(images []*image.Image) []imageDoc {
+	out := make([]imageDoc, 0, len(images))
 	for _, img := range images {
 		out = append(out, h.imageJSON(img))
 	}

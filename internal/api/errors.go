@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"glint/internal/image"
+	"glint/internal/metadef"
 )
 
 // httpError is an error already decided at the HTTP level (bad media type,
@@ -50,6 +51,14 @@ func statusOf(err error) int {
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, image.ErrUnavailable), backendDown(err):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, metadef.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, metadef.ErrForbidden), errors.Is(err, metadef.ErrProtected):
+		return http.StatusForbidden
+	case errors.Is(err, metadef.ErrDuplicate):
+		return http.StatusConflict
+	case errors.Is(err, metadef.ErrInvalid):
+		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
 }
@@ -124,6 +133,10 @@ func asHTTPError(err error) *httpError {
 		return he
 	}
 	status := statusOf(err)
+	var me *metadef.Error
+	if errors.As(err, &me) && status < 500 {
+		return &httpError{status: status, explanation: me.Msg}
+	}
 	var de *image.Error
 	if !errors.As(err, &de) {
 		if status == http.StatusServiceUnavailable {
@@ -133,6 +146,12 @@ func asHTTPError(err error) *httpError {
 			return &httpError{status: status, explanation: "The server has either erred or is incapable of performing the requested operation."}
 		}
 		return &httpError{status: status, explanation: err.Error()}
+	}
+	if status == http.StatusUnsupportedMediaType {
+		// Image data refused by the format inspector: WebOb's 415 template
+		// names the upload's media type, the reason is the detail (as
+		// Glance's image_data.upload raises it).
+		return &httpError{status: status, raw: "The request media type application/octet-stream is not supported by this server.\n<br /><br />\n" + de.Msg}
 	}
 	// Glance raises some errors with the message as detail under the
 	// class's default explanation; reproduce the ones clients show.

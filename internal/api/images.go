@@ -24,6 +24,9 @@ func (h *Handler) createImage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", absoluteURL(r, "/v2/images/"+img.ID))
+	if methods := h.svc.ImportMethods(); len(methods) > 0 {
+		w.Header().Set("OpenStack-image-import-methods", strings.Join(methods, ","))
+	}
 	if h.opts.MultiStore {
 		w.Header().Set("OpenStack-image-store-ids", strings.Join(h.storeIDs(), ","))
 	}
@@ -143,7 +146,7 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 
 // writeJSON encodes v (an *object or any JSON value) with its length.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	body, err := json.Marshal(v)
+	body, err := appendValue(make([]byte, 0, 4096), v)
 	if err != nil {
 		return err
 	}

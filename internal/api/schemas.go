@@ -134,6 +134,12 @@ func (h *Handler) schema(name string) func(http.ResponseWriter, *http.Request) e
 		s = memberSchema()
 	case "members":
 		s = collection("members", memberSchema(), nil, nil)
+	case "task":
+		s = taskSchema(false)
+	case "tasks":
+		s = collection("tasks", taskSchema(true),
+			map[string]any{"first": map[string]any{"type": "string"}, "next": map[string]any{"type": "string"}},
+			[]map[string]string{{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"}, {"rel": "describedby", "href": "{schema}"}})
 	}
 	return func(w http.ResponseWriter, r *http.Request) error { return writeJSON(w, http.StatusOK, s) }
 }

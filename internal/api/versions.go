@@ -50,11 +50,3 @@ func (h *Handler) listVersions(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, code, newObject().add("versions", list))
 }
-
-// importInfo answers GET /v2/info/import. Glint has no import methods yet.
-func (h *Handler) importInfo(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, newObject().add("import-methods", newObject().
-		add("description", "Import methods available.").
-		add("type", "array").
-		add("value", []string{})))
-}

@@ -14,6 +14,7 @@ import (
 
 	"glint/internal/config"
 	"glint/internal/imagecli"
+	"glint/internal/manager"
 	"glint/internal/server"
 )
 
@@ -30,6 +31,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	root.AddCommand(serveCommand(stderr), adminCommand(stdout), policyCommand(stdout), imagecli.Command(stdout, stderr),
 		benchCommand(stdout, stderr))
+	root.AddCommand(manager.Command(stdout, stderr))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(stderr, "glint:", err)
 		return 1

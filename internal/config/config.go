@@ -82,6 +82,11 @@ type Config struct {
 	// Keystone configures --auth keystone.
 	Keystone Keystone
 
+	// ImageFormat tunes the format inspector that checks every upload and
+	// import.
+	ImageFormat ImageFormat
+	// Import configures the image import API.
+	Import Import
 	// NoDashboard turns off the web dashboard under /dashboard/ (on by
 	// default with built-in identity or Keystone; trusted-headers mode has
 	// no sign-in, so no dashboard).
@@ -92,6 +97,18 @@ type Config struct {
 	// MiB, image_stage_total in MiB); -1 or absent means unlimited. Admins
 	// override them per project.
 	Quotas map[string]int64
+}
+
+// ImageFormat is Glance's [image_format] inspection settings.
+type ImageFormat struct {
+	// VMDKAllowedTypes are the accepted VMDK createType values; nil means
+	// streamOptimized and monolithicSparse (Glance's default), empty
+	// refuses every VMDK.
+	VMDKAllowedTypes []string
+	// AllowMismatch accepts data whose format differs from the declared
+	// disk_format (Glance's require_image_format_match = false); unsafe
+	// images are refused regardless.
+	AllowMismatch bool
 }
 
 // Keystone is an external Keystone and glint's service user in it.
@@ -159,6 +176,7 @@ func Default() Config {
 		ShutdownTimeout: 30 * time.Second,
 		LogLevel:        "info",
 		Metadata:        Metadata{Driver: "sqlite"},
+		Import:          defaultImport(),
 	}
 }
 
@@ -248,6 +266,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.validateMetadata()...)
 	errs = append(errs, c.validateStores()...)
+	errs = append(errs, c.validateImport()...)
 	if c.PolicyFile != "" {
 		// The rules themselves are checked when the policy engine loads
 		// them; this catches a wrong path with the other settings.

@@ -29,6 +29,8 @@ type fileConfig struct {
 	Stores                    []fileStore      `yaml:"stores"`
 	Store                     *fileStore       `yaml:"store"`
 	Quotas                    map[string]int64 `yaml:"quotas"`
+	ImageFormat               *fileImageFormat `yaml:"image_format"`
+	Import                    *fileImport      `yaml:"import"`
 	PublicURL                 *string          `yaml:"public_url"`
 	Region                    *string          `yaml:"region"`
 	TokenTTL                  *string          `yaml:"token_ttl"`
@@ -46,6 +48,11 @@ type fileKeystone struct {
 	ProjectName       string `yaml:"project_name"`
 	ProjectDomainName string `yaml:"project_domain_name"`
 	CacheTTL          string `yaml:"cache_ttl"`
+}
+
+type fileImageFormat struct {
+	VMDKAllowedTypes   []string `yaml:"vmdk_allowed_types"`
+	RequireFormatMatch *bool    `yaml:"require_format_match"`
 }
 
 type filePolicy struct {
@@ -132,6 +139,14 @@ func (c *Config) apply(f fileConfig) error {
 	if f.Quotas != nil {
 		c.Quotas = f.Quotas
 	}
+	if fi := f.ImageFormat; fi != nil {
+		if fi.VMDKAllowedTypes != nil {
+			c.ImageFormat.VMDKAllowedTypes = fi.VMDKAllowedTypes
+		}
+		if fi.RequireFormatMatch != nil {
+			c.ImageFormat.AllowMismatch = !*fi.RequireFormatMatch
+		}
+	}
 	setString(&c.PublicURL, f.PublicURL)
 	setString(&c.Region, f.Region)
 	setString(&c.TokenKeyFile, f.TokenKeyFile)
@@ -146,6 +161,9 @@ func (c *Config) apply(f fileConfig) error {
 		c.TokenTTL = d
 	}
 	if err := c.applyKeystone(f.Keystone); err != nil {
+		return err
+	}
+	if err := c.applyImport(f.Import); err != nil {
 		return err
 	}
 	if f.Store != nil {

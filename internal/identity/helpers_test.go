@@ -37,7 +37,7 @@ func (c *clock) Advance(d time.Duration) {
 var testKey = bytes.Repeat([]byte("k"), 32)
 
 // openStore opens a SQLite store at path (a new file when path is "").
-func openStore(t *testing.T, path string) *sqlite.Store {
+func openStore(t testing.TB, path string) *sqlite.Store {
 	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "glint.db")
@@ -52,7 +52,7 @@ func openStore(t *testing.T, path string) *sqlite.Store {
 
 // newService returns a service on store with a low bcrypt cost (tests
 // only) and the given clock.
-func newService(t *testing.T, store identity.Store, c *clock, key []byte) *identity.Service {
+func newService(t testing.TB, store identity.Store, c *clock, key []byte) *identity.Service {
 	t.Helper()
 	svc, err := identity.NewService(store, identity.Config{Key: key, Now: c.Now, PasswordCost: 4})
 	if err != nil {
@@ -68,7 +68,7 @@ type env struct {
 	clock *clock
 }
 
-func setup(t *testing.T) *env {
+func setup(t testing.TB) *env {
 	t.Helper()
 	e := &env{store: openStore(t, ""), clock: newClock()}
 	e.svc = newService(t, e.store, e.clock, testKey)
@@ -79,14 +79,14 @@ func setup(t *testing.T) *env {
 }
 
 // login authenticates by user name in Default with the given scope.
-func (e *env) login(t *testing.T, user, password string, sc identity.Scope) (*identity.Token, error) {
+func (e *env) login(t testing.TB, user, password string, sc identity.Scope) (*identity.Token, error) {
 	t.Helper()
 	return e.svc.Authenticate(t.Context(), identity.AuthRequest{Methods: []string{"password"},
 		Password: &identity.PasswordCredentials{UserName: user, DomainName: "Default", Password: password},
 		Scope:    sc})
 }
 
-func (e *env) mustLogin(t *testing.T, user, password string, sc identity.Scope) *identity.Token {
+func (e *env) mustLogin(t testing.TB, user, password string, sc identity.Scope) *identity.Token {
 	t.Helper()
 	tok, err := e.login(t, user, password, sc)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"glint/internal/auth"
 	"glint/internal/blob"
+	"glint/internal/diskformat"
 )
 
 // cleanupTimeout bounds the writes that undo a failed upload; they run even
@@ -55,7 +56,7 @@ func (s *Service) Upload(ctx context.Context, p auth.Principal, id, store string
 	if err != nil {
 		return err
 	}
-	result, err := s.receive(ctx, id, driver, body, declared, limit)
+	result, err := s.receive(ctx, img, driver, body, declared, limit)
 	if err != nil {
 		s.restoreQueued(ctx, id)
 		return err
@@ -137,8 +138,11 @@ func (s *Service) finishUpload(ctx context.Context, id, owner string, result Upl
 }
 
 // receive streams body into a new blob and returns what to record (with
-// the bare blob key as Location).
-func (s *Service) receive(ctx context.Context, id string, driver blob.Driver, body io.Reader, declared int64, limit uploadLimit) (UploadResult, error) {
+// the bare blob key as Location). The format inspector reads the data on
+// its way: an image that is unsafe or not in its declared disk_format is
+// refused before the blob is committed.
+func (s *Service) receive(ctx context.Context, img *Image, driver blob.Driver, body io.Reader, declared int64, limit uploadLimit) (UploadResult, error) {
+	id := img.ID
 	key := id
 	w, err := driver.Writer(ctx, key)
 	if err != nil {
@@ -146,9 +150,14 @@ func (s *Service) receive(ctx context.Context, id string, driver blob.Driver, bo
 	}
 	d := newDigester()
 	defer d.close()
-	n, err := copyHashed(w, &heartbeat{r: body, beat: func() { s.touch(ctx, id) }}, d, limit.bytes, limit.err)
+	inspector := diskformat.New()
+	n, err := copyHashed(io.MultiWriter(w, inspector), &heartbeat{r: body, beat: func() { s.touch(ctx, id) }}, d, limit.bytes, limit.err)
 	if err == nil && declared >= 0 && n != declared {
 		err = newError(ErrInvalid, "Size of uploaded data (%d bytes) does not match the declared size (%d bytes).", n, declared)
+	}
+	var virtual *int64
+	if err == nil {
+		virtual, err = s.checkFormat(ctx, img, inspector.Report())
 	}
 	if err == nil {
 		err = ctx.Err()
@@ -162,7 +171,7 @@ func (s *Service) receive(ctx context.Context, id string, driver blob.Driver, bo
 		}
 		return UploadResult{}, uploadError(err)
 	}
-	return UploadResult{Size: n, Checksum: d.md5Hex(), HashAlgo: HashAlgo, HashValue: d.sha512Hex(), Location: key}, nil
+	return UploadResult{Size: n, Checksum: d.md5Hex(), HashAlgo: HashAlgo, HashValue: d.sha512Hex(), VirtualSize: virtual, Location: key}, nil
 }
 
 // uploadError keeps domain errors; a body that could not be read (a
@@ -247,13 +256,17 @@ func (s *Service) Download(ctx context.Context, p auth.Principal, id string, rng
 	if err != nil {
 		return nil, err
 	}
-	driver, key, err := s.driverFor(img.Location)
+	loc := img.locationIn(s.stores.Default)
+	if loc == "" {
+		loc = img.Locations()[0]
+	}
+	driver, key, err := s.driverFor(loc)
 	if err != nil {
 		return nil, err
 	}
 	body, err := driver.Reader(ctx, key, offset)
 	if errors.Is(err, blob.ErrNotFound) {
-		s.log.ErrorContext(ctx, "image data missing from store", "image_id", id, "key", img.Location)
+		s.log.ErrorContext(ctx, "image data missing from store", "image_id", id, "key", loc)
 		return nil, newError(ErrUnavailable, "Image data for %s is not available.", id)
 	}
 	if err != nil {

@@ -140,5 +140,7 @@ type UploadResult struct {
 	Checksum  string
 	HashAlgo  string
 	HashValue string
-	Location  string
+	// VirtualSize is what the format inspector found, nil when unknown.
+	VirtualSize *int64
+	Location    string
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"glint/internal/auth"
+	"glint/internal/diskformat"
 	"glint/internal/policy"
 )
 
@@ -17,6 +19,10 @@ import (
 // operation (implemented by internal/policy).
 type Authorizer interface {
 	Allow(ctx context.Context, p auth.Principal, action string, t policy.Target) error
+	// Settle tells whether the rule of action decides for p alone,
+	// whatever the target, and how; listings use it to skip per-row
+	// checks that cannot change the answer.
+	Settle(p auth.Principal, action string) (allowed, settled bool)
 }
 
 // Options tune the service; zero values take Glance's defaults.
@@ -32,6 +38,10 @@ type Options struct {
 	// DefaultLimits are the quotas of projects without overrides, by
 	// quota name; a name left out is unlimited.
 	DefaultLimits map[string]int64
+	// Formats tunes which image data the format inspector lets through.
+	Formats diskformat.Policy
+	// Import configures the interoperable import API (off when unset).
+	Import ImportOptions
 }
 
 // DefaultSizeCap is Glance's image_size_cap: 1 TiB.
@@ -48,6 +58,10 @@ type Service struct {
 	log    *slog.Logger
 	opts   Options
 	quota  quotaLocks
+	// importTokens keeps the callers' tokens of glance-download imports
+	// (task id → token), in memory only: a token never reaches the
+	// database.
+	importTokens sync.Map
 }
 
 // NewService wires a Service.
@@ -60,6 +74,12 @@ func NewService(store Store, stores Stores, authz Authorizer, log *slog.Logger, 
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Import.MaxAttempts <= 0 {
+		opts.Import.MaxAttempts = 3
+	}
+	if opts.Import.Tasks != nil && opts.Import.Staging == nil {
+		opts.Import.Staging = stores.Drivers[stores.Default]
 	}
 	return &Service{store: store, stores: stores, authz: authz, log: log, opts: opts}, nil
 }
@@ -168,6 +188,11 @@ func (s *Service) Delete(ctx context.Context, p auth.Principal, id string) error
 		return err
 	}
 	s.removeData(context.WithoutCancel(ctx), prior)
+	if prior.Status == StatusUploading || prior.Status == StatusImporting {
+		// A running import notices the deletion at its next step and
+		// stops; the staged data goes now.
+		s.removeStaged(context.WithoutCancel(ctx), id)
+	}
 	return nil
 }
 
@@ -177,9 +202,11 @@ func (s *Service) removeData(ctx context.Context, img *Image) {
 	if img.Location == "" {
 		return
 	}
-	if err := s.deleteBlob(ctx, img.Location); err != nil {
-		s.log.ErrorContext(ctx, "removing image data", "image_id", img.ID, "err", err)
-		return
+	for _, loc := range img.Locations() {
+		if err := s.deleteBlob(ctx, loc); err != nil {
+			s.log.ErrorContext(ctx, "removing image data", "image_id", img.ID, "location", loc, "err", err)
+			return
+		}
 	}
 	if err := s.store.ClearLocation(ctx, img.ID); err != nil {
 		s.log.ErrorContext(ctx, "clearing image location", "image_id", img.ID, "err", err)

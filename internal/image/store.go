@@ -78,6 +78,19 @@ type Store interface {
 	DeletedWithData(ctx context.Context) ([]*Image, error)
 	ClearLocation(ctx context.Context, id string) error
 
+	// Import. LockImport takes a live image's import lock: it sets the
+	// property os_glance_import_task to taskID, or fails with
+	// ErrConflict when it is set already. UpdateImport applies u as one
+	// write if the image still holds taskID's lock ("" for no lock
+	// condition) and is in one of u.IfStatus (any status when empty);
+	// ErrConflict otherwise, ErrNotFound for a missing or deleted image.
+	// Imports lists, for recovery, the live images being staged or
+	// imported (uploading, importing) or holding an import lock, oldest
+	// first.
+	LockImport(ctx context.Context, id, taskID string, at time.Time) error
+	UpdateImport(ctx context.Context, id, taskID string, u ImportUpdate, at time.Time) error
+	Imports(ctx context.Context) ([]*Image, error)
+
 	// Quotas. ProjectUsage counts what a project's images use (see
 	// Usage). ProjectLimits returns a project's overrides (name → limit),
 	// empty when it has none; SetProjectLimit sets one; DeleteProjectLimits
@@ -157,3 +170,28 @@ type SortKey struct {
 
 // SortKeys are Glance's allowed sort keys, in the order its error lists them.
 var SortKeys = []string{"name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at"}
+
+// ImportLock is the property that holds an image's import lock (the id of
+// the task importing it), as in Glance.
+const ImportLock = "os_glance_import_task"
+
+// ImportUpdate is one step of an import written to an image record.
+// Nil and empty fields leave the record alone.
+type ImportUpdate struct {
+	// IfStatus: the image must be in one of these.
+	IfStatus []Status
+	// Status moves the image; to queued it also clears the data fields
+	// and locations, as SetStatus does.
+	Status Status
+	// SetProps and DelProps change properties (set wins over delete).
+	SetProps map[string]string
+	DelProps []string
+	// The data of the image, recorded once it is in a store.
+	Size, VirtualSize             *int64
+	Checksum, HashAlgo, HashValue string
+	// A conversion changes the formats.
+	DiskFormat, ContainerFormat *string
+	// AddLocations and RemoveLocations change the location list (the
+	// stores holding the data).
+	AddLocations, RemoveLocations []string
+}

@@ -16,6 +16,9 @@ import (
 type Stores struct {
 	Drivers map[string]blob.Driver
 	Default string
+	// Named is set when the stores are named in the API (multi-store):
+	// imports then target stores by id.
+	Named bool
 }
 
 // IDs lists the store ids in a stable order.
@@ -37,7 +40,21 @@ func (st Stores) validate() error {
 
 // A location records where an image's data is: "store:key". Store ids and
 // blob keys never contain ':' (blob.ValidKey), so the split is unambiguous.
+// An image copied to several stores (copy-image) has several, kept in
+// Image.Location separated by commas, which neither may contain either.
 func location(store, key string) string { return store + ":" + key }
+
+// Locations lists the locations of the image's data, the first being the
+// one it was uploaded or imported to.
+func (img *Image) Locations() []string {
+	if img.Location == "" {
+		return nil
+	}
+	return strings.Split(img.Location, ",")
+}
+
+// JoinLocations is the Location field for a list of locations.
+func JoinLocations(locs []string) string { return strings.Join(locs, ",") }
 
 func splitLocation(loc string) (store, key string) {
 	store, key, _ = strings.Cut(loc, ":")
@@ -47,11 +64,22 @@ func splitLocation(loc string) (store, key string) {
 // StoreIDs lists the stores holding the image's data (its "stores"
 // attribute).
 func (img *Image) StoreIDs() []string {
-	if img.Location == "" {
-		return nil
+	var ids []string
+	for _, loc := range img.Locations() {
+		store, _ := splitLocation(loc)
+		ids = append(ids, store)
 	}
-	store, _ := splitLocation(img.Location)
-	return []string{store}
+	return ids
+}
+
+// locationIn returns the image's location in store, or "".
+func (img *Image) locationIn(store string) string {
+	for _, loc := range img.Locations() {
+		if s, _ := splitLocation(loc); s == store {
+			return loc
+		}
+	}
+	return ""
 }
 
 // driverFor resolves a location to its driver and key.

@@ -49,7 +49,7 @@ func (a *app) connect(ctx context.Context) (*session, error) {
 	client := http.Client{Transport: &roundTripper{next: transport, debug: a.debugWriter()}}
 
 	if cred.auth.IdentityEndpoint == "" {
-		a.sess, err = tokenSession(client, cred)
+		a.sess, err = tokenSession(client, cred, a.agent())
 		return a.sess, err
 	}
 	provider, err := openstack.NewClient(cred.auth.IdentityEndpoint)
@@ -57,7 +57,7 @@ func (a *app) connect(ctx context.Context) (*session, error) {
 		return nil, fmt.Errorf("auth URL %q: %w", cred.auth.IdentityEndpoint, err)
 	}
 	provider.HTTPClient = client
-	provider.UserAgent.Prepend("glint-image")
+	provider.UserAgent.Prepend(a.agent())
 	// No reauthentication: a run keeps the token it started with, and a
 	// streamed upload could not be replayed anyway.
 	cred.auth.AllowReauth = false
@@ -84,13 +84,13 @@ func (a *app) connect(ctx context.Context) (*session, error) {
 
 // tokenSession uses OS_TOKEN against OS_ENDPOINT directly, as
 // openstackclient's token_endpoint auth does: nothing asks Keystone.
-func tokenSession(client http.Client, cred credentials) (*session, error) {
+func tokenSession(client http.Client, cred credentials, agent string) (*session, error) {
 	if cred.auth.TokenID == "" || cred.imageURL == "" {
 		return nil, errors.New("no credentials: give --os-cloud (or OS_CLOUD) naming a clouds.yaml entry, " +
 			"or OS_AUTH_URL with OS_USERNAME and OS_PASSWORD, or OS_TOKEN with OS_ENDPOINT")
 	}
 	provider := &gophercloud.ProviderClient{HTTPClient: client}
-	provider.UserAgent.Prepend("glint-image")
+	provider.UserAgent.Prepend(agent)
 	provider.SetToken(cred.auth.TokenID)
 	return &session{image: imageClient(provider, cred.imageURL)}, nil
 }

@@ -117,7 +117,6 @@ func TestBadInput(t *testing.T) {
 		{[]string{"create", "--property", "=v", "x"}, "Property key must be specified"},
 		{[]string{"create", "--disk-format", "floppy", "x"}, "invalid choice: 'floppy'"},
 		{[]string{"create", "--public", "--private", "x"}, "none of the others can be"},
-		{[]string{"create", "--import", "--file", filepath.Join(c.dir, "clouds.yaml"), "x"}, "does not offer the glance-direct"},
 		{[]string{"create", "--id", "not-a-uuid", "x"}, "(HTTP 400)"},
 		{[]string{"stores", "list"}, "Multi Backend support not enabled"},
 		{[]string{"list", "--sort", "name:sideways"}, "unknown sort direction"},

@@ -33,6 +33,7 @@ type app struct {
 
 	cloud, region, iface string
 	debug                bool
+	userAgent            string // "" means glint-image
 
 	sess *session
 }

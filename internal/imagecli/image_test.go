@@ -17,7 +17,7 @@ func TestCreateShowList(t *testing.T) {
 	env := c.adminEnv()
 	file, data := writeData(t, c.dir, "disk.raw", 3<<20+17)
 
-	r := run(t, env, "create", "--disk-format", "qcow2", "--container-format", "bare", "--file", file,
+	r := run(t, env, "create", "--disk-format", "raw", "--container-format", "bare", "--file", file,
 		"--property", "os_distro=rocky", "--property", "os_version=9", "--tag", "golden", "--community",
 		"--min-disk", "2", "-f", "json", "rocky-9")
 	if r.err != nil {
@@ -32,7 +32,7 @@ func TestCreateShowList(t *testing.T) {
 	}
 	props, _ := created["properties"].(map[string]any)
 	if created["status"] != "active" || created["size"] != float64(len(data)) || created["visibility"] != "community" ||
-		created["disk_format"] != "qcow2" || created["min_disk"] != float64(2) || props["os_distro"] != "rocky" ||
+		created["disk_format"] != "raw" || created["min_disk"] != float64(2) || props["os_distro"] != "rocky" ||
 		props["os_version"] != "9" || props["os_hash_algo"] != "sha512" {
 		t.Fatalf("created image: %v", created)
 	}

@@ -22,6 +22,7 @@ type setFlags struct {
 	properties, tags                                          []string
 	deactivate, activate                                      bool
 	accept, reject, pending, hidden, unhidden                 bool
+	validate                                                  bool
 	named                                                     map[string]*string // --os-distro and friends
 }
 
@@ -60,6 +61,7 @@ func (a *app) setCommand() *cobra.Command {
 	fl.BoolVar(&f.pending, "pending", false, "reset the image membership to 'pending'")
 	fl.BoolVar(&f.hidden, "hidden", false, "hide the image")
 	fl.BoolVar(&f.unhidden, "unhidden", false, "unhide the image")
+	fl.BoolVar(&f.validate, "validate", false, "check the properties against the cloud's metadata definitions first; change nothing if one does not match")
 	cmd.MarkFlagsMutuallyExclusive("deactivate", "activate")
 	cmd.MarkFlagsMutuallyExclusive("deactivated", "activate")
 	cmd.MarkFlagsMutuallyExclusive("accept", "reject", "pending")
@@ -88,9 +90,29 @@ func (a *app) setCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if f.validate {
+			if err := a.validateProperties(ctx, s, withNamed(props, f.named)); err != nil {
+				return err
+			}
+		}
 		return a.set(ctx, s, rec, f, props, order, vis.value(), protected())
 	})
 	return cmd
+}
+
+// withNamed adds the shorthand options (--os-distro ...) to the
+// properties, under their property names.
+func withNamed(props map[string]string, named map[string]*string) map[string]string {
+	out := make(map[string]string, len(props)+len(named))
+	for k, v := range props {
+		out[k] = v
+	}
+	for n, v := range named {
+		if *v != "" {
+			out[strings.ReplaceAll(n, "-", "_")] = *v
+		}
+	}
+	return out
 }
 
 // set applies the changes in openstackclient's order: (de)activation,

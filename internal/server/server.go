@@ -19,11 +19,14 @@ import (
 	"glint/internal/api"
 	"glint/internal/config"
 	"glint/internal/dashboard"
+	"glint/internal/diskformat"
 	"glint/internal/identity"
 	"glint/internal/image"
 	"glint/internal/metadata/postgres"
 	"glint/internal/metadata/sqlite"
+	"glint/internal/metadef"
 	"glint/internal/policy"
+	"glint/internal/task"
 )
 
 // Server is an assembled glint.
@@ -73,13 +76,18 @@ func (s *Server) build(ctx context.Context) error {
 	if err := image.ValidateLimits(cfg.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}
-	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas}
+	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas,
+		Formats: diskformat.Policy{VMDKAllowedTypes: cfg.ImageFormat.VMDKAllowedTypes, AllowMismatch: cfg.ImageFormat.AllowMismatch}}
 	if cfg.Metadata.Driver != "sqlite" {
 		// A shared database means other nodes may be mid-upload.
 		opts.StrandedAfter = strandedAfter
 	}
 	authz, err := policy.New(policy.Options{NewDefaults: cfg.PolicyNewDefaults, File: cfg.PolicyFile})
 	if err != nil {
+		return err
+	}
+	var runner *task.Runner
+	if opts.Import, runner, err = s.importOptions(records, stores); err != nil {
 		return err
 	}
 	s.svc, err = image.NewService(records, stores, authz, s.log, opts)
@@ -89,12 +97,25 @@ func (s *Server) build(ctx context.Context) error {
 	if err := s.svc.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering after the last run: %w", err)
 	}
+	// Import tasks run in the background from now on, on every node;
+	// Close stops them before the stores close.
+	runner.Start(s.svc)
+	s.closers = append(s.closers, func() error {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		runner.Stop(stopCtx)
+		return nil
+	})
 	ident, err := s.identity(ctx, records)
 	if err != nil {
 		return err
 	}
+	catalog, err := s.metadefs(ctx, records, authz)
+	if err != nil {
+		return err
+	}
 	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
-		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI})
+		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog})
 	dash, err := s.dashboard(images, ident)
 	if err != nil {
 		return err
@@ -121,11 +142,26 @@ func (s *Server) build(ctx context.Context) error {
 	return nil
 }
 
-// records is what the metadata stores implement: image records and
-// built-in identity.
+// records is what the metadata stores implement: image records, built-in
+// identity, the metadata definitions catalog and tasks.
 type records interface {
 	image.Store
 	identity.Store
+	metadef.Store
+	task.Store
+}
+
+// metadefs builds the catalog service, loading the shipped definitions
+// into a catalog that never had them.
+func (s *Server) metadefs(ctx context.Context, st metadef.Store, authz metadef.Authorizer) (*metadef.Service, error) {
+	seeded, err := metadef.SeedShipped(ctx, st, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("loading the shipped metadata definitions: %w", err)
+	}
+	if seeded {
+		s.log.Info("loaded the shipped metadata definitions")
+	}
+	return metadef.NewService(st, authz, s.log, metadef.Options{}), nil
 }
 
 // openMetadata opens the record store the configuration names.

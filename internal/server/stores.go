@@ -47,7 +47,7 @@ func openStores(ctx context.Context, cfg config.Config) (image.Stores, []api.Sto
 		}
 		return image.Stores{Drivers: map[string]blob.Driver{singleStore: d}, Default: singleStore}, nil, nil
 	}
-	stores := image.Stores{Drivers: map[string]blob.Driver{}, Default: cfg.DefaultStore}
+	stores := image.Stores{Drivers: map[string]blob.Driver{}, Default: cfg.DefaultStore, Named: true}
 	var infos []api.StoreInfo
 	for _, st := range cfg.Stores {
 		d, props, err := storeFactories[st.Type](ctx, st)

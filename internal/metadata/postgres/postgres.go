@@ -138,6 +138,8 @@ var dialect = sqlstore.Dialect{
 	// checks of one project run one at a time across all nodes.
 	LockProject:   "SELECT pg_advisory_lock(hashtextextended($1, 7346))",
 	UnlockProject: "SELECT pg_advisory_unlock(hashtextextended($1, 7346))",
+	ByteLength:    "octet_length(%s)",
+	Aggregate:     "string_agg(%s, '')",
 }
 
 // bindTime drops what timestamptz cannot hold. The server would round

@@ -74,3 +74,14 @@ func TestDollarPlaceholders(t *testing.T) {
 		t.Errorf("SELECT $2, $1, $2 with (1, 2) = %d %d %d, want 2 1 2", a, b, c)
 	}
 }
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) image.Store {
+		s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "glint.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}

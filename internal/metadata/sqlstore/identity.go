@@ -50,7 +50,7 @@ func (w *where) String() string {
 
 // one runs an UPDATE or DELETE that must touch exactly one row.
 func (s *Store) one(ctx context.Context, notFound error, query string, args ...any) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
@@ -98,7 +98,7 @@ func get[T any](ctx context.Context, db *sql.DB, scan func(scanner) (*T, error),
 const domainColumns = `id, name, description, enabled`
 
 func (s *Store) CreateDomain(ctx context.Context, d *identity.Domain) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO identity_domains (`+domainColumns+`) VALUES ($1, $2, $3, $4)`,
 			d.ID, d.Name, d.Description, d.Enabled)
 		return s.identityErr(err, "domain "+d.Name)
@@ -126,7 +126,7 @@ func scanDomain(sc scanner) (*identity.Domain, error) {
 const projectColumns = `id, domain_id, name, description, enabled`
 
 func (s *Store) CreateProject(ctx context.Context, p *identity.Project) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO identity_projects (`+projectColumns+`) VALUES ($1, $2, $3, $4, $5)`,
 			p.ID, p.DomainID, p.Name, p.Description, p.Enabled)
 		return s.identityErr(err, "project "+p.Name)
@@ -166,7 +166,7 @@ func scanProject(sc scanner) (*identity.Project, error) {
 const userColumns = `id, domain_id, name, password_hash, enabled, default_project_id, description, email, tokens_not_before`
 
 func (s *Store) CreateUser(ctx context.Context, u *identity.User) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO identity_users (`+userColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			u.ID, u.DomainID, u.Name, u.PasswordHash, u.Enabled, u.DefaultProjectID, u.Description, u.Email,
@@ -212,7 +212,7 @@ func (s *Store) scanUser(sc scanner) (*identity.User, error) {
 const roleColumns = `id, name, description`
 
 func (s *Store) CreateRole(ctx context.Context, r *identity.Role) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO identity_roles (`+roleColumns+`) VALUES ($1, $2, $3)`,
 			r.ID, r.Name, r.Description)
 		return s.identityErr(err, "role "+r.Name)

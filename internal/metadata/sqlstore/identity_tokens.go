@@ -20,7 +20,7 @@ func (s *Store) optTime(t time.Time) any {
 }
 
 func (s *Store) AddAssignment(ctx context.Context, a identity.Assignment) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		var err error
 		if a.System {
 			_, err = tx.ExecContext(ctx, `INSERT INTO identity_system_roles (user_id, role_id)
@@ -48,7 +48,7 @@ func (s *Store) RemoveAssignment(ctx context.Context, a identity.Assignment) err
 func (s *Store) ListAssignments(ctx context.Context, f identity.AssignmentFilter) ([]identity.Assignment, error) {
 	out := []identity.Assignment{}
 	// Both queries in one snapshot, so a concurrent change is seen whole.
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *Tx) error {
 		if !f.SystemOnly {
 			var w where
 			w.eq("user_id", f.UserID)
@@ -75,7 +75,7 @@ func (s *Store) ListAssignments(ctx context.Context, f identity.AssignmentFilter
 	return out, nil
 }
 
-func scanAssignments(ctx context.Context, tx *sql.Tx, out *[]identity.Assignment, system bool, query string, args ...any) error {
+func scanAssignments(ctx context.Context, tx *Tx, out *[]identity.Assignment, system bool, query string, args ...any) error {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -94,7 +94,7 @@ func scanAssignments(ctx context.Context, tx *sql.Tx, out *[]identity.Assignment
 // RevokeToken records a revoked audit id; revoking it again keeps the
 // later expiry.
 func (s *Store) RevokeToken(ctx context.Context, auditID string, expiresAt time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO identity_revoked_tokens (audit_id, expires_at) VALUES ($1, $2)
 			ON CONFLICT (audit_id) DO UPDATE SET expires_at = excluded.expires_at
 			WHERE identity_revoked_tokens.expires_at < excluded.expires_at`,
@@ -115,7 +115,7 @@ func (s *Store) IsTokenRevoked(ctx context.Context, auditID string) (bool, error
 // PurgeRevocations forgets revocations of tokens that expired before
 // `before`: an expired token is refused anyway.
 func (s *Store) PurgeRevocations(ctx context.Context, before time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM identity_revoked_tokens WHERE expires_at < $1`, s.d.BindTime(before))
 		return err
 	})
@@ -138,7 +138,7 @@ func (s *Store) LoginFailures(ctx context.Context, userID string) (identity.Logi
 // (SQLite) orders them.
 func (s *Store) AddLoginFailure(ctx context.Context, userID string, at, since time.Time) (identity.LoginFailures, error) {
 	var f identity.LoginFailures
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *Tx) error {
 		last := s.timeColumn()
 		err := tx.QueryRowContext(ctx, `INSERT INTO identity_login_failures (user_id, failures, last_at)
 			VALUES ($1, 1, $2)
@@ -155,7 +155,7 @@ func (s *Store) AddLoginFailure(ctx context.Context, userID string, at, since ti
 }
 
 func (s *Store) ClearLoginFailures(ctx context.Context, userID string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM identity_login_failures WHERE user_id = $1`, userID)
 		return err
 	})

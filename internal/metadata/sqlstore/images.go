@@ -18,7 +18,7 @@ const imageColumns = `id, name, status, visibility, protected, os_hidden, min_di
 
 // CreateImage inserts img with its properties and tags.
 func (s *Store) CreateImage(ctx context.Context, img *image.Image) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO images (`+imageColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			img.ID, nullString(img.Name), string(img.Status), string(img.Visibility),
@@ -37,7 +37,7 @@ func (s *Store) CreateImage(ctx context.Context, img *image.Image) error {
 // GetImage returns the image, deleted or not.
 func (s *Store) GetImage(ctx context.Context, id string) (*image.Image, error) {
 	var img *image.Image
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *Tx) error {
 		var err error
 		img, err = s.getImage(ctx, tx, id, "")
 		return err
@@ -48,7 +48,7 @@ func (s *Store) GetImage(ctx context.Context, id string) (*image.Image, error) {
 // SaveImage writes the client-mutable attributes, and replaces properties
 // and tags, if the image is still in status ifStatus.
 func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.Status, ifUpdatedAt time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE images SET name = $1, visibility = $2,
 			protected = $3, os_hidden = $4, min_disk = $5, min_ram = $6, disk_format = $7,
 			container_format = $8, owner = $9, updated_at = $10
@@ -79,7 +79,7 @@ func (s *Store) SetStatus(ctx context.Context, id string, from, to image.Status,
 		set += `, size = NULL, virtual_size = NULL, checksum = NULL, os_hash_algo = NULL,
 			os_hash_value = NULL, location = ''`
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE images SET `+set+`
 			WHERE id = $3 AND status = $4 AND deleted_at IS NULL`,
 			string(to), s.d.BindTime(at), id, string(from))
@@ -90,14 +90,16 @@ func (s *Store) SetStatus(ctx context.Context, id string, from, to image.Status,
 	})
 }
 
-// FinishUpload records the uploaded data and activates a saving image.
+// FinishUpload records the uploaded data and activates a saving image. A
+// virtual size the upload did not learn keeps the one already recorded.
 func (s *Store) FinishUpload(ctx context.Context, id string, r image.UploadResult, at time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE images SET status = $1, size = $2, checksum = $3,
-			os_hash_algo = $4, os_hash_value = $5, location = $6, updated_at = $7
+			os_hash_algo = $4, os_hash_value = $5, location = $6, updated_at = $7,
+			virtual_size = COALESCE($10, virtual_size)
 			WHERE id = $8 AND status = $9 AND deleted_at IS NULL`,
 			string(image.StatusActive), r.Size, nullIfEmpty(r.Checksum), nullIfEmpty(r.HashAlgo),
-			nullIfEmpty(r.HashValue), r.Location, s.d.BindTime(at), id, string(image.StatusSaving))
+			nullIfEmpty(r.HashValue), r.Location, s.d.BindTime(at), id, string(image.StatusSaving), nullInt(r.VirtualSize))
 		if err != nil {
 			return err
 		}
@@ -108,7 +110,7 @@ func (s *Store) FinishUpload(ctx context.Context, id string, r image.UploadResul
 // DeleteImage soft-deletes a live image and returns it as it was.
 func (s *Store) DeleteImage(ctx context.Context, id string, at time.Time) (*image.Image, error) {
 	var prior *image.Image
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *Tx) error {
 		// The row is locked while read, so the record returned (and its
 		// location, which the caller deletes) is the one deleted.
 		img, err := s.getImage(ctx, tx, id, s.d.LockRow)
@@ -131,19 +133,18 @@ func (s *Store) DeleteImage(ctx context.Context, id string, at time.Time) (*imag
 
 // AddTag adds a tag; adding one already there only touches updated_at.
 func (s *Store) AddTag(ctx context.Context, id, tag string, at time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		if err := s.touchLive(ctx, tx, id, at); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO image_tags (image_id, value) VALUES ($1, $2)
-			ON CONFLICT DO NOTHING`, id, tag)
+		_, err := tx.ExecContext(ctx, insertTag, id, tag)
 		return err
 	})
 }
 
 // RemoveTag removes a tag the image carries.
 func (s *Store) RemoveTag(ctx context.Context, id, tag string, at time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		if err := s.touchLive(ctx, tx, id, at); err != nil {
 			return err
 		}
@@ -162,19 +163,19 @@ func (s *Store) RemoveTag(ctx context.Context, id, tag string, at time.Time) err
 
 // Stranded lists live images left in saving, oldest first.
 func (s *Store) Stranded(ctx context.Context) ([]*image.Image, error) {
-	return s.queryImages(ctx, `SELECT `+imageColumns+` FROM images
+	return s.queryImages(ctx, s.selectImages+` FROM images
 		WHERE status = $1 AND deleted_at IS NULL ORDER BY created_at, id`, string(image.StatusSaving))
 }
 
 // DeletedWithData lists deleted images whose data may still exist.
 func (s *Store) DeletedWithData(ctx context.Context) ([]*image.Image, error) {
-	return s.queryImages(ctx, `SELECT `+imageColumns+` FROM images
+	return s.queryImages(ctx, s.selectImages+` FROM images
 		WHERE deleted_at IS NOT NULL AND location <> '' ORDER BY deleted_at, id`)
 }
 
 // ClearLocation forgets where an image's data was.
 func (s *Store) ClearLocation(ctx context.Context, id string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE images SET location = '' WHERE id = $1`, id)
 		if err != nil {
 			return err
@@ -185,7 +186,7 @@ func (s *Store) ClearLocation(ctx context.Context, id string) error {
 
 func (s *Store) queryImages(ctx context.Context, query string, args ...any) ([]*image.Image, error) {
 	var imgs []*image.Image
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *Tx) error {
 		var err error
 		imgs, err = s.loadImages(ctx, tx, query, args...)
 		return err
@@ -222,7 +223,7 @@ func changedOne(ctx context.Context, q querier, res sql.Result, id string) error
 
 // touchLive sets updated_at on an image that is not deleted, or reports it
 // missing.
-func (s *Store) touchLive(ctx context.Context, tx *sql.Tx, id string, at time.Time) error {
+func (s *Store) touchLive(ctx context.Context, tx *Tx, id string, at time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE images SET updated_at = $1
 		WHERE id = $2 AND deleted_at IS NULL`, s.d.BindTime(at), id)
 	if err != nil {
@@ -234,9 +235,16 @@ func (s *Store) touchLive(ctx context.Context, tx *sql.Tx, id string, at time.Ti
 	return nil
 }
 
+// insertTag adds tag $2 to image $1, copying the image's created_at for
+// the tag-ordered index (listquery.go). The WHERE is also what SQLite
+// needs to tell the upsert clause from a join constraint.
+const insertTag = `INSERT INTO image_tags (image_id, value, image_created_at)
+	SELECT id, $2, created_at FROM images WHERE id = $1
+	ON CONFLICT DO NOTHING`
+
 // insertSets adds properties and tags to an image that has none. A tag
 // given twice is stored once.
-func insertSets(ctx context.Context, tx *sql.Tx, id string, props map[string]string, tags []string) error {
+func insertSets(ctx context.Context, tx *Tx, id string, props map[string]string, tags []string) error {
 	for k, v := range props {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO image_properties (image_id, name, value)
 			VALUES ($1, $2, $3)`, id, k, v); err != nil {
@@ -244,8 +252,7 @@ func insertSets(ctx context.Context, tx *sql.Tx, id string, props map[string]str
 		}
 	}
 	for _, t := range tags {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO image_tags (image_id, value) VALUES ($1, $2)
-			ON CONFLICT DO NOTHING`, id, t); err != nil {
+		if _, err := tx.ExecContext(ctx, insertTag, id, t); err != nil {
 			return err
 		}
 	}

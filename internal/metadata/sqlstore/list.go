@@ -18,7 +18,7 @@ func (s *Store) ListImages(ctx context.Context, q image.ListQuery) ([]*image.Ima
 		return nil, err
 	}
 	var imgs []*image.Image
-	err = s.read(ctx, func(tx *sql.Tx) error {
+	err = s.read(ctx, func(tx *Tx) error {
 		// The marker is read in the same snapshot as the page, so a write
 		// between the two cannot shift the page.
 		if q.Marker != "" {
@@ -28,7 +28,7 @@ func (s *Store) ListImages(ctx context.Context, q image.ListQuery) ([]*image.Ima
 			}
 			p.after(marker)
 		}
-		query := `SELECT ` + imageColumns + ` FROM images WHERE ` + strings.Join(p.where, " AND ") +
+		query := s.selectImages + ` FROM ` + p.from + ` WHERE ` + strings.Join(p.where, " AND ") +
 			` ORDER BY ` + p.orderBy() + ` LIMIT ` + p.arg(q.Limit)
 		imgs, err = s.loadImages(ctx, tx, query, p.args...)
 		return err
@@ -41,7 +41,7 @@ func (s *Store) ListImages(ctx context.Context, q image.ListQuery) ([]*image.Ima
 
 // markerTuple reads the sort tuple of the marker image, which must exist
 // and not be deleted.
-func markerTuple(ctx context.Context, tx *sql.Tx, p *listPlan, id string) ([]any, error) {
+func markerTuple(ctx context.Context, tx *Tx, p *listPlan, id string) ([]any, error) {
 	values := make([]any, len(p.order))
 	dest := make([]any, len(values))
 	for i := range values {

@@ -21,6 +21,7 @@ import (
 // listPlan is a listing being built: WHERE conditions (ANDed), their
 // arguments, and the complete sort tuple.
 type listPlan struct {
+	from     string // the FROM clause: images, or a tag's rows joined to them
 	where    []string
 	args     []any
 	order    []orderKey
@@ -31,6 +32,16 @@ type listPlan struct {
 type orderKey struct {
 	expr string // SQL expression; nullable columns are mapped so NULL sorts lowest
 	desc bool
+	// marker is the same value computed from the images table alone, for
+	// reading the marker row's tuple; empty when it is expr.
+	marker string
+}
+
+func (k orderKey) markerExpr() string {
+	if k.marker != "" {
+		return k.marker
+	}
+	return k.expr
 }
 
 // arg binds v and returns its placeholder. A placeholder may be used more
@@ -52,7 +63,7 @@ func planList(q image.ListQuery, bindTime func(time.Time) any) (*listPlan, error
 	if q.Limit < 0 {
 		return nil, invalid("limit must be zero or more, not %d", q.Limit)
 	}
-	p := &listPlan{bindTime: bindTime}
+	p := &listPlan{from: "images", bindTime: bindTime}
 	// Deleted and killed images never appear in a listing.
 	p.and("deleted_at IS NULL")
 	p.and("status NOT IN ('killed', 'deleted')")
@@ -74,16 +85,40 @@ func planList(q image.ListQuery, bindTime func(time.Time) any) (*listPlan, error
 		p.and(`EXISTS (SELECT 1 FROM image_properties pr WHERE pr.image_id = images.id
 			AND pr.name = ` + p.arg(name) + ` AND pr.value = ` + p.arg(q.Properties[name]) + `)`)
 	}
-	for _, tag := range q.Tags {
-		p.and(`EXISTS (SELECT 1 FROM image_tags tg WHERE tg.image_id = images.id
-			AND tg.value = ` + p.arg(tag) + `)`)
-	}
 	order, err := sortOrder(q.Sort)
 	if err != nil {
 		return nil, err
 	}
 	p.order = order
+	tags := q.Tags
+	if len(tags) > 0 && p.newestFirstOrder() {
+		p.driveByTag(tags[0])
+		tags = tags[1:]
+	}
+	for _, tag := range tags {
+		p.and(`EXISTS (SELECT 1 FROM image_tags tg WHERE tg.image_id = images.id
+			AND tg.value = ` + p.arg(tag) + `)`)
+	}
 	return p, nil
+}
+
+// newestFirstOrder reports whether the order is the default one,
+// created_at then id, in one direction.
+func (p *listPlan) newestFirstOrder() bool {
+	return len(p.order) == 2 && p.order[0].expr == sortExprs["created_at"] &&
+		p.order[1].expr == sortExprs["id"] && p.order[0].desc == p.order[1].desc
+}
+
+// driveByTag makes the listing read the rows of one tag in the order of
+// their images' creation (index image_tags_value_order) and join each to
+// its image, so a page of a tag costs a page of rows, not every image
+// that carries it. The tag rows' image_created_at and image_id are the
+// image's created_at and id, so the order and the marker are the same.
+func (p *listPlan) driveByTag(tag string) {
+	p.from = "image_tags tg0 JOIN images ON images.id = tg0.image_id"
+	p.and("tg0.value = " + p.arg(tag))
+	p.order[0].expr, p.order[0].marker = "tg0.image_created_at", p.order[0].expr
+	p.order[1].expr, p.order[1].marker = "tg0.image_id", p.order[1].expr
 }
 
 // visibility adds the condition that decides which images the caller may
@@ -335,7 +370,7 @@ func (p *listPlan) after(marker []any) {
 func (p *listPlan) markerQuery() string {
 	exprs := make([]string, len(p.order))
 	for i, k := range p.order {
-		exprs[i] = k.expr
+		exprs[i] = k.markerExpr()
 	}
 	return "SELECT " + strings.Join(exprs, ", ") + " FROM images WHERE id = $1 AND deleted_at IS NULL"
 }

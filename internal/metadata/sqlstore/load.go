@@ -5,18 +5,37 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"glint/internal/image"
 )
 
-// This file loads images: the rows of a query, then the properties and tags
-// of the whole batch, and the scanning of one row.
+// This file loads images. Every image query selects the image columns
+// and, packed into two more text columns, its properties and tags, so one
+// row carries a whole image: no second and third query per page, and no
+// row per property for the driver to step through.
+
+// Packed sets: each element is its length in bytes, a colon and its bytes
+// ("4:arch6:x86_64" is one property arch=x86_64; "2:t13:new" the tags t1
+// and new). Lengths make any byte a safe part of a value.
+
+// setColumns returns the two packed-set subqueries for the dialect.
+func setColumns(d Dialect) string {
+	element := func(col string) string { return fmt.Sprintf(d.ByteLength, col) + " || ':' || " + col }
+	// No ORDER BY in the aggregates: it costs a sort per image, and the
+	// order is restored where it matters (tags, in unpackTags).
+	props := fmt.Sprintf(d.Aggregate, element("name")+" || "+element("value"))
+	tags := fmt.Sprintf(d.Aggregate, element("value"))
+	return `, (SELECT ` + props + ` FROM image_properties WHERE image_id = images.id)` +
+		`, (SELECT ` + tags + ` FROM image_tags WHERE image_id = images.id)`
+}
 
 // getImage loads one image, deleted or not. lock is appended to the SELECT
 // of the row (Dialect.LockRow, or "").
 func (s *Store) getImage(ctx context.Context, q querier, id, lock string) (*image.Image, error) {
-	imgs, err := s.loadImages(ctx, q, `SELECT `+imageColumns+` FROM images WHERE id = $1`+lock, id)
+	imgs, err := s.loadImages(ctx, q, s.selectImages+` FROM images WHERE id = $1`+lock, id)
 	if err != nil {
 		return nil, err
 	}
@@ -26,8 +45,7 @@ func (s *Store) getImage(ctx context.Context, q querier, id, lock string) (*imag
 	return imgs[0], nil
 }
 
-// loadImages runs a query selecting imageColumns and completes each image
-// with its properties and tags, in two more queries for the whole batch.
+// loadImages runs a query that starts with s.selectImages.
 func (s *Store) loadImages(ctx context.Context, q querier, query string, args ...any) ([]*image.Image, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -45,75 +63,50 @@ func (s *Store) loadImages(ctx context.Context, q querier, query string, args ..
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, err
 	}
-	if err := attachSets(ctx, q, imgs); err != nil {
-		return nil, err
-	}
 	return imgs, nil
 }
 
-// inChunk bounds how many ids go in one IN (...) list, well under the
-// limits on bound parameters (32766 in SQLite, 65535 in PostgreSQL).
-const inChunk = 500
-
-// attachSets fills Properties and Tags of imgs. Tags come back sorted.
-func attachSets(ctx context.Context, q querier, imgs []*image.Image) error {
-	byID := make(map[string]*image.Image, len(imgs))
-	ids := make([]any, 0, len(imgs))
-	for _, img := range imgs {
-		img.Properties = map[string]string{}
-		img.Tags = []string{}
-		byID[img.ID] = img
-		ids = append(ids, img.ID)
-	}
-	for start := 0; start < len(ids); start += inChunk {
-		chunk := ids[start:min(start+inChunk, len(ids))]
-		in := placeholders(1, len(chunk))
-		err := eachRow(ctx, q, `SELECT image_id, name, value FROM image_properties
-			WHERE image_id IN (`+in+`)`, chunk, func(id, name, value string) {
-			byID[id].Properties[name] = value
-		})
-		if err != nil {
-			return err
+// unpack calls fn with each element of a packed set.
+func unpack(packed string, fn func(string)) error {
+	for packed != "" {
+		colon := strings.IndexByte(packed, ':')
+		if colon < 0 {
+			return fmt.Errorf("corrupt packed set %q", packed)
 		}
-		// Tags have two columns; the constant third fits eachRow's shape.
-		err = eachRow(ctx, q, `SELECT image_id, value, '' FROM image_tags
-			WHERE image_id IN (`+in+`) ORDER BY image_id, value`, chunk, func(id, value, _ string) {
-			byID[id].Tags = append(byID[id].Tags, value)
-		})
-		if err != nil {
-			return err
+		n, err := strconv.Atoi(packed[:colon])
+		if err != nil || n < 0 || colon+1+n > len(packed) {
+			return fmt.Errorf("corrupt packed set %q", packed)
 		}
+		fn(packed[colon+1 : colon+1+n])
+		packed = packed[colon+1+n:]
 	}
 	return nil
 }
 
-// eachRow calls fn with the three text columns of every row of query.
-func eachRow(ctx context.Context, q querier, query string, args []any, fn func(a, b, c string)) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var a, b, c string
-		if err := rows.Scan(&a, &b, &c); err != nil {
-			return err
+func unpackProperties(packed string) (map[string]string, error) {
+	props := map[string]string{}
+	var name string
+	odd := false
+	err := unpack(packed, func(e string) {
+		if !odd {
+			name = e
+		} else {
+			props[name] = e
 		}
-		fn(a, b, c)
+		odd = !odd
+	})
+	if err == nil && odd {
+		err = fmt.Errorf("corrupt packed properties %q", packed)
 	}
-	return rows.Err()
+	return props, err
 }
 
-// placeholders returns "$from, $from+1, ..." for n parameters.
-func placeholders(from, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", from+i)
-	}
-	return b.String()
+// unpackTags returns the tags sorted, as the store contract has them.
+func unpackTags(packed string) ([]string, error) {
+	tags := []string{}
+	err := unpack(packed, func(e string) { tags = append(tags, e) })
+	slices.Sort(tags)
+	return tags, err
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -125,13 +118,20 @@ func (s *Store) scanImage(sc scanner) (*image.Image, error) {
 		name, diskFormat, containerFormat    sql.NullString
 		owner, checksum, hashAlgo, hashValue sql.NullString
 		size, virtualSize                    sql.NullInt64
+		props, tags                          sql.NullString
 	)
 	created, updated, deleted := s.timeColumn(), s.timeColumn(), s.timeColumn()
 	err := sc.Scan(&img.ID, &name, &status, &visibility, &img.Protected, &img.Hidden,
 		&img.MinDisk, &img.MinRAM, &diskFormat, &containerFormat, &owner, &size, &virtualSize,
-		&checksum, &hashAlgo, &hashValue, &img.Location, created, updated, deleted)
+		&checksum, &hashAlgo, &hashValue, &img.Location, created, updated, deleted, &props, &tags)
 	if err != nil {
 		return nil, err
+	}
+	if img.Properties, err = unpackProperties(props.String); err != nil {
+		return nil, fmt.Errorf("%s: image %s: %w", s.d.Name, img.ID, err)
+	}
+	if img.Tags, err = unpackTags(tags.String); err != nil {
+		return nil, fmt.Errorf("%s: image %s: %w", s.d.Name, img.ID, err)
 	}
 	img.Name, img.DiskFormat, img.ContainerFormat = strPtr(name), strPtr(diskFormat), strPtr(containerFormat)
 	img.Owner, img.Size, img.VirtualSize = strPtr(owner), intPtr(size), intPtr(virtualSize)

@@ -14,7 +14,7 @@ const memberColumns = `image_id, member, status, created_at, updated_at`
 // AddMember shares an image with a project. The image must exist; whether
 // it may have members (shared, not deleted) is the service's call.
 func (s *Store) AddMember(ctx context.Context, m *image.Member) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO image_members (`+memberColumns+`)
 			VALUES ($1, $2, $3, $4, $5)`,
 			m.ImageID, m.MemberID, string(m.Status), s.d.BindTime(m.CreatedAt), s.d.BindTime(m.UpdatedAt))
@@ -58,7 +58,7 @@ func (s *Store) ListMembers(ctx context.Context, imageID string) ([]*image.Membe
 
 // UpdateMember records a member's new status and updated_at.
 func (s *Store) UpdateMember(ctx context.Context, m *image.Member) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE image_members SET status = $1, updated_at = $2
 			WHERE image_id = $3 AND member = $4`,
 			string(m.Status), s.d.BindTime(m.UpdatedAt), m.ImageID, m.MemberID)
@@ -68,7 +68,7 @@ func (s *Store) UpdateMember(ctx context.Context, m *image.Member) error {
 
 // DeleteMember ends a share.
 func (s *Store) DeleteMember(ctx context.Context, imageID, memberID string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM image_members WHERE image_id = $1 AND member = $2`,
 			imageID, memberID)
 		return oneMember(res, err, imageID, memberID)

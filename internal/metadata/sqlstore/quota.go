@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"time"
 
@@ -10,15 +9,17 @@ import (
 )
 
 // ProjectUsage counts what a project's images use. Sizes count images
-// that hold data (a location); staged data does not exist yet in glint, so
-// StageBytes is zero until import lands.
+// that hold data (a location); staged data is the size recorded on images
+// being staged or imported (the staged file's, for glance-direct).
 func (s *Store) ProjectUsage(ctx context.Context, project string) (image.Usage, error) {
 	var u image.Usage
 	err := s.r.QueryRowContext(ctx, `SELECT
 			COALESCE(SUM(CASE WHEN status <> 'killed' THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN status IN ('saving', 'uploading', 'importing') THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN location IS NOT NULL AND location <> '' THEN size ELSE 0 END), 0)
-		FROM images WHERE owner = $1 AND deleted_at IS NULL`, project).Scan(&u.Images, &u.Uploading, &u.SizeBytes)
+			COALESCE(SUM(CASE WHEN location IS NOT NULL AND location <> '' THEN size ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN status IN ('uploading', 'importing') AND (location IS NULL OR location = '')
+				THEN COALESCE(size, 0) ELSE 0 END), 0)
+		FROM images WHERE owner = $1 AND deleted_at IS NULL`, project).Scan(&u.Images, &u.Uploading, &u.SizeBytes, &u.StageBytes)
 	return u, err
 }
 
@@ -43,7 +44,7 @@ func (s *Store) ProjectLimits(ctx context.Context, project string) (map[string]i
 
 // SetProjectLimit sets one override, replacing any earlier one.
 func (s *Store) SetProjectLimit(ctx context.Context, project, name string, limit int64) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO project_quotas (project_id, name, quota_limit) VALUES ($1, $2, $3)
 			ON CONFLICT (project_id, name) DO UPDATE SET quota_limit = excluded.quota_limit`, project, name, limit)
 		return err
@@ -52,7 +53,7 @@ func (s *Store) SetProjectLimit(ctx context.Context, project, name string, limit
 
 // DeleteProjectLimits drops all of a project's overrides.
 func (s *Store) DeleteProjectLimits(ctx context.Context, project string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM project_quotas WHERE project_id = $1`, project)
 		return err
 	})

@@ -48,6 +48,20 @@ type Dialect struct {
 	// PostgreSQL advisory lock). Empty where one process owns the database
 	// and the image service's own mutex is enough (SQLite).
 	LockProject, UnlockProject string
+
+	// ByteLength is the SQL of the length in bytes of a text column (%s).
+	ByteLength string
+	// Aggregate is the SQL of an aggregate concatenating a text
+	// expression (%s) over a group, in any order, with no separator.
+	Aggregate string
+
+	// CacheStatements keeps every query prepared, per pool (SQLite: the
+	// driver parses each text anew otherwise; pgx caches on its own).
+	CacheStatements bool
+	// GroupCommit gathers the writes of concurrent callers into shared
+	// transactions, so that one commit, and one sync to disk, serves
+	// many (see commit.go). For a database with one writer connection.
+	GroupCommit bool
 }
 
 // Violation is a kind of constraint violation the store maps to a domain
@@ -65,6 +79,10 @@ const (
 type Store struct {
 	w, r *sql.DB
 	d    Dialect
+	// selectImages is "SELECT <the image columns and packed sets>".
+	selectImages string
+	stmts        stmtCache
+	group        *groupCommit // nil unless Dialect.GroupCommit
 }
 
 var _ image.Store = (*Store)(nil)
@@ -73,14 +91,24 @@ var _ image.Store = (*Store)(nil)
 // must already hold the schema. The store owns both pools: Close closes
 // them.
 func New(w, r *sql.DB, d Dialect) *Store {
-	if d.BindTime == nil || d.ScanTime == nil || d.Violation == nil {
+	if d.BindTime == nil || d.ScanTime == nil || d.Violation == nil || d.ByteLength == "" || d.Aggregate == "" {
 		panic("sqlstore: incomplete Dialect " + d.Name)
 	}
-	return &Store{w: w, r: r, d: d}
+	s := &Store{w: w, r: r, d: d, selectImages: "SELECT " + imageColumns + setColumns(d)}
+	s.stmts.enabled = d.CacheStatements
+	if d.GroupCommit {
+		s.group = newGroupCommit(s)
+	}
+	return s
 }
 
-// Close closes the pools, the shared one once.
+// Close stops the group commit, drops the prepared statements and closes
+// the pools, the shared one once.
 func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.close()
+	}
+	s.stmts.close()
 	if s.r == s.w {
 		return s.w.Close()
 	}
@@ -104,14 +132,20 @@ func deadConn(err error) bool {
 
 // write runs fn in a transaction on the writer, committing if fn succeeds.
 // It never retries: the compare-and-set writes are not safe to repeat
-// blindly, and the caller decides what a conflict means.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// blindly, and the caller decides what a conflict means. With group
+// commit (Dialect.GroupCommit) fn shares its transaction with other
+// writers' (see commit.go); it sees their changes as if they ran just
+// before it, and its own are kept or undone as a whole.
+func (s *Store) write(ctx context.Context, fn func(tx *Tx) error) error {
+	if s.group != nil {
+		return s.group.run(ctx, fn)
+	}
 	return s.inTx(ctx, s.w, nil, fn)
 }
 
 // read runs fn in a read-only transaction with the dialect's snapshot
 // options.
-func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) read(ctx context.Context, fn func(tx *Tx) error) error {
 	opts := s.d.ReadTx
 	opts.ReadOnly = true
 	return s.inTx(ctx, s.r, &opts, fn)
@@ -122,7 +156,7 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // sends nothing that could apply twice, so it is always safe to repeat.
 const beginAttempts = 16
 
-func (s *Store) inTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
+func (s *Store) inTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *Tx) error) error {
 	var tx *sql.Tx
 	var err error
 	for range beginAttempts {
@@ -133,7 +167,9 @@ func (s *Store) inTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn fu
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", s.d.Name, err)
 	}
-	if err := fn(tx); err != nil {
+	t := &Tx{tx: tx, db: db, s: s}
+	defer t.prepareMisses()
+	if err := fn(t); err != nil {
 		tx.Rollback()
 		return err
 	}

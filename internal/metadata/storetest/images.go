@@ -245,6 +245,18 @@ func testFinishUpload(t *testing.T, s image.Store) {
 	wantErr(t, "FinishUpload(queued)", s.FinishUpload(t.Context(), "queued", r2, at(4)), image.ErrConflict)
 	checkImage(t, "queued after FinishUpload", get(t, s, "queued"), newImage("queued"))
 	wantErr(t, "FinishUpload(missing)", s.FinishUpload(t.Context(), "missing", r2, at(4)), image.ErrNotFound)
+
+	// A virtual size found by the upload's format inspector is recorded.
+	b := newImage("b")
+	b.Status = image.StatusSaving
+	create(t, s, b)
+	rb := image.UploadResult{Size: 5, Checksum: "c", HashAlgo: "sha512", HashValue: "h", VirtualSize: ptr(int64(1 << 40)), Location: "images/b"}
+	if err := s.FinishUpload(t.Context(), "b", rb, at(5)); err != nil {
+		t.Fatalf("FinishUpload(b): %v", err)
+	}
+	if got := get(t, s, "b").VirtualSize; got == nil || *got != 1<<40 {
+		t.Errorf("virtual size after FinishUpload = %v, want %d", got, int64(1<<40))
+	}
 }
 
 func testDeleteImage(t *testing.T, s image.Store) {

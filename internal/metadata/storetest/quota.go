@@ -26,12 +26,14 @@ func testQuotas(t *testing.T, s image.Store) {
 	other := newImage("o1")
 	other.Owner = ptr("someone-else")
 	other.Status, other.Size, other.Location = image.StatusActive, ptr(int64(7<<20)), "store:o1"
-	create(t, s, queued, saving, killed, active, gone, other)
+	staged := newImage("u1")
+	staged.Status, staged.Size = image.StatusUploading, ptr(int64(2<<20))
+	create(t, s, queued, saving, killed, active, gone, other, staged)
 	if _, err := s.DeleteImage(ctx, "d1", at(10)); err != nil {
 		t.Fatal(err)
 	}
 	u, err = s.ProjectUsage(ctx, "owner")
-	want := image.Usage{Images: 3, Uploading: 1, SizeBytes: 3 << 20}
+	want := image.Usage{Images: 4, Uploading: 2, SizeBytes: 3 << 20, StageBytes: 2 << 20}
 	if err != nil || u != want {
 		t.Fatalf("usage: %+v, want %+v (err %v)", u, want, err)
 	}

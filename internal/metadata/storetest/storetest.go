@@ -58,6 +58,9 @@ func Run(t *testing.T, newStore func(t *testing.T) image.Store) {
 		{"ListPagination", testListPagination},
 		{"ListMarkerAndLimit", testListMarkerAndLimit},
 		{"Quotas", testQuotas},
+		{"LockImport", testLockImport},
+		{"UpdateImport", testUpdateImport},
+		{"Imports", testImports},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

@@ -1,0 +1,399 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"glint/internal/metadef"
+)
+
+// A namespace's objects, properties, tags and resource type associations.
+
+func (h *Handler) listObjects(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	// Glance checks the paging parameters of an object listing but does
+	// not page it.
+	q := parseOrderedQuery(r.URL.RawQuery)
+	if s, ok := q.get("limit"); ok {
+		n, err := parseLimit(s)
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return badRequest("limit param must be positive")
+		}
+	}
+	if _, err := sortDir(q); err != nil {
+		return err
+	}
+	if err := checkVisibility(q, "public", "private", "shared"); err != nil {
+		return err
+	}
+	ns := r.PathValue("ns")
+	objs, err := svc.ListObjects(r.Context(), principal(r), ns)
+	if err != nil {
+		return err
+	}
+	list := make([]*object, 0, len(objs))
+	for _, ob := range objs {
+		j, err := objectJSON(ns, &ob)
+		if err != nil {
+			return err
+		}
+		list = append(list, j)
+	}
+	// Glance's link lacks the leading slash; clients ignore it either way.
+	return writeJSON(w, http.StatusOK, newObject().add("objects", list).add("schema", "v2/schemas/metadefs/objects"))
+}
+
+func (h *Handler) createObject(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	ob, err := metadef.ParseObject(body, true)
+	if err != nil {
+		return err
+	}
+	ns := r.PathValue("ns")
+	created, err := svc.CreateObject(r.Context(), principal(r), ns, ob)
+	if err != nil {
+		return err
+	}
+	out, err := objectWritten(ns, created)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, out)
+}
+
+func (h *Handler) showObject(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	ns := r.PathValue("ns")
+	ob, err := svc.GetObject(r.Context(), principal(r), ns, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	out, err := objectJSON(ns, ob)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) updateObject(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	ob, err := metadef.ParseObject(body, false)
+	if err != nil {
+		return err
+	}
+	ns := r.PathValue("ns")
+	updated, err := svc.UpdateObject(r.Context(), principal(r), ns, r.PathValue("name"), ob)
+	if err != nil {
+		return err
+	}
+	out, err := objectWritten(ns, updated)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	if err := svc.DeleteObject(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) listProperties(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	props, err := svc.ListProperties(r.Context(), principal(r), r.PathValue("ns"))
+	if err != nil {
+		return err
+	}
+	out, err := propertiesJSON(props)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newObject().add("properties", out))
+}
+
+func (h *Handler) writeProperty(w http.ResponseWriter, status int, p *metadef.Property) error {
+	out, err := propertyJSON(p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, status, out)
+}
+
+func (h *Handler) showProperty(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	rt, _ := parseOrderedQuery(r.URL.RawQuery).get("resource_type")
+	p, err := svc.GetProperty(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name"), rt)
+	if err != nil {
+		return err
+	}
+	return h.writeProperty(w, http.StatusOK, p)
+}
+
+func (h *Handler) createProperty(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	p, err := metadef.ParseProperty(body)
+	if err != nil {
+		return err
+	}
+	created, err := svc.CreateProperty(r.Context(), principal(r), r.PathValue("ns"), p)
+	if err != nil {
+		return err
+	}
+	return h.writeProperty(w, http.StatusCreated, created)
+}
+
+func (h *Handler) updateProperty(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	p, err := metadef.ParseProperty(body)
+	if err != nil {
+		return err
+	}
+	updated, err := svc.UpdateProperty(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name"), p)
+	if err != nil {
+		return err
+	}
+	return h.writeProperty(w, http.StatusOK, updated)
+}
+
+func (h *Handler) deleteProperty(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	if err := svc.DeleteProperty(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) listTags(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	q := parseOrderedQuery(r.URL.RawQuery)
+	req := metadef.TagRequest{}
+	if s, _ := q.get("limit"); s != "" {
+		n, err := parseLimit(s)
+		if err != nil {
+			return err
+		}
+		if n < 0 {
+			return badRequest("limit param must be positive")
+		}
+		req.Limit = &n
+	}
+	req.Marker, _ = q.get("marker")
+	req.Sort, _ = q.get("sort_key")
+	if req.Desc, err = sortDir(q); err != nil {
+		return err
+	}
+	if err := checkVisibility(q, "public", "private", "shared"); err != nil {
+		return err
+	}
+	tags, err := svc.ListTags(r.Context(), principal(r), r.PathValue("ns"), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newObject().add("tags", tagNames(tags)))
+}
+
+func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	t, err := svc.GetTag(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, tagJSON(t))
+}
+
+func (h *Handler) createTag(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	t, err := svc.CreateTag(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, tagJSON(t))
+}
+
+// appendTags reads X-Openstack-Append as oslo's bool_from_string does.
+func appendTags(r *http.Request) bool {
+	switch strings.ToLower(strings.TrimSpace(r.Header.Get("X-Openstack-Append"))) {
+	case "1", "t", "true", "on", "y", "yes":
+		return true
+	}
+	return false
+}
+
+func (h *Handler) createTags(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	tags, err := metadef.ParseTags(body)
+	if err != nil {
+		return err
+	}
+	created, err := svc.CreateTags(r.Context(), principal(r), r.PathValue("ns"), tags, appendTags(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, newObject().add("tags", tagNames(created)))
+}
+
+func (h *Handler) updateTag(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	t, err := metadef.ParseTag(body)
+	if err != nil {
+		return err
+	}
+	updated, err := svc.UpdateTag(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name"), t)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, tagJSON(updated))
+}
+
+func (h *Handler) deleteTag(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	if err := svc.DeleteTag(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) listResourceTypes(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	types, err := svc.ListResourceTypes(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	list := make([]*object, 0, len(types))
+	for _, rt := range types {
+		list = append(list, resourceTypeJSON(&rt))
+	}
+	return writeJSON(w, http.StatusOK, newObject().add("resource_types", list))
+}
+
+func (h *Handler) listAssociations(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	assocs, err := svc.ListAssociations(r.Context(), principal(r), r.PathValue("ns"))
+	if err != nil {
+		return err
+	}
+	list := make([]*object, 0, len(assocs))
+	for _, a := range assocs {
+		list = append(list, associationJSON(&a, true))
+	}
+	return writeJSON(w, http.StatusOK, newObject().add("resource_type_associations", list))
+}
+
+func (h *Handler) createAssociation(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	body, err := h.readBody(r)
+	if err != nil {
+		return err
+	}
+	a, err := metadef.ParseAssociation(body)
+	if err != nil {
+		return err
+	}
+	created, err := svc.CreateAssociation(r.Context(), principal(r), r.PathValue("ns"), a)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, associationJSON(created, true))
+}
+
+func (h *Handler) deleteAssociation(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.metadefs()
+	if err != nil {
+		return err
+	}
+	if err := svc.DeleteAssociation(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("rt")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

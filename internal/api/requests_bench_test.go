@@ -1,0 +1,141 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"glint/internal/config"
+	"glint/internal/server"
+)
+
+// The request benchmarks call the API handler in-process (no sockets), so
+// what they measure is glint's own work per request: routing, policy,
+// SQLite and JSON. The catalog is the one glint bench seeds (a tenth
+// public, tags t0..t49), built once per size and shared by the benchmarks.
+//
+//	go test -run X -bench Requests -benchtime 2000x ./internal/api/
+type benchCatalog struct {
+	once sync.Once
+	h    http.Handler
+	ids  []string
+	err  error
+}
+
+func benchHeaders(req *http.Request, admin bool) {
+	req.Header.Set("X-Project-Id", "bench-project")
+	req.Header.Set("X-User-Id", "bench-user")
+	req.Header.Set("X-Roles", "member,reader")
+	if admin {
+		req.Header.Set("X-Project-Id", "bench-admin")
+		req.Header.Set("X-Roles", "admin")
+	}
+}
+
+// catalogOf seeds the catalog of n images on first use; parent owns its
+// directory and server, so they outlive the sub-benchmarks that share it.
+func catalogOf(b, parent *testing.B, c *benchCatalog, n int) *benchCatalog {
+	c.once.Do(func() {
+		cfg := config.Default()
+		cfg.DataDir = parent.TempDir()
+		cfg.Auth = config.AuthTrustedHeaders
+		srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			c.err = err
+			return
+		}
+		parent.Cleanup(func() { srv.Close() })
+		c.h = srv.Handler()
+		c.ids = make([]string, n)
+		var g errgroup.Group
+		g.SetLimit(8)
+		for i := range n {
+			g.Go(func() error {
+				vis := map[int]string{0: "public", 1: "community", 2: "shared", 3: "shared", 4: "shared"}[i%10]
+				if vis == "" {
+					vis = "private"
+				}
+				body := fmt.Sprintf(`{"name":"bench-%06d","disk_format":"raw","container_format":"bare",`+
+					`"visibility":%q,"tags":["bench","t%d"],"bench_group":"%d","bench_counter":"0"}`, i, vis, i%50, i%100)
+				req := httptest.NewRequest("POST", "/v2/images", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				benchHeaders(req, vis == "public")
+				rec := httptest.NewRecorder()
+				c.h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusCreated {
+					return fmt.Errorf("seed: %d %s", rec.Code, rec.Body)
+				}
+				var img struct{ ID string }
+				if err := json.Unmarshal(rec.Body.Bytes(), &img); err != nil {
+					return err
+				}
+				c.ids[i] = img.ID
+				return nil
+			})
+		}
+		c.err = g.Wait()
+	})
+	if c.err != nil {
+		b.Fatal(c.err)
+	}
+	return c
+}
+
+func BenchmarkRequests(b *testing.B) {
+	for _, n := range []int{10000} {
+		cat := &benchCatalog{}
+		paths := []struct {
+			name string
+			path func(i int, c *benchCatalog) string
+		}{
+			{"show", func(i int, c *benchCatalog) string { return "/v2/images/" + c.ids[i%len(c.ids)] }},
+			{"list-default", func(int, *benchCatalog) string { return "/v2/images?limit=25" }},
+			{"list-sorted", func(int, *benchCatalog) string { return "/v2/images?limit=25&sort_key=name&sort_dir=asc" }},
+			{"list-tag", func(i int, _ *benchCatalog) string { return "/v2/images?limit=25&tag=t" + strconv.Itoa(i%50) }},
+			{"list-visibility", func(int, *benchCatalog) string { return "/v2/images?limit=25&visibility=public" }},
+			{"list-name", func(i int, c *benchCatalog) string {
+				return fmt.Sprintf("/v2/images?limit=25&name=bench-%06d", i%len(c.ids))
+			}},
+			{"list-1000", func(int, *benchCatalog) string { return "/v2/images?limit=1000" }},
+		}
+		for _, p := range paths {
+			parentB := b
+			b.Run(fmt.Sprintf("%s/%d", p.name, n), func(b *testing.B) {
+				c := catalogOf(b, parentB, cat, n)
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu0 := processCPU()
+				defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
+				for i := range b.N {
+					req := httptest.NewRequest("GET", p.path(i, c), nil)
+					benchHeaders(req, false)
+					rec := httptest.NewRecorder()
+					c.h.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						b.Fatalf("%s: %d %s", req.URL, rec.Code, rec.Body)
+					}
+				}
+			})
+		}
+	}
+}
+
+// processCPU is the CPU time this process has used: on a shared machine it
+// says more about the cost of a request than the wall clock does.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,128 @@
+package image
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"glint/internal/blob"
+	"glint/internal/diskformat"
+	"glint/internal/task"
+)
+
+// Import methods, as Glance names them.
+const (
+	MethodGlanceDirect   = "glance-direct"
+	MethodWebDownload    = "web-download"
+	MethodCopyImage      = "copy-image"
+	MethodGlanceDownload = "glance-download"
+)
+
+// DefaultImportMethods are Glance's enabled_import_methods default;
+// glance-download is opt-in there too.
+var DefaultImportMethods = []string{MethodGlanceDirect, MethodWebDownload, MethodCopyImage}
+
+// ImportOptions turn on the interoperable import API. With no Tasks store
+// there is no import: /v2/info/import lists no method.
+type ImportOptions struct {
+	// Methods are the enabled import methods, in the order clients see.
+	Methods []string
+	// Tasks keeps the import tasks; Wake tells the task runner one was
+	// created.
+	Tasks task.Store
+	Wake  func()
+	// Staging holds staged data under StagingPrefix: a store every node
+	// reaches (the default store unless configured), so any node can run
+	// any import.
+	Staging       blob.Driver
+	StagingPrefix string
+	// WorkDir is a private local directory for the files the import
+	// plugins work on.
+	WorkDir string
+	// Plugins run, in order, on the data of every import except
+	// copy-image (Glance's image_import_plugins).
+	Plugins []Plugin
+	// Fetcher downloads web-download URIs and glance-download images.
+	Fetcher Fetcher
+	// Regions are the Image API endpoints glance-download may fetch
+	// from: region name → interface (public, internal, admin) → URL.
+	Regions map[string]map[string]string
+	// DownloadProperties are the property prefixes glance-download copies
+	// from the source image (Glance's glance_download_properties).
+	DownloadProperties []string
+	// StageHost is recorded as os_glance_stage_host on staged images.
+	StageHost string
+	// MaxAttempts bounds how often an interrupted import is resumed before
+	// it is failed (default 3).
+	MaxAttempts int
+}
+
+// DefaultDownloadProperties are Glance's glance_download_properties
+// extra_properties default.
+var DefaultDownloadProperties = []string{"hw_", "trait:", "os_distro", "os_secure_boot", "os_type"}
+
+// Fetcher fetches import sources over HTTP under the operator's rules
+// (internal/webfetch). Its errors are worded for the image's owner.
+type Fetcher interface {
+	// Check refuses a URI the rules do not allow, before any connection.
+	Check(uri string) error
+	// Open GETs uri with the extra header; size is -1 when unknown.
+	Open(ctx context.Context, uri string, header http.Header) (body io.ReadCloser, size int64, err error)
+}
+
+// Plugin is one step of the import chain, applied to the data as a local
+// file before it goes into the stores.
+type Plugin interface {
+	Name() string
+	Apply(ctx context.Context, w *Work) error
+}
+
+// Work is the image as the import plugins see and change it.
+type Work struct {
+	ImageID string
+	// Path is the local file holding the data; a plugin that rewrites the
+	// data points it at its output (in Dir) and removes the old file.
+	Path string
+	Dir  string
+	// Size of the file at Path; MaxSize the most it may grow to (the
+	// size cap).
+	Size, MaxSize int64
+	// DiskFormat and ContainerFormat as declared; a conversion changes
+	// them.
+	DiskFormat, ContainerFormat string
+	// VirtualSize is set by a plugin that knows it (conversion), 0 if not.
+	VirtualSize int64
+	// Inspected is set by a plugin that inspected the data at Path in its
+	// final form and found it safe in DiskFormat; the import then does not
+	// inspect it again.
+	Inspected bool
+	// Roles of the caller who asked for the import.
+	Roles []string
+	// Properties are the image's extra properties; plugins add theirs to
+	// SetProperties.
+	Properties    map[string]string
+	SetProperties map[string]string
+	// Formats is the inspection policy plugins apply.
+	Formats diskformat.Policy
+}
+
+// imports returns whether import is configured at all.
+func (s *Service) imports() bool { return s.opts.Import.Tasks != nil }
+
+// ImportMethods lists the enabled import methods (GET /v2/info/import and
+// the OpenStack-image-import-methods header).
+func (s *Service) ImportMethods() []string {
+	if !s.imports() {
+		return nil
+	}
+	return s.opts.Import.Methods
+}
+
+func (s *Service) methodEnabled(m string) bool {
+	for _, e := range s.ImportMethods() {
+		if e == m {
+			return true
+		}
+	}
+	return false
+}
