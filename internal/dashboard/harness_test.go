@@ -72,8 +72,8 @@ var (
 	buildErr    error
 )
 
-// newProcessCloud runs the real `glint serve` binary.
-func newProcessCloud(t *testing.T) *cloud {
+// newProcessCloud runs the real `glint serve` binary, with extra flags.
+func newProcessCloud(t *testing.T, extra ...string) *cloud {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "glint-dashboard-bin-")
@@ -96,7 +96,8 @@ func newProcessCloud(t *testing.T) *cloud {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(glintBinary, "serve", "--data-dir", t.TempDir(), "--listen", addr, "--log-level", "warn")
+	args := append([]string{"serve", "--data-dir", t.TempDir(), "--listen", addr, "--log-level", "warn"}, extra...)
+	cmd := exec.Command(glintBinary, args...)
 	cmd.Env = append(os.Environ(), "GLINT_BOOTSTRAP_PASSWORD="+adminPassword)
 	var logs bytes.Buffer
 	var mu sync.Mutex
@@ -305,6 +306,23 @@ func (c *cloud) image(token, id string) (image, int) {
 		json.Unmarshal(b, &img)
 	}
 	return img, status
+}
+
+// waitStatus waits until the image has the status; imports run in the
+// background. The deadline only guards against a hang.
+func (c *cloud) waitStatus(token, id, status string) {
+	c.t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		img, _ := c.image(token, id)
+		if img["status"] == status {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("image %s is %v, not %s", id, img["status"], status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // browser is an HTTP client with a cookie jar, as a browser would be, for

@@ -121,6 +121,28 @@ func (v *imageView) PropertyList() []property {
 	return out
 }
 
+// CustomProperties are the properties users set; ServiceProperties the
+// os_glance_* ones the service keeps (import state).
+func (v *imageView) CustomProperties() []property {
+	var out []property
+	for _, p := range v.PropertyList() {
+		if !reservedProperty(p.Key) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (v *imageView) ServiceProperties() []property {
+	var out []property
+	for _, p := range v.PropertyList() {
+		if reservedProperty(p.Key) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Type is Horizon's Type column: a snapshot if image_type says so.
 func (v *imageView) Type() string {
 	if v.Properties["image_type"] == "snapshot" {
