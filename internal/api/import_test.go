@@ -263,3 +263,33 @@ func TestImportRefusals(t *testing.T) {
 	}
 	_ = bytes.Equal
 }
+
+// TestImportQuota: the quotas an import uses are checked before the 202;
+// a refused import leaves the image as it was, unlocked.
+func TestImportQuota(t *testing.T) {
+	e := newEnv(t)
+	id := e.createImage(t, `{"name":"q","disk_format":"raw","container_format":"bare"}`)
+	e.stage(t, id, make([]byte, 3<<20))
+	resp, body := e.do("admin", "PUT", "/v2/quotas/proj-a", map[string]string{"Content-Type": "application/json"}, `{"image_size_total": 2}`)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("set quota: %d %s", resp.StatusCode, body)
+	}
+	code, body := e.importImage(t, "owner", id, `{"method":{"name":"glance-direct"}}`)
+	if code != 413 || !strings.Contains(body, "image_size_total") {
+		t.Fatalf("import over quota: %d %s", code, body)
+	}
+	img := e.imageJSON(t, id)
+	if _, locked := img["os_glance_import_task"]; locked || img["status"] != "uploading" || img["size"] != float64(3<<20) {
+		t.Fatalf("image after a refused import: %v", img)
+	}
+	if tasks := e.imageTasks(t, id); len(tasks) != 1 || tasks[0]["status"] != "failure" {
+		t.Fatalf("task of a refused import: %v", tasks)
+	}
+	e.do("admin", "PUT", "/v2/quotas/proj-a", map[string]string{"Content-Type": "application/json"}, `{"image_size_total": -1}`)
+	if code, body := e.importImage(t, "owner", id, `{"method":{"name":"glance-direct"}}`); code != 202 {
+		t.Fatalf("import after the quota was lifted: %d %s", code, body)
+	}
+	if img := e.waitImage(t, id, importEnded); img["status"] != "active" {
+		t.Fatalf("after import: %v", img)
+	}
+}

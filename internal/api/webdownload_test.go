@@ -311,3 +311,42 @@ func TestImportPlugins(t *testing.T) {
 		t.Fatalf("%d entries left in the import work directory", len(entries))
 	}
 }
+
+// TestDeleteDuringImport: an image deleted while its download runs is
+// deleted; the import stops at its next step and leaves nothing behind.
+func TestDeleteDuringImport(t *testing.T) {
+	srv := newImageServer(t)
+	e := newEnvConfig(t, func(cfg *config.Config) {
+		allowLoopback(srv)(cfg)
+		cfg.Import.WebDownload.IdleTimeout = time.Minute
+	})
+	srv.put("data.raw", make([]byte, 4<<20))
+	id := e.createImage(t, `{"name":"d","disk_format":"raw","container_format":"bare"}`)
+	if code, body := e.webDownload(t, id, srv.URL+"/slow/data.raw", ""); code != 202 {
+		t.Fatalf("import: %d %s", code, body)
+	}
+	e.waitImage(t, id, func(img map[string]any) bool { return img["os_glance_import_bytes_done"] == strconv.Itoa(2<<20) })
+	tasks := e.imageTasks(t, id)
+	if resp, _ := e.do("owner", "DELETE", "/v2/images/"+id, nil, ""); resp.StatusCode != 204 {
+		t.Fatalf("delete while importing: %d", resp.StatusCode)
+	}
+	srv.finish()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, body := e.do("admin", "GET", "/v2/tasks/"+tasks[0]["id"].(string), nil, "")
+		if resp.StatusCode == 200 && strings.Contains(body, `"status":"failure"`) {
+			if !strings.Contains(body, "Image has been deleted, aborting import.") {
+				t.Fatalf("task of a deleted image: %s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task of the deleted image did not end: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := e.blobCount(t); n != 0 {
+		t.Fatalf("%d blobs left after deleting an image mid-import", n)
+	}
+	e.assertNoPartialData(t)
+}

@@ -75,6 +75,9 @@ type Config struct {
 	Region string
 	// TokenTTL is the lifetime of built-in identity tokens.
 	TokenTTL time.Duration
+	// PasswordCost is the bcrypt cost of built-in identity's password
+	// hashes; 0 for the default (10, the least allowed outside tests).
+	PasswordCost int
 	// TokenKeyFile holds the key that signs built-in tokens; nodes that
 	// share it accept each other's tokens. Default DataDir/token.key,
 	// created on first start.
@@ -230,6 +233,9 @@ func (c Config) Validate() error {
 	case AuthBuiltin:
 		if c.TokenTTL < time.Minute || c.TokenTTL > 7*24*time.Hour {
 			errs = append(errs, fmt.Errorf("token_ttl: %s is outside 1m..168h", c.TokenTTL))
+		}
+		if c.PasswordCost != 0 && (c.PasswordCost < 4 || c.PasswordCost > 31) {
+			errs = append(errs, fmt.Errorf("password_cost: %d is outside 10..31", c.PasswordCost))
 		}
 	case AuthKeystone:
 		k := c.Keystone

@@ -34,6 +34,7 @@ type fileConfig struct {
 	PublicURL                 *string          `yaml:"public_url"`
 	Region                    *string          `yaml:"region"`
 	TokenTTL                  *string          `yaml:"token_ttl"`
+	PasswordCost              *int             `yaml:"password_cost"`
 	TokenKeyFile              *string          `yaml:"token_key_file"`
 	Keystone                  *fileKeystone    `yaml:"keystone"`
 	Dashboard                 *bool            `yaml:"dashboard"`
@@ -152,6 +153,9 @@ func (c *Config) apply(f fileConfig) error {
 	setString(&c.TokenKeyFile, f.TokenKeyFile)
 	if f.Dashboard != nil {
 		c.NoDashboard = !*f.Dashboard
+	}
+	if f.PasswordCost != nil {
+		c.PasswordCost = *f.PasswordCost
 	}
 	if f.TokenTTL != nil {
 		d, err := time.ParseDuration(*f.TokenTTL)

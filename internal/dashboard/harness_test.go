@@ -52,6 +52,9 @@ func newCloud(t testing.TB, mutate ...func(*config.Config)) *cloud {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
+	// bcrypt at its production cost, under the race detector, makes each
+	// server start and sign-in take seconds; tests may go lower.
+	cfg.PasswordCost = 4
 	for _, m := range mutate {
 		m(&cfg)
 	}

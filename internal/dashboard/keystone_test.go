@@ -24,6 +24,7 @@ func TestExternalKeystone(t *testing.T) {
 	ks.addUser("alice", "demo", "demo2")
 
 	cfg := config.Default()
+	cfg.PasswordCost = 4 // fast bcrypt: tests only
 	cfg.DataDir = t.TempDir()
 	cfg.Auth = config.AuthKeystone
 	cfg.Keystone = config.Keystone{URL: ks.url + "/identity/v3", Username: "admin", Password: adminPassword,

@@ -218,6 +218,7 @@ func TestSessionCookie(t *testing.T) {
 func sameRecords(t *testing.T, c *cloud, keyFile string) string {
 	t.Helper()
 	cfg := config.Default()
+	cfg.PasswordCost = 4 // fast bcrypt: tests only
 	cfg.DataDir = c.dataDir
 	cfg.TokenKeyFile = keyFile
 	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -285,6 +286,7 @@ func TestNoDashboard(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := config.Default()
+			cfg.PasswordCost = 4 // fast bcrypt: tests only
 			cfg.DataDir = t.TempDir()
 			mutate(&cfg)
 			srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))

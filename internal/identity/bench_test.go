@@ -1,18 +1,30 @@
 package identity_test
 
-import "testing"
+import (
+	"testing"
+
+	"glint/internal/identity"
+)
 
 // BenchmarkValidateToken is the check every API request with a token
 // makes: verify the signature, look up revocations, load the user,
-// project and roles.
+// project and roles ("store"), or find a validation of the last few
+// seconds ("cached").
 func BenchmarkValidateToken(b *testing.B) {
 	e := setup(b)
 	tok := e.mustLogin(b, "admin", adminPassword, adminScope)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if _, err := e.svc.ValidateToken(b.Context(), tok.ID); err != nil {
-			b.Fatal(err)
-		}
+	uncached, err := identity.NewService(e.store, identity.Config{Key: testKey, Now: e.clock.Now, PasswordCost: 4, TokenCacheTTL: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, svc := range map[string]*identity.Service{"cached": e.svc, "store": uncached} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := svc.ValidateToken(b.Context(), tok.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -76,6 +76,7 @@ type ProjectUpdate struct {
 
 // UpdateProject changes a project and returns it as stored.
 func (s *Service) UpdateProject(ctx context.Context, id string, u ProjectUpdate) (*Project, error) {
+	defer s.validated.clear() // tokens may now be refused, or carry other roles
 	p, err := s.store.GetProject(ctx, id)
 	if err != nil {
 		return nil, err
@@ -108,6 +109,7 @@ func (s *Service) UpdateProject(ctx context.Context, id string, u ProjectUpdate)
 
 // DeleteProject deletes a project and its role assignments.
 func (s *Service) DeleteProject(ctx context.Context, id string) error {
+	defer s.validated.clear() // tokens may now be refused, or carry other roles
 	return s.store.DeleteProject(ctx, id)
 }
 
@@ -199,6 +201,7 @@ type UserUpdate struct {
 // UpdateUser changes a user and returns it as stored. A new password
 // invalidates the user's existing tokens, as in Keystone.
 func (s *Service) UpdateUser(ctx context.Context, id string, up UserUpdate) (*User, error) {
+	defer s.validated.clear() // tokens may now be refused, or carry other roles
 	u, err := s.store.GetUser(ctx, id)
 	if err != nil {
 		return nil, err
@@ -237,6 +240,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, up UserUpdate) (*Us
 // the current one. A wrong original password is ErrUnauthorized and
 // counts as a failed login.
 func (s *Service) ChangePassword(ctx context.Context, userID, original, password string) error {
+	defer s.validated.clear() // tokens may now be refused, or carry other roles
 	if _, err := s.checkPassword(ctx, PasswordCredentials{UserID: userID, Password: original}); err != nil {
 		return err
 	}
@@ -247,6 +251,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, original, password
 // DeleteUser deletes a user and its role assignments; its tokens stop
 // working at once.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	defer s.validated.clear() // tokens may now be refused, or carry other roles
 	return s.store.DeleteUser(ctx, id)
 }
 

@@ -48,6 +48,7 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (*Role, error) {
 // DeleteRole deletes a role and its assignments; bootstrap's roles are
 // immutable.
 func (s *Service) DeleteRole(ctx context.Context, id string) error {
+	defer s.validated.clear() // tokens may now be refused, or carry other roles
 	r, err := s.store.GetRole(ctx, id)
 	if err != nil {
 		return err
@@ -60,6 +61,7 @@ func (s *Service) DeleteRole(ctx context.Context, id string) error {
 
 // Grant adds a role assignment; granting one that exists is not an error.
 func (s *Service) Grant(ctx context.Context, a Assignment) error {
+	defer s.validated.clear() // tokens may now be refused, or carry other roles
 	if err := s.checkAssignment(ctx, a); err != nil {
 		return err
 	}
@@ -68,6 +70,7 @@ func (s *Service) Grant(ctx context.Context, a Assignment) error {
 
 // RevokeGrant removes a role assignment.
 func (s *Service) RevokeGrant(ctx context.Context, a Assignment) error {
+	defer s.validated.clear() // tokens may now be refused, or carry other roles
 	if err := s.checkAssignment(ctx, a); err != nil {
 		return err
 	}

@@ -44,6 +44,14 @@ type Config struct {
 	LockoutBase      time.Duration
 	LockoutMax       time.Duration
 
+	// TokenCacheTTL is how long a validated token is taken as valid
+	// without looking at the store again: the window in which a
+	// revocation, a disabled user or a removed role made on another node
+	// goes unnoticed here (changes made on this node apply at once).
+	// Default 5 seconds (keystonemiddleware caches for 5 minutes);
+	// negative turns the cache off.
+	TokenCacheTTL time.Duration
+
 	// Log receives security events (throttled logins); default discards.
 	Log *slog.Logger
 }
@@ -56,6 +64,7 @@ const (
 	DefaultFailureWindow    = 15 * time.Minute
 	DefaultLockoutBase      = 15 * time.Second
 	DefaultLockoutMax       = 15 * time.Minute
+	DefaultTokenCacheTTL    = 5 * time.Second
 )
 
 // Service is the identity service: logins, tokens and the management of
@@ -73,6 +82,8 @@ type Service struct {
 	// dummyHash is compared against when the user does not exist, so a
 	// login for an unknown name costs as much as one with a bad password.
 	dummyHash []byte
+	// validated caches recent token validations (see tokencache.go).
+	validated tokenCache
 }
 
 // NewService returns a service over store.
@@ -98,7 +109,8 @@ func NewService(store Store, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("identity: password hash cost %d is above %d", cfg.PasswordCost, bcrypt.MaxCost)
 	}
 	s := &Service{store: store, cfg: cfg, keys: keys, log: cfg.Log,
-		hashSlots: make(chan struct{}, max(1, runtime.NumCPU()))}
+		hashSlots: make(chan struct{}, max(1, runtime.NumCPU())),
+		validated: tokenCache{ttl: cfg.TokenCacheTTL}}
 	dummy, err := bcrypt.GenerateFromPassword([]byte(RandomPassword()), cfg.PasswordCost)
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
@@ -128,6 +140,9 @@ func setDefaults(cfg *Config) {
 	}
 	if cfg.LockoutMax <= 0 {
 		cfg.LockoutMax = DefaultLockoutMax
+	}
+	if cfg.TokenCacheTTL == 0 {
+		cfg.TokenCacheTTL = DefaultTokenCacheTTL
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)

@@ -13,11 +13,15 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (*Token, error)
 	if raw == "" {
 		return nil, deny("no token")
 	}
+	now := s.now()
+	if t := s.validated.get(raw, now); t != nil {
+		return t, nil
+	}
 	p, err := verify(s.keys, raw)
 	if err != nil {
 		return nil, err
 	}
-	if !s.now().Before(time.UnixMilli(p.ExpiresAt)) {
+	if !now.Before(time.UnixMilli(p.ExpiresAt)) {
 		return nil, deny("token expired")
 	}
 	revoked, err := s.store.IsTokenRevoked(ctx, p.AuditIDs[0])
@@ -32,6 +36,7 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (*Token, error)
 		return nil, err
 	}
 	t.ID = raw
+	s.validated.put(raw, t, now)
 	return t, nil
 }
 
@@ -39,6 +44,7 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (*Token, error)
 // token would have expired anyway; expired revocations are purged here,
 // which keeps the table as small as the set of live revoked tokens.
 func (s *Service) RevokeToken(ctx context.Context, t *Token) error {
+	defer s.validated.clear()
 	if err := s.store.RevokeToken(ctx, t.AuditIDs[0], t.ExpiresAt); err != nil {
 		return err
 	}

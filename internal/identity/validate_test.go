@@ -393,3 +393,49 @@ func TestTokenAuthenticator(t *testing.T) {
 		t.Errorf("Challenge = %s", c)
 	}
 }
+
+// TestValidationCache: a validation is reused for TokenCacheTTL, so a
+// revocation recorded by another node (straight in the shared store here)
+// shows after at most that long, while this node's own changes and the
+// token's expiry apply at once.
+func TestValidationCache(t *testing.T) {
+	e := setup(t)
+	ctx := t.Context()
+	tok := e.mustLogin(t, "admin", adminPassword, adminScope)
+	if _, err := e.svc.ValidateToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Another node revokes it: this node does not look for DefaultTokenCacheTTL.
+	if err := e.store.RevokeToken(ctx, tok.AuditIDs[0], tok.ExpiresAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ValidateToken(ctx, tok.ID); err != nil {
+		t.Fatalf("within the cache TTL: %v", err)
+	}
+	e.clock.Advance(identity.DefaultTokenCacheTTL)
+	_, err := e.svc.ValidateToken(ctx, tok.ID)
+	wantUnauthorized(t, "revoked elsewhere, after the cache TTL", err)
+
+	// A change made on this node applies at once.
+	p, u := e.member(t, "cached", "cached-user", "pw-cached")
+	mtok := e.mustLogin(t, "cached-user", "pw-cached", identity.Scope{ProjectID: p.ID})
+	if _, err := e.svc.ValidateToken(ctx, mtok.ID); err != nil {
+		t.Fatal(err)
+	}
+	disabled := false
+	if _, err := e.svc.UpdateUser(ctx, u.ID, identity.UserUpdate{Enabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.ValidateToken(ctx, mtok.ID)
+	wantUnauthorized(t, "user disabled on this node", err)
+
+	// Expiry is never postponed by the cache.
+	tok3 := e.mustLogin(t, "admin", adminPassword, adminScope)
+	e.clock.Advance(time.Hour - time.Second)
+	if _, err := e.svc.ValidateToken(ctx, tok3.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	_, err = e.svc.ValidateToken(ctx, tok3.ID)
+	wantUnauthorized(t, "expired while cached", err)
+}

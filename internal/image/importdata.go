@@ -236,6 +236,9 @@ func (j *importJob) copyToLocal(ctx context.Context, src *source, path string) (
 // activating the image as Glance does: at the last store when all must
 // succeed, at the first that does otherwise.
 func (j *importJob) toStores(ctx context.Context, img *Image, src *source) error {
+	if _, err := j.image(ctx); err != nil {
+		return err // deleted while the data was fetched
+	}
 	if err := j.checkSizeQuota(ctx, img, src.size); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"time"
 
 	"glint/internal/blob"
 	"glint/internal/diskformat"
@@ -28,9 +29,12 @@ type ImportOptions struct {
 	// Methods are the enabled import methods, in the order clients see.
 	Methods []string
 	// Tasks keeps the import tasks; Wake tells the task runner one was
-	// created.
+	// created. Node and Lease are that runner's: a task only it can run
+	// (glance-download, whose token it holds) is reserved for it.
 	Tasks task.Store
 	Wake  func()
+	Node  string
+	Lease time.Duration
 	// Staging holds staged data under StagingPrefix: a store every node
 	// reaches (the default store unless configured), so any node can run
 	// any import.

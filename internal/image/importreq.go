@@ -261,13 +261,19 @@ func (s *Service) newImportTask(p auth.Principal, img *Image, req ImportRequest,
 		return nil, err
 	}
 	now := s.now()
-	return &task.Task{
+	t := &task.Task{
 		ID: uuid.NewString(), Type: task.TypeImageImport, Status: task.StatusPending,
 		Owner: p.ProjectID, ImageID: img.ID, UserID: p.UserID, RequestID: req.RequestID,
 		Input:     map[string]any{"image_id": img.ID, "import_req": body, "backend": backend},
 		Context:   ictx,
 		CreatedAt: now, UpdatedAt: now,
-	}, nil
+	}
+	if req.Method == MethodGlanceDownload && s.opts.Import.Node != "" {
+		// Only this node holds the caller's token.
+		until := now.Add(s.opts.Import.Lease)
+		t.Node, t.LeaseUntil = s.opts.Import.Node, &until
+	}
+	return t, nil
 }
 
 // Import progress properties, on the image while an import runs.

@@ -63,8 +63,24 @@ func (q *quotaLocks) lock(project string) func() {
 	return mu.(*sync.Mutex).Unlock
 }
 
-// lockProject takes the process-wide and the store-wide lock of a project.
+// lockProject takes the process-wide and the store-wide lock of a project,
+// around a quota check and the change it allows. A project none of whose
+// quotas is limited (the default when no quotas are configured) has
+// nothing to check, so its changes are not serialized at all: creating
+// images of one project runs at the speed of the database, not of one
+// lock round trip after another.
 func (s *Service) lockProject(ctx context.Context, project string) (func(), error) {
+	limits, err := s.limits(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	limited := false
+	for _, v := range limits {
+		limited = limited || v != Unlimited
+	}
+	if !limited {
+		return func() {}, nil
+	}
 	unlockLocal := s.quota.lock(project)
 	unlockStore, err := s.store.LockProject(ctx, project)
 	if err != nil {

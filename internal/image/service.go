@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -354,9 +355,16 @@ func (s *Service) authorizeVisibility(ctx context.Context, p auth.Principal, img
 	return nil
 }
 
-// checkQuotas applies the per-record limits (413 as Glance).
+// checkQuotas applies the per-record limits (413 as Glance). Glance's own
+// os_glance_* properties (the import's) do not count.
 func checkQuotas(img *Image) error {
-	if n := len(img.Properties); n > MaxProperties {
+	n := 0
+	for k := range img.Properties {
+		if !strings.HasPrefix(k, reservedPrefix) {
+			n++
+		}
+	}
+	if n > MaxProperties {
 		return newError(ErrTooLarge, "The limit has been exceeded on the number of allowed image properties. Attempted: %d, Maximum: %d", n, MaxProperties)
 	}
 	if n := len(img.Tags); n > MaxTags {

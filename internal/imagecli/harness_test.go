@@ -42,6 +42,7 @@ func newCloud(t *testing.T, tweaks ...func(*config.Config)) *cloud {
 	t.Helper()
 	t.Parallel()
 	cfg := config.Default()
+	cfg.PasswordCost = 4 // fast bcrypt: tests only
 	cfg.DataDir = t.TempDir()
 	for _, tweak := range tweaks {
 		tweak(&cfg)

@@ -44,6 +44,7 @@ type glint struct {
 func startGlint(t *testing.T, tweaks ...func(*config.Config)) *glint {
 	t.Helper()
 	cfg := config.Default()
+	cfg.PasswordCost = 4 // fast bcrypt: tests only
 	cfg.DataDir = t.TempDir()
 	for _, tweak := range tweaks {
 		tweak(&cfg)

@@ -61,7 +61,7 @@ func (s *Server) identity(ctx context.Context, store identity.Store) (identityPa
 	if err != nil {
 		return identityParts{}, err
 	}
-	svc, err := identity.NewService(store, identity.Config{Key: key, TokenTTL: cfg.TokenTTL, Log: s.log})
+	svc, err := identity.NewService(store, identity.Config{Key: key, TokenTTL: cfg.TokenTTL, PasswordCost: cfg.PasswordCost, Log: s.log})
 	if err != nil {
 		return identityParts{}, err
 	}

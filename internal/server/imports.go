@@ -63,6 +63,8 @@ func (s *Server) importOptions(records records, stores image.Stores) (image.Impo
 		Methods:            slices.Clone(cfg.Methods),
 		Tasks:              records,
 		Wake:               runner.Wake,
+		Node:               runner.Node(),
+		Lease:              runner.Lease(),
 		Staging:            staging,
 		StagingPrefix:      stagingPrefix,
 		WorkDir:            workDir,

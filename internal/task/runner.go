@@ -74,6 +74,9 @@ func NewRunner(store Store, log *slog.Logger, opts RunnerOptions) *Runner {
 // Node is the name this runner leases tasks under.
 func (r *Runner) Node() string { return r.opts.Node }
 
+// Lease is how long its claims and reservations last unrenewed.
+func (r *Runner) Lease() time.Duration { return r.opts.Lease }
+
 func (r *Runner) now() time.Time { return r.opts.Now().UTC() }
 
 // Wake tells the runner a task was created, so it looks for work now
@@ -121,6 +124,10 @@ func (r *Runner) loop(ctx context.Context, exec Executor) {
 	defer poll.Stop()
 	lastSweep := time.Time{}
 	for {
+		// Tasks reserved for this runner stay reserved while it lives.
+		if err := r.store.RenewReservations(ctx, r.opts.Node, r.now().Add(r.opts.Lease)); err != nil && ctx.Err() == nil {
+			r.log.Warn("renewing task reservations", "err", err)
+		}
 		r.claimAll(ctx, exec)
 		if now := r.now(); now.Sub(lastSweep) >= expiredSweep {
 			lastSweep = now

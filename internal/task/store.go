@@ -8,7 +8,10 @@ import (
 // Store keeps tasks. internal/metadata/tasktest is the conformance suite
 // every implementation runs. Times are stored in UTC with microseconds.
 type Store interface {
-	// CreateTask inserts t; an id already used is ErrDuplicate.
+	// CreateTask inserts t; an id already used is ErrDuplicate. A pending
+	// task created with Node and LeaseUntil set is reserved for that
+	// runner: no other may claim it until the reservation ends (it needs
+	// something only that process holds).
 	CreateTask(ctx context.Context, t *Task) error
 
 	// GetTask returns a task, expired or not, or ErrNotFound.
@@ -24,10 +27,15 @@ type Store interface {
 
 	// ClaimTask leases the oldest runnable task to node until leaseUntil
 	// and returns it (status processing, Attempts incremented, updated_at
-	// at), or nil when there is none. Runnable: pending, or processing
-	// with a lease that ended before expiredBefore or was released. Of
-	// concurrent claims of one task exactly one succeeds.
+	// at), or nil when there is none. Runnable: pending and not reserved
+	// for another node (or its reservation ended before expiredBefore),
+	// or processing with a lease that ended before expiredBefore or was
+	// released. Of concurrent claims of one task exactly one succeeds.
 	ClaimTask(ctx context.Context, node string, expiredBefore, leaseUntil, at time.Time) (*Task, error)
+
+	// RenewReservations extends, to until, the reservations of the
+	// pending tasks reserved for node.
+	RenewReservations(ctx context.Context, node string, until time.Time) error
 
 	// RenewTask extends node's lease on a processing task and records its
 	// progress (Message, Result of p). ErrConflict if node no longer

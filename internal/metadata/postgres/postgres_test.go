@@ -168,3 +168,15 @@ func TestProjectLock(t *testing.T) {
 		t.Fatal("second holder never got the lock")
 	}
 }
+
+func BenchmarkStore(b *testing.B) {
+	pgtest.DSN(b)
+	storetest.Bench(b, func(b *testing.B) image.Store {
+		s, err := postgres.Open(b.Context(), pgtest.Schema(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}

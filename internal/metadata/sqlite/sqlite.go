@@ -19,7 +19,6 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -41,12 +40,6 @@ const readers = 4
 type Store struct {
 	*sqlstore.Store
 	w *sql.DB // one connection, IMMEDIATE transactions; also owned by Store
-	r *sql.DB // the read pool, also owned by Store
-
-	// created counts images created since the statistics were last
-	// refreshed; optimizing is set while a refresh runs.
-	created    atomic.Int64
-	optimizing atomic.Bool
 }
 
 var _ image.Store = (*Store)(nil)
@@ -91,45 +84,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// Statistics are read when a connection opens; connections renewed
 	// now and then pick up what the periodic optimize gathered.
 	r.SetConnMaxLifetime(10 * time.Minute)
-	return &Store{Store: sqlstore.New(w, r, dialect), w: w, r: r}, nil
+	return &Store{Store: sqlstore.New(w, r, dialect), w: w}, nil
 }
 
 // optimizePragma refreshes the planner's statistics of the tables whose
 // size changed a lot since they were last gathered (or that have none),
 // sampling at most analysis_limit rows per index so it stays cheap.
 const optimizePragma = "PRAGMA optimize=0x10002"
-
-// reoptimizeEvery is how many image creations make the store look at its
-// statistics again. A catalog that grows from nothing while the server
-// runs would otherwise keep the plans of an empty table until the next
-// restart: sorting every visible image for each listing instead of
-// walking an index.
-const reoptimizeEvery = 1000
-
-// CreateImage creates an image and, every reoptimizeEvery creations,
-// refreshes the statistics in the background.
-func (s *Store) CreateImage(ctx context.Context, img *image.Image) error {
-	if err := s.Store.CreateImage(ctx, img); err != nil {
-		return err
-	}
-	if s.created.Add(1) >= reoptimizeEvery && s.optimizing.CompareAndSwap(false, true) {
-		s.created.Store(0)
-		go func() {
-			defer s.optimizing.Store(false)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if _, err := s.w.ExecContext(ctx, optimizePragma); err != nil {
-				return
-			}
-			// Other connections keep the statistics they loaded when
-			// they opened: let the idle readers go, so the next reads
-			// plan with the new ones.
-			s.r.SetMaxIdleConns(0)
-			s.r.SetMaxIdleConns(readers)
-		}()
-	}
-	return nil
-}
 
 // dsn builds the driver's connection string. journal_mode is set by the
 // writer only: it is a property of the file, and setting it needs a lock a
@@ -187,7 +148,11 @@ var dialect = sqlstore.Dialect{
 	ReadTx: sql.TxOptions{},
 	// The single writer connection with IMMEDIATE transactions already
 	// excludes every other writer, and SQLite has no FOR UPDATE.
-	LockRow:         "",
+	LockRow: "",
+	// Other connections keep the statistics they loaded when they
+	// opened, so the read pool is renewed after each refresh.
+	Analyze:         optimizePragma,
+	AnalyzeReloads:  true,
 	ByteLength:      "length(CAST(%s AS BLOB))",
 	Aggregate:       "group_concat(%s, '')",
 	CacheStatements: true,

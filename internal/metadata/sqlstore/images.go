@@ -18,7 +18,7 @@ const imageColumns = `id, name, status, visibility, protected, os_hidden, min_di
 
 // CreateImage inserts img with its properties and tags.
 func (s *Store) CreateImage(ctx context.Context, img *image.Image) error {
-	return s.write(ctx, func(tx *Tx) error {
+	err := s.write(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO images (`+imageColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			img.ID, nullString(img.Name), string(img.Status), string(img.Visibility),
@@ -32,6 +32,10 @@ func (s *Store) CreateImage(ctx context.Context, img *image.Image) error {
 		}
 		return insertSets(ctx, tx, img.ID, img.Properties, img.Tags)
 	})
+	if err == nil {
+		s.created()
+	}
+	return err
 }
 
 // GetImage returns the image, deleted or not.

@@ -133,7 +133,7 @@ func applyImportUpdate(img *image.Image, u image.ImportUpdate) {
 // Imports lists live images being staged or imported, or holding an
 // import lock, oldest first.
 func (s *Store) Imports(ctx context.Context) ([]*image.Image, error) {
-	return s.queryImages(ctx, `SELECT `+imageColumns+` FROM images
+	return s.queryImages(ctx, s.selectImages+` FROM images
 		WHERE deleted_at IS NULL AND (status IN ($1, $2) OR EXISTS (SELECT 1 FROM image_properties p
 			WHERE p.image_id = images.id AND p.name = $3))
 		ORDER BY created_at, id`, string(image.StatusUploading), string(image.StatusImporting), image.ImportLock)

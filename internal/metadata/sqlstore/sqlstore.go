@@ -49,6 +49,13 @@ type Dialect struct {
 	// and the image service's own mutex is enough (SQLite).
 	LockProject, UnlockProject string
 
+	// Analyze is the SQL that refreshes the planner's statistics of the
+	// image tables, run in the background as the catalog grows (see
+	// stats.go); AnalyzeReloads says that the read pool's connections
+	// only see new statistics once they reconnect.
+	Analyze        string
+	AnalyzeReloads bool
+
 	// ByteLength is the SQL of the length in bytes of a text column (%s).
 	ByteLength string
 	// Aggregate is the SQL of an aggregate concatenating a text
@@ -83,6 +90,7 @@ type Store struct {
 	selectImages string
 	stmts        stmtCache
 	group        *groupCommit // nil unless Dialect.GroupCommit
+	stats        statsRefresh
 }
 
 var _ image.Store = (*Store)(nil)

@@ -21,10 +21,12 @@ var _ task.Store = (*Store)(nil)
 const taskColumns = `id, type, status, owner, image_id, user_id, request_id, input, result, message,
 	context, node, lease_until, attempts, expires_at, created_at, updated_at`
 
-// runnable selects tasks a runner may claim at $N: pending, or processing
-// under a lease that ended or was released.
-func runnable(n int) string {
-	return fmt.Sprintf(`(status = 'pending' OR (status = 'processing' AND (lease_until IS NULL OR lease_until < $%d)))`, n)
+// runnable selects tasks runner $node may claim with leases ending before
+// $exp: pending and not reserved for another runner, or processing under
+// a lease that ended or was released.
+func runnable(exp, node int) string {
+	return fmt.Sprintf(`((status = 'pending' AND (node = '' OR node = $%[2]d OR lease_until IS NULL OR lease_until < $%[1]d))
+		OR (status = 'processing' AND (lease_until IS NULL OR lease_until < $%[1]d)))`, exp, node)
 }
 
 // CreateTask inserts a task.
@@ -156,8 +158,8 @@ func (s *Store) ListTasks(ctx context.Context, q task.ListQuery) ([]*task.Task, 
 func (s *Store) ClaimTask(ctx context.Context, node string, expiredBefore, leaseUntil, at time.Time) (*task.Task, error) {
 	var claimed *task.Task
 	err := s.write(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM tasks WHERE `+runnable(1)+`
-			ORDER BY created_at, id LIMIT 8`, s.d.BindTime(expiredBefore))
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM tasks WHERE `+runnable(1, 2)+`
+			ORDER BY created_at, id LIMIT 8`, s.d.BindTime(expiredBefore), node)
 		if err != nil {
 			return err
 		}
@@ -177,7 +179,7 @@ func (s *Store) ClaimTask(ctx context.Context, node string, expiredBefore, lease
 		// UPDATE; the UPDATE re-checks, so only one claim of a task wins.
 		for _, id := range ids {
 			res, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'processing', node = $1, lease_until = $2,
-				attempts = attempts + 1, updated_at = $3 WHERE id = $4 AND `+runnable(5),
+				attempts = attempts + 1, updated_at = $3 WHERE id = $4 AND `+runnable(5, 1),
 				node, s.d.BindTime(leaseUntil), s.d.BindTime(at), id, s.d.BindTime(expiredBefore))
 			if err != nil {
 				return err
@@ -198,6 +200,15 @@ func (s *Store) ClaimTask(ctx context.Context, node string, expiredBefore, lease
 		return nil
 	})
 	return claimed, err
+}
+
+// RenewReservations extends node's reservations of pending tasks.
+func (s *Store) RenewReservations(ctx context.Context, node string, until time.Time) error {
+	return s.write(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE tasks SET lease_until = $1 WHERE status = 'pending' AND node = $2`,
+			s.d.BindTime(until), node)
+		return err
+	})
 }
 
 // RenewTask extends a lease and records progress.

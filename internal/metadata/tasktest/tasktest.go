@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) task.Store) {
 		{"ClaimOrder", testClaimOrder},
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"Lease", testLease},
+		{"Reservation", testReservation},
 		{"Finish", testFinish},
 		{"DeleteExpired", testDeleteExpired},
 	}
@@ -261,7 +262,7 @@ func testClaimOrder(t *testing.T, s task.Store) {
 	// A runner that knows every lease is stale (the only node, just
 	// restarted) claims with a later cut-off than its clock.
 	got, err := s.ClaimTask(t.Context(), "n4", at(1000), at(60), at(22))
-	if err != nil || got == nil || got.ID != "second" || !got.UpdatedAt.Equal(at(22)) || !got.LeaseUntil.Equal(at(60)) {
+	if err != nil || got == nil || got.ID != "first" || !got.UpdatedAt.Equal(at(22)) || !got.LeaseUntil.Equal(at(60)) {
 		t.Fatalf("claim with a later cut-off: %+v %v", got, err)
 	}
 }
@@ -379,4 +380,32 @@ func testDeleteExpired(t *testing.T, s task.Store) {
 	wantErr(t, "GetTask(deleted)", err, task.ErrNotFound)
 	get(t, s, "b")
 	get(t, s, "c")
+}
+
+func testReservation(t *testing.T, s task.Store) {
+	r := newTask("reserved", 1)
+	r.Node, r.LeaseUntil = "origin", ptr(at(20))
+	create(t, s, r)
+	if tk := claim(t, s, "other", 10, 100); tk != nil {
+		t.Fatalf("another node claimed a reserved task: %+v", tk)
+	}
+	if err := s.RenewReservations(t.Context(), "origin", at(40)); err != nil {
+		t.Fatal(err)
+	}
+	if tk := claim(t, s, "other", 30, 100); tk != nil {
+		t.Fatalf("another node claimed a renewed reservation: %+v", tk)
+	}
+	if tk := claim(t, s, "origin", 31, 100); tk == nil || tk.ID != "reserved" || tk.Node != "origin" {
+		t.Fatalf("the origin's claim: %+v", tk)
+	}
+	// A reservation whose node stopped renewing it is anyone's.
+	r2 := newTask("orphan", 2)
+	r2.Node, r2.LeaseUntil = "dead", ptr(at(50))
+	create(t, s, r2)
+	if tk := claim(t, s, "other", 40, 100); tk != nil {
+		t.Fatalf("claimed %s before the reservation ended", tk.ID)
+	}
+	if tk := claim(t, s, "other", 51, 100); tk == nil || tk.ID != "orphan" {
+		t.Fatalf("claim after the reservation ended: %+v", tk)
+	}
 }
