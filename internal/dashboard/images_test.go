@@ -512,10 +512,25 @@ func TestMembers(t *testing.T) {
 	if p.status != 200 || strings.Contains(p.body, "member-accepted") {
 		t.Fatalf("remove member: %d %s", p.status, p.body)
 	}
+	// A member id with path characters (Glance takes any string) is
+	// removed too: it is escaped on the way in and out.
+	odd := "a/b?c#d e"
+	c.json("POST", "/v2/images/"+id+"/members", alice, map[string]string{"member": odd}, 200, nil)
+	p = b.hx("GET", "/dashboard/images/"+id+"/members", nil, "modal-content")
+	remove := regexp.MustCompile(`hx-post="(/dashboard/images/[^"]+/remove)"`).FindStringSubmatch(p.body)
+	if remove == nil {
+		t.Fatalf("no remove button: %s", p.body)
+	}
+	if p = b.hx("POST", html.UnescapeString(remove[1]), url.Values{}, "modal-content"); p.status != 200 {
+		t.Fatalf("removing %q: %d %s", odd, p.status, p.body)
+	}
 	var ms struct{ Members []any }
 	c.json("GET", "/v2/images/"+id+"/members", alice, nil, 200, &ms)
 	if len(ms.Members) != 0 {
 		t.Fatalf("members after removing: %v", ms.Members)
+	}
+	if p = b.get("/dashboard/images/..%2Fquotas/edit"); p.status != http.StatusNotFound {
+		t.Fatalf("an id with path characters: %d", p.status)
 	}
 }
 
