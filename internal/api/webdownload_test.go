@@ -307,6 +307,11 @@ func TestImportPlugins(t *testing.T) {
 	if img := e.waitImage(t, admin, importEnded); img["status"] != "active" || img["hw_disk_bus"] != nil {
 		t.Fatalf("admin's import: %v", img)
 	}
+	// The work directory goes when the task ends, just after the image
+	// turned active.
+	if tk := e.waitTaskAs(t, "admin", admin); tk["status"] != "success" {
+		t.Fatalf("admin's task: %v", tk)
+	}
 	if entries, _ := os.ReadDir(filepath.Join(e.dir, "import")); len(entries) != 0 {
 		t.Fatalf("%d entries left in the import work directory", len(entries))
 	}

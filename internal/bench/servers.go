@@ -83,8 +83,10 @@ func startGlint(ctx context.Context, dir, configFile string) (*target, error) {
 		return nil, err
 	}
 	data := filepath.Join(dir, "glint-data")
+	// Logging at its default level, one access line per request, to a
+	// file: as Glance is run beside it.
 	args := []string{"serve", "--data-dir", data, "--listen", "127.0.0.1:" + strconv.Itoa(port),
-		"--auth", "trusted-headers", "--log-level", "warn"}
+		"--auth", "trusted-headers"}
 	if configFile != "" {
 		args = append(args, "--config", configFile)
 	}

@@ -300,24 +300,3 @@ func TestManageLatestPointer(t *testing.T) {
 		t.Fatalf("after the rotation: %v", steps(*rep.Plan))
 	}
 }
-
-// TestManageNeedsWebDownloadWithPrefetchNever checks the feature
-// detection: glint offers no web-download yet, so --prefetch never
-// cannot import and says why.
-func TestManageNeedsWebDownloadWithPrefetchNever(t *testing.T) {
-	t.Parallel()
-	g := startGlint(t)
-	up := newUpstream(t)
-	dir := samplesAt(t, up)
-	rep, r := g.report("--images", dir, "--filter", "^Cirros$", "--prefetch", "never")
-	if r.err == nil || rep.Summary.Failed != 2 || !strings.Contains(rep.Results[0].Error, "does not offer web-download") {
-		t.Fatalf("%v %+v %+v", r.err, rep.Summary, rep.Results)
-	}
-	if len(g.images()) != 0 {
-		t.Errorf("images left: %v", managedNames(g.images()))
-	}
-	rep, _ = g.report("--images", dir, "--filter", "^Cirros$")
-	if rep.Summary.Created != 2 || rep.Results[0].Method != "upload" {
-		t.Errorf("%+v %+v", rep.Summary, rep.Results)
-	}
-}

@@ -40,13 +40,7 @@ func (s *Store) CreateImage(ctx context.Context, img *image.Image) error {
 
 // GetImage returns the image, deleted or not.
 func (s *Store) GetImage(ctx context.Context, id string) (*image.Image, error) {
-	var img *image.Image
-	err := s.read(ctx, func(tx *Tx) error {
-		var err error
-		img, err = s.getImage(ctx, tx, id, "")
-		return err
-	})
-	return img, err
+	return s.getImage(ctx, pooled{s.r, s}, id, "")
 }
 
 // SaveImage writes the client-mutable attributes, and replaces properties
@@ -189,13 +183,7 @@ func (s *Store) ClearLocation(ctx context.Context, id string) error {
 }
 
 func (s *Store) queryImages(ctx context.Context, query string, args ...any) ([]*image.Image, error) {
-	var imgs []*image.Image
-	err := s.read(ctx, func(tx *Tx) error {
-		var err error
-		imgs, err = s.loadImages(ctx, tx, query, args...)
-		return err
-	})
-	return imgs, err
+	return s.loadImages(ctx, pooled{s.r, s}, query, args...)
 }
 
 func notFound(id string) error {

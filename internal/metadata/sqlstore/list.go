@@ -17,20 +17,25 @@ func (s *Store) ListImages(ctx context.Context, q image.ListQuery) ([]*image.Ima
 	if err != nil {
 		return nil, err
 	}
+	marker, limit := q.Marker, q.Limit
+	page := func(q querier) ([]*image.Image, error) {
+		query := s.selectImages + ` FROM ` + p.from + ` WHERE ` + strings.Join(p.where, " AND ") +
+			` ORDER BY ` + p.orderBy() + ` LIMIT ` + p.arg(limit)
+		return s.loadImages(ctx, q, query, p.args...)
+	}
+	if marker == "" {
+		return page(pooled{s.r, s})
+	}
 	var imgs []*image.Image
 	err = s.read(ctx, func(tx *Tx) error {
 		// The marker is read in the same snapshot as the page, so a write
 		// between the two cannot shift the page.
-		if q.Marker != "" {
-			marker, err := markerTuple(ctx, tx, p, q.Marker)
-			if err != nil {
-				return err
-			}
-			p.after(marker)
+		m, err := markerTuple(ctx, tx, p, marker)
+		if err != nil {
+			return err
 		}
-		query := s.selectImages + ` FROM ` + p.from + ` WHERE ` + strings.Join(p.where, " AND ") +
-			` ORDER BY ` + p.orderBy() + ` LIMIT ` + p.arg(q.Limit)
-		imgs, err = s.loadImages(ctx, tx, query, p.args...)
+		p.after(m)
+		imgs, err = page(tx)
 		return err
 	})
 	if err != nil {

@@ -108,8 +108,9 @@ func (s *Store) ListNamespaces(ctx context.Context, q metadef.NamespaceQuery) ([
 		if len(q.ResourceTypes) == 0 {
 			return []*metadef.Definition{}, nil
 		}
-		marks := make([]string, len(q.ResourceTypes))
-		for i, rt := range q.ResourceTypes {
+		types := padded(q.ResourceTypes)
+		marks := make([]string, len(types))
+		for i, rt := range types {
 			marks[i] = p.arg(rt)
 		}
 		p.and(`EXISTS (SELECT 1 FROM metadef_namespace_resource_types a
@@ -169,6 +170,21 @@ func (s *Store) ListNamespaces(ctx context.Context, q metadef.NamespaceQuery) ([
 	return out, err
 }
 
+// padded repeats the last element of list up to the next power of two,
+// so that IN lists come in a few lengths and their statements can be
+// cached (a repeated value in an IN list changes nothing).
+func padded[T any](list []T) []T {
+	n := 1
+	for n < len(list) {
+		n *= 2
+	}
+	out := append(list[:len(list):len(list)], make([]T, n-len(list))...)
+	for i := len(list); i < n; i++ {
+		out[i] = list[len(list)-1]
+	}
+	return out
+}
+
 // sortTuple is the full ordering for a sort expression: it, then
 // created_at, then the row id.
 func sortTuple(expr string) []string {
@@ -210,6 +226,7 @@ func (s *Store) attachAssociations(ctx context.Context, tx *Tx, byID map[int64]*
 	if len(ids) == 0 {
 		return nil
 	}
+	ids = padded(ids)
 	marks := make([]string, len(ids))
 	for i := range ids {
 		marks[i] = fmt.Sprintf("$%d", i+1)

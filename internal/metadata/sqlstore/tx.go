@@ -129,3 +129,49 @@ func (c *stmtCache) close() {
 		return true
 	})
 }
+
+// pooled runs single statements on a pool outside any transaction, through
+// the statement cache. A statement is its own snapshot, so a read that
+// needs only one (an image with its packed sets, a page without a marker)
+// need not pay for BEGIN and COMMIT around it.
+type pooled struct {
+	db *sql.DB
+	s  *Store
+}
+
+func (p pooled) stmt(query string) *sql.Stmt {
+	c := &p.s.stmts
+	if !c.enabled {
+		return nil
+	}
+	if st, ok := c.m.Load(stmtKey{p.db, query}); ok {
+		return st.(*sql.Stmt)
+	}
+	// No connection is held here, so preparing cannot wait on ourselves.
+	c.prepare(p.db, query)
+	if st, ok := c.m.Load(stmtKey{p.db, query}); ok {
+		return st.(*sql.Stmt)
+	}
+	return nil
+}
+
+func (p pooled) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := p.stmt(query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return p.db.ExecContext(ctx, query, args...)
+}
+
+func (p pooled) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := p.stmt(query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return p.db.QueryContext(ctx, query, args...)
+}
+
+func (p pooled) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := p.stmt(query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return p.db.QueryRowContext(ctx, query, args...)
+}
