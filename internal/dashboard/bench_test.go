@@ -48,6 +48,8 @@ func BenchmarkImagesPage(b *testing.B) {
 		{"deep", "/dashboard/project/images?sort=name&dir=asc&marker=" + ids[n/2], ""},
 		{"filtered", "/dashboard/project/images?name=image-04242", ""},
 		{"fragment", "/dashboard/project/images?disk_format=qcow2&sort=name&dir=desc", "image-list"},
+		// The edit dialog reads the whole metadata-definitions catalog.
+		{"edit-dialog", "/dashboard/images/" + ids[42] + "/edit", "modal-content"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
@@ -57,7 +59,7 @@ func BenchmarkImagesPage(b *testing.B) {
 				} else {
 					p = br.get(bc.path)
 				}
-				if p.status != http.StatusOK || len(rows(p.body)) == 0 {
+				if p.status != http.StatusOK || (bc.name != "edit-dialog" && len(rows(p.body)) == 0) {
 					b.Fatalf("%s: %d, %d rows", bc.path, p.status, len(rows(p.body)))
 				}
 			}

@@ -6,8 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -278,7 +281,7 @@ func randomFile(t *testing.T, size int) (string, string) {
 	t.Helper()
 	data := make([]byte, size)
 	rand.Read(data)
-	path := filepath.Join(t.TempDir(), "e2e-disk.qcow2")
+	path := filepath.Join(t.TempDir(), "e2e-disk.img")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -289,10 +292,41 @@ func randomFile(t *testing.T, size int) (string, string) {
 // TestBrowser goes through the image guides in chromium: each step
 // depends on the ones before, so the first failure ends the test.
 func TestBrowser(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("GLINT_TEST_CHROMIUM") == "" {
 		t.Skip("GLINT_TEST_CHROMIUM is not set (.ci/run sets it to Debian's chromium)")
 	}
-	c := newProcessCloud(t)
+	// An origin for web-download that sends half the image and waits for
+	// the test to let it finish, so the import's progress can be seen.
+	remote := make([]byte, 4<<20)
+	rand.Read(remote)
+	release := make(chan struct{})
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(remote)))
+		half := len(remote) / 2
+		w.Write(remote[:half])
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Write(remote[half:])
+	}))
+	defer origin.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	port := origin.URL[strings.LastIndexByte(origin.URL, ':')+1:]
+	conf := filepath.Join(t.TempDir(), "glint.yaml")
+	if err := os.WriteFile(conf, []byte("import:\n  web_download:\n    allowed_networks: [127.0.0.1/32]\n    allowed_ports: [80, 443, "+port+"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newProcessCloud(t, "--config", conf)
 	demo := c.addProject("demo")
 	demo2 := c.addProject("demo2")
 	partner := c.addProject("partner")
@@ -345,8 +379,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.SetUploadFiles(chromedp.CSS("#img-file"), []string{file}),
 	)
 	b.until("the name from the file", `document.getElementById("img-name").value === "e2e-disk"`)
-	if got := eval[string](b, `document.getElementById("img-disk-format").value`); got != "qcow2" {
-		t.Fatalf("disk format guessed %q from .qcow2", got)
+	if got := eval[string](b, `document.getElementById("img-disk-format").value`); got != "raw" {
+		t.Fatalf("disk format guessed %q from .img", got)
 	}
 	b.do(
 		chromedp.SetValue(chromedp.CSS("#img-name"), "e2e-image"),
@@ -394,18 +428,55 @@ func TestBrowser(t *testing.T) {
 	)
 	b.until("a new property row", `document.querySelectorAll("#prop-rows tr").length === 1`)
 	b.do(
-		chromedp.SendKeys(chromedp.CSS(`#prop-rows tr:last-child input[name=prop_key]`), "hw_disk_bus"),
-		chromedp.SendKeys(chromedp.CSS(`#prop-rows tr:last-child input[name=prop_value]`), "virtio"),
+		chromedp.SendKeys(chromedp.CSS(`#prop-rows tr:last-child input[name=prop_key]`), "e2e_note"),
+		chromedp.SendKeys(chromedp.CSS(`#prop-rows tr:last-child input[name=prop_value]`), "hand-written"),
 	)
+	// Pick a property from the metadata-definition catalog: it comes
+	// with its allowed values.
+	b.do(chromedp.SetValue(chromedp.CSS("#md-namespace"), "OS::Compute::LibvirtImage"))
+	eval[chromedp.Void](b, `document.getElementById("md-namespace").dispatchEvent(new Event("change", {bubbles: true}))`)
+	b.until("the namespace's properties", `document.querySelector('#md-property option[value="hw_disk_bus"]')`)
+	b.do(chromedp.SetValue(chromedp.CSS("#md-property"), "hw_disk_bus"), chromedp.Click(chromedp.CSS(`.md-pick button`)))
+	b.until("the catalog property row", `document.querySelector('#prop-rows select[aria-label="Value of hw_disk_bus"]')`)
+	b.do(chromedp.SetValue(chromedp.CSS(`#prop-rows select[aria-label="Value of hw_disk_bus"]`), "virtio"))
 	b.clean("edit dialog")
 	b.shot("edit-dialog")
 	b.do(chromedp.Click(chromedp.CSS(`#modal button[type=submit]`)))
 	b.waitModalClosed("the edit dialog to close")
 	b.until("the renamed row", rowJS("e2e-edited"))
 	img, _ = c.image(alice, id)
-	if img["name"] != "e2e-edited" || img["visibility"] != "shared" || img["hw_disk_bus"] != "virtio" || img["description"] != "edited in the browser" {
+	if img["name"] != "e2e-edited" || img["visibility"] != "shared" || img["hw_disk_bus"] != "virtio" || img["e2e_note"] != "hand-written" ||
+		img["description"] != "edited in the browser" {
 		t.Fatalf("after editing: %v", img)
 	}
+
+	// Create an image from a URL: the server downloads it (web-download)
+	// and the details page follows the import task's progress.
+	b.do(chromedp.Click(chromedp.CSS(`button[hx-get="/dashboard/project/images/new"]`)))
+	b.waitModal("the create dialog")
+	b.do(
+		chromedp.Click(chromedp.CSS(`#modal input[name=source][value=url]`)),
+		chromedp.SendKeys(chromedp.CSS("#img-name"), "e2e-from-url"),
+		chromedp.SendKeys(chromedp.CSS("#img-url"), origin.URL+"/disk.raw"),
+		chromedp.SetValue(chromedp.CSS("#img-disk-format"), "raw"),
+	)
+	b.clean("create from a URL")
+	b.shot("create-from-url")
+	b.do(chromedp.Click(chromedp.CSS(`#modal button[type=submit]`)))
+	b.waitModalClosed("the create dialog to close")
+	b.until("the imported row", rowJS("e2e-from-url"))
+	urlID := eval[string](b, rowJS("e2e-from-url")+`.id.slice(4)`)
+	b.open("/dashboard/images/" + urlID)
+	b.until("import progress", `document.querySelector("#tasks progress[max]")`)
+	b.clean("details while importing")
+	b.shot("import-progress")
+	close(release)
+	b.until("the import to finish", `document.querySelector("#tasks .status-success") && document.getElementById("detail-status").textContent === "Active"`)
+	b.shot("import-done")
+	if img, _ := c.image(alice, urlID); img["size"] != float64(len(remote)) || img["status"] != "active" {
+		t.Fatalf("the image from the URL: %v", img)
+	}
+	b.open("/dashboard/project/images")
 
 	// Share with the partner project.
 	b.clickIn("e2e-edited", `button[hx-get$="/members"]`)
@@ -444,7 +515,7 @@ func TestBrowser(t *testing.T) {
 	prot := c.createImage(alice, map[string]any{"name": "e2e-protected", "disk_format": "raw", "container_format": "bare", "protected": true})
 	b.signOut()
 	b.signIn("alice", "pw-alice")
-	b.until("three rows", `document.querySelectorAll("#image-list tbody tr[id]").length === 3`)
+	b.until("four rows", `document.querySelectorAll("#image-list tbody tr[id]").length === 4`)
 	if got := eval[bool](b, rowJS("e2e-protected")+`.querySelector('input[name="id"]') === null`); !got {
 		t.Fatal("the protected image can be selected for deletion")
 	}
@@ -462,7 +533,7 @@ func TestBrowser(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS(`th[aria-sort] a[href*="sort=name"]`)))
 	b.until("sorted by name", `document.querySelector('th[aria-sort="ascending"]') && document.querySelector('th[aria-sort="ascending"]').textContent.includes("Name")`)
 	names := eval[[]string](b, `[...document.querySelectorAll("#image-list td.name a")].map(a => a.textContent.trim())`)
-	if strings.Join(names, ",") != "e2e-edited,e2e-other,e2e-protected" {
+	if strings.Join(names, ",") != "e2e-edited,e2e-from-url,e2e-other,e2e-protected" {
 		t.Fatalf("sorted by name: %q", names)
 	}
 
@@ -553,7 +624,7 @@ func TestBrowser(t *testing.T) {
 	b.open("/dashboard/admin/quotas")
 	quotaRow := fmt.Sprintf(`[...document.querySelectorAll("#quota-list tbody tr")].find(r => r.querySelector("th").textContent.includes(%q))`, demo)
 	b.until("demo's quotas", quotaRow)
-	if got := eval[string](b, quotaRow+`.querySelectorAll("td")[0].textContent`); !strings.Contains(got, "3") {
+	if got := eval[string](b, quotaRow+`.querySelectorAll("td")[0].textContent`); !strings.HasPrefix(strings.TrimSpace(got), "4 ") {
 		t.Fatalf("demo's image count cell: %q", got)
 	}
 	b.clean("quotas")

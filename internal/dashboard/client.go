@@ -1,12 +1,13 @@
 package dashboard
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -24,11 +25,15 @@ const internalBase = "http://glint.internal/"
 
 // handlerTransport is an http.RoundTripper that serves each request with
 // an http.Handler in the calling goroutine. It is for JSON calls, whose
-// answers are small (bounded by the API's page limit); image data never
-// goes through it (see upload.go).
+// answers are small (a page of at most 101 images); image data never goes
+// through it (see upload.go), and an answer beyond maxAnswer is an error
+// rather than memory spent.
 type handlerTransport struct {
 	h http.Handler
 }
+
+// maxAnswer bounds one buffered in-process answer.
+const maxAnswer = 32 << 20
 
 func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	in := req.Clone(req.Context())
@@ -40,11 +45,46 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if in.Body == nil {
 		in.Body = http.NoBody
 	}
-	rec := httptest.NewRecorder()
+	rec := &answer{header: http.Header{}}
 	t.h.ServeHTTP(rec, in)
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
+	if rec.tooLarge {
+		return nil, fmt.Errorf("the answer to %s %s exceeds %d bytes", req.Method, req.URL.Path, maxAnswer)
+	}
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return &http.Response{
+		Status: fmt.Sprintf("%d %s", rec.status, http.StatusText(rec.status)), StatusCode: rec.status,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: rec.header, Body: io.NopCloser(&rec.body), ContentLength: int64(rec.body.Len()), Request: req,
+	}, nil
+}
+
+// answer is the http.ResponseWriter of an in-process call.
+type answer struct {
+	header   http.Header
+	status   int
+	body     bytes.Buffer
+	tooLarge bool
+}
+
+func (a *answer) Header() http.Header { return a.header }
+
+func (a *answer) WriteHeader(code int) {
+	if a.status == 0 {
+		a.status = code
+		// Later changes to the map must not change what was sent.
+		a.header = a.header.Clone()
+	}
+}
+
+func (a *answer) Write(p []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	if a.body.Len()+len(p) > maxAnswer {
+		a.tooLarge = true
+		return 0, errors.New("answer too large")
+	}
+	return a.body.Write(p)
 }
 
 // remoteAddrKey carries the browser's address into in-process calls, so

@@ -30,11 +30,35 @@ type imageForm struct {
 
 type createView struct {
 	base
-	F          imageForm
-	Features   features
-	Error      string
-	Choices    map[string][]string
-	Namespaces []namespaceRef
+	editorView
+	F        imageForm
+	Features features
+	Error    string
+	Choices  map[string][]string
+}
+
+// editorView is what the metadata editor of both forms needs: the
+// catalog when the server has one, and the values that break it.
+type editorView struct {
+	Catalog    *catalog
+	Violations []string
+}
+
+// Def is the catalog's definition of a property, or nil.
+func (e editorView) Def(key string) *propertyDef {
+	if e.Catalog == nil {
+		return nil
+	}
+	return e.Catalog.Defs[key]
+}
+
+// catalogAdvice returns the values that break the catalog, unless the
+// user chose to save them anyway.
+func catalogAdvice(r *http.Request, cat *catalog, props []property) []string {
+	if r.PostFormValue("ignore_catalog") == "on" {
+		return nil
+	}
+	return cat.violations(props)
 }
 
 // formChoices are the select options of the image forms.
@@ -53,9 +77,7 @@ func (h *Handler) createForm(w http.ResponseWriter, r *http.Request, s *session)
 	f := detectFeatures(r.Context(), h.imageClient(s))
 	v := createView{base: base{S: s}, Features: f, Choices: formChoices(s.Admin),
 		F: imageForm{Source: "file", DiskFormat: "qcow2", ContainerFormat: "bare", Visibility: "private", Errors: map[string]string{}}}
-	if f.Metadefs {
-		v.Namespaces = h.namespaces(r.Context(), s)
-	}
+	v.Catalog = h.imageCatalog(r.Context(), s, f)
 	h.show(w, r, s, http.StatusOK, "Create image", "project-images", "create-form", v)
 	return nil
 }
@@ -172,15 +194,18 @@ func (h *Handler) createImage(w http.ResponseWriter, r *http.Request, s *session
 	if f.ContainerFormat == "" {
 		f.ContainerFormat = "bare"
 	}
+	cat := h.imageCatalog(ctx, s, feat)
+	var violations []string
 	again := func(msg string) error {
-		v := createView{base: base{S: s}, F: f, Features: feat, Error: msg, Choices: formChoices(s.Admin)}
-		if feat.Metadefs {
-			v.Namespaces = h.namespaces(ctx, s)
-		}
+		v := createView{base: base{S: s}, editorView: editorView{Catalog: cat, Violations: violations}, F: f, Features: feat,
+			Error: msg, Choices: formChoices(s.Admin)}
 		h.show(w, r, s, http.StatusUnprocessableEntity, "Create image", "project-images", "create-form", v)
 		return nil
 	}
 	if len(f.Errors) > 0 {
+		return again("")
+	}
+	if violations = catalogAdvice(r, cat, f.Properties); len(violations) > 0 {
 		return again("")
 	}
 	props := map[string]string{}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -131,7 +132,7 @@ func (h *Handler) imageTasks(ctx context.Context, c *gophercloud.ServiceClient, 
 	t.Available = true
 	for _, tk := range body.Tasks {
 		tv := taskView{ID: tk.ID, Type: tk.Type, Status: tk.Status, Message: tk.Message, CreatedAt: parseTime(tk.CreatedAt),
-			UpdatedAt: parseTime(tk.UpdatedAt), Input: compactJSON(tk.Input), Result: compactJSON(tk.Result), Total: -1}
+			UpdatedAt: parseTime(tk.UpdatedAt), Input: taskInput(tk.Input), Result: taskResult(tk.Result), Total: -1}
 		var res struct {
 			Step  string `json:"step"`
 			Done  *int64 `json:"bytes_done"`
@@ -162,6 +163,48 @@ func parseTime(s string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// taskInput says what an import task was asked to do: its method and
+// source, or the input as JSON for other tasks.
+func taskInput(raw json.RawMessage) string {
+	var in struct {
+		ImportReq struct {
+			Method struct {
+				Name string `json:"name"`
+				URI  string `json:"uri"`
+			} `json:"method"`
+			Stores []string `json:"stores"`
+		} `json:"import_req"`
+	}
+	if json.Unmarshal(raw, &in) != nil || in.ImportReq.Method.Name == "" {
+		return compactJSON(raw)
+	}
+	out := in.ImportReq.Method.Name
+	if u := in.ImportReq.Method.URI; u != "" {
+		out += " from " + u
+	}
+	if len(in.ImportReq.Stores) > 0 {
+		out += " to " + strings.Join(in.ImportReq.Stores, ", ")
+	}
+	return out
+}
+
+// taskResult is a task's result as JSON, without what the page shows
+// otherwise (the image id, the progress figures).
+func taskResult(raw json.RawMessage) string {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return compactJSON(raw)
+	}
+	for _, k := range []string{"image_id", "step", "bytes_done", "bytes_total"} {
+		delete(m, k)
+	}
+	if len(m) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 func compactJSON(raw json.RawMessage) string {

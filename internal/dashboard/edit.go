@@ -10,6 +10,7 @@ import (
 
 type editView struct {
 	base
+	editorView
 	Image    *imageView
 	F        imageForm
 	Features features
@@ -17,9 +18,6 @@ type editView struct {
 	Choices  map[string][]string
 	// ReadOnly are properties only the service sets (os_glance_*).
 	ReadOnly []property
-	// Namespaces are the metadata-definition namespaces for images,
-	// when the server has them.
-	Namespaces []namespaceRef
 }
 
 // formProperties are the properties with fields of their own in the
@@ -62,9 +60,7 @@ func (h *Handler) editView(r *http.Request, s *session, img *imageView, f imageF
 	if img.Visibility == "public" && !slices.Contains(v.Choices["visibility"], "public") {
 		v.Choices["visibility"] = append(v.Choices["visibility"], "public")
 	}
-	if v.Features.Metadefs {
-		v.Namespaces = h.namespaces(ctx, s)
-	}
+	v.Catalog = h.imageCatalog(ctx, s, v.Features)
 	return v
 }
 
@@ -94,15 +90,16 @@ func (h *Handler) editImage(w http.ResponseWriter, r *http.Request, s *session) 
 	if img.Status == "queued" && f.DiskFormat != "" && !slices.Contains(diskFormats, f.DiskFormat) {
 		f.Errors["disk_format"] = "Choose a disk format."
 	}
+	v := h.editView(r, s, img, f)
 	again := func(status int, msg string) error {
-		h.show(w, r, s, status, "Edit image", "project-images", "edit-form", func() editView {
-			v := h.editView(r, s, img, f)
-			v.Error = msg
-			return v
-		}())
+		v.Error = msg
+		h.show(w, r, s, status, "Edit image", "project-images", "edit-form", v)
 		return nil
 	}
 	if len(f.Errors) > 0 {
+		return again(http.StatusUnprocessableEntity, "")
+	}
+	if v.Violations = catalogAdvice(r, v.Catalog, f.Properties); len(v.Violations) > 0 {
 		return again(http.StatusUnprocessableEntity, "")
 	}
 	ops := imagePatch(img, f)

@@ -40,10 +40,16 @@ type cloud struct {
 
 const adminPassword = "admin-pw-for-tests"
 
+// TestMain sets the bootstrap password every glint of these tests
+// starts with (in process or not), so the tests can run in parallel.
+func TestMain(m *testing.M) {
+	os.Setenv("GLINT_BOOTSTRAP_PASSWORD", adminPassword)
+	os.Exit(m.Run())
+}
+
 // newCloud serves glint in process on its embedded default.
 func newCloud(t testing.TB, mutate ...func(*config.Config)) *cloud {
 	t.Helper()
-	t.Setenv("GLINT_BOOTSTRAP_PASSWORD", adminPassword)
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	// bcrypt at its production cost, under the race detector, makes each
@@ -69,8 +75,8 @@ var (
 	buildErr    error
 )
 
-// newProcessCloud runs the real `glint serve` binary.
-func newProcessCloud(t *testing.T) *cloud {
+// newProcessCloud runs the real `glint serve` binary, with extra flags.
+func newProcessCloud(t *testing.T, extra ...string) *cloud {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "glint-dashboard-bin-")
@@ -93,7 +99,8 @@ func newProcessCloud(t *testing.T) *cloud {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(glintBinary, "serve", "--data-dir", t.TempDir(), "--listen", addr, "--log-level", "warn")
+	args := append([]string{"serve", "--data-dir", t.TempDir(), "--listen", addr, "--log-level", "warn"}, extra...)
+	cmd := exec.Command(glintBinary, args...)
 	cmd.Env = append(os.Environ(), "GLINT_BOOTSTRAP_PASSWORD="+adminPassword)
 	var logs bytes.Buffer
 	var mu sync.Mutex
@@ -302,6 +309,23 @@ func (c *cloud) image(token, id string) (image, int) {
 		json.Unmarshal(b, &img)
 	}
 	return img, status
+}
+
+// waitStatus waits until the image has the status; imports run in the
+// background. The deadline only guards against a hang.
+func (c *cloud) waitStatus(token, id, status string) {
+	c.t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		img, _ := c.image(token, id)
+		if img["status"] == status {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("image %s is %v, not %s", id, img["status"], status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // browser is an HTTP client with a cookie jar, as a browser would be, for

@@ -121,6 +121,28 @@ func (v *imageView) PropertyList() []property {
 	return out
 }
 
+// CustomProperties are the properties users set; ServiceProperties the
+// os_glance_* ones the service keeps (import state).
+func (v *imageView) CustomProperties() []property {
+	var out []property
+	for _, p := range v.PropertyList() {
+		if !reservedProperty(p.Key) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (v *imageView) ServiceProperties() []property {
+	var out []property
+	for _, p := range v.PropertyList() {
+		if reservedProperty(p.Key) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Type is Horizon's Type column: a snapshot if image_type says so.
 func (v *imageView) Type() string {
 	if v.Properties["image_type"] == "snapshot" {
@@ -184,42 +206,33 @@ type imagePage struct {
 	Next string
 }
 
-// listQuery is a raw Image API query string (filters on extra
-// properties such as image_type, which gophercloud's ListOpts lacks).
-type listQuery url.Values
-
-func (q listQuery) ToImageListQuery() (string, error) {
-	if len(q) == 0 {
-		return "", nil
-	}
-	return "?" + url.Values(q).Encode(), nil
-}
-
-// listImages fetches one page of GET /v2/images.
+// listImages fetches one page of GET /v2/images. The answer is decoded
+// once, straight into the page (gophercloud's pager and results decode
+// it three times, which costs more than the call on a large page).
 func listImages(ctx context.Context, c *gophercloud.ServiceClient, q url.Values) (*imagePage, error) {
-	out := &imagePage{}
-	err := images.List(c, listQuery(q)).EachPage(ctx, func(_ context.Context, p pagination.Page) (bool, error) {
-		var body struct {
-			Images []*imageView `json:"images"`
-			Next   string       `json:"next"`
+	var body struct {
+		Images []*imageView `json:"images"`
+		Next   string       `json:"next"`
+	}
+	u := c.ServiceURL("images")
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	if _, err := c.Get(ctx, u, &body, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+		return nil, err
+	}
+	out := &imagePage{Images: body.Images}
+	if body.Next != "" {
+		if nu, err := url.Parse(body.Next); err == nil {
+			out.Next = nu.Query().Get("marker")
 		}
-		if err := p.(images.ImagePage).ExtractInto(&body); err != nil {
-			return false, err
-		}
-		out.Images = body.Images
-		if body.Next != "" {
-			if u, err := url.Parse(body.Next); err == nil {
-				out.Next = u.Query().Get("marker")
-			}
-		}
-		return false, nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 func getImage(ctx context.Context, c *gophercloud.ServiceClient, id string) (*imageView, error) {
 	var v imageView
-	if err := images.Get(ctx, c, id).ExtractInto(&v); err != nil {
+	if _, err := c.Get(ctx, c.ServiceURL("images", id), &v, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
 		return nil, err
 	}
 	return &v, nil
@@ -296,17 +309,19 @@ func listMembers(ctx context.Context, c *gophercloud.ServiceClient, id string) (
 	return out, err
 }
 
+// Member ids are whatever the owner typed, so they are escaped in paths;
+// image ids are checked to be id-like by the routes.
 func addMember(ctx context.Context, c *gophercloud.ServiceClient, id, member string) error {
 	_, err := members.Create(ctx, c, id, member).Extract()
 	return err
 }
 
 func removeMember(ctx context.Context, c *gophercloud.ServiceClient, id, member string) error {
-	return members.Delete(ctx, c, id, member).ExtractErr()
+	return members.Delete(ctx, c, id, url.PathEscape(member)).ExtractErr()
 }
 
 func setMemberStatus(ctx context.Context, c *gophercloud.ServiceClient, id, member, status string) error {
-	_, err := members.Update(ctx, c, id, member, members.UpdateOpts{Status: status}).Extract()
+	_, err := members.Update(ctx, c, id, url.PathEscape(member), members.UpdateOpts{Status: status}).Extract()
 	return err
 }
 

@@ -9,13 +9,16 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"glint/internal/config"
 )
@@ -40,6 +43,7 @@ func link(body, rel string) string {
 }
 
 func TestListPagingAndFilters(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	alice := c.token("alice", "pw-alice", "demo")
@@ -121,6 +125,7 @@ func TestListPagingAndFilters(t *testing.T) {
 }
 
 func TestTabs(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	c.addUser("bob", "partner")
@@ -167,6 +172,7 @@ func TestTabs(t *testing.T) {
 }
 
 func TestXSS(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	alice := c.token("alice", "pw-alice", "demo")
@@ -200,6 +206,7 @@ func TestXSS(t *testing.T) {
 }
 
 func TestPolicyAppliesToTheDashboard(t *testing.T) {
+	t.Parallel()
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(policy, []byte(`"modify_image": "role:admin"`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -245,7 +252,19 @@ func TestPolicyAppliesToTheDashboard(t *testing.T) {
 }
 
 func TestCreateUploadDownload(t *testing.T) {
-	c := newCloud(t)
+	t.Parallel()
+	remote := bytes.Repeat([]byte("remote image "), 50_000)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(remote)))
+		w.Write(remote)
+	}))
+	defer origin.Close()
+	port, _ := strconv.Atoi(origin.URL[strings.LastIndexByte(origin.URL, ':')+1:])
+	c := newCloud(t, func(cfg *config.Config) {
+		// web-download may reach this test's server, and only it.
+		cfg.Import.WebDownload.AllowedNetworks = []string{"127.0.0.1/32"}
+		cfg.Import.WebDownload.AllowedPorts = append(cfg.Import.WebDownload.AllowedPorts, port)
+	})
 	c.addUser("alice", "demo")
 	b := c.browser()
 	b.signIn("alice", "pw-alice")
@@ -256,9 +275,15 @@ func TestCreateUploadDownload(t *testing.T) {
 		!strings.Contains(p.body, "Choose a disk format.") || !strings.Contains(p.body, "Enter a whole number") {
 		t.Fatalf("bad create: %d %s", p.status, p.body)
 	}
-	p = b.hx("POST", "/dashboard/project/images", url.Values{"source": {"url"}, "url": {"https://example.com/x.img"}, "name": {"x"}, "disk_format": {"raw"}}, "modal-content")
-	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "does not offer creating images from a URL") {
-		t.Fatalf("URL source without web-download: %d %s", p.status, p.body)
+	p = b.hx("POST", "/dashboard/project/images", url.Values{"source": {"url"}, "url": {"file:///etc/passwd"}, "name": {"x"}, "disk_format": {"raw"}}, "modal-content")
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "Enter an http or https URL.") {
+		t.Fatalf("a file: URL: %d %s", p.status, p.body)
+	}
+	// An address the server may not fetch from: the import does not
+	// start, and the image is removed again.
+	p = b.hx("POST", "/dashboard/project/images", url.Values{"source": {"url"}, "url": {"http://169.254.169.254/latest/meta-data"}, "name": {"x"}, "disk_format": {"raw"}}, "modal-content")
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "The import could not start") {
+		t.Fatalf("a metadata-service URL: %d %s", p.status, p.body)
 	}
 	alice := c.token("alice", "pw-alice", "demo")
 	var list struct{ Images []image }
@@ -267,7 +292,35 @@ func TestCreateUploadDownload(t *testing.T) {
 		t.Fatalf("a refused form left images: %v", list.Images)
 	}
 
-	form := url.Values{"name": {"cirros"}, "source": {"file"}, "disk_format": {"qcow2"}, "container_format": {"bare"},
+	// From a URL (web-download): the server fetches it; the details page
+	// lists the import task.
+	p = b.hx("POST", "/dashboard/project/images", url.Values{"source": {"url"}, "url": {origin.URL + "/remote.raw"}, "name": {"from-url"},
+		"disk_format": {"raw"}, "container_format": {"bare"}}, "modal-content")
+	if p.status != 200 || !strings.Contains(p.body, "being imported") {
+		t.Fatalf("create from a URL: %d %s", p.status, p.body)
+	}
+	c.json("GET", "/v2/images?name=from-url", alice, nil, 200, &list)
+	if len(list.Images) != 1 {
+		t.Fatalf("images from the URL: %v", list.Images)
+	}
+	fromURL := list.Images[0]["id"].(string)
+	c.waitStatus(alice, fromURL, "active")
+	// The task finishes just after the image turns active; its part of
+	// the page asks again (every 2s in the browser) until then.
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		p = b.hx("GET", "/dashboard/images/"+fromURL+"/tasks", nil, "tasks")
+		if strings.Contains(p.body, "api_image_import") && strings.Contains(p.body, `status-success`) {
+			break
+		}
+		if !strings.Contains(p.body, "every 2s") || time.Now().After(deadline) {
+			t.Fatalf("the import task: %s", p.body)
+		}
+	}
+	if p = b.get("/dashboard/images/" + fromURL); !strings.Contains(p.body, `status-success`) || !strings.Contains(p.body, "web-download") {
+		t.Fatalf("the details do not show the import task: %s", p.body)
+	}
+
+	form := url.Values{"name": {"cirros"}, "source": {"file"}, "disk_format": {"raw"}, "container_format": {"bare"},
 		"min_disk": {"1"}, "min_ram": {"64"}, "architecture": {"x86_64"}, "os_distro": {"cirros"}, "description": {"tiny"},
 		"visibility": {"private"}, "protected": {"on"}, "prop_key": {"hw_disk_bus", ""}, "prop_value": {"virtio", ""},
 		"tags": {" a, b ,a,, c "}, "hidden": {"on"}}
@@ -332,7 +385,7 @@ func TestCreateUploadDownload(t *testing.T) {
 	}
 	got, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !bytes.Equal(got, data) || resp.Header.Get("Content-Disposition") != `attachment; filename=cirros.qcow2` {
+	if resp.StatusCode != 200 || !bytes.Equal(got, data) || resp.Header.Get("Content-Disposition") != `attachment; filename=cirros.raw` {
 		t.Fatalf("download: %d %d bytes %q", resp.StatusCode, len(got), resp.Header.Get("Content-Disposition"))
 	}
 
@@ -351,6 +404,7 @@ func TestCreateUploadDownload(t *testing.T) {
 }
 
 func TestEditAndDelete(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	alice := c.token("alice", "pw-alice", "demo")
@@ -411,6 +465,7 @@ func TestEditAndDelete(t *testing.T) {
 }
 
 func TestMembers(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	c.addUser("bob", "partner")
@@ -457,14 +512,30 @@ func TestMembers(t *testing.T) {
 	if p.status != 200 || strings.Contains(p.body, "member-accepted") {
 		t.Fatalf("remove member: %d %s", p.status, p.body)
 	}
+	// A member id with path characters (Glance takes any string) is
+	// removed too: it is escaped on the way in and out.
+	odd := "a/b?c#d e"
+	c.json("POST", "/v2/images/"+id+"/members", alice, map[string]string{"member": odd}, 200, nil)
+	p = b.hx("GET", "/dashboard/images/"+id+"/members", nil, "modal-content")
+	remove := regexp.MustCompile(`hx-post="(/dashboard/images/[^"]+/remove)"`).FindStringSubmatch(p.body)
+	if remove == nil {
+		t.Fatalf("no remove button: %s", p.body)
+	}
+	if p = b.hx("POST", html.UnescapeString(remove[1]), url.Values{}, "modal-content"); p.status != 200 {
+		t.Fatalf("removing %q: %d %s", odd, p.status, p.body)
+	}
 	var ms struct{ Members []any }
 	c.json("GET", "/v2/images/"+id+"/members", alice, nil, 200, &ms)
 	if len(ms.Members) != 0 {
 		t.Fatalf("members after removing: %v", ms.Members)
 	}
+	if p = b.get("/dashboard/images/..%2Fquotas/edit"); p.status != http.StatusNotFound {
+		t.Fatalf("an id with path characters: %d", p.status)
+	}
 }
 
 func TestAdminPanels(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	alice := c.token("alice", "pw-alice", "demo")
@@ -540,5 +611,61 @@ func TestAdminPanels(t *testing.T) {
 	p = b.hx("POST", "/dashboard/admin/quotas/"+demo, url.Values{"image_count_total": {"100"}}, "modal-content")
 	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "Only admins may change quotas.") {
 		t.Fatalf("quota as a member: %d %s", p.status, p.body)
+	}
+}
+
+// TestCatalogEditor: the metadata editor offers the properties of the
+// server's metadata definitions with inputs of their types, and asks
+// before saving a value the definitions do not allow.
+func TestCatalogEditor(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t)
+	c.addUser("alice", "demo")
+	alice := c.token("alice", "pw-alice", "demo")
+	id := c.createImage(alice, map[string]any{"name": "typed", "hw_disk_bus": "virtio", "hw_cdrom_bus": "floppy-drive"})["id"].(string)
+	b := c.browser()
+	b.signIn("alice", "pw-alice")
+	const ns = "OS::Compute::LibvirtImage"
+
+	p := b.hx("GET", "/dashboard/images/"+id+"/edit", nil, "modal-content")
+	if !strings.Contains(p.body, `id="md-namespace"`) || !strings.Contains(p.body, `value="`+ns+`"`) {
+		t.Fatalf("no catalog picker: %s", p.body)
+	}
+	// Known properties get a select with the allowed values; a value
+	// outside them is kept, marked.
+	if !regexp.MustCompile(`<select name="prop_value" aria-label="Value of hw_disk_bus">\s*(<option[^>]*>[^<]*</option>)*<option value="virtio" selected>virtio</option>`).MatchString(p.body) {
+		t.Fatalf("hw_disk_bus is not a select with virtio chosen: %s", p.body)
+	}
+	if !strings.Contains(p.body, `<option value="floppy-drive" selected>floppy-drive (not in the catalog)</option>`) {
+		t.Fatal("a value outside the definition is not kept")
+	}
+	p = b.hx("GET", "/dashboard/metadefs?md_namespace="+url.QueryEscape(ns), nil, "md-properties")
+	if !strings.Contains(p.body, `<option value="hw_rng_model"`) {
+		t.Fatalf("namespace properties: %s", p.body)
+	}
+	p = b.hx("GET", "/dashboard/images/property?namespace="+url.QueryEscape(ns)+"&property=hw_rng_model", nil, "prop-rows")
+	if !strings.Contains(p.body, `value="hw_rng_model"`) || !strings.Contains(p.body, `readonly`) || !strings.Contains(p.body, `value="virtio"`) {
+		t.Fatalf("a picked property's row (default value virtio): %s", p.body)
+	}
+	if p := b.hx("GET", "/dashboard/images/property?namespace="+url.QueryEscape(ns)+"&property=nope", nil, "prop-rows"); p.status != http.StatusNotFound {
+		t.Fatalf("an unknown property: %d", p.status)
+	}
+
+	form := url.Values{"name": {"typed"}, "visibility": {"shared"}, "min_disk": {"0"}, "min_ram": {"0"},
+		"prop_key": {"hw_disk_bus", "hw_cdrom_bus"}, "prop_value": {"scsi", "floppy-drive"}}
+	p = b.hx("POST", "/dashboard/images/"+id+"/edit", form, "modal-content")
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "do not match the cloud's metadata definitions") ||
+		!strings.Contains(p.body, "hw_cdrom_bus") || !strings.Contains(p.body, `name="ignore_catalog"`) {
+		t.Fatalf("a value against the catalog: %d %s", p.status, p.body)
+	}
+	if img, _ := c.image(alice, id); img["hw_disk_bus"] != "virtio" {
+		t.Fatalf("saved before asking: %v", img)
+	}
+	form.Set("ignore_catalog", "on")
+	if p = b.hx("POST", "/dashboard/images/"+id+"/edit", form, "modal-content"); p.status != 200 {
+		t.Fatalf("saving anyway: %d %s", p.status, p.body)
+	}
+	if img, _ := c.image(alice, id); img["hw_disk_bus"] != "scsi" || img["hw_cdrom_bus"] != "floppy-drive" {
+		t.Fatalf("after saving anyway: %v", img)
 	}
 }

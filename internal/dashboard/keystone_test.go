@@ -19,6 +19,7 @@ import (
 // at that Keystone and acts with its tokens. The Keystone here is another
 // glint's built-in identity, which speaks the same v3 API.
 func TestExternalKeystone(t *testing.T) {
+	t.Parallel()
 	ks := newCloud(t)
 	ks.addUser("alice", "demo", "demo2")
 

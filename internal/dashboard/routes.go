@@ -117,6 +117,12 @@ func (h *Handler) authed(fn authedFunc) http.Handler {
 			h.toLogin(w, r)
 			return
 		}
+		if id := r.PathValue("id"); id != "" && idLike(id) == "" {
+			// Ids go into API paths; anything but id characters is
+			// no image of ours.
+			h.fail(w, r, s, errNotFound)
+			return
+		}
 		ctx := withRemote(r.Context(), r)
 		transfer := strings.HasSuffix(r.URL.Path, "/file")
 		if !transfer {

@@ -17,6 +17,7 @@ import (
 )
 
 func TestRootRedirectsBrowsersOnly(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	for _, tc := range []struct {
 		accept string
@@ -55,6 +56,7 @@ func TestRootRedirectsBrowsersOnly(t *testing.T) {
 }
 
 func TestSignIn(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	b := c.browser()
@@ -161,6 +163,7 @@ func cookieOf(h http.Header, name string) *http.Cookie {
 // TestSessionCookie: sessions are sealed; a changed cookie is no session;
 // nodes that share the token key share sessions, and only they.
 func TestSessionCookie(t *testing.T) {
+	t.Parallel()
 	shared := filepath.Join(t.TempDir(), "token.key")
 	c := newCloud(t, func(cfg *config.Config) { cfg.TokenKeyFile = shared })
 	c.addUser("alice", "demo")
@@ -228,6 +231,7 @@ func sameRecords(t *testing.T, c *cloud, keyFile string) string {
 }
 
 func TestSecureCookiesBehindTLS(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t, func(cfg *config.Config) { cfg.PublicURL = "https://glint.example" })
 	p := c.browser().get("/dashboard/login")
 	if ck := cookieOf(p.header, "glint_dashboard_pre"); ck == nil || !ck.Secure {
@@ -236,6 +240,7 @@ func TestSecureCookiesBehindTLS(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.addUser("alice", "demo")
 	alice := c.token("alice", "pw-alice", "demo")
@@ -274,12 +279,12 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestNoDashboard(t *testing.T) {
+	t.Parallel()
 	for name, mutate := range map[string]func(*config.Config){
 		"no-dashboard":    func(cfg *config.Config) { cfg.NoDashboard = true },
 		"trusted-headers": func(cfg *config.Config) { cfg.Auth = config.AuthTrustedHeaders },
 	} {
 		t.Run(name, func(t *testing.T) {
-			t.Setenv("GLINT_BOOTSTRAP_PASSWORD", adminPassword)
 			cfg := config.Default()
 			cfg.PasswordCost = 4 // fast bcrypt: tests only
 			cfg.DataDir = t.TempDir()
@@ -307,6 +312,7 @@ func TestNoDashboard(t *testing.T) {
 }
 
 func TestStaticFiles(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	p := c.browser().get("/dashboard/login")
 	for _, name := range []string{"htmx.min.js", "dashboard.js", "dashboard.css"} {
@@ -339,5 +345,17 @@ func TestStaticFiles(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Fatalf("missing static file: %d", resp.StatusCode)
+	}
+}
+
+func TestUserWithoutProject(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t)
+	c.addUser("loner")
+	b := c.browser()
+	b.signIn("loner", "pw-loner")
+	p := b.get("/dashboard/project/images")
+	if p.status != 200 || !strings.Contains(p.body, "No project yet") || strings.Contains(p.body, `class="switcher"`) {
+		t.Fatalf("a user without projects: %d %s", p.status, p.body)
 	}
 }

@@ -344,11 +344,15 @@
       item.text.textContent = "Sent; the server is checking the data…";
     });
     xhr.addEventListener("load", function () {
+      const name = d.name || file.name;
       if (xhr.status >= 200 && xhr.status < 300) {
         item.bar.value = item.bar.max;
         finish(item, true, "Uploaded " + units(file.size));
+        notice("ok", "The upload of " + name + " is complete.");
       } else {
-        finish(item, false, "Failed: " + apiMessage(xhr));
+        const why = apiMessage(xhr);
+        finish(item, false, "Failed: " + why);
+        notice("error", "The upload of " + name + " failed: " + why);
       }
     });
     xhr.addEventListener("error", function () { finish(item, false, "Failed: the connection was lost."); });
