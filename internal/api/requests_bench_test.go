@@ -93,6 +93,56 @@ func catalogOf(b, parent *testing.B, c *benchCatalog, n int) *benchCatalog {
 	return c
 }
 
+// BenchmarkWrites are the write requests of glint bench, in process: a
+// JSON-patch of one property, and a create.
+func BenchmarkWrites(b *testing.B) {
+	cat := &benchCatalog{}
+	parentB := b
+	writes := []struct {
+		name   string
+		method string
+		path   func(i int, c *benchCatalog) string
+		ctype  string
+		body   func(i int) string
+		status int
+	}{
+		{"patch", "PATCH", func(i int, c *benchCatalog) string {
+			j := (i * 7919) % len(c.ids)
+			if j%10 == 0 { // the public tenth is the admin project's
+				j++
+			}
+			return "/v2/images/" + c.ids[j]
+		},
+			"application/openstack-images-v2.1-json-patch",
+			func(i int) string {
+				return `[{"op":"replace","path":"/bench_counter","value":"` + strconv.Itoa(i) + `"}]`
+			}, http.StatusOK},
+		{"create", "POST", func(int, *benchCatalog) string { return "/v2/images" }, "application/json",
+			func(i int) string {
+				return `{"name":"bench-new-` + strconv.Itoa(i) + `","disk_format":"raw","container_format":"bare","tags":["bench-new"]}`
+			}, http.StatusCreated},
+	}
+	for _, w := range writes {
+		b.Run(w.name, func(b *testing.B) {
+			c := catalogOf(b, parentB, cat, 2000)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := processCPU()
+			defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
+			for i := range b.N {
+				req := httptest.NewRequest(w.method, w.path(i, c), strings.NewReader(w.body(i)))
+				req.Header.Set("Content-Type", w.ctype)
+				benchHeaders(req, false)
+				rec := httptest.NewRecorder()
+				c.h.ServeHTTP(rec, req)
+				if rec.Code != w.status {
+					b.Fatalf("%s %s: %d %s", w.method, req.URL, rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkRequests(b *testing.B) {
 	for _, n := range []int{10000} {
 		cat := &benchCatalog{}

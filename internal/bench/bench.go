@@ -164,6 +164,15 @@ func runTarget(ctx context.Context, t *target, opts Options, one, each digests, 
 		emit(requestResult(t.name, "seed", 8, load{requests: opts.Catalog}, wall, cpu))
 
 		for _, w := range requestWorkloads(member, cat) {
+			if w.name == "patch" && opts.runs("walk") {
+				// The walk goes before the writes: create grows the
+				// catalog, and the walk is of the seeded one.
+				r, err := walkResult(ctx, t, member, len(cat.all))
+				if err != nil {
+					return err
+				}
+				emit(r)
+			}
 			if !opts.runs(w.name) {
 				continue
 			}
@@ -176,13 +185,6 @@ func runTarget(ctx context.Context, t *target, opts Options, one, each digests, 
 					return err
 				}
 			}
-		}
-		if opts.runs("walk") {
-			r, err := walkResult(ctx, t, member, len(cat.all))
-			if err != nil {
-				return err
-			}
-			emit(r)
 		}
 	}
 	if transfers := opts.runs("upload") || opts.runs("download"); transfers {

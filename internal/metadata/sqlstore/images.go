@@ -60,13 +60,79 @@ func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.
 		if err := changedOne(ctx, tx, res, img.ID); err != nil {
 			return err
 		}
-		for _, table := range []string{"image_properties", "image_tags"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE image_id = $1`, img.ID); err != nil {
+		return replaceSets(ctx, tx, img.ID, img.Properties, img.Tags)
+	})
+}
+
+// pairs calls fn with the two text columns of each row of query ($1 = id).
+func pairs(ctx context.Context, tx *Tx, query, id string, fn func(a, b string)) error {
+	rows, err := tx.QueryContext(ctx, query, id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			return err
+		}
+		fn(a, b)
+	}
+	return rows.Err()
+}
+
+// replaceSets makes an image's properties and tags the given ones, writing
+// only the differences: a PATCH usually changes one property, and each
+// row written also updates every index of its table.
+func replaceSets(ctx context.Context, tx *Tx, id string, props map[string]string, tags []string) error {
+	curProps := map[string]string{}
+	err := pairs(ctx, tx, `SELECT name, value FROM image_properties WHERE image_id = $1`, id,
+		func(name, value string) { curProps[name] = value })
+	if err != nil {
+		return err
+	}
+	curTags := map[string]bool{}
+	err = pairs(ctx, tx, `SELECT value, '' FROM image_tags WHERE image_id = $1`, id,
+		func(tag, _ string) { curTags[tag] = true })
+	if err != nil {
+		return err
+	}
+	for name := range curProps {
+		if _, keep := props[name]; !keep {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM image_properties WHERE image_id = $1 AND name = $2`, id, name); err != nil {
 				return err
 			}
 		}
-		return insertSets(ctx, tx, img.ID, img.Properties, img.Tags)
-	})
+	}
+	for name, value := range props {
+		cur, had := curProps[name]
+		switch {
+		case !had:
+			_, err = tx.ExecContext(ctx, `INSERT INTO image_properties (image_id, name, value) VALUES ($1, $2, $3)`, id, name, value)
+		case cur != value:
+			_, err = tx.ExecContext(ctx, `UPDATE image_properties SET value = $3 WHERE image_id = $1 AND name = $2`, id, name, value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	want := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		want[t] = true
+		if !curTags[t] {
+			if _, err := tx.ExecContext(ctx, insertTag, id, t); err != nil {
+				return err
+			}
+		}
+	}
+	for t := range curTags {
+		if !want[t] {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM image_tags WHERE image_id = $1 AND value = $2`, id, t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // SetStatus moves an image from one status to another.
