@@ -69,30 +69,116 @@ func (d *digester) sha512Hex() string { return hex.EncodeToString(d.hashes[1].Su
 // tooBig, without writing the excess, when src holds more than limit.
 // Only io.EOF ends the stream normally: a body cut short (a client gone,
 // a chunked body truncated) comes back as an error, never as success.
+//
+// Reading runs one chunk ahead, on a goroutine of its own: while the two
+// hashes and the write work on chunk k, chunk k+1 arrives from the
+// network, so the slowest of the three sets the pace rather than their
+// sum with the read.
 func copyHashed(dst io.Writer, src io.Reader, d *digester, limit int64, tooBig error) (int64, error) {
-	bufp := chunkPool.Get().(*[]byte)
-	defer chunkPool.Put(bufp)
-	buf := *bufp
+	ahead := startReadAhead(src)
+	var c chunk
+	defer func() { ahead.stop(c) }()
 	var total int64
 	for {
-		n, rerr := fill(src, buf)
-		if n > 0 {
-			if total+int64(n) > limit {
+		c = ahead.next()
+		if c.n > 0 {
+			if total+int64(c.n) > limit {
 				return total, tooBig
 			}
-			d.start(buf[:n])
-			_, werr := dst.Write(buf[:n])
+			d.start(c.buf[:c.n])
+			_, werr := dst.Write(c.buf[:c.n])
 			d.wait()
 			if werr != nil {
 				return total, werr
 			}
-			total += int64(n)
+			total += int64(c.n)
 		}
-		if rerr == io.EOF {
+		if c.err == io.EOF {
 			return total, nil
 		}
-		if rerr != nil {
-			return total, &bodyError{rerr}
+		if c.err != nil {
+			return total, &bodyError{c.err}
+		}
+		ahead.release(c)
+	}
+}
+
+// readAhead fills chunks from src on its own goroutine, two in flight:
+// one being read while the caller works on the other.
+type readAhead struct {
+	full chan chunk
+	free chan *[]byte
+	quit chan struct{}
+	done chan struct{}
+}
+
+type chunk struct {
+	bufp *[]byte
+	buf  []byte
+	n    int
+	err  error
+}
+
+func startReadAhead(src io.Reader) *readAhead {
+	r := &readAhead{full: make(chan chunk, 1), free: make(chan *[]byte, 2),
+		quit: make(chan struct{}), done: make(chan struct{})}
+	for range 2 {
+		r.free <- chunkPool.Get().(*[]byte)
+	}
+	go func() {
+		defer close(r.done)
+		for {
+			var bufp *[]byte
+			select {
+			case bufp = <-r.free:
+			case <-r.quit:
+				return
+			}
+			n, err := fill(src, *bufp)
+			select {
+			case r.full <- chunk{bufp: bufp, buf: *bufp, n: n, err: err}:
+			case <-r.quit:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return r
+}
+
+func (r *readAhead) next() chunk { return <-r.full }
+
+// release hands a chunk's buffer back for the next read.
+func (r *readAhead) release(c chunk) { r.free <- c.bufp }
+
+// stop ends the reader; last is the chunk the caller holds. Buffers go
+// back to the pool only when the reader is known to be done with them: it
+// is once it has delivered an end (EOF or an error), but one still blocked
+// in a read of a stalled body (until the connection's read deadline)
+// keeps its buffers, and the garbage collector takes them.
+func (r *readAhead) stop(last chunk) {
+	close(r.quit)
+	if last.err != nil {
+		<-r.done // it returns right after sending its last chunk
+	}
+	select {
+	case <-r.done:
+	default:
+		return
+	}
+	if last.bufp != nil {
+		chunkPool.Put(last.bufp)
+	}
+	for {
+		select {
+		case bufp := <-r.free:
+			chunkPool.Put(bufp)
+		case c := <-r.full:
+			chunkPool.Put(c.bufp)
+		default:
+			return
 		}
 	}
 }

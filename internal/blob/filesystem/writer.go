@@ -27,6 +27,9 @@ type writer struct {
 	f    *os.File
 	buf  *bufio.Writer
 	size int64
+	// queued is the end of the range whose writeback was started last,
+	// waited is where the one before it ended (see startWriteback).
+	queued, waited int64
 	// done is set by Commit (whatever its outcome) and by Cancel; from
 	// then on the temp file is either renamed or removed.
 	done bool
@@ -44,7 +47,23 @@ func (w *writer) Write(p []byte) (int, error) {
 	}
 	n, err := w.buf.Write(p)
 	w.size += int64(n)
+	w.writeback()
 	return n, err
+}
+
+// writebackWindow is how much written data goes to the disk in one step
+// while an upload streams.
+const writebackWindow = 8 << 20
+
+// writeback starts the disk write of each full window of data that has
+// left the buffer, and waits for the window before it.
+func (w *writer) writeback() {
+	inFile := w.size - int64(w.buf.Buffered())
+	if inFile-w.queued < writebackWindow {
+		return
+	}
+	startWriteback(w.f, w.waited, w.queued, inFile-w.queued)
+	w.waited, w.queued = w.queued, inFile
 }
 
 // ReadFrom lets io.Copy hand the source to bufio, which passes it on to
@@ -56,6 +75,7 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 	}
 	n, err := w.buf.ReadFrom(r)
 	w.size += n
+	w.writeback()
 	return n, err
 }
 
