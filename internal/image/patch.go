@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"math/rand/v2"
 	"time"
 
 	"glint/internal/auth"
@@ -29,9 +30,12 @@ func CheckChange(c Change) error {
 	return checkWritable(c.Attr)
 }
 
-// maxSaveAttempts bounds the retries when a concurrent status change (an
-// upload finishing, say) moves the image under an update.
-const maxSaveAttempts = 5
+// maxSaveAttempts bounds the retries when another writer (a concurrent
+// PATCH on any node, an upload finishing) changes the image between our
+// read and our save. An update loses a round only to a writer that
+// committed in it, so it gives up only under more than this many
+// concurrent writers of the same image.
+const maxSaveAttempts = 32
 
 // Update applies changes to an image as one unit and returns the result.
 func (s *Service) Update(ctx context.Context, p auth.Principal, id string, changes []Change) (*Image, error) {
@@ -66,6 +70,9 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id string, chang
 		}
 		err = s.store.SaveImage(ctx, img, before.Status, before.UpdatedAt)
 		if errors.Is(err, ErrConflict) && attempt < maxSaveAttempts {
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if errors.Is(err, ErrNotFound) {
@@ -75,6 +82,19 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id string, chang
 			return nil, err
 		}
 		return img, nil
+	}
+}
+
+// backoff waits a random time that grows with the attempt, so writers
+// that collided spread out instead of colliding again.
+func backoff(ctx context.Context, attempt int) error {
+	t := time.NewTimer(rand.N(time.Duration(min(attempt, 8)) * time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

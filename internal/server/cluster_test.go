@@ -92,8 +92,9 @@ func TestTwoNodes(t *testing.T) {
 	if status, got := call(b, "GET", "/v2/images/"+id+"/file", "", nil); status != 200 || !bytes.Equal(got, data) {
 		t.Fatalf("download on B: %d, %d bytes", status, len(got))
 	}
-	// Concurrent patches through both nodes: each either applies or is
-	// refused with 409; none that applied is lost.
+	// Concurrent patches through both nodes: an update retries when another
+	// writer got in first, and loses at most once to each of the other 15,
+	// so all apply and none is lost.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	applied := map[string]bool{}
@@ -112,7 +113,6 @@ func TestTwoNodes(t *testing.T) {
 				mu.Lock()
 				applied[key] = true
 				mu.Unlock()
-			case 409:
 			default:
 				t.Errorf("patch %s: %d %s", key, status, body)
 			}
@@ -125,9 +125,8 @@ func TestTwoNodes(t *testing.T) {
 			t.Errorf("patch %s answered 200 but is lost: %s", key, body)
 		}
 	}
-	t.Logf("%d of 16 concurrent patches applied", len(applied))
-	if len(applied) < 8 {
-		t.Errorf("only %d of 16 concurrent patches applied", len(applied))
+	if len(applied) != 16 {
+		t.Errorf("%d of 16 concurrent patches applied", len(applied))
 	}
 	if status, _ := call(b, "DELETE", "/v2/images/"+id, "", nil); status != 204 {
 		t.Fatalf("delete on B: %d", status)
