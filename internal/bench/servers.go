@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -61,9 +62,25 @@ func startProcess(ctx context.Context, name string, cmd *exec.Cmd, base string, 
 			<-exited
 		}
 	}
-	ready, err := waitReady(ctx, base, 90*time.Second)
+	// A server that exits (a bad configuration, say) ends the wait at once,
+	// and its last words are the error.
+	waitCtx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-exited:
+			cancel()
+		case <-waitCtx.Done():
+		}
+	}()
+	ready, err := waitReady(waitCtx, base, 90*time.Second)
+	cancel()
 	if err != nil {
 		stop()
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("%s exited before answering: %s (log: %s)", name, logTail(logFile, 2048), logFile)
+		default:
+		}
 		return nil, fmt.Errorf("%s: %w (log: %s)", name, err, logFile)
 	}
 	return &target{name: name, base: base, tree: &procTree{root: cmd.Process.Pid},
@@ -108,6 +125,18 @@ func endpointTarget(name, base string, member, admin Identity, pid int) *target 
 		t.tree = &procTree{root: pid}
 	}
 	return t
+}
+
+// logTail returns the last n bytes of a log file, trimmed.
+func logTail(path string, n int64) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	if int64(len(b)) > n {
+		b = b[int64(len(b))-n:]
+	}
+	return strings.TrimSpace(string(b))
 }
 
 var errNoGlance = errors.New("glance-api is not installed")
