@@ -158,7 +158,10 @@ type S3 struct {
 	InsecureSkipVerify bool
 	PathStyle          bool
 	CreateBucket       bool
-	PartSize           int64
+	// PartSize and Concurrency shape multipart uploads: each upload holds
+	// (Concurrency + 1) parts in memory. 0 takes the driver's defaults.
+	PartSize    int64
+	Concurrency int
 }
 
 // MultiStore reports whether stores were configured explicitly.

@@ -96,6 +96,7 @@ type fileS3 struct {
 	PathStyle          *bool  `yaml:"path_style"`
 	CreateBucket       bool   `yaml:"create_bucket"`
 	PartSize           int64  `yaml:"part_size"`
+	Concurrency        int    `yaml:"concurrency"`
 }
 
 // LoadFile reads a YAML configuration file over c.
@@ -228,7 +229,8 @@ func (fs fileStore) store(where string) (Store, error) {
 	}
 	st.S3 = S3{Endpoint: fs.S3.Endpoint, Region: fs.S3.Region, Bucket: fs.S3.Bucket, Prefix: fs.S3.Prefix,
 		AccessKey: access, SecretKey: secretKey, UseTLS: fs.S3.UseTLS, InsecureSkipVerify: fs.S3.InsecureSkipVerify,
-		PathStyle: fs.S3.PathStyle == nil || *fs.S3.PathStyle, CreateBucket: fs.S3.CreateBucket, PartSize: fs.S3.PartSize}
+		PathStyle: fs.S3.PathStyle == nil || *fs.S3.PathStyle, CreateBucket: fs.S3.CreateBucket, PartSize: fs.S3.PartSize,
+		Concurrency: fs.S3.Concurrency}
 	return st, nil
 }
 

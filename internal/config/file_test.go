@@ -39,7 +39,7 @@ stores:
   - {id: a, type: file, path: /srv/a}
   - id: b
     type: s3
-    s3: {endpoint: "127.0.0.1:7070", bucket: img, access_key: k, secret_key_file: `+key+`}
+    s3: {endpoint: "127.0.0.1:7070", bucket: img, access_key: k, secret_key_file: `+key+`, part_size: 8388608, concurrency: 4}
 `)
 	cfg := Default()
 	if err := cfg.LoadFile(path); err != nil {
@@ -50,7 +50,8 @@ stores:
 	}
 	if cfg.DataDir != "/srv/glint" || cfg.Listen != "127.0.0.1:9393" || cfg.SizeCap != 1024 || cfg.IdleTimeout != 5*time.Second ||
 		cfg.Metadata.DSN != "postgres://u:p@db/glint" || len(cfg.Stores) != 2 || cfg.Stores[1].S3.SecretKey != "s3cret" ||
-		!cfg.Stores[1].S3.PathStyle || cfg.ShutdownTimeout != 30*time.Second {
+		!cfg.Stores[1].S3.PathStyle || cfg.Stores[1].S3.PartSize != 8<<20 || cfg.Stores[1].S3.Concurrency != 4 ||
+		cfg.ShutdownTimeout != 30*time.Second {
 		t.Fatalf("loaded: %+v", cfg)
 	}
 }
@@ -93,6 +94,14 @@ func TestValidateStores(t *testing.T) {
 		}, "stores[0].id"},
 		{"bad type", func(c *Config) { c.Stores = []Store{{ID: "a", Type: "tape"}}; c.DefaultStore = "a" }, "stores[0].type"},
 		{"s3 without bucket", func(c *Config) { c.Stores = []Store{{ID: "a", Type: "s3"}}; c.DefaultStore = "a" }, "stores[0].s3"},
+		{"s3 part too small", func(c *Config) {
+			c.Stores = []Store{{ID: "a", Type: "s3", S3: S3{Endpoint: "e", Bucket: "b", PartSize: 1 << 20}}}
+			c.DefaultStore = "a"
+		}, "stores[0].s3.part_size"},
+		{"s3 concurrency too high", func(c *Config) {
+			c.Stores = []Store{{ID: "a", Type: "s3", S3: S3{Endpoint: "e", Bucket: "b", Concurrency: 65}}}
+			c.DefaultStore = "a"
+		}, "stores[0].s3.concurrency"},
 		{"postgres without dsn", func(c *Config) { c.Metadata.Driver = "postgres" }, "metadata.dsn"},
 		{"bad driver", func(c *Config) { c.Metadata.Driver = "mysql" }, "metadata.driver"},
 	}

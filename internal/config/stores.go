@@ -58,9 +58,18 @@ func validateStore(where string, st Store) []error {
 			return []error{fmt.Errorf("%s.path: required for a file store", where)}
 		}
 	case "s3":
+		var errs []error
 		if st.S3.Endpoint == "" || st.S3.Bucket == "" {
-			return []error{fmt.Errorf("%s.s3: endpoint and bucket are required", where)}
+			errs = append(errs, fmt.Errorf("%s.s3: endpoint and bucket are required", where))
 		}
+		// S3's own limits on a part, and a bound on the memory per upload.
+		if p := st.S3.PartSize; p != 0 && (p < 5<<20 || p > 5<<30) {
+			errs = append(errs, fmt.Errorf("%s.s3.part_size: %d must be between 5242880 (5 MiB) and 5368709120 (5 GiB), or 0 for 16 MiB", where, p))
+		}
+		if n := st.S3.Concurrency; n < 0 || n > 64 {
+			errs = append(errs, fmt.Errorf("%s.s3.concurrency: %d must be between 1 and 64, or 0 for 2", where, n))
+		}
+		return errs
 	default:
 		return []error{fmt.Errorf("%s.type: %q is not one of file, s3", where, st.Type)}
 	}

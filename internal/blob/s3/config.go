@@ -12,13 +12,18 @@ import (
 )
 
 // Part size limits. S3 requires every part but the last to be at least
-// 5 MiB and none to exceed 5 GiB, and allows at most 10 000 parts, so the
-// part size also caps the largest blob: 160 GiB at the default 16 MiB.
+// 5 MiB and none to exceed 5 GiB, and allows at most 10 000 parts. With a
+// fixed part size that would cap a blob at 156 GiB (16 MiB parts), below
+// the 1 TiB images Glance and glint accept; so parts grow as a blob does
+// (see partCap), and 16 MiB parts reach 1.03 TiB.
 const (
 	DefaultPartSize = 16 << 20
 	MinPartSize     = 5 << 20
 	MaxPartSize     = 5 << 30
 	maxParts        = 10_000
+	// partsPerStep is how many parts of each size are sent before the size
+	// grows by another PartSize.
+	partsPerStep = 800
 )
 
 // Concurrency limits: parts of one blob uploaded at the same time.
@@ -56,7 +61,9 @@ type Config struct {
 	CreateBucket bool
 	// PartSize is the multipart upload part size in bytes; 0 means
 	// DefaultPartSize. Each open Writer buffers up to
-	// (Concurrency + 1) × PartSize bytes.
+	// (Concurrency + 1) × PartSize bytes while its blob is under
+	// 800 × PartSize (12.5 GiB at the default); beyond that parts grow by
+	// PartSize every 800 parts.
 	PartSize int64
 	// Concurrency is how many parts of one blob upload at the same time;
 	// 0 means DefaultConcurrency.

@@ -31,6 +31,9 @@ type Driver struct {
 	prefix      string
 	partSize    int64
 	concurrency int
+	// partsPerStep is the constant of that name, but tests shrink it to
+	// see parts grow without writing gigabytes.
+	partsPerStep int
 	// bufs recycles part buffers (*[]byte of capacity partSize) between
 	// writers, so a busy server does not allocate 16 MiB per part.
 	bufs sync.Pool
@@ -73,11 +76,12 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
 	d := &Driver{
-		core:        core,
-		bucket:      cfg.Bucket,
-		prefix:      cfg.Prefix,
-		partSize:    cfg.PartSize,
-		concurrency: cfg.Concurrency,
+		core:         core,
+		bucket:       cfg.Bucket,
+		prefix:       cfg.Prefix,
+		partSize:     cfg.PartSize,
+		concurrency:  cfg.Concurrency,
+		partsPerStep: partsPerStep,
 	}
 	if err := d.ensureBucket(ctx, cfg.Region, cfg.CreateBucket); err != nil {
 		return nil, err
@@ -272,18 +276,25 @@ func errorCode(err error) string {
 	return ""
 }
 
-// getBuf returns an empty part buffer with capacity partSize.
-func (d *Driver) getBuf() []byte {
-	if p, ok := d.bufs.Get().(*[]byte); ok {
-		return (*p)[:0]
+// getBuf returns an empty part buffer of capacity size. Buffers of the
+// configured part size come from the pool; the larger ones of big blobs
+// are rare enough to allocate.
+func (d *Driver) getBuf(size int64) []byte {
+	if size == d.partSize {
+		if p, ok := d.bufs.Get().(*[]byte); ok {
+			return (*p)[:0]
+		}
 	}
-	return make([]byte, 0, d.partSize)
+	return make([]byte, 0, size)
 }
 
 // putBuf recycles b. Only call it once nothing can still read b: after a
 // request that sent it has succeeded (the server has read it all), never
 // after a failed one, whose body the HTTP transport may still be reading.
 func (d *Driver) putBuf(b []byte) {
+	if int64(cap(b)) != d.partSize {
+		return
+	}
 	b = b[:0]
 	d.bufs.Put(&b)
 }

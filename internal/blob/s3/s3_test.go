@@ -239,6 +239,41 @@ func TestMultipartRoundTrip(t *testing.T) {
 	}
 }
 
+// TestPartsGrow: parts grow by PartSize every partsPerStep parts, so big
+// blobs fit in S3's 10,000 parts. With two parts per step, 45 MiB + 1
+// byte at 5 MiB goes as parts of 5, 5, 10, 10 and 15 MiB and a last byte:
+// six parts where fixed 5 MiB parts would take ten. A multipart object's
+// ETag ends in its part count.
+func TestPartsGrow(t *testing.T) {
+	f := newFixture(t)
+	s3.SetPartsPerStep(f.d, 2)
+	const size = 9*s3.MinPartSize + 1
+	want := make([]byte, size)
+	rand.Read(want)
+	w := newWriter(t, f.d, "grow")
+	writeAll(t, w, want)
+	if err := w.Commit(t.Context()); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	t.Cleanup(func() { f.d.Delete(context.Background(), "grow") })
+	info, err := f.s.raw.StatObject(t.Context(), f.bucket, f.d.Object("grow"), minio.StatObjectOptions{})
+	if err != nil {
+		t.Fatalf("StatObject: %v", err)
+	}
+	if info.Size != size || !strings.HasSuffix(strings.Trim(info.ETag, `"`), "-6") {
+		t.Errorf("object: size %d, ETag %s; want size %d and 6 parts", info.Size, info.ETag, size)
+	}
+	r, err := f.d.Reader(t.Context(), "grow", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("read back %d bytes (%v), not the %d written", len(got), err, size)
+	}
+}
+
 // TestStableReaderLarge backs the conformance suite's Overwrite case,
 // whose blob is small enough to sit whole in socket buffers: a reader of
 // a 4-part blob opened before an overwrite must still get the old bytes.

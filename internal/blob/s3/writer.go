@@ -29,16 +29,17 @@ var (
 // abortTimeout bounds the request that aborts a multipart upload.
 const abortTimeout = time.Minute
 
-// writer buffers a blob into parts of partSize bytes. The first time a
+// writer buffers a blob into parts of partCap bytes. The first time a
 // part is full and more bytes arrive, it starts a multipart upload; from
 // then on every full part is uploaded in the background while the next
 // one fills. A blob that never fills a part is sent as one PUT at Commit.
 //
-// Memory is bounded at (concurrency + 1) × partSize per writer: at most
-// concurrency parts in flight, plus the one being filled. When all upload
-// slots are busy, handing off the next part blocks Write; that
+// Memory is bounded at (concurrency + 1) × the part size per writer: at
+// most concurrency parts in flight, plus the one being filled. When all
+// upload slots are busy, handing off the next part blocks Write; that
 // backpressure is what holds the bound. With the defaults that is
-// 3 × 16 MiB = 48 MiB.
+// 3 × 16 MiB = 48 MiB, until a blob passes 12.5 GiB and its parts start
+// to grow (partCap).
 //
 // Like most io.Writers it is not safe for concurrent use.
 type writer struct {
@@ -148,16 +149,24 @@ func (w *writer) makeRoom() error {
 	if w.buf != nil && len(w.buf) == cap(w.buf) {
 		// This part and the one the caller is writing would be too many.
 		if w.sent+1 == maxParts {
-			return fmt.Errorf("blob larger than %d parts of %d bytes; raise PartSize", maxParts, w.d.partSize)
+			return fmt.Errorf("blob larger than S3's %d parts allow at part size %d; raise PartSize", maxParts, w.d.partSize)
 		}
 		if err := w.sendPart(); err != nil {
 			return err
 		}
 	}
 	if w.buf == nil {
-		w.buf = w.d.getBuf()
+		w.buf = w.d.getBuf(w.partCap())
 	}
 	return nil
+}
+
+// partCap is the size of the next part: PartSize for the first
+// partsPerStep parts, then one PartSize more every partsPerStep parts.
+// Growing linearly rather than doubling keeps the memory of a 1 TiB
+// upload at 3 × 208 MiB with the defaults.
+func (w *writer) partCap() int64 {
+	return min(w.d.partSize*int64(1+w.sent/w.d.partsPerStep), MaxPartSize)
 }
 
 // sendPart hands w.buf to a background upload as the next part, starting
