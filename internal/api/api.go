@@ -190,35 +190,38 @@ func (h *Handler) wrap(rt route) http.Handler {
 		reqID := newRequestID()
 		w.Header().Set("X-Openstack-Request-Id", reqID)
 		rec := &statusRecorder{ResponseWriter: w}
-		log := h.log.With("request_id", reqID)
+		// The request's own logger is made only on the error paths: With
+		// formats its attribute on every call, and most requests succeed.
+		reqLog := func() *slog.Logger { return h.log.With("request_id", reqID) }
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.ErrorContext(r.Context(), "panic in handler", "panic", p)
+				reqLog().ErrorContext(r.Context(), "panic in handler", "panic", p)
 				if !rec.wrote {
-					writeError(rec, r, log, errInternal)
+					writeError(rec, r, reqLog(), errInternal)
 				}
 			}
-			log.InfoContext(r.Context(), "request", "method", r.Method, "route", rt.pattern,
-				"path", r.URL.Path, "status", rec.status, "bytes", rec.bytes,
-				"duration_ms", time.Since(start).Milliseconds())
+			h.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", reqID),
+				slog.String("method", r.Method), slog.String("route", rt.pattern),
+				slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
+				slog.Int64("duration_ms", time.Since(start).Milliseconds()))
 		}()
 		if !rt.public {
 			p, err := h.authn.Authenticate(r.Context(), r)
 			if err != nil {
-				writeError(rec, r, log, h.authError(err))
+				writeError(rec, r, reqLog(), h.authError(err))
 				return
 			}
 			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 		}
 		if err := rt.handle(rec, r); err != nil {
 			if rec.wrote {
-				log.WarnContext(r.Context(), "error after response started", "err", err)
+				reqLog().WarnContext(r.Context(), "error after response started", "err", err)
 				return
 			}
-			writeError(rec, r, log, err)
+			writeError(rec, r, reqLog(), err)
 		}
 	})
 }

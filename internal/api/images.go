@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 )
@@ -146,7 +147,15 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 
 // writeJSON encodes v (an *object or any JSON value) with its length.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	body, err := appendValue(make([]byte, 0, 4096), v)
+	bp := jsonBuffers.Get().(*[]byte)
+	body, err := appendValue((*bp)[:0], v)
+	defer func() {
+		// Huge answers (a page of 1000 images) are not kept for the next one.
+		if cap(body) <= maxPooledJSON {
+			*bp = body[:0]
+			jsonBuffers.Put(bp)
+		}
+	}()
 	if err != nil {
 		return err
 	}
@@ -161,6 +170,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 }
 
 var errWritten = errors.New("response already started")
+
+// jsonBuffers recycles the buffers answers are encoded into: a fresh one
+// per request was the largest allocation of a show. Every ResponseWriter
+// copies what it is given, so a buffer is free again once Write returns.
+var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+const maxPooledJSON = 256 << 10
 
 // absoluteURL makes path absolute against the request's own address, as
 // Glance's Location header is.
