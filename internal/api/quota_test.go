@@ -133,3 +133,54 @@ func TestQuotaUploadingConcurrent(t *testing.T) {
 	}
 	wantStatus(t, imagedata.Upload(ctx, e.owner, ids[1], strings.NewReader("x")).ExtractErr(), 0)
 }
+
+// TestQuotaStageTotal: staged data counts against image_stage_total while
+// it streams, so a chunked stage (no size declared) is stopped at the
+// quota, leaves nothing behind and returns the image to queued; what fits
+// is staged.
+func TestQuotaStageTotal(t *testing.T) {
+	e := newEnvConfig(t, func(c *config.Config) { c.Quotas = map[string]int64{"image_stage_total": 1} }) // 1 MiB
+	stageChunked := func(id string, parts ...[]byte) (int, string) {
+		t.Helper()
+		readers := make([]io.Reader, len(parts))
+		for i, p := range parts {
+			readers[i] = bytes.NewReader(p)
+		}
+		req, _ := http.NewRequest("PUT", e.url+"/v2/images/"+id+"/stage", io.MultiReader(readers...))
+		req.Header.Set("Content-Type", "application/octet-stream")
+		req.Header.Set("X-Project-Id", "proj-a")
+		req.Header.Set("X-User-Id", "user-a")
+		req.Header.Set("X-Roles", "member")
+		if req.ContentLength != 0 {
+			t.Fatalf("the stage declares %d bytes; only one of unknown size tests the streaming check", req.ContentLength)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	a := e.createImage(t, `{"name":"a","disk_format":"raw","container_format":"bare"}`)
+	if code, body := stageChunked(a, pattern(1<<20), []byte("!")); code != 413 || !strings.Contains(body, "image_stage_total") {
+		t.Fatalf("1 MiB + 1 byte staged against 1 MiB: %d %s", code, body)
+	}
+	if img := e.imageJSON(t, a); img["status"] != "queued" {
+		t.Fatalf("after a refused stage: %v", img)
+	}
+	e.assertNoPartialData(t)
+	if n := e.blobCount(t); n != 0 {
+		t.Fatalf("%d blobs after a refused stage", n)
+	}
+	if code, body := stageChunked(a, pattern(600<<10)); code != 204 {
+		t.Fatalf("600 KiB: %d %s", code, body)
+	}
+	b := e.createImage(t, `{"name":"b","disk_format":"raw","container_format":"bare"}`)
+	if code, body := stageChunked(b, pattern(600<<10)); code != 413 {
+		t.Fatalf("600 KiB more against 1 MiB with 600 KiB staged: %d %s", code, body)
+	}
+	if code, body := stageChunked(b, pattern(400<<10)); code != 204 {
+		t.Fatalf("400 KiB more: %d %s", code, body)
+	}
+}

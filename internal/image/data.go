@@ -89,7 +89,7 @@ func (s *Service) startUpload(ctx context.Context, id, owner string, declared in
 		return uploadLimit{}, err
 	}
 	limit := uploadLimit{bytes: s.opts.SizeCap, err: errTooBig}
-	remaining, err := s.remainingBytes(ctx, owner)
+	remaining, err := s.remainingBytes(ctx, owner, QuotaImageSizeTotal)
 	if err != nil {
 		return uploadLimit{}, err
 	}
@@ -117,7 +117,7 @@ func (s *Service) finishUpload(ctx context.Context, id, owner string, result Upl
 		return err
 	}
 	defer unlock()
-	remaining, err := s.remainingBytes(cleanup, owner)
+	remaining, err := s.remainingBytes(cleanup, owner, QuotaImageSizeTotal)
 	if err == nil && remaining >= 0 && result.Size > remaining {
 		limits, _ := s.limits(cleanup, owner)
 		err = overQuota(owner, QuotaImageSizeTotal, limits[QuotaImageSizeTotal],

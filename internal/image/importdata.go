@@ -123,7 +123,7 @@ func (j *importJob) download(ctx context.Context, uri string, header map[string]
 	if verify != nil {
 		in = io.TeeReader(in, verify.h)
 	}
-	n, err := copyLimited(w, in, j.s.opts.SizeCap)
+	n, err := copyLimited(w, in, j.s.opts.SizeCap, errTooBig)
 	p.finish()
 	switch {
 	case errors.Is(err, errTooBig):
@@ -319,7 +319,7 @@ func (j *importJob) checkSizeQuota(ctx context.Context, img *Image, size int64) 
 	if j.method == MethodCopyImage || img.Owner == nil || size < 0 {
 		return nil
 	}
-	remaining, err := j.s.remainingBytes(ctx, *img.Owner)
+	remaining, err := j.s.remainingBytes(ctx, *img.Owner, QuotaImageSizeTotal)
 	if err != nil || remaining < 0 || size <= remaining {
 		return err
 	}

@@ -149,18 +149,22 @@ func overQuota(project, name string, limit, usage, delta int64) error {
 		project, name, limit, usage, delta)
 }
 
-// remainingBytes is how much more image data project may store, or -1
-// when image_size_total is not limited.
-func (s *Service) remainingBytes(ctx context.Context, project string) (int64, error) {
+// remainingBytes is how many more bytes project may hold under a byte
+// quota (image_size_total or image_stage_total), or -1 when unlimited.
+func (s *Service) remainingBytes(ctx context.Context, project, quota string) (int64, error) {
 	limits, err := s.limits(ctx, project)
-	if err != nil || project == "" || limits[QuotaImageSizeTotal] == Unlimited {
+	if err != nil || project == "" || limits[quota] == Unlimited {
 		return -1, err
 	}
 	u, err := s.store.ProjectUsage(ctx, project)
 	if err != nil {
 		return 0, err
 	}
-	return max(0, limits[QuotaImageSizeTotal]*mib-u.SizeBytes), nil
+	used := u.SizeBytes
+	if quota == QuotaImageStageTotal {
+		used = u.StageBytes
+	}
+	return max(0, limits[quota]*mib-used), nil
 }
 
 // Usage reports the caller's project's quotas (GET /v2/info/usage).

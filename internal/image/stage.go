@@ -39,10 +39,11 @@ func (s *Service) Stage(ctx context.Context, p auth.Principal, id string, body i
 	if img.Owner != nil {
 		owner = *img.Owner
 	}
-	if err := s.startStage(ctx, id, owner, declared); err != nil {
+	limit, err := s.startStage(ctx, id, owner, declared)
+	if err != nil {
 		return err
 	}
-	n, err := s.receiveStaged(ctx, id, body, declared)
+	n, err := s.receiveStaged(ctx, id, body, declared, limit)
 	if err != nil {
 		s.unstage(ctx, id)
 		return err
@@ -64,10 +65,13 @@ func (s *Service) Stage(ctx context.Context, p auth.Principal, id string, body i
 }
 
 // startStage checks the staging quotas and moves the image to uploading.
-func (s *Service) startStage(ctx context.Context, id, owner string, declared int64) error {
+// It returns how much the stage may receive: the size cap, or what is
+// left of image_stage_total, so data of an undeclared size (chunked) is
+// stopped at the quota while it streams, as uploads are.
+func (s *Service) startStage(ctx context.Context, id, owner string, declared int64) (uploadLimit, error) {
 	unlock, err := s.lockProject(ctx, owner)
 	if err != nil {
-		return err
+		return uploadLimit{}, err
 	}
 	defer unlock()
 	deltas := map[string]int64{QuotaImageCountUploading: 1}
@@ -75,29 +79,40 @@ func (s *Service) startStage(ctx context.Context, id, owner string, declared int
 		deltas[QuotaImageStageTotal] = declared / mib
 	}
 	if err := s.enforce(ctx, owner, deltas); err != nil {
-		return err
+		return uploadLimit{}, err
+	}
+	limit := uploadLimit{bytes: s.opts.SizeCap, err: errTooBig}
+	remaining, err := s.remainingBytes(ctx, owner, QuotaImageStageTotal)
+	if err != nil {
+		return uploadLimit{}, err
+	}
+	if remaining >= 0 && remaining < limit.bytes {
+		limits, _ := s.limits(ctx, owner)
+		limit = uploadLimit{bytes: remaining, err: newError(ErrTooLarge,
+			"Staged data exceeds the staging quota: project %s may stage %d MiB (image_stage_total) and this upload would pass it.",
+			owner, limits[QuotaImageStageTotal])}
 	}
 	if err := s.store.SetStatus(ctx, id, StatusQueued, StatusUploading, s.now()); err != nil {
 		if !errors.Is(err, ErrConflict) {
-			return err
+			return uploadLimit{}, err
 		}
 		img, gerr := s.store.GetImage(ctx, id)
 		if gerr != nil || img.IsDeleted() {
-			return notFoundImage(id)
+			return uploadLimit{}, notFoundImage(id)
 		}
-		return newError(ErrConflict, "Image status transition from %s to uploading is not allowed", img.Status)
+		return uploadLimit{}, newError(ErrConflict, "Image status transition from %s to uploading is not allowed", img.Status)
 	}
-	return nil
+	return limit, nil
 }
 
 // receiveStaged streams the body into the staging store.
-func (s *Service) receiveStaged(ctx context.Context, id string, body io.Reader, declared int64) (int64, error) {
+func (s *Service) receiveStaged(ctx context.Context, id string, body io.Reader, declared int64, limit uploadLimit) (int64, error) {
 	w, err := s.opts.Import.Staging.Writer(ctx, s.stagingKey(id))
 	if err != nil {
 		return 0, err
 	}
 	beat := &heartbeat{r: body, beat: func() { s.touchStatus(ctx, id, StatusUploading) }}
-	n, err := copyLimited(w, beat, s.opts.SizeCap)
+	n, err := copyLimited(w, beat, limit.bytes, limit.err)
 	if err == nil && declared >= 0 && n != declared {
 		err = newError(ErrInvalid, "Size of uploaded data (%d bytes) does not match the declared size (%d bytes).", n, declared)
 	}
@@ -148,7 +163,7 @@ func (s *Service) touchStatus(ctx context.Context, id string, st Status) {
 
 // copyLimited copies src to dst, failing with errTooBig past limit bytes
 // and marking read failures as the client's (bodyError), like copyHashed.
-func copyLimited(dst io.Writer, src io.Reader, limit int64) (int64, error) {
+func copyLimited(dst io.Writer, src io.Reader, limit int64, over error) (int64, error) {
 	bufp := chunkPool.Get().(*[]byte)
 	defer chunkPool.Put(bufp)
 	buf := *bufp
@@ -157,7 +172,7 @@ func copyLimited(dst io.Writer, src io.Reader, limit int64) (int64, error) {
 		n, rerr := fill(src, buf)
 		if n > 0 {
 			if total+int64(n) > limit {
-				return total, errTooBig
+				return total, over
 			}
 			if _, err := dst.Write(buf[:n]); err != nil {
 				return total, err
