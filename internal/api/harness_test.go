@@ -93,6 +93,13 @@ func (e *env) do(who, method, path string, hdr map[string]string, body string) (
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
+	return e.doReader(who, method, path, hdr, rd)
+}
+
+// doReader is do with a body of any reader: one that is not a bytes or
+// strings reader goes out chunked, with no Content-Length.
+func (e *env) doReader(who, method, path string, hdr map[string]string, rd io.Reader) (*http.Response, string) {
+	e.t.Helper()
 	req, err := http.NewRequest(method, e.url+path, rd)
 	if err != nil {
 		e.t.Fatal(err)

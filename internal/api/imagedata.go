@@ -15,23 +15,11 @@ import (
 // into the service: nothing is buffered beyond one chunk, and a peer that
 // stops sending for IdleTimeout is cut off.
 func (h *Handler) uploadData(w http.ResponseWriter, r *http.Request) error {
-	contentType := r.Header.Get("Content-Type")
-	if mt, _, _ := mime.ParseMediaType(contentType); mt != "application/octet-stream" {
-		if contentType == "" {
-			contentType = "None"
-		}
-		return unsupportedMediaType(contentType, nil)
-	}
-	declared, err := declaredSize(r)
-	if err != nil {
-		return err
-	}
-	release, err := h.acquireTransfer()
+	body, declared, release, err := h.dataBody(w, r)
 	if err != nil {
 		return err
 	}
 	defer release()
-	body := &idleReader{r: r.Body, rc: http.NewResponseController(w), timeout: h.opts.IdleTimeout}
 	store := ""
 	if h.opts.MultiStore {
 		store = r.Header.Get("X-Image-Meta-Store")
@@ -41,6 +29,26 @@ func (h *Handler) uploadData(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// dataBody checks what every image data PUT (upload, stage) must carry,
+// takes a transfer slot, and returns the body with its idle timeout and
+// the declared size (-1 when chunked). release gives the slot back.
+func (h *Handler) dataBody(w http.ResponseWriter, r *http.Request) (body io.Reader, declared int64, release func(), err error) {
+	contentType := r.Header.Get("Content-Type")
+	if mt, _, _ := mime.ParseMediaType(contentType); mt != "application/octet-stream" {
+		if contentType == "" {
+			contentType = "None"
+		}
+		return nil, 0, nil, unsupportedMediaType(contentType, nil)
+	}
+	if declared, err = declaredSize(r); err != nil {
+		return nil, 0, nil, err
+	}
+	if release, err = h.acquireTransfer(); err != nil {
+		return nil, 0, nil, err
+	}
+	return &idleReader{r: r.Body, rc: http.NewResponseController(w), timeout: h.opts.IdleTimeout}, declared, release, nil
 }
 
 // declaredSize is the size the client announced: x-openstack-image-size

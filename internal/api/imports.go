@@ -1,7 +1,6 @@
 package api
 
 import (
-	"mime"
 	"net/http"
 
 	"glint/internal/image"
@@ -21,23 +20,11 @@ func (h *Handler) importInfo(w http.ResponseWriter, r *http.Request) error {
 
 // stageData handles PUT /v2/images/{id}/stage, streamed like an upload.
 func (h *Handler) stageData(w http.ResponseWriter, r *http.Request) error {
-	contentType := r.Header.Get("Content-Type")
-	if mt, _, _ := mime.ParseMediaType(contentType); mt != "application/octet-stream" {
-		if contentType == "" {
-			contentType = "None"
-		}
-		return unsupportedMediaType(contentType, nil)
-	}
-	declared, err := declaredSize(r)
-	if err != nil {
-		return err
-	}
-	release, err := h.acquireTransfer()
+	body, declared, release, err := h.dataBody(w, r)
 	if err != nil {
 		return err
 	}
 	defer release()
-	body := &idleReader{r: r.Body, rc: http.NewResponseController(w), timeout: h.opts.IdleTimeout}
 	if err := h.svc.Stage(r.Context(), principal(r), r.PathValue("id"), body, declared); err != nil {
 		return err
 	}

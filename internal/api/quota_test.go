@@ -140,27 +140,17 @@ func TestQuotaUploadingConcurrent(t *testing.T) {
 // is staged.
 func TestQuotaStageTotal(t *testing.T) {
 	e := newEnvConfig(t, func(c *config.Config) { c.Quotas = map[string]int64{"image_stage_total": 1} }) // 1 MiB
+	// A MultiReader has no known length, so the stage goes out chunked:
+	// only a stage of unknown size tests the streaming check.
 	stageChunked := func(id string, parts ...[]byte) (int, string) {
 		t.Helper()
 		readers := make([]io.Reader, len(parts))
 		for i, p := range parts {
 			readers[i] = bytes.NewReader(p)
 		}
-		req, _ := http.NewRequest("PUT", e.url+"/v2/images/"+id+"/stage", io.MultiReader(readers...))
-		req.Header.Set("Content-Type", "application/octet-stream")
-		req.Header.Set("X-Project-Id", "proj-a")
-		req.Header.Set("X-User-Id", "user-a")
-		req.Header.Set("X-Roles", "member")
-		if req.ContentLength != 0 {
-			t.Fatalf("the stage declares %d bytes; only one of unknown size tests the streaming check", req.ContentLength)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		resp, body := e.doReader("owner", "PUT", "/v2/images/"+id+"/stage",
+			map[string]string{"Content-Type": "application/octet-stream"}, io.MultiReader(readers...))
+		return resp.StatusCode, body
 	}
 	a := e.createImage(t, `{"name":"a","disk_format":"raw","container_format":"bare"}`)
 	if code, body := stageChunked(a, pattern(1<<20), []byte("!")); code != 413 || !strings.Contains(body, "image_stage_total") {

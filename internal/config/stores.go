@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"glint/internal/blob/s3"
 )
 
 var storeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
@@ -62,12 +64,15 @@ func validateStore(where string, st Store) []error {
 		if st.S3.Endpoint == "" || st.S3.Bucket == "" {
 			errs = append(errs, fmt.Errorf("%s.s3: endpoint and bucket are required", where))
 		}
-		// S3's own limits on a part, and a bound on the memory per upload.
-		if p := st.S3.PartSize; p != 0 && (p < 5<<20 || p > 5<<30) {
-			errs = append(errs, fmt.Errorf("%s.s3.part_size: %d must be between 5242880 (5 MiB) and 5368709120 (5 GiB), or 0 for 16 MiB", where, p))
+		// The driver's bounds (S3's own on a part, ours on memory per
+		// upload), checked here to name the configuration key.
+		if p := st.S3.PartSize; p != 0 && (p < s3.MinPartSize || p > s3.MaxPartSize) {
+			errs = append(errs, fmt.Errorf("%s.s3.part_size: %d must be between %d (5 MiB) and %d (5 GiB), or 0 for %d",
+				where, p, s3.MinPartSize, int64(s3.MaxPartSize), s3.DefaultPartSize))
 		}
-		if n := st.S3.Concurrency; n < 0 || n > 64 {
-			errs = append(errs, fmt.Errorf("%s.s3.concurrency: %d must be between 1 and 64, or 0 for 2", where, n))
+		if n := st.S3.Concurrency; n < 0 || n > s3.MaxConcurrency {
+			errs = append(errs, fmt.Errorf("%s.s3.concurrency: %d must be between 1 and %d, or 0 for %d",
+				where, n, s3.MaxConcurrency, s3.DefaultConcurrency))
 		}
 		return errs
 	default:

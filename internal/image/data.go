@@ -65,12 +65,32 @@ func (s *Service) Upload(ctx context.Context, p auth.Principal, id, store string
 	return s.finishUpload(ctx, id, owner, result)
 }
 
-// uploadLimit is the most an upload may send: the size cap, or less when
-// the owner's image_size_total quota has less room. The quota's refusal is
+// uploadLimit is the most an upload or a stage may send: the size cap, or
+// less when the owner's byte quota has less room. The quota's refusal is
 // worded as a quota refusal.
 type uploadLimit struct {
 	bytes int64
 	err   error
+}
+
+// streamRefusals word the refusal of data that streams past a byte quota.
+var streamRefusals = map[string]string{
+	QuotaImageSizeTotal:  "Image exceeds the storage quota: project %s may store %d MiB (image_size_total) and this upload would pass it.",
+	QuotaImageStageTotal: "Staged data exceeds the staging quota: project %s may stage %d MiB (image_stage_total) and this upload would pass it.",
+}
+
+// streamLimit is how much data owner may stream under quota, so that data
+// of an undeclared size (chunked) is stopped at the quota while it
+// streams.
+func (s *Service) streamLimit(ctx context.Context, owner, quota string) (uploadLimit, error) {
+	remaining, limit, err := s.remainingBytes(ctx, owner, quota)
+	if err != nil {
+		return uploadLimit{}, err
+	}
+	if remaining < 0 || remaining >= s.opts.SizeCap {
+		return uploadLimit{bytes: s.opts.SizeCap, err: errTooBig}, nil
+	}
+	return uploadLimit{bytes: remaining, err: newError(ErrTooLarge, streamRefusals[quota], owner, limit)}, nil
 }
 
 // startUpload checks the owner's quotas and moves the image to saving, as
@@ -88,16 +108,9 @@ func (s *Service) startUpload(ctx context.Context, id, owner string, declared in
 	if err := s.enforce(ctx, owner, deltas); err != nil {
 		return uploadLimit{}, err
 	}
-	limit := uploadLimit{bytes: s.opts.SizeCap, err: errTooBig}
-	remaining, err := s.remainingBytes(ctx, owner, QuotaImageSizeTotal)
+	limit, err := s.streamLimit(ctx, owner, QuotaImageSizeTotal)
 	if err != nil {
 		return uploadLimit{}, err
-	}
-	if remaining >= 0 && remaining < limit.bytes {
-		limits, _ := s.limits(ctx, owner)
-		limit = uploadLimit{bytes: remaining, err: newError(ErrTooLarge,
-			"Image exceeds the storage quota: project %s may store %d MiB (image_size_total) and this upload would pass it.",
-			owner, limits[QuotaImageSizeTotal])}
 	}
 	if err := s.store.SetStatus(ctx, id, StatusQueued, StatusSaving, s.now()); err != nil {
 		return uploadLimit{}, s.transitionError(ctx, id, err)
@@ -117,11 +130,9 @@ func (s *Service) finishUpload(ctx context.Context, id, owner string, result Upl
 		return err
 	}
 	defer unlock()
-	remaining, err := s.remainingBytes(cleanup, owner, QuotaImageSizeTotal)
+	remaining, limit, err := s.remainingBytes(cleanup, owner, QuotaImageSizeTotal)
 	if err == nil && remaining >= 0 && result.Size > remaining {
-		limits, _ := s.limits(cleanup, owner)
-		err = overQuota(owner, QuotaImageSizeTotal, limits[QuotaImageSizeTotal],
-			limits[QuotaImageSizeTotal]-remaining/mib, (result.Size+mib-1)/mib)
+		err = overQuota(owner, QuotaImageSizeTotal, limit, limit-remaining/mib, (result.Size+mib-1)/mib)
 	}
 	if err == nil {
 		err = s.store.FinishUpload(cleanup, id, result, s.now())

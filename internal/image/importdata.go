@@ -319,13 +319,12 @@ func (j *importJob) checkSizeQuota(ctx context.Context, img *Image, size int64) 
 	if j.method == MethodCopyImage || img.Owner == nil || size < 0 {
 		return nil
 	}
-	remaining, err := j.s.remainingBytes(ctx, *img.Owner, QuotaImageSizeTotal)
+	remaining, limit, err := j.s.remainingBytes(ctx, *img.Owner, QuotaImageSizeTotal)
 	if err != nil || remaining < 0 || size <= remaining {
 		return err
 	}
-	limits, _ := j.s.limits(ctx, *img.Owner)
 	return fmt.Errorf("Image exceeds the storage quota: project %s may store %d MiB (image_size_total) and this image would pass it",
-		*img.Owner, limits[QuotaImageSizeTotal])
+		*img.Owner, limit)
 }
 
 // writeStore copies the data into one store. The first copy is hashed

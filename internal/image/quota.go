@@ -150,21 +150,22 @@ func overQuota(project, name string, limit, usage, delta int64) error {
 }
 
 // remainingBytes is how many more bytes project may hold under a byte
-// quota (image_size_total or image_stage_total), or -1 when unlimited.
-func (s *Service) remainingBytes(ctx context.Context, project, quota string) (int64, error) {
+// quota (image_size_total or image_stage_total), or -1 when unlimited,
+// with the quota's limit in MiB for the refusal's words.
+func (s *Service) remainingBytes(ctx context.Context, project, quota string) (remaining, limit int64, err error) {
 	limits, err := s.limits(ctx, project)
 	if err != nil || project == "" || limits[quota] == Unlimited {
-		return -1, err
+		return -1, Unlimited, err
 	}
 	u, err := s.store.ProjectUsage(ctx, project)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	used := u.SizeBytes
 	if quota == QuotaImageStageTotal {
 		used = u.StageBytes
 	}
-	return max(0, limits[quota]*mib-used), nil
+	return max(0, limits[quota]*mib-used), limits[quota], nil
 }
 
 // Usage reports the caller's project's quotas (GET /v2/info/usage).

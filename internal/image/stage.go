@@ -81,16 +81,9 @@ func (s *Service) startStage(ctx context.Context, id, owner string, declared int
 	if err := s.enforce(ctx, owner, deltas); err != nil {
 		return uploadLimit{}, err
 	}
-	limit := uploadLimit{bytes: s.opts.SizeCap, err: errTooBig}
-	remaining, err := s.remainingBytes(ctx, owner, QuotaImageStageTotal)
+	limit, err := s.streamLimit(ctx, owner, QuotaImageStageTotal)
 	if err != nil {
 		return uploadLimit{}, err
-	}
-	if remaining >= 0 && remaining < limit.bytes {
-		limits, _ := s.limits(ctx, owner)
-		limit = uploadLimit{bytes: remaining, err: newError(ErrTooLarge,
-			"Staged data exceeds the staging quota: project %s may stage %d MiB (image_stage_total) and this upload would pass it.",
-			owner, limits[QuotaImageStageTotal])}
 	}
 	if err := s.store.SetStatus(ctx, id, StatusQueued, StatusUploading, s.now()); err != nil {
 		if !errors.Is(err, ErrConflict) {

@@ -133,28 +133,37 @@ func (s *Store) objects(ctx context.Context, q querier, nsID int64, name string)
 	return out, rows.Err()
 }
 
-func (s *Store) ListObjects(ctx context.Context, ns string) ([]metadef.Object, error) {
-	var out []metadef.Object
+// loadIn runs load (objects or properties; name "" for all) inside the
+// namespace ns.
+func loadIn[T any](ctx context.Context, s *Store, ns, name string,
+	load func(context.Context, querier, int64, string) ([]T, error)) ([]T, error) {
+	var out []T
 	err := s.inNamespace(ctx, ns, func(tx *Tx, id int64) (err error) {
-		out, err = s.objects(ctx, tx, id, "")
+		out, err = load(ctx, tx, id, name)
 		return err
 	})
 	return out, err
 }
 
-func (s *Store) GetObject(ctx context.Context, ns, name string) (*metadef.Object, error) {
-	var out []metadef.Object
-	err := s.inNamespace(ctx, ns, func(tx *Tx, id int64) (err error) {
-		out, err = s.objects(ctx, tx, id, name)
-		return err
-	})
+// oneIn is loadIn for one named item of the given kind, or ErrNotFound.
+func oneIn[T any](ctx context.Context, s *Store, ns, kind, name string,
+	load func(context.Context, querier, int64, string) ([]T, error)) (*T, error) {
+	out, err := loadIn(ctx, s, ns, name, load)
 	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("object %q: %w", name, metadef.ErrNotFound)
+		return nil, fmt.Errorf("%s %q: %w", kind, name, metadef.ErrNotFound)
 	}
 	return &out[0], nil
+}
+
+func (s *Store) ListObjects(ctx context.Context, ns string) ([]metadef.Object, error) {
+	return loadIn(ctx, s, ns, "", s.objects)
+}
+
+func (s *Store) GetObject(ctx context.Context, ns, name string) (*metadef.Object, error) {
+	return oneIn(ctx, s, ns, "object", name, s.objects)
 }
 
 // objectValues are the stored forms of an object's list fields.
@@ -246,27 +255,11 @@ func (s *Store) properties(ctx context.Context, q querier, nsID int64, name stri
 }
 
 func (s *Store) ListProperties(ctx context.Context, ns string) ([]metadef.Property, error) {
-	var out []metadef.Property
-	err := s.inNamespace(ctx, ns, func(tx *Tx, id int64) (err error) {
-		out, err = s.properties(ctx, tx, id, "")
-		return err
-	})
-	return out, err
+	return loadIn(ctx, s, ns, "", s.properties)
 }
 
 func (s *Store) GetProperty(ctx context.Context, ns, name string) (*metadef.Property, error) {
-	var out []metadef.Property
-	err := s.inNamespace(ctx, ns, func(tx *Tx, id int64) (err error) {
-		out, err = s.properties(ctx, tx, id, name)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("property %q: %w", name, metadef.ErrNotFound)
-	}
-	return &out[0], nil
+	return oneIn(ctx, s, ns, "property", name, s.properties)
 }
 
 func compactJSON(raw json.RawMessage) (string, error) {
