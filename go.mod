@@ -1,4 +1,4 @@
-module glint
+module github.com/glint-image/glint
 
 go 1.26.8
 

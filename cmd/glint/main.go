@@ -4,7 +4,7 @@ package main
 import (
 	"os"
 
-	"glint/internal/cli"
+	"github.com/glint-image/glint/internal/cli"
 )
 
 func main() {

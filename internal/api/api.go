@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"glint/internal/auth"
-	"glint/internal/image"
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 // Options bound what one request may use.

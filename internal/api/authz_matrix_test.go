@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"glint/internal/config"
+	"github.com/glint-image/glint/internal/config"
 )
 
 // The authorization matrix: every Image API route × the image's

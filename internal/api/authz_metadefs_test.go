@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"glint/internal/config"
+	"github.com/glint-image/glint/internal/config"
 )
 
 // The authorization matrix of the metadata definitions API: every route ×

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"glint/internal/config"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/server"
 )
 
 func writePolicy(t *testing.T, text string) string {

@@ -12,8 +12,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"glint/internal/config"
-	"glint/internal/metadata/postgres/pgtest"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
 )
 
 // The whole API suite runs on two backends: the embedded default (SQLite

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // object is a JSON object that keeps its keys in insertion order, so image

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"glint/internal/image"
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 // httpError is an error already decided at the HTTP level (bad media type,

@@ -11,8 +11,8 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 
-	"glint/internal/config"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/server"
 )
 
 // env is a real glint (SQLite and files in a temp dir) behind a real HTTP

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // uploadData handles PUT /v2/images/{id}/file. The body streams straight

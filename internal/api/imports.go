@@ -3,7 +3,7 @@ package api
 import (
 	"net/http"
 
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // importInfo answers GET /v2/info/import with the enabled methods.

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // appendValue appends the JSON encoding of v. The types image records and

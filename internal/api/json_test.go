@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // appendValue must write what encoding/json writes for the same values,

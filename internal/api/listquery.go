@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // Query keys with a meaning of their own; any other key filters on an extra

@@ -3,7 +3,7 @@ package api
 import (
 	"net/http"
 
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/image"
 )
 
 func (h *Handler) listMembers(w http.ResponseWriter, r *http.Request) error {

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 // The metadata definitions catalog, /v2/metadefs (glance/api/v2/

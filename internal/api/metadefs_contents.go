@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 // A namespace's objects, properties, tags and resource type associations.

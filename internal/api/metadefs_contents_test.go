@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 // contentsEnv is a server with a public namespace c1 (associated with

@@ -3,7 +3,7 @@ package api
 import (
 	"encoding/json"
 
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 // The metadef answers, shaped as Glance's WSME models serialise them:

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"glint/internal/config"
+	"github.com/glint-image/glint/internal/config"
 )
 
 // twoStores configures file stores fast (default), cheap and broken;

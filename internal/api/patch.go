@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"strings"
 
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // The two JSON-patch dialects Glance accepts on PATCH /v2/images/{id}.

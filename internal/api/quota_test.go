@@ -11,7 +11,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
-	"glint/internal/config"
+	"github.com/glint-image/glint/internal/config"
 )
 
 func TestQuotaImageCount(t *testing.T) {

@@ -3,7 +3,7 @@ package api
 import (
 	"net/http"
 
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // usageInfo answers GET /v2/info/usage as Glance does with unified limits:

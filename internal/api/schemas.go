@@ -3,7 +3,7 @@ package api
 import (
 	"net/http"
 
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // The JSON schemas clients fetch from /v2/schemas/*. python-glanceclient

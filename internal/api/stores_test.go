@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"glint/internal/config"
+	"github.com/glint-image/glint/internal/config"
 )
 
 func multiStore(dir string) func(*config.Config) {

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"time"
 
-	"glint/internal/image"
-	"glint/internal/task"
+	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/task"
 )
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/config"
+	"github.com/glint-image/glint/internal/config"
 )
 
 // imageServer is a local HTTP server on loopback that web-download

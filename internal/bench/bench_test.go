@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/config"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/server"
 )
 
 func TestPatternReadAndWriteToAgree(t *testing.T) {

@@ -9,10 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"glint/internal/config"
-	"glint/internal/image"
-	"glint/internal/metadata/postgres"
-	"glint/internal/metadata/sqlite"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/sqlstore/postgres"
+	"github.com/glint-image/glint/internal/sqlstore/sqlite"
 )
 
 func adminCommand(stdout io.Writer) *cobra.Command {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"glint/internal/bench"
+	"github.com/glint-image/glint/internal/bench"
 )
 
 // benchCommand is `glint bench`: the workloads of docs/benchmarks.md

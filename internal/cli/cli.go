@@ -12,10 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"glint/internal/config"
-	"glint/internal/imagecli"
-	"glint/internal/manager"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/imagecli"
+	"github.com/glint-image/glint/internal/manager"
+	"github.com/glint-image/glint/internal/server"
 )
 
 // Main runs the command line and returns the process exit code.

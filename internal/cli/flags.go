@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/pflag"
 
-	"glint/internal/config"
+	"github.com/glint-image/glint/internal/config"
 )
 
 type pflagFlag = pflag.Flag

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"glint/internal/config"
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 // metadefsCommand loads and exports the metadata definitions catalog in

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"glint/internal/policy"
+	"github.com/glint-image/glint/internal/policy"
 )
 
 // policyCommand prints the default policy rules as a policy file, the

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"glint/internal/config"
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // quotaCommand manages per-project quota overrides directly in the

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"glint/internal/blob/s3"
+	"github.com/glint-image/glint/internal/blob/s3"
 )
 
 var storeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)

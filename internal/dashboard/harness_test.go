@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/config"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/server"
 )
 
 // cloud is a running glint with built-in identity, driven over HTTP like
@@ -85,7 +85,7 @@ func newProcessCloud(t *testing.T, extra ...string) *cloud {
 			return
 		}
 		glintBinary = filepath.Join(dir, "glint")
-		out, err := exec.Command("go", "build", "-o", glintBinary, "glint/cmd/glint").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", glintBinary, "github.com/glint-image/glint/cmd/glint").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("building glint: %v\n%s", err, out)
 		}

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/config"
+	"github.com/glint-image/glint/internal/config"
 )
 
 var rowIDs = regexp.MustCompile(`<tr id="row-([0-9a-f-]+)"`)

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/config"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/server"
 )
 
 // TestExternalKeystone: with --auth keystone the dashboard signs users in

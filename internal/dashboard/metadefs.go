@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strconv"
 
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 // The metadata editor offers properties from the server's metadata

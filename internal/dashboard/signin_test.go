@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"glint/internal/config"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/server"
 )
 
 func TestRootRedirectsBrowsersOnly(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/diskformat"
 )
 
 // imageCase is one test image and what the inspector must say about it.

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/diskformat"
 )
 
 var writeSeeds = flag.Bool("write-seeds", false, "rewrite the committed fuzz seed corpus from freshly made images")

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // TokenAuthenticator authenticates Image API requests by the X-Auth-Token

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/identity"
+	"github.com/glint-image/glint/internal/identity"
 )
 
 func TestBootstrap(t *testing.T) {

@@ -3,7 +3,7 @@ package identity_test
 import (
 	"testing"
 
-	"glint/internal/identity"
+	"github.com/glint-image/glint/internal/identity"
 )
 
 // BenchmarkValidateToken is the check every API request with a token

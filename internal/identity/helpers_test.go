@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/identity"
-	"glint/internal/metadata/sqlite"
+	"github.com/glint-image/glint/internal/identity"
+	"github.com/glint-image/glint/internal/sqlstore/sqlite"
 )
 
 const adminPassword = "secret-admin"

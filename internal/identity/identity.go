@@ -4,7 +4,7 @@
 // roles and role assignments), issues and validates stateless signed
 // tokens, throttles password guessing and bootstraps a fresh installation.
 // The HTTP side lives in internal/identityapi; the tables in the metadata
-// store (internal/metadata/sqlstore).
+// store (internal/sqlstore).
 package identity
 
 import (

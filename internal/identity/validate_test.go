@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/auth"
-	"glint/internal/identity"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/identity"
 )
 
 func TestExpiry(t *testing.T) {

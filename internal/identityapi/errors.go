@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strings"
 
-	"glint/internal/identity"
+	"github.com/glint-image/glint/internal/identity"
 )
 
 // httpError is an error decided at the HTTP level.

@@ -19,7 +19,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"glint/internal/identity"
+	"github.com/glint-image/glint/internal/identity"
 )
 
 // Options configure the handler.

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/identity"
-	"glint/internal/identityapi"
-	"glint/internal/metadata/sqlite"
+	"github.com/glint-image/glint/internal/identity"
+	"github.com/glint-image/glint/internal/identityapi"
+	"github.com/glint-image/glint/internal/sqlstore/sqlite"
 )
 
 const adminPassword = "secretadmin"

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"glint/internal/identity"
+	"github.com/glint-image/glint/internal/identity"
 )
 
 // requireAdmin applies the admin-only policy of the management calls;

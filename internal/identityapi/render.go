@@ -3,7 +3,7 @@ package identityapi
 import (
 	"net/url"
 
-	"glint/internal/identity"
+	"github.com/glint-image/glint/internal/identity"
 )
 
 // Keystone's JSON shapes. Field order follows the captured answers, which

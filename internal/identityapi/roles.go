@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"glint/internal/identity"
+	"github.com/glint-image/glint/internal/identity"
 )
 
 // Roles.

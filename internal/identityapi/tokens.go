@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"glint/internal/identity"
+	"github.com/glint-image/glint/internal/identity"
 )
 
 // ref names a record by id or by name.

@@ -3,7 +3,7 @@ package identityapi
 import (
 	"net/http"
 
-	"glint/internal/identity"
+	"github.com/glint-image/glint/internal/identity"
 )
 
 type userBody struct {

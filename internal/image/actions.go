@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // AddTag adds one tag to an image (idempotent).

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // BenchmarkApplyChanges applies a typical JSON-patch document (rename,

@@ -6,9 +6,9 @@ import (
 	"io"
 	"time"
 
-	"glint/internal/auth"
-	"glint/internal/blob"
-	"glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/diskformat"
 )
 
 // cleanupTimeout bounds the writes that undo a failed upload; they run even

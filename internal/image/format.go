@@ -3,7 +3,7 @@ package image
 import (
 	"context"
 
-	"glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/diskformat"
 )
 
 // checkFormat applies the format inspector's verdict to data about to be

@@ -11,13 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/auth"
-	"glint/internal/blob"
-	"glint/internal/blob/filesystem"
-	"glint/internal/image"
-	"glint/internal/metadata/sqlite"
-	"glint/internal/policy"
-	"glint/internal/task"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob/filesystem"
+	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/policy"
+	"github.com/glint-image/glint/internal/sqlstore/sqlite"
+	"github.com/glint-image/glint/internal/task"
 )
 
 // importService is an image service on real SQLite and files with import

@@ -16,8 +16,8 @@ import (
 	"slices"
 	"strings"
 
-	"glint/internal/blob"
-	"glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/diskformat"
 )
 
 // source is where the data of an import is read from on its way into the

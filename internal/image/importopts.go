@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"time"
 
-	"glint/internal/blob"
-	"glint/internal/diskformat"
-	"glint/internal/task"
+	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/task"
 )
 
 // Import methods, as Glance names them.

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"glint/internal/task"
+	"github.com/glint-image/glint/internal/task"
 )
 
 // recoverImports repairs what a crash can leave of staging and imports:

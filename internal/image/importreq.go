@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"glint/internal/auth"
-	"glint/internal/task"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/task"
 )
 
 // ImportRequest is a decoded POST /v2/images/{id}/import.

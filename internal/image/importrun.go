@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"glint/internal/task"
+	"github.com/glint-image/glint/internal/task"
 )
 
 // Execute runs one import task to its end (it is the task.Executor of the

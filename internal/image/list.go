@@ -5,8 +5,8 @@ import (
 	"errors"
 	"slices"
 
-	"glint/internal/auth"
-	"glint/internal/policy"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/policy"
 )
 
 // Listing limits (limit_param_default, api_limit_max).

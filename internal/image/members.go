@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // Sharing follows glance/api/v2/image_members.py: only shared images have

@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // Change is one decoded JSON-patch operation on an image attribute. The API

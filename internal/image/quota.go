@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // Per-project quota names, as Glance's unified limits call them.

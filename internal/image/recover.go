@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob"
 )
 
 // heartbeatInterval is how often a running upload refreshes its image's

@@ -11,9 +11,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"glint/internal/auth"
-	"glint/internal/diskformat"
-	"glint/internal/policy"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/policy"
 )
 
 // Authorizer is the policy check the service calls at the top of each

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 
-	"glint/internal/auth"
-	"glint/internal/blob"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/blob"
 )
 
 // stagingKey is where an image's staged data lives in the staging store.

@@ -6,7 +6,7 @@ import (
 )
 
 // Store keeps image records, their properties, tags and members. It is the
-// seam between the domain and a database; internal/metadata/storetest is the
+// seam between the domain and a database; internal/image/imagetest is the
 // conformance suite every implementation runs.
 //
 // Rules every implementation follows:

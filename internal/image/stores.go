@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob"
 )
 
 // Stores are the named blob drivers image data may live in (Glance's

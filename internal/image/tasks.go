@@ -5,9 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"glint/internal/auth"
-	"glint/internal/policy"
-	"glint/internal/task"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/policy"
+	"github.com/glint-image/glint/internal/task"
 )
 
 // The tasks API (GET /v2/tasks, /v2/tasks/{id}) is gated, as in Glance,

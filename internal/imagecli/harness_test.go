@@ -21,8 +21,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"glint/internal/config"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/server"
 )
 
 // cloud is a real glint with built-in identity on a temporary directory,

@@ -10,7 +10,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
-	"glint/internal/config"
+	"github.com/glint-image/glint/internal/config"
 )
 
 // TestPaging lists more images than one page holds: list follows the

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"glint/internal/cli"
-	"glint/internal/config"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/cli"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/server"
 )
 
 // TestRegistered runs `glint image` through the program's own entry

@@ -13,7 +13,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/members"
 	"github.com/spf13/cobra"
 
-	"glint/internal/imagecli/imageactions"
+	"github.com/glint-image/glint/internal/imagecli/imageactions"
 )
 
 type setFlags struct {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"glint/internal/imagecli/stores"
+	"github.com/glint-image/glint/internal/imagecli/stores"
 )
 
 // storesCommand is `image stores list`.

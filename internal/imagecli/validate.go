@@ -9,7 +9,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 // `glint image set --validate` checks the properties it is about to set

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"glint/internal/diskformat"
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // Config is what the plugins need from the configuration.

@@ -18,8 +18,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 
-	"glint/internal/image"
-	"glint/internal/importchain"
+	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/importchain"
 )
 
 // The images are made by the real qemu-img (qemu-utils) and compressed

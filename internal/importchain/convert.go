@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"glint/internal/diskformat"
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // converter is Glance's image_conversion: the data is converted to the

@@ -15,7 +15,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // decompress is Glance's image_decompression, with more formats: data

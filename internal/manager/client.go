@@ -15,7 +15,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 
-	"glint/internal/imagecli"
+	"github.com/glint-image/glint/internal/imagecli"
 )
 
 // Client is the Image API v2 calls glint manage makes, on a gophercloud

@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"glint/internal/imagecli"
+	"github.com/glint-image/glint/internal/imagecli"
 )
 
 // Command returns `glint manage`, with the OSISM tool's flags. The plan

@@ -7,7 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"glint/internal/config"
+	"github.com/glint-image/glint/internal/config"
 )
 
 // allowUpstream lets glint's web-download fetch from the test's upstream

@@ -23,9 +23,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"glint/internal/config"
-	"glint/internal/imagecli"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/imagecli"
+	"github.com/glint-image/glint/internal/server"
 )
 
 // The end-to-end harness: a real glint (SQLite, files, built-in

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jedib0t/go-pretty/v6/table"
 
-	"glint/internal/imagecli"
+	"github.com/glint-image/glint/internal/imagecli"
 )
 
 // Report is everything a run prints with --output json.

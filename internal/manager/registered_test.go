@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"glint/internal/cli"
+	"github.com/glint-image/glint/internal/cli"
 )
 
 // TestManageRegistered runs glint manage through the program's entry

@@ -12,7 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/domains"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
 
-	"glint/internal/imagecli"
+	"github.com/glint-image/glint/internal/imagecli"
 )
 
 // Share mode (--share-image): the tool's other job. Instead of

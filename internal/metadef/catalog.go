@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // Catalog holds the property definitions that apply to one resource type,

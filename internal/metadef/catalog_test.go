@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 func shippedImageCatalog(t *testing.T) *metadef.Catalog {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/metadata/sqlite"
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metadef"
+	"github.com/glint-image/glint/internal/sqlstore/sqlite"
 )
 
 func openStore(t *testing.T) *sqlite.Store {

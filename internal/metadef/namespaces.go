@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // ListRequest is a namespace listing as a client asks for it.

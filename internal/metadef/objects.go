@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // Objects (glance/api/v2/metadef_objects.py). A namespace the caller may

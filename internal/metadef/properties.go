@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // Namespace properties (glance/api/v2/metadef_properties.py). A namespace

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"slices"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // Resource types and their associations with namespaces

@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	"glint/internal/auth"
-	"glint/internal/policy"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/policy"
 )
 
 // Authorizer is the policy check (implemented by internal/policy).

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/auth"
-	"glint/internal/metadef"
-	"glint/internal/policy"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/metadef"
+	"github.com/glint-image/glint/internal/policy"
 )
 
 // TestImageCatalog: the catalog a dashboard or CLI checks image

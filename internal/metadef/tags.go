@@ -5,7 +5,7 @@ import (
 	"errors"
 	"slices"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // Tags (glance/api/v2/metadef_tags.py). A namespace the caller may not

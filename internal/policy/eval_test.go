@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 var (

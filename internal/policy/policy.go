@@ -20,7 +20,7 @@ import (
 	"errors"
 	"fmt"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // ErrDenied is returned, wrapped in a *Denied, when a rule refuses.

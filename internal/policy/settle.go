@@ -1,6 +1,6 @@
 package policy
 
-import "glint/internal/auth"
+import "github.com/glint-image/glint/internal/auth"
 
 // Listing checks get_image on every row of a page, as Glance does. Most
 // rule sets decide that from the caller alone (the Zed defaults let any

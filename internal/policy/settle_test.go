@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth"
 )
 
 // Settle must agree with Allow on every target whenever it says the answer

@@ -16,11 +16,11 @@ import (
 	"sync"
 	"testing"
 
-	"glint/internal/blob"
-	"glint/internal/blob/s3"
-	"glint/internal/config"
-	"glint/internal/metadata/postgres/pgtest"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob/s3"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
 )
 
 // TestTwoNodes runs two glint nodes on one PostgreSQL schema and one S3

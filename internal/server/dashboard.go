@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"strings"
 
-	"glint/internal/config"
-	"glint/internal/dashboard"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/dashboard"
 )
 
 // dashboard builds the web dashboard over the Image API, signing users in

@@ -14,9 +14,9 @@ import (
 	"sync"
 	"testing"
 
-	"glint/internal/config"
-	"glint/internal/metadata/postgres/pgtest"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
 )
 
 // cutter is a TCP proxy that a test can cut (refusing and dropping every

@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"glint/internal/auth"
-	"glint/internal/auth/keystone"
-	"glint/internal/config"
-	"glint/internal/identity"
-	"glint/internal/identityapi"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth/keystone"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/identity"
+	"github.com/glint-image/glint/internal/identityapi"
 )
 
 // identityParts is how callers are identified: the authenticator for the

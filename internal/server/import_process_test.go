@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/metadata/postgres/pgtest"
+	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
 )
 
 // pausingServer serves one image for web-download. Its first request

@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"slices"
 
-	"glint/internal/image"
-	"glint/internal/importchain"
-	"glint/internal/task"
-	"glint/internal/webfetch"
+	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/importchain"
+	"github.com/glint-image/glint/internal/task"
+	"github.com/glint-image/glint/internal/webfetch"
 )
 
 // stagingPrefix is the key prefix of staged data in the staging store.

@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	glintBinary = filepath.Join(dir, "glint")
-	build := exec.Command("go", "build", "-o", glintBinary, "glint/cmd/glint")
+	build := exec.Command("go", "build", "-o", glintBinary, "github.com/glint-image/glint/cmd/glint")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building glint:", err)

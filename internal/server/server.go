@@ -16,17 +16,17 @@ import (
 	"sync"
 	"time"
 
-	"glint/internal/api"
-	"glint/internal/config"
-	"glint/internal/dashboard"
-	"glint/internal/diskformat"
-	"glint/internal/identity"
-	"glint/internal/image"
-	"glint/internal/metadata/postgres"
-	"glint/internal/metadata/sqlite"
-	"glint/internal/metadef"
-	"glint/internal/policy"
-	"glint/internal/task"
+	"github.com/glint-image/glint/internal/api"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/dashboard"
+	"github.com/glint-image/glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/identity"
+	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/metadef"
+	"github.com/glint-image/glint/internal/policy"
+	"github.com/glint-image/glint/internal/sqlstore/postgres"
+	"github.com/glint-image/glint/internal/sqlstore/sqlite"
+	"github.com/glint-image/glint/internal/task"
 )
 
 // Server is an assembled glint.

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"glint/internal/api"
-	"glint/internal/blob"
-	"glint/internal/blob/filesystem"
-	"glint/internal/blob/s3"
-	"glint/internal/config"
-	"glint/internal/image"
+	"github.com/glint-image/glint/internal/api"
+	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob/filesystem"
+	"github.com/glint-image/glint/internal/blob/s3"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/image"
 )
 
 // singleStore is the id of the one store of a deployment that configures

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/metadata/sqlite"
-	"glint/internal/task"
+	"github.com/glint-image/glint/internal/sqlstore/sqlite"
+	"github.com/glint-image/glint/internal/task"
 )
 
 // The runner is tested against the real SQLite task store; leases are

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Store keeps tasks. internal/metadata/tasktest is the conformance suite
+// Store keeps tasks. internal/task/tasktest is the conformance suite
 // every implementation runs. Times are stored in UTC with microseconds.
 type Store interface {
 	// CreateTask inserts t; an id already used is ErrDuplicate. A pending

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/webfetch"
+	"github.com/glint-image/glint/internal/webfetch"
 )
 
 func defaults() webfetch.Policy {

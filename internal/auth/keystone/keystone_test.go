@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/auth"
-	"glint/internal/auth/keystone"
-	"glint/internal/config"
-	"glint/internal/server"
+	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/auth/keystone"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/server"
 )
 
 // The Keystone here is glint's own built-in identity, which speaks the same

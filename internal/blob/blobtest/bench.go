@@ -4,7 +4,7 @@ import (
 	"io"
 	"testing"
 
-	"glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob"
 )
 
 const benchSize = 64 << 20

@@ -16,7 +16,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob"
 )
 
 // Option adjusts what Run expects of a driver.

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
-	"glint/internal/blob"
-	"glint/internal/blob/blobtest"
+	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob/blobtest"
 )
 
 // The suite is checked against a small in-memory driver: the correct one

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob"
 )
 
 func testRoundTrip(t *testing.T, d blob.Driver) {

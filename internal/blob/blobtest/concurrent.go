@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob"
 )
 
 const workers = 8

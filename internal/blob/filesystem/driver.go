@@ -22,7 +22,7 @@ import (
 	"sync"
 	"syscall"
 
-	"glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob"
 )
 
 // maxSegment is the longest file name most Linux filesystems accept

@@ -11,9 +11,9 @@ import (
 	"sync"
 	"testing"
 
-	"glint/internal/blob"
-	"glint/internal/blob/blobtest"
-	"glint/internal/blob/filesystem"
+	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob/blobtest"
+	"github.com/glint-image/glint/internal/blob/filesystem"
 )
 
 func newDriver(t testing.TB) (*filesystem.Driver, string) {

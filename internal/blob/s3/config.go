@@ -8,7 +8,7 @@ import (
 
 	"github.com/minio/minio-go/v7/pkg/s3utils"
 
-	"glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob"
 )
 
 // Part size limits. S3 requires every part but the last to be at least
@@ -43,7 +43,7 @@ type Config struct {
 	// Bucket holds the blobs.
 	Bucket string
 	// Prefix is put before every key, so one bucket can hold several
-	// stores. Empty, or ending in "/" ("glint/images/").
+	// stores. Empty, or ending in "/" ("github.com/glint-image/glint/images/").
 	Prefix string
 	// AccessKey and SecretKey sign requests (AWS signature v4); both
 	// empty means anonymous access. SessionToken is for temporary

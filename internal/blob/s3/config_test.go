@@ -21,7 +21,7 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"minimal", func(*Config) {}, nil},
 		{"everything", func(c *Config) {
-			c.Endpoint, c.Region, c.Prefix = "s3.eu-west-1.amazonaws.com", "eu-west-1", "glint/images/"
+			c.Endpoint, c.Region, c.Prefix = "s3.eu-west-1.amazonaws.com", "eu-west-1", "github.com/glint-image/glint/images/"
 			c.SessionToken, c.UseTLS, c.InsecureSkipVerify = "token", true, true
 			c.PathStyle, c.CreateBucket = true, true
 			c.PartSize, c.Concurrency = 64<<20, 8

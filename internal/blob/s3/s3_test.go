@@ -15,9 +15,9 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"glint/internal/blob"
-	"glint/internal/blob/blobtest"
-	"glint/internal/blob/s3"
+	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob/blobtest"
+	"github.com/glint-image/glint/internal/blob/s3"
 )
 
 // server is the S3 endpoint the tests run against, from the environment.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/identity"
+	"github.com/glint-image/glint/internal/identity"
 )
 
 // seedGraph creates two users, two projects and two roles.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/identity"
+	"github.com/glint-image/glint/internal/identity"
 )
 
 // Run runs the whole suite. newStore must return a new, empty store and

@@ -3,7 +3,7 @@ package metadeftest
 import (
 	"testing"
 
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 func testObjects(t *testing.T, s metadef.Store) {

@@ -4,7 +4,7 @@ import (
 	"sync"
 	"testing"
 
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 func listNames(t *testing.T, s metadef.Store, q metadef.NamespaceQuery) []string {

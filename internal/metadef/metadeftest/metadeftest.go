@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 // Run runs the whole suite. newStore must return a new, empty store and

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metadef"
 )
 
 func testCreateDefinition(t *testing.T, s metadef.Store) {

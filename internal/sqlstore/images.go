@@ -1,0 +1,318 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/glint-image/glint/internal/image"
+)
+
+// imageColumns is the column list every image query selects, in the order
+// scanImage reads them.
+const imageColumns = `id, name, status, visibility, protected, os_hidden, min_disk, min_ram,
+	disk_format, container_format, owner, size, virtual_size, checksum, os_hash_algo,
+	os_hash_value, location, created_at, updated_at, deleted_at`
+
+// CreateImage inserts img with its properties and tags.
+func (s *Store) CreateImage(ctx context.Context, img *image.Image) error {
+	err := s.write(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO images (`+imageColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+			img.ID, nullString(img.Name), string(img.Status), string(img.Visibility),
+			img.Protected, img.Hidden, img.MinDisk, img.MinRAM,
+			nullString(img.DiskFormat), nullString(img.ContainerFormat), nullString(img.Owner),
+			nullInt(img.Size), nullInt(img.VirtualSize), nullIfEmpty(img.Checksum),
+			nullIfEmpty(img.HashAlgo), nullIfEmpty(img.HashValue), img.Location,
+			s.d.BindTime(img.CreatedAt), s.d.BindTime(img.UpdatedAt), s.nullTime(img.DeletedAt))
+		if err != nil {
+			return s.constraintErr(err, "image "+img.ID)
+		}
+		return insertSets(ctx, tx, img.ID, img.Properties, img.Tags)
+	})
+	if err == nil {
+		s.created()
+	}
+	return err
+}
+
+// GetImage returns the image, deleted or not.
+func (s *Store) GetImage(ctx context.Context, id string) (*image.Image, error) {
+	return s.getImage(ctx, pooled{s.r, s}, id, "")
+}
+
+// SaveImage writes the client-mutable attributes, and replaces properties
+// and tags, if the image is still in status ifStatus.
+func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.Status, ifUpdatedAt time.Time) error {
+	return s.write(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE images SET name = $1, visibility = $2,
+			protected = $3, os_hidden = $4, min_disk = $5, min_ram = $6, disk_format = $7,
+			container_format = $8, owner = $9, updated_at = $10
+			WHERE id = $11 AND status = $12 AND updated_at = $13 AND deleted_at IS NULL`,
+			nullString(img.Name), string(img.Visibility), img.Protected, img.Hidden,
+			img.MinDisk, img.MinRAM, nullString(img.DiskFormat), nullString(img.ContainerFormat),
+			nullString(img.Owner), s.d.BindTime(img.UpdatedAt), img.ID, string(ifStatus), s.d.BindTime(ifUpdatedAt))
+		if err != nil {
+			return err
+		}
+		if err := changedOne(ctx, tx, res, img.ID); err != nil {
+			return err
+		}
+		return replaceSets(ctx, tx, img.ID, img.Properties, img.Tags)
+	})
+}
+
+// pairs calls fn with the two text columns of each row of query ($1 = id).
+func pairs(ctx context.Context, tx *Tx, query, id string, fn func(a, b string)) error {
+	rows, err := tx.QueryContext(ctx, query, id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			return err
+		}
+		fn(a, b)
+	}
+	return rows.Err()
+}
+
+// replaceSets makes an image's properties and tags the given ones, writing
+// only the differences: a PATCH usually changes one property, and each
+// row written also updates every index of its table.
+func replaceSets(ctx context.Context, tx *Tx, id string, props map[string]string, tags []string) error {
+	curProps := map[string]string{}
+	err := pairs(ctx, tx, `SELECT name, value FROM image_properties WHERE image_id = $1`, id,
+		func(name, value string) { curProps[name] = value })
+	if err != nil {
+		return err
+	}
+	curTags := map[string]bool{}
+	err = pairs(ctx, tx, `SELECT value, '' FROM image_tags WHERE image_id = $1`, id,
+		func(tag, _ string) { curTags[tag] = true })
+	if err != nil {
+		return err
+	}
+	for name := range curProps {
+		if _, keep := props[name]; !keep {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM image_properties WHERE image_id = $1 AND name = $2`, id, name); err != nil {
+				return err
+			}
+		}
+	}
+	for name, value := range props {
+		cur, had := curProps[name]
+		switch {
+		case !had:
+			_, err = tx.ExecContext(ctx, `INSERT INTO image_properties (image_id, name, value) VALUES ($1, $2, $3)`, id, name, value)
+		case cur != value:
+			_, err = tx.ExecContext(ctx, `UPDATE image_properties SET value = $3 WHERE image_id = $1 AND name = $2`, id, name, value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	want := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		want[t] = true
+		if !curTags[t] {
+			if _, err := tx.ExecContext(ctx, insertTag, id, t); err != nil {
+				return err
+			}
+		}
+	}
+	for t := range curTags {
+		if !want[t] {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM image_tags WHERE image_id = $1 AND value = $2`, id, t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// SetStatus moves an image from one status to another.
+func (s *Store) SetStatus(ctx context.Context, id string, from, to image.Status, at time.Time) error {
+	set := `status = $1, updated_at = $2`
+	if to == image.StatusQueued {
+		// Back to queued means the upload did not happen: forget its data.
+		set += `, size = NULL, virtual_size = NULL, checksum = NULL, os_hash_algo = NULL,
+			os_hash_value = NULL, location = ''`
+	}
+	return s.write(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE images SET `+set+`
+			WHERE id = $3 AND status = $4 AND deleted_at IS NULL`,
+			string(to), s.d.BindTime(at), id, string(from))
+		if err != nil {
+			return err
+		}
+		return changedOne(ctx, tx, res, id)
+	})
+}
+
+// FinishUpload records the uploaded data and activates a saving image. A
+// virtual size the upload did not learn keeps the one already recorded.
+func (s *Store) FinishUpload(ctx context.Context, id string, r image.UploadResult, at time.Time) error {
+	return s.write(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE images SET status = $1, size = $2, checksum = $3,
+			os_hash_algo = $4, os_hash_value = $5, location = $6, updated_at = $7,
+			virtual_size = COALESCE($10, virtual_size)
+			WHERE id = $8 AND status = $9 AND deleted_at IS NULL`,
+			string(image.StatusActive), r.Size, nullIfEmpty(r.Checksum), nullIfEmpty(r.HashAlgo),
+			nullIfEmpty(r.HashValue), r.Location, s.d.BindTime(at), id, string(image.StatusSaving), nullInt(r.VirtualSize))
+		if err != nil {
+			return err
+		}
+		return changedOne(ctx, tx, res, id)
+	})
+}
+
+// DeleteImage soft-deletes a live image and returns it as it was.
+func (s *Store) DeleteImage(ctx context.Context, id string, at time.Time) (*image.Image, error) {
+	var prior *image.Image
+	err := s.write(ctx, func(tx *Tx) error {
+		// The row is locked while read, so the record returned (and its
+		// location, which the caller deletes) is the one deleted.
+		img, err := s.getImage(ctx, tx, id, s.d.LockRow)
+		if err != nil {
+			return err
+		}
+		if img.IsDeleted() {
+			return notFound(id)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE images SET status = $1, deleted_at = $2, updated_at = $2
+			WHERE id = $3`, string(image.StatusDeleted), s.d.BindTime(at), id)
+		prior = img
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return prior, nil
+}
+
+// AddTag adds a tag; adding one already there only touches updated_at.
+func (s *Store) AddTag(ctx context.Context, id, tag string, at time.Time) error {
+	return s.write(ctx, func(tx *Tx) error {
+		if err := s.touchLive(ctx, tx, id, at); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, insertTag, id, tag)
+		return err
+	})
+}
+
+// RemoveTag removes a tag the image carries.
+func (s *Store) RemoveTag(ctx context.Context, id, tag string, at time.Time) error {
+	return s.write(ctx, func(tx *Tx) error {
+		if err := s.touchLive(ctx, tx, id, at); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM image_tags WHERE image_id = $1 AND value = $2`, id, tag)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			// Returning an error rolls back the updated_at touch too.
+			return errors.Join(err, &image.Error{Kind: image.ErrNotFound,
+				Msg: fmt.Sprintf("Tag %s not found on image %s", tag, id)})
+		}
+		return nil
+	})
+}
+
+// Stranded lists live images left in saving, oldest first.
+func (s *Store) Stranded(ctx context.Context) ([]*image.Image, error) {
+	return s.queryImages(ctx, s.selectImages+` FROM images
+		WHERE status = $1 AND deleted_at IS NULL ORDER BY created_at, id`, string(image.StatusSaving))
+}
+
+// DeletedWithData lists deleted images whose data may still exist.
+func (s *Store) DeletedWithData(ctx context.Context) ([]*image.Image, error) {
+	return s.queryImages(ctx, s.selectImages+` FROM images
+		WHERE deleted_at IS NOT NULL AND location <> '' ORDER BY deleted_at, id`)
+}
+
+// ClearLocation forgets where an image's data was.
+func (s *Store) ClearLocation(ctx context.Context, id string) error {
+	return s.write(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE images SET location = '' WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		return changedOne(ctx, tx, res, id)
+	})
+}
+
+func (s *Store) queryImages(ctx context.Context, query string, args ...any) ([]*image.Image, error) {
+	return s.loadImages(ctx, pooled{s.r, s}, query, args...)
+}
+
+func notFound(id string) error {
+	return &image.Error{Kind: image.ErrNotFound, Msg: fmt.Sprintf("No image found with ID %s", id)}
+}
+
+// changedOne turns a conditional write that matched no row into the
+// contract's error: ErrNotFound if the image does not exist at all,
+// ErrConflict if it exists but has moved on (other status, or deleted).
+func changedOne(ctx context.Context, q querier, res sql.Result, id string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	var one int
+	err = q.QueryRowContext(ctx, `SELECT 1 FROM images WHERE id = $1`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(id)
+	}
+	if err != nil {
+		return err
+	}
+	return &image.Error{Kind: image.ErrConflict,
+		Msg: fmt.Sprintf("Image %s was changed by another request; retry", id)}
+}
+
+// touchLive sets updated_at on an image that is not deleted, or reports it
+// missing.
+func (s *Store) touchLive(ctx context.Context, tx *Tx, id string, at time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE images SET updated_at = $1
+		WHERE id = $2 AND deleted_at IS NULL`, s.d.BindTime(at), id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errors.Join(err, notFound(id))
+	}
+	return nil
+}
+
+// insertTag adds tag $2 to image $1, copying the image's created_at for
+// the tag-ordered index (listquery.go). The WHERE is also what SQLite
+// needs to tell the upsert clause from a join constraint.
+const insertTag = `INSERT INTO image_tags (image_id, value, image_created_at)
+	SELECT id, $2, created_at FROM images WHERE id = $1
+	ON CONFLICT DO NOTHING`
+
+// insertSets adds properties and tags to an image that has none. A tag
+// given twice is stored once.
+func insertSets(ctx context.Context, tx *Tx, id string, props map[string]string, tags []string) error {
+	for k, v := range props {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO image_properties (image_id, name, value)
+			VALUES ($1, $2, $3)`, id, k, v); err != nil {
+			return err
+		}
+	}
+	for _, t := range tags {
+		if _, err := tx.ExecContext(ctx, insertTag, id, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/image/imagetest"
+	"github.com/glint-image/glint/internal/sqlstore/sqlite"
+)
+
+func open(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	return s
+}
+
+func TestStore(t *testing.T) {
+	imagetest.Run(t, func(t *testing.T) image.Store {
+		s := open(t, filepath.Join(t.TempDir(), "glint.db"))
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// TestReopen checks that data survives closing the file and that running
+// the migrations again on a current schema is a no-op.
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "glint.db")
+	s := open(t, path)
+	img := &image.Image{ID: "a", Status: image.StatusQueued, Visibility: image.VisibilityPrivate,
+		Tags: []string{"t"}, Properties: map[string]string{"k": "v"}}
+	if err := s.CreateImage(t.Context(), img); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	for range 2 {
+		s = open(t, path)
+		got, err := s.GetImage(t.Context(), "a")
+		if err != nil {
+			t.Fatalf("GetImage after reopen: %v", err)
+		}
+		if len(got.Tags) != 1 || got.Tags[0] != "t" || got.Properties["k"] != "v" {
+			t.Errorf("after reopen: tags %v properties %v", got.Tags, got.Properties)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+}
+
+// TestDollarPlaceholders pins down what sqlstore's shared SQL relies on: the
+// driver binds $N to the N-th argument, even out of order and repeated. In
+// plain SQLite $1 is a named parameter; if a driver upgrade changes this,
+// the fix is rewriting $N to ?N in the dialect.
+func TestDollarPlaceholders(t *testing.T) {
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var a, b, c int
+	if err := db.QueryRowContext(t.Context(), "SELECT $2, $1, $2", 1, 2).Scan(&a, &b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if a != 2 || b != 1 || c != 2 {
+		t.Errorf("SELECT $2, $1, $2 with (1, 2) = %d %d %d, want 2 1 2", a, b, c)
+	}
+}
+
+func BenchmarkStore(b *testing.B) {
+	imagetest.Bench(b, func(b *testing.B) image.Store {
+		s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "glint.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}

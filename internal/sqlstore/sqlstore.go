@@ -1,0 +1,269 @@
+// Package sqlstore is the image.Store over database/sql that the SQLite and
+// PostgreSQL backends share. The SQL is written once, with $N placeholders
+// and only constructs both engines accept (COALESCE, EXISTS, ON CONFLICT DO
+// NOTHING); what does differ is described by a Dialect value. Opening the
+// pools and migrating the schema stays with each backend package.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/glint-image/glint/internal/image"
+)
+
+// Dialect is what the shared queries need to know about one database.
+type Dialect struct {
+	// Name prefixes the store's own errors ("sqlite: begin: ...").
+	Name string
+
+	// BindTime turns a time into the value written to, or compared with, a
+	// time column. It must keep microseconds and drop anything finer, so
+	// that every backend stores, orders and compares the same instants.
+	BindTime func(time.Time) any
+	// ScanTime turns what the driver returns for a non-NULL time column
+	// back into a time. The store converts the result to UTC.
+	ScanTime func(src any) (time.Time, error)
+
+	// Violation tells which constraint, if any, a failed write broke.
+	Violation func(err error) Violation
+
+	// ReadTx are the options of the read transactions that load one answer
+	// with several statements (rows, then their properties and tags, or a
+	// marker and then its page). They must give all statements one
+	// snapshot.
+	ReadTx sql.TxOptions
+
+	// LockRow is appended to a SELECT of the image row a write transaction
+	// reads before changing it, so no other writer can change the row in
+	// between (" FOR UPDATE"). Empty where write transactions already
+	// exclude each other.
+	LockRow string
+	// LockProject and UnlockProject take and release a lock named by a
+	// project id ($1) that every node sharing the database respects (a
+	// PostgreSQL advisory lock). Empty where one process owns the database
+	// and the image service's own mutex is enough (SQLite).
+	LockProject, UnlockProject string
+
+	// Analyze is the SQL that refreshes the planner's statistics of the
+	// image tables, run in the background as the catalog grows (see
+	// stats.go); AnalyzeReloads says that the read pool's connections
+	// only see new statistics once they reconnect.
+	Analyze        string
+	AnalyzeReloads bool
+
+	// ByteLength is the SQL of the length in bytes of a text column (%s).
+	ByteLength string
+	// Aggregate is the SQL of an aggregate concatenating a text
+	// expression (%s) over a group, in any order, with no separator.
+	Aggregate string
+
+	// CacheStatements keeps every query prepared, per pool (SQLite: the
+	// driver parses each text anew otherwise; pgx caches on its own).
+	CacheStatements bool
+	// GroupCommit gathers the writes of concurrent callers into shared
+	// transactions, so that one commit, and one sync to disk, serves
+	// many (see commit.go). For a database with one writer connection.
+	GroupCommit bool
+}
+
+// Violation is a kind of constraint violation the store maps to a domain
+// error.
+type Violation int
+
+const (
+	NoViolation         Violation = iota // not a constraint error the store knows
+	UniqueViolation                      // primary key or unique: ErrDuplicate
+	ForeignKeyViolation                  // reference to a missing image: ErrNotFound
+)
+
+// Store is an image.Store over a writer pool and a reader pool, which may
+// be the same *sql.DB.
+type Store struct {
+	w, r *sql.DB
+	d    Dialect
+	// selectImages is "SELECT <the image columns and packed sets>".
+	selectImages string
+	stmts        stmtCache
+	group        *groupCommit // nil unless Dialect.GroupCommit
+	stats        statsRefresh
+}
+
+var _ image.Store = (*Store)(nil)
+
+// New returns a store that writes through w and reads through r, which
+// must already hold the schema. The store owns both pools: Close closes
+// them.
+func New(w, r *sql.DB, d Dialect) *Store {
+	if d.BindTime == nil || d.ScanTime == nil || d.Violation == nil || d.ByteLength == "" || d.Aggregate == "" {
+		panic("sqlstore: incomplete Dialect " + d.Name)
+	}
+	s := &Store{w: w, r: r, d: d, selectImages: "SELECT " + imageColumns + setColumns(d)}
+	s.stmts.enabled = d.CacheStatements
+	if d.GroupCommit {
+		s.group = newGroupCommit(s)
+	}
+	return s
+}
+
+// Close stops the group commit, drops the prepared statements and closes
+// the pools, the shared one once.
+func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.close()
+	}
+	s.stmts.close()
+	if s.r == s.w {
+		return s.w.Close()
+	}
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// querier is what both *sql.DB and *sql.Tx offer, so the loading helpers
+// work inside and outside a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// deadConn reports an error that says the connection was dead before the
+// statement was sent (pgx marks these SafeToRetry).
+func deadConn(err error) bool {
+	var retry interface{ SafeToRetry() bool }
+	return errors.Is(err, driver.ErrBadConn) || (errors.As(err, &retry) && retry.SafeToRetry())
+}
+
+// write runs fn in a transaction on the writer, committing if fn succeeds.
+// It never retries: the compare-and-set writes are not safe to repeat
+// blindly, and the caller decides what a conflict means. With group
+// commit (Dialect.GroupCommit) fn shares its transaction with other
+// writers' (see commit.go); it sees their changes as if they ran just
+// before it, and its own are kept or undone as a whole.
+func (s *Store) write(ctx context.Context, fn func(tx *Tx) error) error {
+	if s.group != nil {
+		return s.group.run(ctx, fn)
+	}
+	return s.inTx(ctx, s.w, nil, fn)
+}
+
+// read runs fn in a read-only transaction with the dialect's snapshot
+// options.
+func (s *Store) read(ctx context.Context, fn func(tx *Tx) error) error {
+	opts := s.d.ReadTx
+	opts.ReadOnly = true
+	return s.inTx(ctx, s.r, &opts, fn)
+}
+
+// beginAttempts bounds how often a transaction start is retried on pooled
+// connections found dead (a database restarted under the pool): starting
+// sends nothing that could apply twice, so it is always safe to repeat.
+const beginAttempts = 16
+
+func (s *Store) inTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *Tx) error) error {
+	var tx *sql.Tx
+	var err error
+	for range beginAttempts {
+		if tx, err = db.BeginTx(ctx, opts); err == nil || !deadConn(err) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", s.d.Name, err)
+	}
+	t := &Tx{tx: tx, db: db, s: s}
+	defer t.prepareMisses()
+	if err := fn(t); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", s.d.Name, err)
+	}
+	return nil
+}
+
+// constraintErr maps a constraint violation to a domain error: a repeated
+// key is ErrDuplicate, a reference to a missing image ErrNotFound. Other
+// errors pass through.
+func (s *Store) constraintErr(err error, what string) error {
+	switch s.d.Violation(err) {
+	case UniqueViolation:
+		return fmt.Errorf("%s already exists: %w", what, image.ErrDuplicate)
+	case ForeignKeyViolation:
+		return fmt.Errorf("%s: image: %w", what, image.ErrNotFound)
+	}
+	return err
+}
+
+// Nullable columns. Pointers map to NULL when nil; the data fields that use
+// "" for null (checksum, hashes) map "" to NULL, as Glance stores them.
+
+func nullString(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func (s *Store) nullTime(p *time.Time) any {
+	if p == nil {
+		return nil
+	}
+	return s.d.BindTime(*p)
+}
+
+func strPtr(v sql.NullString) *string {
+	if !v.Valid {
+		return nil
+	}
+	return &v.String
+}
+
+func intPtr(v sql.NullInt64) *int64 {
+	if !v.Valid {
+		return nil
+	}
+	return &v.Int64
+}
+
+// timeColumn is a scan destination for a time column: the dialect decodes
+// whatever the driver returns (text for SQLite, time.Time for PostgreSQL).
+type timeColumn struct {
+	d     *Dialect
+	t     time.Time
+	valid bool // false for NULL
+}
+
+func (c *timeColumn) Scan(src any) error {
+	if src == nil {
+		c.t, c.valid = time.Time{}, false
+		return nil
+	}
+	t, err := c.d.ScanTime(src)
+	if err != nil {
+		return fmt.Errorf("%s: bad stored time: %w", c.d.Name, err)
+	}
+	c.t, c.valid = t.UTC(), true
+	return nil
+}
+
+func (s *Store) timeColumn() *timeColumn { return &timeColumn{d: &s.d} }
