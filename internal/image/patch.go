@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Change is one decoded JSON-patch operation on an image attribute. The API
@@ -38,7 +38,7 @@ func CheckChange(c Change) error {
 const maxSaveAttempts = 32
 
 // Update applies changes to an image as one unit and returns the result.
-func (s *Service) Update(ctx context.Context, p auth.Principal, id string, changes []Change) (*Image, error) {
+func (s *Service) Update(ctx context.Context, p caller.Principal, id string, changes []Change) (*Image, error) {
 	for attempt := 1; ; attempt++ {
 		img, err := s.visible(ctx, p, id, false)
 		if err != nil {
@@ -99,7 +99,7 @@ func backoff(ctx context.Context, attempt int) error {
 }
 
 // applyChanges follows glance/api/v2/images.py _do_add/_do_replace/_do_remove.
-func applyChanges(p auth.Principal, img *Image, changes []Change) error {
+func applyChanges(p caller.Principal, img *Image, changes []Change) error {
 	for _, c := range changes {
 		if err := checkWritable(c.Attr); err != nil {
 			return err
@@ -111,7 +111,7 @@ func applyChanges(p auth.Principal, img *Image, changes []Change) error {
 	return nil
 }
 
-func applyChange(p auth.Principal, img *Image, c Change) error {
+func applyChange(p caller.Principal, img *Image, c Change) error {
 	name := c.Attr
 	_, isProp := img.Properties[name]
 	isCore := coreAttrs[name]

@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Per-project quota names, as Glance's unified limits call them.
@@ -169,13 +169,13 @@ func (s *Service) remainingBytes(ctx context.Context, project, quota string) (re
 }
 
 // Usage reports the caller's project's quotas (GET /v2/info/usage).
-func (s *Service) Usage(ctx context.Context, p auth.Principal) ([]QuotaUsage, error) {
+func (s *Service) Usage(ctx context.Context, p caller.Principal) ([]QuotaUsage, error) {
 	return s.quotaUsage(ctx, p.ProjectID)
 }
 
 // ProjectQuotas reports any project's quotas: admins only, or the
 // project's own members.
-func (s *Service) ProjectQuotas(ctx context.Context, p auth.Principal, project string) ([]QuotaUsage, error) {
+func (s *Service) ProjectQuotas(ctx context.Context, p caller.Principal, project string) ([]QuotaUsage, error) {
 	if !p.IsAdmin() && p.ProjectID != project {
 		return nil, newError(ErrForbidden, "You are not authorized to see the quotas of project %s.", project)
 	}
@@ -202,7 +202,7 @@ func (s *Service) quotaUsage(ctx context.Context, project string) ([]QuotaUsage,
 
 // SetProjectQuotas overrides some of a project's limits (admins only);
 // Unlimited lifts one.
-func (s *Service) SetProjectQuotas(ctx context.Context, p auth.Principal, project string, limits map[string]int64) error {
+func (s *Service) SetProjectQuotas(ctx context.Context, p caller.Principal, project string, limits map[string]int64) error {
 	if !p.IsAdmin() {
 		return newError(ErrForbidden, "Only admins may change quotas.")
 	}
@@ -218,7 +218,7 @@ func (s *Service) SetProjectQuotas(ctx context.Context, p auth.Principal, projec
 }
 
 // ResetProjectQuotas drops a project's overrides (admins only).
-func (s *Service) ResetProjectQuotas(ctx context.Context, p auth.Principal, project string) error {
+func (s *Service) ResetProjectQuotas(ctx context.Context, p caller.Principal, project string) error {
 	if !p.IsAdmin() {
 		return newError(ErrForbidden, "Only admins may change quotas.")
 	}
