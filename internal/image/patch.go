@@ -121,18 +121,18 @@ func applyChange(p caller.Principal, img *Image, c Change) error {
 	case name == "locations":
 		return newError(ErrForbidden, "It's not allowed to update locations if locations are invisible.")
 	case c.Op == "remove" && isCore:
-		return newError(ErrForbidden, "Property %s may not be removed.", name)
+		return newDetail(ErrForbidden, "Property %s may not be removed.", name)
 	case c.Op == "remove" && !isProp:
-		return newError(ErrConflict, "Property %s does not exist.", name)
+		return newDetail(ErrConflict, "Property %s does not exist.", name)
 	case c.Op == "remove":
 		delete(img.Properties, name)
 		return nil
 	case c.Op == "replace" && !isCore && !isProp:
-		return newError(ErrConflict, "Property %s does not exist.", name)
+		return newDetail(ErrConflict, "Property %s does not exist.", name)
 	case c.Op == "add" && c.Strict && (isCore || isProp):
-		return newError(ErrConflict, "Property %s already present.", name)
+		return newDetail(ErrConflict, "Property %s already present.", name)
 	case name == "owner" && !p.IsAdmin():
-		return newError(ErrForbidden, "Owner can't be updated by non admin.")
+		return newDetail(ErrForbidden, "Owner can't be updated by non admin.")
 	case (name == "disk_format" || name == "container_format") && img.Status != StatusQueued:
 		if formatChanged(img, name, c.Value) {
 			return newError(ErrForbidden, "Attribute %s can be only replaced for a queued image.", name)
