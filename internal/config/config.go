@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/glint-image/glint/internal/blob/s3/s3config"
 )
 
 // Auth modes.
@@ -147,23 +149,9 @@ type Store struct {
 	S3 S3
 }
 
-// S3 is an S3-compatible store's settings (Ceph RGW, MinIO, AWS, ...).
-type S3 struct {
-	Endpoint           string
-	Region             string
-	Bucket             string
-	Prefix             string
-	AccessKey          string
-	SecretKey          string
-	UseTLS             bool
-	InsecureSkipVerify bool
-	PathStyle          bool
-	CreateBucket       bool
-	// PartSize and Concurrency shape multipart uploads: each upload holds
-	// (Concurrency + 1) parts in memory. 0 takes the driver's defaults.
-	PartSize    int64
-	Concurrency int
-}
+// S3 is an S3-compatible store's settings (Ceph RGW, MinIO, AWS, ...),
+// as the S3 store defines and checks them.
+type S3 = s3config.Config
 
 // MultiStore reports whether stores were configured explicitly.
 func (c Config) MultiStore() bool { return len(c.Stores) > 0 }

@@ -53,7 +53,7 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	tr, err := minio.DefaultTransport(cfg.UseTLS)
 	if err != nil {
 		return nil, fmt.Errorf("s3: %w", err)

@@ -1,4 +1,8 @@
-package s3
+// Package s3config is the S3 store's configuration: its settings, their
+// defaults and bounds, and the checks the store makes of them. It is apart
+// from the driver (internal/blob/s3) so that the configuration can hold
+// and check an S3 section without linking the S3 client.
+package s3config
 
 import (
 	"errors"
@@ -12,18 +16,12 @@ import (
 )
 
 // Part size limits. S3 requires every part but the last to be at least
-// 5 MiB and none to exceed 5 GiB, and allows at most 10 000 parts. With a
-// fixed part size that would cap a blob at 156 GiB (16 MiB parts), below
-// the 1 TiB images Glance and glint accept; so parts grow as a blob does
-// (see partCap), and 16 MiB parts reach 1.03 TiB.
+// 5 MiB and none to exceed 5 GiB; the driver grows parts as a blob does,
+// so 16 MiB parts reach 1.03 TiB within S3's 10 000 parts.
 const (
 	DefaultPartSize = 16 << 20
 	MinPartSize     = 5 << 20
 	MaxPartSize     = 5 << 30
-	maxParts        = 10_000
-	// partsPerStep is how many parts of each size are sent before the size
-	// grows by another PartSize.
-	partsPerStep = 800
 )
 
 // Concurrency limits: parts of one blob uploaded at the same time.
@@ -70,42 +68,50 @@ type Config struct {
 	Concurrency int
 }
 
-// Validate checks every field and reports all problems, each naming its
-// field.
+// FieldError is one problem Validate found: the field (Go name), its
+// key in the configuration file, and what is wrong.
+type FieldError struct {
+	Field, Key, Msg string
+}
+
+func (e *FieldError) Error() string { return "s3: " + e.Field + ": " + e.Msg }
+
+// Validate checks every field and reports all problems, each a
+// *FieldError, joined.
 func (c Config) Validate() error {
 	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("s3: %s: %s", field, fmt.Sprintf(format, args...)))
+	bad := func(field, key, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	if msg := checkEndpoint(c.Endpoint); msg != "" {
-		bad("Endpoint", "%s", msg)
+		bad("Endpoint", "endpoint", "%s", msg)
 	}
 	if err := s3utils.CheckValidBucketNameStrict(c.Bucket); err != nil {
-		bad("Bucket", "%q: %v", c.Bucket, err)
+		bad("Bucket", "bucket", "%q: %v", c.Bucket, err)
 	}
 	if !validPrefix(c.Prefix) {
-		bad("Prefix", "%q must be empty or key segments ending in \"/\" (letters, digits, '.', '_', '-'), at most 512 bytes", c.Prefix)
+		bad("Prefix", "prefix", "%q must be empty or key segments ending in \"/\" (letters, digits, '.', '_', '-'), at most 512 bytes", c.Prefix)
 	}
 	if (c.AccessKey == "") != (c.SecretKey == "") {
-		bad("SecretKey", "AccessKey and SecretKey must both be set, or both be empty for anonymous access")
+		bad("SecretKey", "secret_key", "AccessKey and SecretKey must both be set, or both be empty for anonymous access")
 	}
 	if c.SessionToken != "" && c.AccessKey == "" {
-		bad("SessionToken", "needs AccessKey and SecretKey")
+		bad("SessionToken", "session_token", "needs AccessKey and SecretKey")
 	}
 	if c.InsecureSkipVerify && !c.UseTLS {
-		bad("InsecureSkipVerify", "only applies with UseTLS")
+		bad("InsecureSkipVerify", "insecure_skip_verify", "only applies with UseTLS")
 	}
 	if c.PartSize != 0 && (c.PartSize < MinPartSize || c.PartSize > MaxPartSize) {
-		bad("PartSize", "%d must be 0 (default %d) or between %d (5 MiB) and %d (5 GiB)", c.PartSize, DefaultPartSize, MinPartSize, MaxPartSize)
+		bad("PartSize", "part_size", "%d must be 0 (default %d) or between %d (5 MiB) and %d (5 GiB)", c.PartSize, DefaultPartSize, MinPartSize, MaxPartSize)
 	}
 	if c.Concurrency < 0 || c.Concurrency > MaxConcurrency {
-		bad("Concurrency", "%d must be 0 (default %d) or between 1 and %d", c.Concurrency, DefaultConcurrency, MaxConcurrency)
+		bad("Concurrency", "concurrency", "%d must be 0 (default %d) or between 1 and %d", c.Concurrency, DefaultConcurrency, MaxConcurrency)
 	}
 	return errors.Join(errs...)
 }
 
-// withDefaults fills in the zero values Validate allows.
-func (c Config) withDefaults() Config {
+// WithDefaults fills in the zero values Validate allows.
+func (c Config) WithDefaults() Config {
 	if c.PartSize == 0 {
 		c.PartSize = DefaultPartSize
 	}
