@@ -24,7 +24,7 @@ const stagingPrefix = "staging/"
 // task store (the metadata store), the task runner, the staging store,
 // the web-download fetcher and the plugin chain. The runner is returned
 // for the server to start once the image service exists.
-func (s *Server) importOptions(records records, stores image.Stores) (image.ImportOptions, *task.Runner, error) {
+func (s *Server) importOptions(records Records, stores image.Stores) (image.ImportOptions, *task.Runner, error) {
 	cfg := s.cfg.Import
 	staging := stores.Drivers[stores.Default]
 	if cfg.StagingStore != "" {
