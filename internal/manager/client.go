@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -411,5 +410,3 @@ func statusOf(err error) int {
 	}
 	return 0
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
