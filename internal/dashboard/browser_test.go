@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +39,16 @@ type tab struct {
 	shots   string
 	n       int
 	dialogs []string
+	// exceptions are the page's uncaught script errors, as they come.
+	mu         sync.Mutex
+	exceptions []string
+}
+
+// scriptErrors returns the page's uncaught script errors so far.
+func (b *tab) scriptErrors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.exceptions...)
 }
 
 func newTab(t *testing.T, c *cloud) *tab {
@@ -90,7 +101,14 @@ func newTab(t *testing.T, c *cloud) *tab {
 			if err != nil {
 				return
 			}
-			t.Logf("page exception: %s %v", ev.ExceptionDetails.Text, ev.ExceptionDetails.Exception)
+			msg := ev.ExceptionDetails.Text
+			if ex := ev.ExceptionDetails.Exception; ex != nil {
+				msg += " " + ex.Description
+			}
+			t.Logf("page exception: %s", msg)
+			b.mu.Lock()
+			b.exceptions = append(b.exceptions, msg)
+			b.mu.Unlock()
 		}
 	}()
 	go func() {

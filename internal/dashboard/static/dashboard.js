@@ -7,8 +7,50 @@
 (function () {
   "use strict";
 
-  const modal = () => document.getElementById("modal");
-  const modalContent = () => document.getElementById("modal-content");
+  // The dialog's frame: one <dialog id="modal"> holding <div
+  // id="modal-content">, which every dialog's answer fills. Should a
+  // dialog's answer or script have broken the frame (replaced or removed
+  // it), it is built again before the next request, so one broken dialog
+  // never takes the others down with it.
+  function ensureModal() {
+    let d = document.getElementById("modal");
+    if (!d || d.tagName !== "DIALOG") {
+      if (d) d.remove();
+      d = document.createElement("dialog");
+      d.id = "modal";
+      d.setAttribute("aria-labelledby", "modal-title");
+      document.body.append(d);
+    }
+    let c = document.getElementById("modal-content");
+    if (!c || c.parentElement !== d) {
+      if (c) c.remove();
+      d.replaceChildren();
+      c = document.createElement("div");
+      c.id = "modal-content";
+      d.append(c);
+    }
+    return d;
+  }
+  const modal = () => ensureModal();
+  const modalContent = () => { ensureModal(); return document.getElementById("modal-content"); };
+
+  // guard runs a listener so that its failure is logged, not thrown
+  // into the page's other handlers, and leaves the dialog frame whole.
+  function guard(fn) {
+    return function (e) {
+      try { fn(e); } catch (err) {
+        console.error("glint dashboard:", err);
+        try { ensureModal(); } catch (err2) { /* nothing more to do */ }
+      }
+    };
+  }
+
+  // Before htmx looks for a dialog's target (it does so when the click
+  // reaches the button), make sure the frame is there.
+  document.addEventListener("click", guard(function (e) {
+    if (e.target.closest && e.target.closest('[hx-target="#modal-content"]')) ensureModal();
+  }), true);
+
   let opener = null; // the element focused before the dialog opened
   let pendingFile = null; // the create form's file, until the server answers
 
@@ -41,7 +83,7 @@
     d.close();
   }
 
-  document.addEventListener("close", function (e) {
+  document.addEventListener("close", guard(function (e) {
     if (e.target !== modal()) return;
     // Later, not now: an event the server sent with the close may still
     // be on its way through the dialog's elements.
@@ -50,14 +92,23 @@
     }, 0);
     if (opener && document.contains(opener)) opener.focus();
     opener = null;
-  }, true);
+  }), true);
 
-  document.addEventListener("htmx:beforeRequest", function (e) {
+  document.addEventListener("htmx:beforeRequest", guard(function (e) {
     const t = e.detail.target;
     if (t && t.id === "modal-content" && !modal().open) opener = document.activeElement;
-  });
+  }));
 
-  document.addEventListener("htmx:afterSwap", function (e) {
+  // A dialog's answer always fills the frame, whatever swap style the
+  // button would inherit from around it (a polling table row swaps its
+  // own outerHTML), unless the server asks for something else.
+  document.addEventListener("htmx:beforeSwap", guard(function (e) {
+    const t = e.detail.target;
+    const xhr = e.detail.xhr;
+    if (t && t.id === "modal-content" && !(xhr && xhr.getResponseHeader("HX-Reswap"))) e.detail.swapOverride = "innerHTML";
+  }));
+
+  document.addEventListener("htmx:afterSwap", guard(function (e) {
     // An answer that swaps nothing (a notice, or "done, close") must not
     // reopen the dialog it just closed.
     const xhr = e.detail.xhr;
@@ -66,7 +117,7 @@
       openModal();
       restoreFile();
     }
-  });
+  }));
 
   document.body.addEventListener("glint-close-modal", closeModal);
 

@@ -1,0 +1,139 @@
+package dashboard_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The tests of issue 20: what a Horizon user hits in the first session.
+// Each starts its own glint and checks its item at the three sizes
+// people use: a laptop, a small laptop and a phone.
+
+type viewport struct {
+	name  string
+	w, h  int64
+	phone bool
+}
+
+var viewports = []viewport{{"1280x800", 1280, 800, false}, {"1024x768", 1024, 768, false}, {"390x844", 390, 844, true}}
+
+func (b *tab) resize(v viewport) {
+	b.t.Helper()
+	if v.phone {
+		b.do(chromedp.EmulateViewport(v.w, v.h, chromedp.EmulateMobile))
+	} else {
+		b.do(chromedp.EmulateViewport(v.w, v.h))
+	}
+}
+
+// fits lists what does not fit the window: a page that scrolls sideways,
+// and each element matching sel that is not wholly inside the window
+// and inside every scrolling box around it.
+func (b *tab) fits(sel string) []string {
+	b.t.Helper()
+	return eval[[]string](b, fmt.Sprintf(`(() => {
+	const out = [];
+	const W = document.documentElement.clientWidth;
+	if (document.documentElement.scrollWidth > W + 1) out.push("the page scrolls sideways: " + document.documentElement.scrollWidth + " > " + W);
+	for (const el of document.querySelectorAll(%q)) {
+		if (el.offsetParent === null) continue;
+		const r = el.getBoundingClientRect();
+		const what = (el.getAttribute("aria-label") || el.textContent.trim()).slice(0, 50);
+		if (r.left < -1 || r.right > W + 1) { out.push(what + ": outside the window (" + Math.round(r.left) + "–" + Math.round(r.right) + " of " + W + ")"); continue; }
+		for (let p = el.parentElement; p; p = p.parentElement) {
+			const s = getComputedStyle(p);
+			if (s.overflowX === "visible") continue;
+			const pr = p.getBoundingClientRect();
+			if (r.left < pr.left - 1 || r.right > pr.right + 1) { out.push(what + ": hidden by the scrolling " + p.tagName.toLowerCase() + "." + p.className); break; }
+		}
+	}
+	for (const w of document.querySelectorAll(".table-wrap")) if (w.scrollWidth > w.clientWidth + 1) out.push("a table scrolls sideways: " + w.scrollWidth + " > " + w.clientWidth);
+	return out;
+})()`, sel))
+}
+
+// issue20Cloud is a cloud with alice in demo, bob in partner, and the
+// images a first session meets.
+func issue20Cloud(t *testing.T, extra ...string) (*cloud, map[string]string) {
+	c := newProcessCloud(t, extra...)
+	c.addUser("alice", "demo")
+	c.addUser("bob", "partner")
+	alice := c.token("alice", "pw-alice", "demo")
+	ids := map[string]string{}
+	for _, name := range []string{"ubuntu-24.04-server-cloudimg-amd64", "cirros-0.6.2-x86_64-disk"} {
+		img := c.createImage(alice, map[string]any{"name": name, "disk_format": "raw", "container_format": "bare", "visibility": "shared",
+			"architecture": "x86_64", "os_distro": "ubuntu"})
+		c.upload(alice, img["id"].(string), []byte(strings.Repeat("x", 4096)))
+		ids[name] = img["id"].(string)
+	}
+	q := c.createImage(alice, map[string]any{"name": "queued-image", "disk_format": "raw", "container_format": "bare"})
+	ids["queued-image"] = q["id"].(string)
+	c.json("POST", "/v2/images/"+ids["ubuntu-24.04-server-cloudimg-amd64"]+"/members", alice, map[string]string{"member": c.projects["partner"]}, 200, nil)
+	return c, ids
+}
+
+// openCreate opens the Create dialog and waits for it.
+func (b *tab) openCreate() {
+	b.t.Helper()
+	b.do(chromedp.Click(chromedp.CSS(`button[hx-get="/dashboard/project/images/new"]`)))
+	b.waitModal("the create dialog")
+	b.until("the create form", `!!document.querySelector("#modal [data-create-form]")`)
+}
+
+func (b *tab) closeModal() {
+	b.t.Helper()
+	b.do(chromedp.KeyEvent("\x1b"))
+	b.waitModalClosed("the dialog to close")
+}
+
+func (b *tab) noScriptErrors(where string) {
+	b.t.Helper()
+	if errs := b.scriptErrors(); len(errs) > 0 {
+		b.t.Fatalf("%s: script errors: %q", where, errs)
+	}
+}
+
+// Item 2: Edit on a queued image (whose row keeps polling) opens the
+// dialog, and every dialog works after it; a dialog that broke the
+// modal's frame does not break the next one.
+func TestIssue20EditQueued(t *testing.T) {
+	t.Parallel()
+	c, _ := issue20Cloud(t)
+	b := newTab(t, c)
+	b.signIn("alice", "pw-alice")
+	for _, v := range viewports {
+		b.resize(v)
+		b.open("/dashboard/project/images")
+		b.until("the queued row", rowJS("queued-image")+`?.dataset.status === "queued"`)
+		b.clickIn("queued-image", `button[hx-get$="/edit"]`)
+		b.waitModal("the edit dialog of the queued image")
+		b.until("the edit form", `document.getElementById("img-name")?.value === "queued-image"`)
+		// A queued image's formats can still be chosen.
+		b.until("the format fields", `!!document.querySelector("#modal #img-disk-format")`)
+		b.clean("edit dialog of a queued image " + v.name)
+		b.shot("i20-edit-queued-" + v.name)
+		b.noScriptErrors("Edit on a queued image")
+		b.closeModal()
+		// The row polls again (every 2 s): the next dialog still opens.
+		b.until("a poll of the queued row", `performance.getEntriesByType("resource").filter(e => e.name.includes("/row?")).length > 0`)
+		b.openCreate()
+		b.closeModal()
+		b.clickIn("cirros-0.6.2-x86_64-disk", `button[hx-get$="/edit"]`)
+		b.waitModal("the edit dialog of an active image")
+		b.until("its form", `document.getElementById("img-name")?.value === "cirros-0.6.2-x86_64-disk"`)
+		b.closeModal()
+		b.noScriptErrors("dialogs after Edit on a queued image")
+	}
+	// A dialog whose script broke the modal's frame (here: removed it)
+	// does not take the other dialogs down with it.
+	eval[chromedp.Void](b, `document.getElementById("modal-content").remove()`)
+	b.openCreate()
+	b.closeModal()
+	eval[chromedp.Void](b, `document.getElementById("modal").remove()`)
+	b.openCreate()
+	b.closeModal()
+	b.noScriptErrors("dialogs after a broken one")
+}
