@@ -545,7 +545,7 @@ func TestAdminPanels(t *testing.T) {
 	admin.signIn("admin", adminPassword)
 
 	p := admin.get("/dashboard/admin/images")
-	if !slices.Contains(rows(p.body), id) || !regexp.MustCompile(`<td class="owner" title="`+c.projects["demo"]+`">demo</td>`).MatchString(p.body) {
+	if !slices.Contains(rows(p.body), id) || !regexp.MustCompile(`<td class="owner" data-label="Owner" title="`+c.projects["demo"]+`">demo</td>`).MatchString(p.body) {
 		t.Fatalf("admin images: %s", p.body)
 	}
 	p = admin.get("/dashboard/admin/images?owner=" + c.projects["admin"])

@@ -137,3 +137,83 @@ func TestIssue20EditQueued(t *testing.T) {
 	b.closeModal()
 	b.noScriptErrors("dialogs after a broken one")
 }
+
+// Item 1: every panel shows all its actions without sideways scrolling
+// at 1280 px, and stays usable at 1024 px and on a 390 px phone: the
+// Create dialog centred and whole, the header on one line.
+func TestIssue20Width(t *testing.T) {
+	t.Parallel()
+	c, _ := issue20Cloud(t)
+	b := newTab(t, c)
+	var problems []string
+	check := func(where, sel string) {
+		for _, p := range b.fits(sel) {
+			problems = append(problems, where+": "+p)
+		}
+		for _, n := range eval[[]string](b, `[...document.querySelectorAll("#image-list td.name")].filter(td => td.offsetParent && td.getBoundingClientRect().width < 120).map(td => td.textContent.trim())`) {
+			problems = append(problems, where+": the name "+n+" is squeezed")
+		}
+	}
+	header := func(where string) {
+		check(where+" header", ".topbar .brand, .topbar summary, .topbar .user-name, .topbar button")
+		if h := eval[float64](b, `document.querySelector(".topbar").getBoundingClientRect().height`); h > 60 {
+			problems = append(problems, fmt.Sprintf("%s: the header wraps (%.0f px high)", where, h))
+		}
+	}
+	const rowActions = `#image-list td.actions > button, #image-list td.actions summary, #image-list td.answer button, #image-list td.check input`
+	b.signIn("alice", "pw-alice")
+	for _, v := range viewports {
+		b.resize(v)
+		b.open("/dashboard/project/images")
+		b.until("the rows", rowJS("cirros-0.6.2-x86_64-disk"))
+		where := "Project → Images at " + v.name
+		check(where, rowActions)
+		header(where)
+		b.clean(where)
+		b.shot("i20-width-project-" + v.name)
+		eval[chromedp.Void](b, rowJS("cirros-0.6.2-x86_64-disk")+`.querySelector("details.row-menu summary").click()`)
+		b.until("the row menu", rowJS("cirros-0.6.2-x86_64-disk")+`.querySelector("details.row-menu").open`)
+		check(where+", row menu", `details.row-menu[open] .row-menu-items > *`)
+		b.shot("i20-width-row-menu-" + v.name)
+		b.openCreate()
+		if off := eval[[]string](b, `(() => {
+			const r = document.getElementById("modal").getBoundingClientRect(), W = document.documentElement.clientWidth, H = innerHeight;
+			const out = [];
+			if (r.left < 0 || r.right > W || r.top < 0 || r.bottom > H) out.push("the dialog is cut off: " + [r.left, r.top, r.right, r.bottom].map(Math.round) + " in " + W + "x" + H);
+			if (Math.abs(r.left - (W - r.right)) > 2) out.push("the dialog is off-centre: " + Math.round(r.left) + " left, " + Math.round(W - r.right) + " right");
+			return out;
+		})()`); len(off) > 0 {
+			problems = append(problems, where+", Create dialog: "+strings.Join(off, "; "))
+		}
+		check(where+", Create dialog", `#modal input:not([type=hidden]), #modal select, #modal button`)
+		b.shot("i20-width-create-" + v.name)
+		b.closeModal()
+	}
+	b.signOut()
+	b.signIn("bob", "pw-bob")
+	for _, v := range viewports {
+		b.resize(v)
+		b.open("/dashboard/project/images?tab=shared")
+		b.until("the shared row", rowJS("ubuntu-24.04-server-cloudimg-amd64"))
+		where := "Shared with me at " + v.name
+		check(where, rowActions)
+		header(where)
+		b.clean(where)
+		b.shot("i20-width-shared-" + v.name)
+	}
+	b.signOut()
+	b.signIn("admin", adminPassword)
+	for _, v := range viewports {
+		b.resize(v)
+		b.open("/dashboard/admin/images")
+		b.until("the rows", rowJS("cirros-0.6.2-x86_64-disk"))
+		where := "Admin → Images at " + v.name
+		check(where, rowActions)
+		header(where)
+		b.clean(where)
+		b.shot("i20-width-admin-" + v.name)
+	}
+	if len(problems) > 0 {
+		t.Fatalf("%d layout problems:\n%s", len(problems), strings.Join(problems, "\n"))
+	}
+}
