@@ -232,7 +232,7 @@ func (h *Handler) createImage(w http.ResponseWriter, r *http.Request, s *session
 	img, err := createImage(ctx, c, opts)
 	if err != nil {
 		if ae := asAPIError(err); ae.Status < 500 && ae.Status != http.StatusUnauthorized {
-			return again(ae.Message)
+			return again(plainMessage(ae.Message))
 		}
 		return err
 	}
@@ -243,7 +243,7 @@ func (h *Handler) createImage(w http.ResponseWriter, r *http.Request, s *session
 			if derr := deleteImage(ctx, c, img.ID); derr != nil {
 				h.log.WarnContext(ctx, "dashboard: removing an image whose import failed to start", "image", img.ID, "err", derr)
 			}
-			return again("The import could not start: " + asAPIError(err).Message)
+			return again("The import could not start. " + plainMessage(asAPIError(err).Message))
 		}
 		h.done(w, r, Prefix+"images/"+url.PathEscape(img.ID), "Image "+img.Name+" is being imported from the URL.")
 		return nil

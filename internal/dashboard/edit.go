@@ -109,7 +109,7 @@ func (h *Handler) editImage(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	if _, err := updateImage(ctx, c, img.ID, ops); err != nil {
 		if ae := asAPIError(err); ae.Status < 500 && ae.Status != http.StatusUnauthorized && ae.Status != http.StatusNotFound {
-			return again(http.StatusUnprocessableEntity, ae.Message)
+			return again(http.StatusUnprocessableEntity, plainMessage(ae.Message))
 		}
 		return err
 	}

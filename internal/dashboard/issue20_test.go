@@ -2,6 +2,8 @@ package dashboard_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -216,4 +218,111 @@ func TestIssue20Width(t *testing.T) {
 	if len(problems) > 0 {
 		t.Fatalf("%d layout problems:\n%s", len(problems), strings.Join(problems, "\n"))
 	}
+}
+
+// unsafeQcow2 writes a qcow2 file whose header names a backing file,
+// which the format inspector refuses.
+func unsafeQcow2(t *testing.T) string {
+	t.Helper()
+	h := make([]byte, 64<<10)
+	copy(h, "QFI\xfb")
+	be := func(off int, v uint64, n int) {
+		for i := 0; i < n; i++ {
+			h[off+n-1-i] = byte(v >> (8 * i))
+		}
+	}
+	be(4, 3, 4)      // version
+	be(8, 0x200, 8)  // backing_file_offset
+	be(16, 9, 4)     // backing_file_size
+	be(20, 16, 4)    // cluster_bits
+	be(24, 1<<30, 8) // size
+	be(96, 4, 4)     // refcount_order
+	be(100, 104, 4)  // header_length
+	copy(h[0x200:], "base.qcow2")
+	path := filepath.Join(t.TempDir(), "unsafe.qcow2")
+	if err := os.WriteFile(path, h, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// rawWords are pieces of the API's own wording that people must not see.
+const rawWordsJS = `(() => { const t = document.body.innerText; return ["Request Entity Too Large", "delta", "<br", "does not pass filtering", "safety checks:", "413"].filter(w => t.includes(w)); })()`
+
+// Item 3: refusals in people's words, and a failed upload's bar is not
+// full.
+func TestIssue20PlainErrors(t *testing.T) {
+	t.Parallel()
+	c, _ := issue20Cloud(t)
+	b := newTab(t, c)
+	b.signIn("alice", "pw-alice")
+
+	// The format inspector refuses a qcow2 that names a backing file.
+	b.resize(viewports[0])
+	b.openCreate()
+	b.do(chromedp.SetUploadFiles(chromedp.CSS("#img-file"), []string{unsafeQcow2(t)}))
+	b.until("the name from the file", `document.getElementById("img-name").value === "unsafe"`)
+	b.do(chromedp.Click(chromedp.CSS(`#modal button[type=submit]`)))
+	b.waitModalClosed("the create dialog to close")
+	b.until("the failed upload", `document.querySelector("#uploads .upload-failed")`)
+	if got := eval[string](b, `document.querySelector("#uploads .upload-failed .upload-text").textContent`); !strings.Contains(got, "refused for safety") {
+		t.Fatalf("the failed upload says %q", got)
+	}
+	if full := eval[bool](b, `(() => { const p = document.querySelector("#uploads .upload-failed progress"); return p.offsetParent !== null && p.value >= p.max; })()`); full {
+		t.Fatal("the failed upload's progress bar shows full")
+	}
+	if raw := eval[[]string](b, rawWordsJS); len(raw) > 0 {
+		t.Fatalf("the page shows the API's raw words %q", raw)
+	}
+	b.clean("failed upload")
+	b.shot("i20-error-unsafe-qcow2")
+
+	// A quota refusal says what the quota is and what to do.
+	var usage struct {
+		Usage map[string]struct{ Usage int64 } `json:"usage"`
+	}
+	alice := c.token("alice", "pw-alice", "demo")
+	c.json("GET", "/v2/info/usage", alice, nil, 200, &usage)
+	n := usage.Usage["image_count_total"].Usage
+	c.json("PUT", "/v2/quotas/"+c.projects["demo"], c.adminToken, map[string]int64{"image_count_total": n}, 200, nil)
+	file, _ := randomFile(t, 4096)
+	for _, v := range viewports {
+		b.resize(v)
+		b.open("/dashboard/project/images")
+		b.openCreate()
+		b.do(chromedp.SetUploadFiles(chromedp.CSS("#img-file"), []string{file}))
+		b.until("the name from the file", `document.getElementById("img-name").value === "e2e-disk"`)
+		b.do(chromedp.Click(chromedp.CSS(`#modal button[type=submit]`)))
+		want := fmt.Sprintf("This project may hold %d images and has %d: delete one or ask an admin to raise the quota.", n, n)
+		b.until("the quota refusal", fmt.Sprintf(`document.querySelector("#modal .form-error")?.textContent.includes(%q)`, want))
+		if raw := eval[[]string](b, rawWordsJS); len(raw) > 0 {
+			t.Fatalf("the quota refusal shows the API's raw words %q", raw)
+		}
+		b.clean("quota refusal " + v.name)
+		b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("#modal .form-error").scrollIntoView()`))
+		b.shot("i20-error-quota-" + v.name)
+		b.closeModal()
+	}
+	c.json("PUT", "/v2/quotas/"+c.projects["demo"], c.adminToken, map[string]int64{"image_count_total": -1}, 200, nil)
+
+	// A web-download from a loopback address is refused in plain words.
+	b.resize(viewports[0])
+	b.openCreate()
+	if !eval[bool](b, `!!document.querySelector('#modal input[name=source][value=url]')`) {
+		t.Fatal("this cloud offers no web-download")
+	}
+	b.do(
+		chromedp.Click(chromedp.CSS(`#modal input[name=source][value=url]`)),
+		chromedp.SendKeys(chromedp.CSS("#img-name"), "from-loopback"),
+		chromedp.SendKeys(chromedp.CSS("#img-url"), "http://127.0.0.1:8080/disk.raw"),
+		chromedp.SetValue(chromedp.CSS("#img-disk-format"), "raw"),
+		chromedp.Click(chromedp.CSS(`#modal button[type=submit]`)),
+	)
+	b.until("the URL refusal", `document.querySelector("#modal .form-error")?.textContent.includes("This cloud does not fetch from that address")`)
+	if raw := eval[[]string](b, rawWordsJS); len(raw) > 0 {
+		t.Fatalf("the URL refusal shows the API's raw words %q", raw)
+	}
+	b.clean("URL refusal")
+	b.shot("i20-error-url")
+	b.noScriptErrors("errors")
 }

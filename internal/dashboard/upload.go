@@ -34,7 +34,9 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, s *session) err
 	// The API sets its idle deadline through the response writer, which
 	// reaches the browser's connection: a stalled browser is cut off.
 	in.Body = r.Body
-	h.opts.Images.ServeHTTP(w, in)
+	pw := &plainErrors{ResponseWriter: w}
+	h.opts.Images.ServeHTTP(pw, in)
+	pw.finish()
 	return nil
 }
 

@@ -401,12 +401,14 @@
         finish(item, true, "Uploaded " + units(file.size));
         notice("ok", "The upload of " + name + " is complete.");
       } else {
+        // The bytes were sent but not kept: the bar must not say done.
+        item.bar.value = 0;
         const why = apiMessage(xhr);
         finish(item, false, "Failed: " + why);
         notice("error", "The upload of " + name + " failed: " + why);
       }
     });
-    xhr.addEventListener("error", function () { finish(item, false, "Failed: the connection was lost."); });
+    xhr.addEventListener("error", function () { item.bar.value = 0; finish(item, false, "Failed: the connection was lost."); });
     xhr.addEventListener("abort", function () { finish(item, false, "Cancelled; the image stays queued."); });
     item.cancel.onclick = function () { xhr.abort(); };
     xhr.send(file);
