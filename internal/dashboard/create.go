@@ -255,7 +255,7 @@ func (h *Handler) createImage(w http.ResponseWriter, r *http.Request, s *session
 		store = f.Store
 	}
 	trigger, _ := json.Marshal(map[string]any{
-		"glint-upload":      map[string]string{"id": img.ID, "name": img.Name, "url": Prefix + "images/" + url.PathEscape(img.ID) + "/file", "store": store},
+		"glint-upload":      map[string]any{"id": img.ID, "name": img.Name, "url": Prefix + "images/" + url.PathEscape(img.ID) + "/file", "store": store, "created": true},
 		"glint-close-modal": true,
 		"glint-refresh":     true,
 	})

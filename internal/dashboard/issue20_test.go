@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -325,4 +326,85 @@ func TestIssue20PlainErrors(t *testing.T) {
 	b.clean("URL refusal")
 	b.shot("i20-error-url")
 	b.noScriptErrors("errors")
+}
+
+// Item 4: a failed or cancelled upload's empty queued image: retry or
+// delete it right there; cancelling the upload of a new image deletes
+// it.
+func TestIssue20Leftovers(t *testing.T) {
+	t.Parallel()
+	c, _ := issue20Cloud(t)
+	b := newTab(t, c)
+	alice := c.token("alice", "pw-alice", "demo")
+	b.signIn("alice", "pw-alice")
+	gone := func(id string) bool { _, status := c.image(alice, id); return status == 404 }
+
+	// A refused upload: delete the empty image from the upload panel.
+	b.openCreate()
+	b.do(chromedp.SetUploadFiles(chromedp.CSS("#img-file"), []string{unsafeQcow2(t)}))
+	b.until("the name from the file", `document.getElementById("img-name").value === "unsafe"`)
+	b.do(chromedp.Click(chromedp.CSS(`#modal button[type=submit]`)))
+	b.waitModalClosed("the create dialog to close")
+	b.until("the failed upload's offer", `document.querySelector('#uploads .upload-failed button[aria-label^="Delete the empty image"]')`)
+	b.until("the new row", rowJS("unsafe"))
+	id := eval[string](b, rowJS("unsafe")+`.id.slice(4)`)
+	for _, v := range viewports {
+		b.resize(v)
+		b.clean("failed upload " + v.name)
+		b.shot("i20-leftover-failed-" + v.name)
+	}
+	b.resize(viewports[0])
+	eval[chromedp.Void](b, `document.querySelector('#uploads button[aria-label^="Delete the empty image"]').click()`)
+	b.until("the row to go", `!`+rowJS("unsafe"))
+	if !gone(id) {
+		t.Fatal("the empty image was not deleted")
+	}
+
+	// A lost connection: retry sends the file again.
+	file, sum := randomFile(t, 64<<10)
+	if _, err := chromedp.Call(b.ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(b.ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{{URLPattern: c.url + "/dashboard/images/*/file", Block: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	b.openCreate()
+	b.do(chromedp.SetUploadFiles(chromedp.CSS("#img-file"), []string{file}))
+	b.until("the name from the file", `document.getElementById("img-name").value === "e2e-disk"`)
+	b.do(chromedp.Click(chromedp.CSS(`#modal button[type=submit]`)))
+	b.waitModalClosed("the create dialog to close")
+	b.until("the retry offer", `document.querySelector('#uploads .upload-failed button[aria-label^="Retry"]')`)
+	chromedp.Call(b.ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{}})
+	b.until("the new row", rowJS("e2e-disk"))
+	retried := eval[string](b, rowJS("e2e-disk")+`.id.slice(4)`)
+	eval[chromedp.Void](b, `document.querySelector('#uploads button[aria-label^="Retry"]').click()`)
+	b.until("the retried upload", `document.querySelector("#uploads .upload-done")`)
+	b.until("the image to become active", rowJS("e2e-disk")+`?.dataset.status === "active"`)
+	if img, _ := c.image(alice, retried); img["checksum"] != sum {
+		t.Fatalf("after the retry: %v", img)
+	}
+
+	// Cancelled before anything was stored: the new image is deleted.
+	big, _ := randomFile(t, 4<<20)
+	if _, err := chromedp.Call(b.ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		MatchedNetworkConditions: []*network.Conditions{{URLPattern: c.url + "/dashboard/images/*/file", UploadThroughput: 64 << 10, DownloadThroughput: -1}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.openCreate()
+	b.do(chromedp.SetUploadFiles(chromedp.CSS("#img-file"), []string{big}), chromedp.SetValue(chromedp.CSS("#img-name"), "to-cancel"))
+	b.do(chromedp.Click(chromedp.CSS(`#modal button[type=submit]`)))
+	b.waitModalClosed("the create dialog to close")
+	b.until("the row", rowJS("to-cancel"))
+	cancelled := eval[string](b, rowJS("to-cancel")+`.id.slice(4)`)
+	b.until("the cancel button", `[...document.querySelectorAll("#uploads li:not(.upload-done):not(.upload-failed) button")].find(x => x.textContent === "Cancel")`)
+	eval[chromedp.Void](b, `[...document.querySelectorAll("#uploads li:not(.upload-done):not(.upload-failed) button")].find(x => x.textContent === "Cancel").click()`)
+	b.until("the cancelled upload", `[...document.querySelectorAll("#uploads .upload-text")].some(x => x.textContent.includes("the empty image was deleted"))`)
+	b.until("the row to go", `!`+rowJS("to-cancel"))
+	if !gone(cancelled) {
+		t.Fatal("the cancelled upload's image was not deleted")
+	}
+	b.clean("cancelled upload")
+	b.shot("i20-leftover-cancelled")
+	b.noScriptErrors("leftovers")
 }

@@ -310,7 +310,7 @@
     const file = input.files && input.files[0];
     if (!file) { input.focus(); return; }
     const store = form.querySelector("[data-upload-store]");
-    upload({ url: form.dataset.uploadUrl, name: form.dataset.uploadName, store: store ? store.value : "" }, file);
+    upload({ id: form.dataset.uploadId, url: form.dataset.uploadUrl, name: form.dataset.uploadName, store: store ? store.value : "" }, file);
     closeModal();
   });
 
@@ -373,6 +373,59 @@
     if (window.htmx) htmx.trigger(document.body, "glint-refresh");
   }
 
+  // removeImage deletes the image an upload was for, through the
+  // dashboard's own delete route; it resolves to whether that worked.
+  function removeImage(d) {
+    const body = new URLSearchParams();
+    body.append("id", d.id);
+    body.append("name_" + d.id, d.name || d.id);
+    body.append("csrf", csrf());
+    return fetch("/dashboard/images/delete", {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf(), "HX-Request": "true" },
+    }).then(function (r) {
+      if (window.htmx) htmx.trigger(document.body, "glint-refresh");
+      return r.ok;
+    }, function () { return false; });
+  }
+
+  // A failed or cancelled upload leaves a queued image without data:
+  // offer, right there, to send the file again or to delete the image.
+  function offerLeftover(item, d, file) {
+    if (!d.id || item.li.querySelector(".upload-actions")) return;
+    const name = d.name || file.name;
+    const box = document.createElement("div");
+    box.className = "upload-actions";
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "small primary";
+    retry.textContent = "Retry";
+    retry.setAttribute("aria-label", "Retry the upload of " + name);
+    retry.onclick = function () {
+      item.li.remove();
+      upload(d, file);
+    };
+    const del = document.createElement("button");
+    del.type = "button";
+    del.className = "small danger-text";
+    del.textContent = "Delete image";
+    del.setAttribute("aria-label", "Delete the empty image " + name);
+    del.onclick = function () {
+      retry.disabled = del.disabled = true;
+      removeImage(d).then(function (ok) {
+        if (ok) {
+          item.cancel.onclick();
+          notice("ok", "Deleted the empty image " + name + ".");
+        } else {
+          retry.disabled = del.disabled = false;
+          notice("error", "The image " + name + " could not be deleted; try again from its row.");
+        }
+      });
+    };
+    box.append(retry, del);
+    item.li.append(box);
+  }
+
   function upload(d, file) {
     const item = trayItem(d.name || file.name, file.size);
     const xhr = new XMLHttpRequest();
@@ -406,10 +459,30 @@
         const why = apiMessage(xhr);
         finish(item, false, "Failed: " + why);
         notice("error", "The upload of " + name + " failed: " + why);
+        offerLeftover(item, d, file);
       }
     });
-    xhr.addEventListener("error", function () { item.bar.value = 0; finish(item, false, "Failed: the connection was lost."); });
-    xhr.addEventListener("abort", function () { finish(item, false, "Cancelled; the image stays queued."); });
+    xhr.addEventListener("error", function () {
+      item.bar.value = 0;
+      finish(item, false, "Failed: the connection was lost.");
+      offerLeftover(item, d, file);
+    });
+    xhr.addEventListener("abort", function () {
+      item.bar.value = 0;
+      if (d.created) {
+        // The image was made for this upload and an aborted upload
+        // stores nothing: it would only be an empty queued image
+        // counting against the quota.
+        finish(item, false, "Cancelled; removing the empty image…");
+        removeImage(d).then(function (ok) {
+          item.text.textContent = ok ? "Cancelled; the empty image was deleted." : "Cancelled; the image stays queued (it could not be deleted).";
+          if (!ok) offerLeftover(item, d, file);
+        });
+        return;
+      }
+      finish(item, false, "Cancelled; the image stays queued.");
+      offerLeftover(item, d, file);
+    });
     item.cancel.onclick = function () { xhr.abort(); };
     xhr.send(file);
   }
