@@ -11,6 +11,27 @@ func (h *Handler) deactivate(w http.ResponseWriter, r *http.Request, s *session)
 	return h.imageAction(w, r, s, "deactivate", "deactivated")
 }
 
+type deactivateView struct {
+	base
+	Image *imageView
+	Next  string
+}
+
+// deactivateConfirm asks before deactivating: a deactivated image stops
+// new servers and downloads.
+func (h *Handler) deactivateConfirm(w http.ResponseWriter, r *http.Request, s *session) error {
+	img, err := getImage(r.Context(), h.imageClient(s), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	next := ""
+	if r.URL.Query().Get("next") != "" {
+		next = safeNext(r.URL.Query().Get("next"))
+	}
+	h.show(w, r, s, http.StatusOK, "Deactivate image", "admin-images", "deactivate-confirm", deactivateView{base: base{S: s}, Image: img, Next: next})
+	return nil
+}
+
 func (h *Handler) reactivate(w http.ResponseWriter, r *http.Request, s *session) error {
 	return h.imageAction(w, r, s, "reactivate", "reactivated")
 }

@@ -408,3 +408,48 @@ func TestIssue20Leftovers(t *testing.T) {
 	b.shot("i20-leftover-cancelled")
 	b.noScriptErrors("leftovers")
 }
+
+// Item 8, in part: Deactivate asks first, in the admin's row menu and on
+// the details page; the sign-in page says when you signed out or your
+// session ended.
+func TestIssue20DeactivateAndSignedOut(t *testing.T) {
+	t.Parallel()
+	c, ids := issue20Cloud(t)
+	b := newTab(t, c)
+	id := ids["cirros-0.6.2-x86_64-disk"]
+	b.signIn("admin", adminPassword)
+	b.open("/dashboard/admin/images")
+	eval[chromedp.Void](b, rowJS("cirros-0.6.2-x86_64-disk")+`.querySelector("details.row-menu summary").click()`)
+	b.clickIn("cirros-0.6.2-x86_64-disk", `button[aria-label^="Deactivate"]`)
+	b.waitModal("the deactivate confirmation")
+	if got := eval[string](b, `document.activeElement.textContent`); got != "Cancel" {
+		t.Fatalf("the confirmation focuses %q, want Cancel", got)
+	}
+	b.clean("deactivate confirmation")
+	b.shot("i20-deactivate-confirm")
+	b.closeModal()
+	if img, _ := c.image(c.adminToken, id); img["status"] != "active" {
+		t.Fatalf("cancelling the confirmation left the image %v", img["status"])
+	}
+	for _, v := range viewports {
+		b.resize(v)
+		b.open("/dashboard/images/" + id)
+		b.until("the details", `document.getElementById("detail-status")?.textContent === "Active"`)
+		b.do(chromedp.Click(chromedp.CSS(`.head-actions button[hx-get*="/deactivate"]`)))
+		b.waitModal("the deactivate confirmation on the details page")
+		b.shot("i20-deactivate-details-" + v.name)
+		b.do(chromedp.Click(chromedp.CSS(`#modal button.danger[type=submit]`)))
+		b.until("deactivated", `document.getElementById("detail-status")?.textContent === "Deactivated"`)
+		b.clean("deactivated details " + v.name)
+		b.do(chromedp.Click(chromedp.CSS(`.head-actions form[action$="/reactivate"] button`)))
+		b.until("reactivated", `document.getElementById("detail-status")?.textContent === "Active"`)
+	}
+	b.resize(viewports[0])
+	b.signOut()
+	b.until("the signed-out notice", `document.querySelector(".login-notice")?.textContent === "You are signed out."`)
+	b.clean("signed out")
+	b.shot("i20-signed-out")
+	b.open("/dashboard/images/" + id)
+	b.until("the sign-in notice", `document.querySelector(".login-notice")?.textContent.includes("not signed in")`)
+	b.noScriptErrors("deactivate and sign-out")
+}

@@ -53,6 +53,7 @@ func (h *Handler) routes() {
 		"POST /dashboard/images/{id}/members/{member}/remove": h.removeMember,
 		"POST /dashboard/images/{id}/share":                   h.answerShare,
 		"POST /dashboard/images/{id}/shared":                  h.makeShared,
+		"GET /dashboard/images/{id}/deactivate":               h.deactivateConfirm,
 		"POST /dashboard/images/{id}/deactivate":              h.deactivate,
 		"POST /dashboard/images/{id}/reactivate":              h.reactivate,
 		"GET /dashboard/images/{id}/upload":                   h.uploadForm,
@@ -164,8 +165,9 @@ func (h *Handler) toLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if isHTMX(r) {
 		// htmx would follow a 302 and swap the sign-in page into a
-		// fragment; HX-Redirect makes it load the page instead.
-		w.Header().Set("HX-Redirect", target)
+		// fragment; HX-Redirect makes it load the page instead, which
+		// says why.
+		w.Header().Set("HX-Redirect", target+"?ended=1")
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}

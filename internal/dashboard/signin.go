@@ -11,10 +11,13 @@ import (
 const lastProjectCookie = "glint_dashboard_project"
 
 type loginView struct {
-	CSRF           string
-	User, Domain   string
-	Next           string
-	Error          string
+	CSRF         string
+	User, Domain string
+	Next         string
+	Error        string
+	// Notice says why the sign-in page shows: signed out, or a page
+	// that needs a session.
+	Notice         string
 	ExternalSource bool
 }
 
@@ -28,8 +31,16 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	h.writePage(w, r, nil, http.StatusOK, "Sign in", "", "login", loginView{CSRF: csrf, Domain: h.opts.DefaultDomain,
-		Next: r.URL.Query().Get("next"), ExternalSource: h.opts.Identity == nil})
+	v := loginView{CSRF: csrf, Domain: h.opts.DefaultDomain, Next: r.URL.Query().Get("next"), ExternalSource: h.opts.Identity == nil}
+	switch {
+	case r.URL.Query().Get("signed_out") != "":
+		v.Notice = "You are signed out."
+	case r.URL.Query().Get("ended") != "":
+		v.Notice = "Your session has ended: sign in again to go on."
+	case v.Next != "":
+		v.Notice = "You are not signed in (or your session has ended): sign in to go on."
+	}
+	h.writePage(w, r, nil, http.StatusOK, "Sign in", "", "login", v)
 	return nil
 }
 
@@ -142,7 +153,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) err
 		h.revoke(r.Context(), s.BaseToken)
 	}
 	h.clearSession(w, r)
-	http.Redirect(w, r, "/dashboard/login", http.StatusSeeOther)
+	http.Redirect(w, r, "/dashboard/login?signed_out=1", http.StatusSeeOther)
 	return nil
 }
 

@@ -69,7 +69,7 @@ func TestSignIn(t *testing.T) {
 	}
 	// An htmx request is told to load the sign-in page instead.
 	p = b.hx("GET", "/dashboard/project/images", nil, "image-list")
-	if p.status != http.StatusUnauthorized || p.header.Get("HX-Redirect") != "/dashboard/login" {
+	if p.status != http.StatusUnauthorized || p.header.Get("HX-Redirect") != "/dashboard/login?ended=1" {
 		t.Fatalf("htmx without a session: %d %q", p.status, p.header.Get("HX-Redirect"))
 	}
 
