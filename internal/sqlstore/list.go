@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/glint-image/glint/internal/image"
 )
@@ -17,11 +16,9 @@ func (s *Store) ListImages(ctx context.Context, q image.ListQuery) ([]*image.Ima
 	if err != nil {
 		return nil, err
 	}
-	marker, limit := q.Marker, q.Limit
+	marker := q.Marker
 	page := func(q querier) ([]*image.Image, error) {
-		query := s.selectImages + ` FROM ` + p.from + ` WHERE ` + strings.Join(p.where, " AND ") +
-			` ORDER BY ` + p.orderBy() + ` LIMIT ` + p.arg(limit)
-		return s.loadImages(ctx, q, query, p.args...)
+		return s.loadImages(ctx, q, p.sql(s.selectImages), p.args...)
 	}
 	if marker == "" {
 		return page(pooled{s.r, s})
