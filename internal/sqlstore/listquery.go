@@ -48,6 +48,7 @@ type listPlan struct {
 	limit    string   // placeholder of the page size
 	marker   []string // placeholders of the marker's sort tuple, if any
 	bindTime func(time.Time) any
+	noIndex  func(expr string) string // Dialect.NoIndex; nil in other plans
 }
 
 // orderKey is one element of the sort tuple.
@@ -87,11 +88,11 @@ func invalid(format string, args ...any) error {
 
 // selectiveFields are the filter columns whose values name a handful of
 // images; an equality on one of them is best served by its own index.
-var selectiveFields = []string{"id", "name", "checksum", "os_hash_value"}
+var selectiveFields = []string{"id", "name", "checksum", "os_hash_value"} // each indexed
 
 // planList checks q and translates everything but the marker, which needs
 // a database lookup (see list.go).
-func planList(q image.ListQuery, bindTime func(time.Time) any) (*listPlan, error) {
+func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	if q.Limit < 0 {
 		return nil, invalid("limit must be zero or more, not %d", q.Limit)
 	}
@@ -99,7 +100,7 @@ func planList(q image.ListQuery, bindTime func(time.Time) any) (*listPlan, error
 	if err != nil {
 		return nil, err
 	}
-	p := &listPlan{order: order, bindTime: bindTime}
+	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex}
 	// Deleted and killed images never appear in a listing.
 	p.and("images.deleted_at IS NULL")
 	p.and("images.status NOT IN ('killed', 'deleted')")
@@ -111,12 +112,11 @@ func planList(q image.ListQuery, bindTime func(time.Time) any) (*listPlan, error
 	}
 	oneRange := false
 	for _, f := range q.Filters {
-		if err := p.filter(f); err != nil {
+		selective := (f.Op == "eq" || f.Op == "in") && slices.Contains(selectiveFields, f.Field)
+		if err := p.filter(f, selective); err != nil {
 			return nil, err
 		}
-		if (f.Op == "eq" || f.Op == "in") && slices.Contains(selectiveFields, f.Field) {
-			oneRange = true
-		}
+		oneRange = oneRange || selective
 	}
 	for _, name := range slices.Sorted(maps.Keys(q.Properties)) {
 		p.and(`EXISTS (SELECT 1 FROM image_properties pr WHERE pr.image_id = images.id
@@ -173,8 +173,8 @@ func newestFirst(createdAt, id string) map[string]string {
 // image's created_at and id, so the order and the marker are the same.
 func (p *listPlan) driveByTag(tag string) branch {
 	return branch{
-		from:  "image_tags tg0 JOIN images ON images.id = tg0.image_id",
-		where: []string{"tg0.value = " + p.arg(tag)},
+		from:  "image_tags tg0 CROSS JOIN images",
+		where: []string{"tg0.value = " + p.arg(tag), "images.id = tg0.image_id"},
 		drive: newestFirst("tg0.image_created_at", "tg0.image_id"),
 	}
 }
@@ -210,23 +210,25 @@ func (w way) branches(p *listPlan) []branch {
 	if !w.member() {
 		return []branch{{from: "images", where: []string{w.cond}}}
 	}
+	if !p.newestFirstOrder() {
+		// Memberships do not carry the other sort keys: walk the shared
+		// images in order and keep those with a membership.
+		return []branch{{from: "images", where: []string{w.condition()}}}
+	}
 	// Memberships are read in their images' order (index
-	// image_members_member_order), one status at a time.
+	// image_members_member_order), one status at a time. CROSS JOIN
+	// keeps SQLite from turning the join around.
 	statuses := []string{w.status}
 	if w.status == "" {
 		statuses = memberStatuses
 	}
-	var drive map[string]string
-	if p.newestFirstOrder() {
-		drive = newestFirst("m.image_created_at", "m.image_id")
-	}
 	bs := make([]branch, len(statuses))
 	for i, st := range statuses {
 		bs[i] = branch{
-			from: "image_members m JOIN images ON images.id = m.image_id",
+			from: "image_members m CROSS JOIN images",
 			where: []string{"m.member = " + w.project, "m.status = " + st,
-				"images.visibility = 'shared'"},
-			drive: drive,
+				"images.id = m.image_id", "images.visibility = 'shared'"},
+			drive: newestFirst("m.image_created_at", "m.image_id"),
 		}
 	}
 	return bs
@@ -254,16 +256,18 @@ func (p *listPlan) visibility(q image.ListQuery) ([]way, error) {
 	}
 	class := func(v string) way { return way{cond: "images.visibility = '" + v + "'"} }
 	nothing := way{cond: "1 = 0"}
-	// An empty project owns nothing and is nobody's member.
-	owned := func(v string) way {
+	// An empty project owns nothing and is nobody's member. One's own
+	// images are read one visibility at a time (index owner, visibility,
+	// ...); one's public images are already in the public class.
+	owned := func(vs ...string) []way {
 		if q.Caller.Project == "" {
-			return nothing
+			return []way{nothing}
 		}
-		cond := "images.owner = " + projectArg()
-		if v != "" {
-			cond += " AND images.visibility = '" + v + "'"
+		ways := make([]way, len(vs))
+		for i, v := range vs {
+			ways[i] = way{cond: "images.owner = " + projectArg() + " AND images.visibility = '" + v + "'"}
 		}
-		return way{cond: cond}
+		return ways
 	}
 	// A membership only grants access while the image is shared.
 	member := func() way {
@@ -275,15 +279,15 @@ func (p *listPlan) visibility(q image.ListQuery) ([]way, error) {
 	switch q.Visibility {
 	case "":
 		// Community images are not listed by default, except one's own.
-		return []way{class("public"), owned(""), member()}, nil
+		return slices.Concat([]way{class("public")}, owned("private", "shared", "community"), []way{member()}), nil
 	case "all":
-		return []way{class("public"), class("community"), owned(""), member()}, nil
+		return slices.Concat([]way{class("public"), class("community")}, owned("private", "shared"), []way{member()}), nil
 	case "public", "community":
 		return []way{class(q.Visibility)}, nil
 	case "private":
-		return []way{owned("private")}, nil
+		return owned("private"), nil
 	case "shared":
-		return []way{owned("shared"), member()}, nil
+		return append(owned("shared"), member()), nil
 	}
 	return nil, invalid("Invalid visibility value: %s", q.Visibility)
 }
@@ -331,12 +335,21 @@ var (
 
 var comparisons = map[string]string{"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
-// filter adds one condition on a core column.
-func (p *listPlan) filter(f image.Filter) error {
+// filter adds one condition on a core column. Only an equality, a
+// selective filter or a range on the first sort key's column may steer
+// the database to the column's index: a range or a list of values found
+// through an index comes out unordered, and sorting it costs as much as
+// the range is wide, where walking the branch in order and testing each
+// row stops after a page.
+func (p *listPlan) filter(f image.Filter, selective bool) error {
 	if !slices.Contains(image.FilterFields, f.Field) {
 		return invalid("Invalid filter field: %s", f.Field)
 	}
 	col := "images." + f.Field // FilterFields are column names
+	ref := col
+	if f.Op != "eq" && !selective && p.order[0].expr != col && p.noIndex != nil {
+		ref = p.noIndex(col)
+	}
 	values := make([]any, len(f.Values))
 	for i, s := range f.Values {
 		v, err := p.filterValue(f.Field, s)
@@ -347,29 +360,29 @@ func (p *listPlan) filter(f image.Filter) error {
 	}
 	if f.Op == "in" {
 		if len(values) == 0 {
-			return invalid("Filter %s in: needs at least one value", col)
+			return invalid("Filter %s in: needs at least one value", f.Field)
 		}
 		phs := make([]string, len(values))
 		for i, v := range values {
 			phs[i] = p.arg(v)
 		}
-		p.and(col + " IN (" + strings.Join(phs, ", ") + ")")
+		p.and(ref + " IN (" + strings.Join(phs, ", ") + ")")
 		return nil
 	}
 	if len(values) != 1 {
-		return invalid("Filter %s %s: needs exactly one value", col, f.Op)
+		return invalid("Filter %s %s: needs exactly one value", f.Field, f.Op)
 	}
 	if f.Op == "neq" {
 		// A NULL column is "not equal" to any value, though SQL's <> alone
 		// would drop it.
-		p.and("(" + col + " IS NULL OR " + col + " <> " + p.arg(values[0]) + ")")
+		p.and("(" + col + " IS NULL OR " + ref + " <> " + p.arg(values[0]) + ")")
 		return nil
 	}
 	sqlOp, ok := comparisons[f.Op]
 	if !ok {
-		return invalid("Invalid filter operator %q for %s", f.Op, col)
+		return invalid("Invalid filter operator %q for %s", f.Op, f.Field)
 	}
-	p.and(col + " " + sqlOp + " " + p.arg(values[0]))
+	p.and(ref + " " + sqlOp + " " + p.arg(values[0]))
 	return nil
 }
 
@@ -504,8 +517,8 @@ func (p *listPlan) sql(selectImages string) string {
 	}
 	var pages []string
 	for _, b := range p.branches {
-		for _, term := range p.terms(b) {
-			pages = append(pages, p.branchSQL(b, term))
+		for i, term := range p.terms(b) {
+			pages = append(pages, p.branchSQL(b, term, i))
 		}
 	}
 	page := pages[0]
@@ -519,15 +532,19 @@ func (p *listPlan) sql(selectImages string) string {
 		p.orderBy(func(i int, k orderKey) string { return "page." + keys(i, k) })
 }
 
-// branchSQL is one branch's page of ids and sort keys, after term.
-func (p *listPlan) branchSQL(b branch, term []string) string {
+// branchSQL is one branch's page of ids and sort keys, after term; the
+// term holds the first fixed keys equal to the marker's, which it leaves
+// out of its ORDER BY (SQLite sees no order in an index otherwise when
+// the fixed key is an expression).
+func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 	cols := "images.id AS pid"
 	for i, k := range p.order {
 		cols += ", " + b.expr(k) + " AS k" + strconv.Itoa(i)
 	}
 	where := slices.Concat(p.where, b.where, term)
+	rest := &listPlan{order: p.order[fixed:]}
 	return "SELECT " + cols + " FROM " + b.from + " WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY " + p.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.limit
+		" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.limit
 }
 
 // markerQuery selects the marker row's sort tuple; $1 is its id.

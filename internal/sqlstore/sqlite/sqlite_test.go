@@ -7,6 +7,7 @@ import (
 
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/image/imagetest"
+	"github.com/glint-image/glint/internal/sqlstore/plantest"
 	"github.com/glint-image/glint/internal/sqlstore/sqlite"
 )
 
@@ -83,5 +84,17 @@ func BenchmarkStore(b *testing.B) {
 		}
 		b.Cleanup(func() { s.Close() })
 		return s
+	})
+}
+
+func TestListPlans(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "glint.db"))
+	t.Cleanup(func() { s.Close() })
+	multiKey := "sorts on two keys with no index for the pair: SQLite reads a branch in id order and sorts it"
+	plantest.Check(t, s, plantest.SQLite, map[string]string{
+		"sort-name-asc,size-desc":              multiKey,
+		"sort-name-asc,size-desc/marker":       multiKey,
+		"sort-updated_at-desc,name-asc":        multiKey,
+		"sort-updated_at-desc,name-asc/marker": multiKey,
 	})
 }

@@ -1,0 +1,212 @@
+package imagetest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/glint-image/glint/internal/image"
+)
+
+// The benchmark catalog, and every listing shape the API accepts as a
+// query on it. Bench measures the shapes; the SQL backends' plan tests
+// (sqlstore/plantest) prove each one reads an index range in order.
+
+// Callers of the catalog: a project that owns images and has images
+// shared with it, a project that has neither, and an admin.
+var (
+	CatalogMember = image.Scope{Project: "bench-project"}
+	CatalogLonely = image.Scope{Project: "bench-lonely"}
+	CatalogAdmin  = image.Scope{Project: "bench-admin", Admin: true}
+)
+
+// catalogStart is the creation time of image 0; image i is i seconds
+// younger.
+var catalogStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// CatalogID is the id of image i of the catalog.
+func CatalogID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
+
+// CatalogImage is image i of a catalog. Every tenth image is public (owned
+// by the admin's project), one community; three are shared by other
+// projects, two private to CatalogMember and three private to other
+// projects (200 of them). One in twenty is hidden; three quarters are
+// active with a size; disk formats rotate; tags "bench" and t0..t49;
+// property bench_group 0..99.
+func CatalogImage(i int) *image.Image {
+	owner, vis := "p-"+strconv.Itoa(i%200), image.VisibilityPrivate
+	switch i % 10 {
+	case 0:
+		owner, vis = "bench-admin", image.VisibilityPublic
+	case 1:
+		vis = image.VisibilityCommunity
+	case 2, 3, 4:
+		vis = image.VisibilityShared
+	case 5, 6:
+		owner = CatalogMember.Project
+	}
+	name := fmt.Sprintf("bench-%06d", i)
+	disk, container := []string{"qcow2", "raw", "vmdk"}[i%3], "bare"
+	at := catalogStart.Add(time.Duration(i) * time.Second)
+	img := &image.Image{
+		ID: CatalogID(i), Name: &name, Owner: &owner, Status: image.StatusQueued, Visibility: vis,
+		DiskFormat: &disk, ContainerFormat: &container, Hidden: i%20 == 19,
+		CreatedAt: at, UpdatedAt: at.Add(time.Duration(i%7) * time.Hour),
+		Tags:       []string{"bench", "t" + strconv.Itoa(i%50)},
+		Properties: map[string]string{"bench_group": strconv.Itoa(i % 100), "bench_counter": "0"},
+	}
+	if i%4 != 0 {
+		size := int64(1+i%1000) << 20
+		img.Status, img.Size, img.Checksum = image.StatusActive, &size, fmt.Sprintf("%032x", i)
+	}
+	return img
+}
+
+// catalogMembership is the membership of CatalogMember in shared image i,
+// if it has one: accepted for a third of the shared images, pending for
+// another third.
+func catalogMembership(i int) (image.MemberStatus, bool) {
+	switch i % 30 {
+	case 2, 13, 24:
+		return image.MemberAccepted, true
+	case 3, 14, 25:
+		return image.MemberPending, true
+	}
+	return "", false
+}
+
+// SeedCatalog creates images first..n-1 of the catalog in s, directly
+// through the store, with concurrent writers.
+func SeedCatalog(ctx context.Context, s image.Store, first, n int) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i := first; i < n; i++ {
+		g.Go(func() error {
+			img := CatalogImage(i)
+			if err := s.CreateImage(ctx, img); err != nil {
+				return err
+			}
+			if st, ok := catalogMembership(i); ok {
+				return s.AddMember(ctx, &image.Member{ImageID: img.ID, MemberID: CatalogMember.Project,
+					Status: st, CreatedAt: img.CreatedAt, UpdatedAt: img.CreatedAt})
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// Shape is one listing: a name and its query.
+type Shape struct {
+	Name  string
+	Query image.ListQuery
+}
+
+// ListShapes returns the listings of the catalog: the default order for
+// each caller; every sort key in both directions, and sorts on several
+// keys; every filter the API turns into a store query; the visibility and
+// member_status values; and a page of 1000. All are limit 25 with
+// os_hidden=false (the API's default) unless their name says otherwise.
+// n is the catalog's size, which time filters are placed within.
+func ListShapes(n int) []Shape {
+	notHidden := false
+	q := func(caller image.Scope) image.ListQuery {
+		return image.ListQuery{Caller: caller, Hidden: &notHidden, Limit: 25}
+	}
+	var shapes []Shape
+	add := func(name string, query image.ListQuery) { shapes = append(shapes, Shape{name, query}) }
+	add("default", q(CatalogMember))
+	add("default-lonely", q(CatalogLonely))
+	add("default-admin", q(CatalogAdmin))
+	page := q(CatalogMember)
+	page.Limit = 1000
+	add("page-1000", page)
+	for _, key := range image.SortKeys {
+		for _, desc := range []bool{false, true} {
+			dir := "asc"
+			if desc {
+				dir = "desc"
+			}
+			query := q(CatalogMember)
+			query.Sort = []image.SortKey{{Key: key, Desc: desc}}
+			add("sort-"+key+"-"+dir, query)
+		}
+	}
+	for _, caller := range []struct {
+		name  string
+		scope image.Scope
+	}{{"lonely", CatalogLonely}, {"admin", CatalogAdmin}} {
+		query := q(caller.scope)
+		query.Sort = []image.SortKey{{Key: "name"}}
+		add("sort-name-asc-"+caller.name, query)
+	}
+	multi := q(CatalogMember)
+	multi.Sort = []image.SortKey{{Key: "name"}, {Key: "size", Desc: true}}
+	add("sort-name-asc,size-desc", multi)
+	multi = q(CatalogMember)
+	multi.Sort = []image.SortKey{{Key: "updated_at", Desc: true}, {Key: "name"}}
+	add("sort-updated_at-desc,name-asc", multi)
+
+	for _, v := range []string{"all", "public", "community", "private", "shared"} {
+		query := q(CatalogMember)
+		query.Visibility = v
+		add("visibility-"+v, query)
+	}
+	admin := q(CatalogAdmin)
+	admin.Visibility = "all"
+	add("visibility-all-admin", admin)
+	for _, st := range []string{"pending", "all"} {
+		query := q(CatalogMember)
+		query.Visibility, query.MemberStatus = "shared", st
+		add("member_status-"+st, query)
+	}
+	filter := func(name string, caller image.Scope, fs ...image.Filter) {
+		query := q(caller)
+		query.Filters = fs
+		add(name, query)
+	}
+	eq := func(field, value string) image.Filter {
+		return image.Filter{Field: field, Op: "eq", Values: []string{value}}
+	}
+	mid := catalogStart.Add(time.Duration(n/2) * time.Second).Format(time.RFC3339Nano)
+	filter("owner", CatalogMember, eq("owner", CatalogMember.Project))
+	filter("owner-admin", CatalogAdmin, eq("owner", "p-7"))
+	filter("status", CatalogMember, eq("status", "active"))
+	filter("name", CatalogMember, eq("name", fmt.Sprintf("bench-%06d", n/2)))
+	filter("id", CatalogMember, eq("id", CatalogID(n/2)))
+	filter("disk_format", CatalogMember, eq("disk_format", "raw"))
+	filter("size_min,size_max", CatalogMember,
+		image.Filter{Field: "size", Op: "gte", Values: []string{strconv.Itoa(100 << 20)}},
+		image.Filter{Field: "size", Op: "lte", Values: []string{strconv.Itoa(900 << 20)}})
+	filter("in-status", CatalogMember, image.Filter{Field: "status", Op: "in", Values: []string{"active", "queued"}})
+	filter("in-disk_format", CatalogMember, image.Filter{Field: "disk_format", Op: "in", Values: []string{"qcow2", "vmdk"}})
+	filter("created_at-lte", CatalogMember, image.Filter{Field: "created_at", Op: "lte", Values: []string{mid}})
+	filter("updated_at-gt", CatalogMember, image.Filter{Field: "updated_at", Op: "gt", Values: []string{mid}})
+	filter("neq-status", CatalogMember, image.Filter{Field: "status", Op: "neq", Values: []string{"queued"}})
+
+	tag := q(CatalogMember)
+	tag.Tags = []string{"t7"}
+	add("tag", tag)
+	tag = q(CatalogMember)
+	tag.Tags = []string{"t7", "bench"}
+	add("tags-2", tag)
+	tag = q(CatalogMember)
+	tag.Tags, tag.Sort = []string{"t7"}, []image.SortKey{{Key: "name"}}
+	add("tag-sort-name", tag)
+	prop := q(CatalogMember)
+	prop.Properties = map[string]string{"bench_group": "7"}
+	add("property", prop)
+	hidden := q(CatalogMember)
+	hidden.Hidden = ptr(true)
+	add("os_hidden-true", hidden)
+	all := q(CatalogMember)
+	all.Hidden = nil
+	add("os_hidden-any", all)
+	prot := q(CatalogMember)
+	prot.Protected = ptr(false)
+	add("protected-false", prot)
+	return shapes
+}
