@@ -210,17 +210,19 @@ func (w way) branches(p *listPlan) []branch {
 	if !w.member() {
 		return []branch{{from: "images", where: []string{w.cond}}}
 	}
-	if !p.newestFirstOrder() {
-		// Memberships do not carry the other sort keys: walk the shared
-		// images in order and keep those with a membership.
-		return []branch{{from: "images", where: []string{w.condition()}}}
-	}
-	// Memberships are read in their images' order (index
-	// image_members_member_order), one status at a time. CROSS JOIN
-	// keeps SQLite from turning the join around.
+	// Memberships are read one status at a time (index
+	// image_members_member_order), in their images' order for the default
+	// order, which then stops after a page. Memberships do not carry the
+	// other sort keys, so for those the branch sorts the caller's shares:
+	// it costs what the caller has been offered, not what the catalog
+	// holds. CROSS JOIN keeps SQLite from turning the join around.
 	statuses := []string{w.status}
 	if w.status == "" {
 		statuses = memberStatuses
+	}
+	var drive map[string]string
+	if p.newestFirstOrder() {
+		drive = newestFirst("m.image_created_at", "m.image_id")
 	}
 	bs := make([]branch, len(statuses))
 	for i, st := range statuses {
@@ -228,7 +230,7 @@ func (w way) branches(p *listPlan) []branch {
 			from: "image_members m CROSS JOIN images",
 			where: []string{"m.member = " + w.project, "m.status = " + st,
 				"images.id = m.image_id", "images.visibility = 'shared'"},
-			drive: newestFirst("m.image_created_at", "m.image_id"),
+			drive: drive,
 		}
 	}
 	return bs

@@ -66,9 +66,13 @@ func CatalogImage(i int) *image.Image {
 }
 
 // catalogMembership is the membership of CatalogMember in shared image i,
-// if it has one: accepted for a third of the shared images, pending for
-// another third.
+// if it has one: among the first 3000 images, accepted for a third of the
+// shared ones and pending for another third. A project is offered some
+// hundred images whatever the size of the catalog.
 func catalogMembership(i int) (image.MemberStatus, bool) {
+	if i >= 3000 {
+		return "", false
+	}
 	switch i % 30 {
 	case 2, 13, 24:
 		return image.MemberAccepted, true
@@ -78,9 +82,34 @@ func catalogMembership(i int) (image.MemberStatus, bool) {
 	return "", false
 }
 
+// Batcher is a store that can create many images and memberships in one
+// transaction (sqlstore.Store).
+type Batcher interface {
+	CreateBatch(ctx context.Context, imgs []*image.Image, members []*image.Member) error
+}
+
 // SeedCatalog creates images first..n-1 of the catalog in s, directly
-// through the store, with concurrent writers.
+// through the store: in batches of 2000 when s is a Batcher, else with
+// concurrent writers.
 func SeedCatalog(ctx context.Context, s image.Store, first, n int) error {
+	if b, ok := s.(Batcher); ok {
+		for lo := first; lo < n; lo += 2000 {
+			var imgs []*image.Image
+			var members []*image.Member
+			for i := lo; i < min(lo+2000, n); i++ {
+				img := CatalogImage(i)
+				imgs = append(imgs, img)
+				if st, ok := catalogMembership(i); ok {
+					members = append(members, &image.Member{ImageID: img.ID, MemberID: CatalogMember.Project,
+						Status: st, CreatedAt: img.CreatedAt, UpdatedAt: img.CreatedAt})
+				}
+			}
+			if err := b.CreateBatch(ctx, imgs, members); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
 	for i := first; i < n; i++ {
