@@ -11,7 +11,7 @@ import (
 // listing's own subqueries b0, b1, ... and page may be scanned), and rows
 // may be sorted only after a branch's LIMIT (the merge) or when an
 // equality on a nearly unique column found them (a name, an id, a
-// checksum). A sort beside a range on visibility, owner or a tag would
+// checksum), or they are the caller's memberships. A sort beside a range on visibility, owner or a tag would
 // sort every row of that range, so it fails. SQLite's incremental sort of
 // ties ("RIGHT PART OF ORDER BY", for a second sort key) is allowed.
 func SQLite(plan []string, _ int) string {
@@ -54,8 +54,11 @@ func SQLite(plan []string, _ int) string {
 var (
 	sqliteScan  = regexp.MustCompile(`^SCAN (\S+)`)
 	ownSubquery = regexp.MustCompile(`^(b\d+|page)$`)
-	// An equality on a column that names one image or a handful.
-	selective = regexp.MustCompile(`[( ](id|name|checksum|os_hash_value)=\?`)
+	// An equality on a column that names one image or a handful, or the
+	// caller's memberships (a project is offered some images, not a
+	// share of the catalog; listquery.go sorts them for orders other than
+	// the default).
+	selective = regexp.MustCompile(`[( ](id|name|checksum|os_hash_value|member)=\?`)
 )
 
 // Postgres judges an EXPLAIN ANALYZE by the same rules as SQLite: a
