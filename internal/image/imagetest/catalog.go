@@ -33,9 +33,10 @@ func CatalogID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d
 // CatalogImage is image i of a catalog. Every tenth image is public (owned
 // by the admin's project), one community; three are shared by other
 // projects, two private to CatalogMember and three private to other
-// projects (200 of them). One in twenty is hidden; three quarters are
-// active with a size; disk formats rotate; tags "bench" and t0..t49;
-// property bench_group 0..99.
+// projects (200 of them). Tags, groups and hiding go by tens of images,
+// so each of them spans every visibility: tags "bench" and t0..t49,
+// property bench_group 0..99, one ten in twenty hidden. Three quarters
+// are active with a size; disk formats rotate.
 func CatalogImage(i int) *image.Image {
 	owner, vis := "p-"+strconv.Itoa(i%200), image.VisibilityPrivate
 	switch i % 10 {
@@ -49,14 +50,15 @@ func CatalogImage(i int) *image.Image {
 		owner = CatalogMember.Project
 	}
 	name := fmt.Sprintf("bench-%06d", i)
+	ten := i / 10
 	disk, container := []string{"qcow2", "raw", "vmdk"}[i%3], "bare"
 	at := catalogStart.Add(time.Duration(i) * time.Second)
 	img := &image.Image{
 		ID: CatalogID(i), Name: &name, Owner: &owner, Status: image.StatusQueued, Visibility: vis,
-		DiskFormat: &disk, ContainerFormat: &container, Hidden: i%20 == 19,
+		DiskFormat: &disk, ContainerFormat: &container, Hidden: ten%20 == 19,
 		CreatedAt: at, UpdatedAt: at.Add(time.Duration(i%7) * time.Hour),
-		Tags:       []string{"bench", "t" + strconv.Itoa(i%50)},
-		Properties: map[string]string{"bench_group": strconv.Itoa(i % 100), "bench_counter": "0"},
+		Tags:       []string{"bench", "t" + strconv.Itoa(ten%50)},
+		Properties: map[string]string{"bench_group": strconv.Itoa(ten % 100), "bench_counter": "0"},
 	}
 	if i%4 != 0 {
 		size := int64(1+i%1000) << 20

@@ -195,5 +195,6 @@ func TestListPlans(t *testing.T) {
 		"sort-id-desc":                         byID,
 		"sort-id-desc/marker":                  byID,
 		"os_hidden-true":                       "the memberships' branch is merge-joined along the primary key",
+		"os_hidden-true/marker":                "the memberships' branch is merge-joined along the primary key",
 	})
 }

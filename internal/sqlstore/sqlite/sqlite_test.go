@@ -98,6 +98,7 @@ func TestListPlans(t *testing.T) {
 		"sort-name-asc-lonely/marker":          ties,
 		"sort-updated_at-asc/marker":           ties,
 		"sort-updated_at-desc/marker":          ties,
+		"tag-sort-name/marker":                 ties,
 		"sort-name-asc,size-desc":              multiKey,
 		"sort-name-asc,size-desc/marker":       multiKey,
 		"sort-updated_at-desc,name-asc":        multiKey,
