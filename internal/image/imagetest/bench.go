@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/image/catalog"
 )
 
 // Bench measures a show (GetImage) and every listing shape of ListShapes
@@ -21,7 +22,7 @@ import (
 // once per size, and shared by that size's sub-benchmarks, which are
 // named shape/size so that one run compares sizes and shapes:
 //
-//	func BenchmarkStore(b *testing.B) { imagetest.Bench(b, newStore) }
+//	func BenchmarkStore(b *testing.B) { Bench(b, newStore) }
 //
 // newStore returns an empty store closed when b ends.
 func Bench(b *testing.B, newStore func(b *testing.B) image.Store) {
@@ -35,7 +36,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) image.Store) {
 		store := func(b *testing.B) image.Store {
 			if s == nil {
 				s = newStore(parent) // outlives this sub-benchmark
-				if err := SeedCatalog(context.Background(), s, 0, n); err != nil {
+				if err := catalog.Seed(context.Background(), s, 0, n); err != nil {
 					b.Fatal(err)
 				}
 				if a, ok := s.(interface{ Analyze(context.Context) error }); ok {
@@ -53,13 +54,13 @@ func Bench(b *testing.B, newStore func(b *testing.B) image.Store) {
 			b.ResetTimer()
 			cpu := startCPU()
 			for range b.N {
-				if _, err := s.GetImage(context.Background(), CatalogID(rng.IntN(n))); err != nil {
+				if _, err := s.GetImage(context.Background(), catalog.ID(rng.IntN(n))); err != nil {
 					b.Fatal(err)
 				}
 			}
 			cpu.report(b)
 		})
-		for _, sh := range ListShapes(n) {
+		for _, sh := range catalog.Shapes(n) {
 			b.Run(fmt.Sprintf("list-%s/%d", sh.Name, n), func(b *testing.B) {
 				s := store(b)
 				b.ReportAllocs()

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/glint-image/glint/internal/image"
-	"github.com/glint-image/glint/internal/image/imagetest"
+	"github.com/glint-image/glint/internal/image/catalog"
 	"github.com/glint-image/glint/internal/sqlstore"
 )
 
@@ -32,13 +32,13 @@ const catalogSize = 3000
 // may plan badly, with the reason: their plans are logged instead (the
 // planner's choice can differ from one sample of statistics to the next).
 func Check(t *testing.T, s Explainer, judge func(plan []string, limit int) string, known map[string]string) {
-	if err := imagetest.SeedCatalog(t.Context(), s, 0, catalogSize); err != nil {
+	if err := catalog.Seed(t.Context(), s, 0, catalogSize); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Analyze(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	for _, sh := range imagetest.ListShapes(catalogSize) {
+	for _, sh := range catalog.Shapes(catalogSize) {
 		q := sh.Query
 		q.Limit = max(q.Limit/20, 10) // 25 -> 10, 1000 -> 50: pages far smaller than the catalog
 		first, err := s.ListImages(t.Context(), q)

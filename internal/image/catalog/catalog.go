@@ -1,4 +1,9 @@
-package imagetest
+// Package catalog is the benchmark catalog: a deterministic set of images
+// of every visibility, owner, share, tag and format, and every listing
+// shape the Image API accepts as a store query on it. imagetest's Bench
+// and glint bench measure the shapes on it; the SQL backends' plan tests
+// (sqlstore/plantest) prove each one reads an index range in order.
+package catalog
 
 import (
 	"context"
@@ -11,33 +16,29 @@ import (
 	"github.com/glint-image/glint/internal/image"
 )
 
-// The benchmark catalog, and every listing shape the API accepts as a
-// query on it. Bench measures the shapes; the SQL backends' plan tests
-// (sqlstore/plantest) prove each one reads an index range in order.
-
 // Callers of the catalog: a project that owns images and has images
 // shared with it, a project that has neither, and an admin.
 var (
-	CatalogMember = image.Scope{Project: "bench-project"}
-	CatalogLonely = image.Scope{Project: "bench-lonely"}
-	CatalogAdmin  = image.Scope{Project: "bench-admin", Admin: true}
+	Member = image.Scope{Project: "bench-project"}
+	Lonely = image.Scope{Project: "bench-lonely"}
+	Admin  = image.Scope{Project: "bench-admin", Admin: true}
 )
 
-// catalogStart is the creation time of image 0; image i is i seconds
+// start is the creation time of image 0; image i is i seconds
 // younger.
-var catalogStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// CatalogID is the id of image i of the catalog.
-func CatalogID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
+// ID is the id of image i of the catalog.
+func ID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
 
-// CatalogImage is image i of a catalog. Every tenth image is public (owned
+// Image is image i of a catalog. Every tenth image is public (owned
 // by the admin's project), one community; three are shared by other
-// projects, two private to CatalogMember and three private to other
+// projects, two private to Member and three private to other
 // projects (200 of them). Tags, groups and hiding go by tens of images,
 // so each of them spans every visibility: tags "bench" and t0..t49,
 // property bench_group 0..99, one ten in twenty hidden. Three quarters
 // are active with a size; disk formats rotate.
-func CatalogImage(i int) *image.Image {
+func Image(i int) *image.Image {
 	owner, vis := "p-"+strconv.Itoa(i%200), image.VisibilityPrivate
 	switch i % 10 {
 	case 0:
@@ -47,14 +48,14 @@ func CatalogImage(i int) *image.Image {
 	case 2, 3, 4:
 		vis = image.VisibilityShared
 	case 5, 6:
-		owner = CatalogMember.Project
+		owner = Member.Project
 	}
 	name := fmt.Sprintf("bench-%06d", i)
 	ten := i / 10
 	disk, container := []string{"qcow2", "raw", "vmdk"}[i%3], "bare"
-	at := catalogStart.Add(time.Duration(i) * time.Second)
+	at := start.Add(time.Duration(i) * time.Second)
 	img := &image.Image{
-		ID: CatalogID(i), Name: &name, Owner: &owner, Status: image.StatusQueued, Visibility: vis,
+		ID: ID(i), Name: &name, Owner: &owner, Status: image.StatusQueued, Visibility: vis,
 		DiskFormat: &disk, ContainerFormat: &container, Hidden: ten%20 == 19,
 		CreatedAt: at, UpdatedAt: at.Add(time.Duration(i%7) * time.Hour),
 		Tags:       []string{"bench", "t" + strconv.Itoa(ten%50)},
@@ -67,11 +68,11 @@ func CatalogImage(i int) *image.Image {
 	return img
 }
 
-// catalogMembership is the membership of CatalogMember in shared image i,
+// membership is the membership of Member in shared image i,
 // if it has one: among the first 3000 images, accepted for a third of the
 // shared ones and pending for another third. A project is offered some
 // hundred images whatever the size of the catalog.
-func catalogMembership(i int) (image.MemberStatus, bool) {
+func membership(i int) (image.MemberStatus, bool) {
 	if i >= 3000 {
 		return "", false
 	}
@@ -90,19 +91,19 @@ type Batcher interface {
 	CreateBatch(ctx context.Context, imgs []*image.Image, members []*image.Member) error
 }
 
-// SeedCatalog creates images first..n-1 of the catalog in s, directly
+// Seed creates images first..n-1 of the catalog in s, directly
 // through the store: in batches of 2000 when s is a Batcher, else with
 // concurrent writers.
-func SeedCatalog(ctx context.Context, s image.Store, first, n int) error {
+func Seed(ctx context.Context, s image.Store, first, n int) error {
 	if b, ok := s.(Batcher); ok {
 		for lo := first; lo < n; lo += 2000 {
 			var imgs []*image.Image
 			var members []*image.Member
 			for i := lo; i < min(lo+2000, n); i++ {
-				img := CatalogImage(i)
+				img := Image(i)
 				imgs = append(imgs, img)
-				if st, ok := catalogMembership(i); ok {
-					members = append(members, &image.Member{ImageID: img.ID, MemberID: CatalogMember.Project,
+				if st, ok := membership(i); ok {
+					members = append(members, &image.Member{ImageID: img.ID, MemberID: Member.Project,
 						Status: st, CreatedAt: img.CreatedAt, UpdatedAt: img.CreatedAt})
 				}
 			}
@@ -116,12 +117,12 @@ func SeedCatalog(ctx context.Context, s image.Store, first, n int) error {
 	g.SetLimit(16)
 	for i := first; i < n; i++ {
 		g.Go(func() error {
-			img := CatalogImage(i)
+			img := Image(i)
 			if err := s.CreateImage(ctx, img); err != nil {
 				return err
 			}
-			if st, ok := catalogMembership(i); ok {
-				return s.AddMember(ctx, &image.Member{ImageID: img.ID, MemberID: CatalogMember.Project,
+			if st, ok := membership(i); ok {
+				return s.AddMember(ctx, &image.Member{ImageID: img.ID, MemberID: Member.Project,
 					Status: st, CreatedAt: img.CreatedAt, UpdatedAt: img.CreatedAt})
 			}
 			return nil
@@ -136,23 +137,23 @@ type Shape struct {
 	Query image.ListQuery
 }
 
-// ListShapes returns the listings of the catalog: the default order for
+// Shapes returns the listings of the catalog: the default order for
 // each caller; every sort key in both directions, and sorts on several
 // keys; every filter the API turns into a store query; the visibility and
 // member_status values; and a page of 1000. All are limit 25 with
 // os_hidden=false (the API's default) unless their name says otherwise.
 // n is the catalog's size, which time filters are placed within.
-func ListShapes(n int) []Shape {
-	notHidden := false
+func Shapes(n int) []Shape {
+	notHidden, yes, no := false, true, false
 	q := func(caller image.Scope) image.ListQuery {
 		return image.ListQuery{Caller: caller, Hidden: &notHidden, Limit: 25}
 	}
 	var shapes []Shape
 	add := func(name string, query image.ListQuery) { shapes = append(shapes, Shape{name, query}) }
-	add("default", q(CatalogMember))
-	add("default-lonely", q(CatalogLonely))
-	add("default-admin", q(CatalogAdmin))
-	page := q(CatalogMember)
+	add("default", q(Member))
+	add("default-lonely", q(Lonely))
+	add("default-admin", q(Admin))
+	page := q(Member)
 	page.Limit = 1000
 	add("page-1000", page)
 	for _, key := range image.SortKeys {
@@ -161,7 +162,7 @@ func ListShapes(n int) []Shape {
 			if desc {
 				dir = "desc"
 			}
-			query := q(CatalogMember)
+			query := q(Member)
 			query.Sort = []image.SortKey{{Key: key, Desc: desc}}
 			add("sort-"+key+"-"+dir, query)
 		}
@@ -169,28 +170,28 @@ func ListShapes(n int) []Shape {
 	for _, caller := range []struct {
 		name  string
 		scope image.Scope
-	}{{"lonely", CatalogLonely}, {"admin", CatalogAdmin}} {
+	}{{"lonely", Lonely}, {"admin", Admin}} {
 		query := q(caller.scope)
 		query.Sort = []image.SortKey{{Key: "name"}}
 		add("sort-name-asc-"+caller.name, query)
 	}
-	multi := q(CatalogMember)
+	multi := q(Member)
 	multi.Sort = []image.SortKey{{Key: "name"}, {Key: "size", Desc: true}}
 	add("sort-name-asc,size-desc", multi)
-	multi = q(CatalogMember)
+	multi = q(Member)
 	multi.Sort = []image.SortKey{{Key: "updated_at", Desc: true}, {Key: "name"}}
 	add("sort-updated_at-desc,name-asc", multi)
 
 	for _, v := range []string{"all", "public", "community", "private", "shared"} {
-		query := q(CatalogMember)
+		query := q(Member)
 		query.Visibility = v
 		add("visibility-"+v, query)
 	}
-	admin := q(CatalogAdmin)
+	admin := q(Admin)
 	admin.Visibility = "all"
 	add("visibility-all-admin", admin)
 	for _, st := range []string{"pending", "all"} {
-		query := q(CatalogMember)
+		query := q(Member)
 		query.Visibility, query.MemberStatus = "shared", st
 		add("member_status-"+st, query)
 	}
@@ -202,42 +203,42 @@ func ListShapes(n int) []Shape {
 	eq := func(field, value string) image.Filter {
 		return image.Filter{Field: field, Op: "eq", Values: []string{value}}
 	}
-	mid := catalogStart.Add(time.Duration(n/2) * time.Second).Format(time.RFC3339Nano)
-	filter("owner", CatalogMember, eq("owner", CatalogMember.Project))
-	filter("owner-admin", CatalogAdmin, eq("owner", "p-7"))
-	filter("status", CatalogMember, eq("status", "active"))
-	filter("name", CatalogMember, eq("name", fmt.Sprintf("bench-%06d", n/2)))
-	filter("id", CatalogMember, eq("id", CatalogID(n/2)))
-	filter("disk_format", CatalogMember, eq("disk_format", "raw"))
-	filter("size_min,size_max", CatalogMember,
+	mid := start.Add(time.Duration(n/2) * time.Second).Format(time.RFC3339Nano)
+	filter("owner", Member, eq("owner", Member.Project))
+	filter("owner-admin", Admin, eq("owner", "p-7"))
+	filter("status", Member, eq("status", "active"))
+	filter("name", Member, eq("name", fmt.Sprintf("bench-%06d", n/2)))
+	filter("id", Member, eq("id", ID(n/2)))
+	filter("disk_format", Member, eq("disk_format", "raw"))
+	filter("size_min,size_max", Member,
 		image.Filter{Field: "size", Op: "gte", Values: []string{strconv.Itoa(100 << 20)}},
 		image.Filter{Field: "size", Op: "lte", Values: []string{strconv.Itoa(900 << 20)}})
-	filter("in-status", CatalogMember, image.Filter{Field: "status", Op: "in", Values: []string{"active", "queued"}})
-	filter("in-disk_format", CatalogMember, image.Filter{Field: "disk_format", Op: "in", Values: []string{"qcow2", "vmdk"}})
-	filter("created_at-lte", CatalogMember, image.Filter{Field: "created_at", Op: "lte", Values: []string{mid}})
-	filter("updated_at-gt", CatalogMember, image.Filter{Field: "updated_at", Op: "gt", Values: []string{mid}})
-	filter("neq-status", CatalogMember, image.Filter{Field: "status", Op: "neq", Values: []string{"queued"}})
+	filter("in-status", Member, image.Filter{Field: "status", Op: "in", Values: []string{"active", "queued"}})
+	filter("in-disk_format", Member, image.Filter{Field: "disk_format", Op: "in", Values: []string{"qcow2", "vmdk"}})
+	filter("created_at-lte", Member, image.Filter{Field: "created_at", Op: "lte", Values: []string{mid}})
+	filter("updated_at-gt", Member, image.Filter{Field: "updated_at", Op: "gt", Values: []string{mid}})
+	filter("neq-status", Member, image.Filter{Field: "status", Op: "neq", Values: []string{"queued"}})
 
-	tag := q(CatalogMember)
+	tag := q(Member)
 	tag.Tags = []string{"t7"}
 	add("tag", tag)
-	tag = q(CatalogMember)
+	tag = q(Member)
 	tag.Tags = []string{"t7", "bench"}
 	add("tags-2", tag)
-	tag = q(CatalogMember)
+	tag = q(Member)
 	tag.Tags, tag.Sort = []string{"t7"}, []image.SortKey{{Key: "name"}}
 	add("tag-sort-name", tag)
-	prop := q(CatalogMember)
+	prop := q(Member)
 	prop.Properties = map[string]string{"bench_group": "7"}
 	add("property", prop)
-	hidden := q(CatalogMember)
-	hidden.Hidden = ptr(true)
+	hidden := q(Member)
+	hidden.Hidden = &yes
 	add("os_hidden-true", hidden)
-	all := q(CatalogMember)
+	all := q(Member)
 	all.Hidden = nil
 	add("os_hidden-any", all)
-	prot := q(CatalogMember)
-	prot.Protected = ptr(false)
+	prot := q(Member)
+	prot.Protected = &no
 	add("protected-false", prot)
 	return shapes
 }
