@@ -31,14 +31,14 @@ type Options struct {
 	// missing) and runs the same workloads against it.
 	WithGlance bool
 
-	Catalog  int           // images seeded before the request workloads
+	Catalog int // images seeded before the request workloads
 	// SeedDirect seeds the catalog into the SQLite store of the glint the
 	// benchmark starts before it starts (imagetest's catalog, in
 	// batches), not through the API: large catalogs in minutes. Only for
 	// the embedded default; the other servers are seeded by the API.
 	SeedDirect bool
-	Clients  []int         // concurrency levels of the request workloads
-	Duration time.Duration // per workload and level
+	Clients    []int         // concurrency levels of the request workloads
+	Duration   time.Duration // per workload and level
 	// TransferSize is the single upload and download; the concurrent
 	// transfers are Concurrent streams of ConcurrentSize each.
 	TransferSize, ConcurrentSize int64
