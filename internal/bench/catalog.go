@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/glint-image/glint/internal/image"
 	benchcatalog "github.com/glint-image/glint/internal/image/catalog"
 	"github.com/glint-image/glint/internal/sqlstore/sqlite"
 )
@@ -98,15 +99,19 @@ func seedDirect(ctx context.Context, dir string, n int) error {
 	return errors.Join(err, s.Close())
 }
 
-// directCatalog is the catalog seedDirect wrote: the member may change
-// the images its project owns.
+// directCatalog is the part of the catalog seedDirect wrote that the
+// member sees (its project's images and the public ones: what it shows,
+// and at least what it walks) and may change (its own).
 func directCatalog(n int) *catalog {
-	cat := &catalog{all: make([]string, n)}
+	cat := &catalog{}
 	for i := range n {
 		img := benchcatalog.Image(i)
-		cat.all[i] = img.ID
-		if *img.Owner == benchcatalog.Member.Project {
+		switch {
+		case *img.Owner == benchcatalog.Member.Project:
 			cat.own = append(cat.own, img.ID)
+			cat.all = append(cat.all, img.ID)
+		case img.Visibility == image.VisibilityPublic:
+			cat.all = append(cat.all, img.ID)
 		}
 	}
 	return cat
