@@ -12,9 +12,10 @@ import (
 
 // ListImages returns one page of the images q selects; see listquery.go
 // for how q becomes SQL.
-func (s *Store) ListImages(ctx context.Context, q image.ListQuery) ([]*image.Image, error) {
+func (s *Store) ListImages(ctx context.Context, q image.ListQuery) (_ []*image.Image, err error) {
+	defer s.markUnavailable(&err)
 	var imgs []*image.Image
-	err := s.runList(ctx, q, func(qr querier, query string, args []any) error {
+	err = s.runList(ctx, q, func(qr querier, query string, args []any) error {
 		var err error
 		imgs, err = s.loadImages(ctx, qr, query, args...)
 		return err
