@@ -100,13 +100,14 @@ func seedDirect(ctx context.Context, dir string, n int) error {
 }
 
 // directCatalog is the part of the catalog seedDirect wrote that the
-// member sees (its project's images and the public ones: what it shows,
-// and at least what it walks) and may change (its own).
+// member sees (its project's images and the public ones, not hidden:
+// what it shows, and at least what it walks) and may change (its own).
 func directCatalog(n int) *catalog {
 	cat := &catalog{}
 	for i := range n {
 		img := benchcatalog.Image(i)
 		switch {
+		case img.Hidden:
 		case *img.Owner == benchcatalog.Member.Project:
 			cat.own = append(cat.own, img.ID)
 			cat.all = append(cat.all, img.ID)
