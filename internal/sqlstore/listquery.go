@@ -15,13 +15,15 @@ import (
 // arguments; list.go runs it. The SQL is kept to what SQLite and PostgreSQL
 // both accept ($n placeholders, COALESCE, EXISTS), and every value a caller
 // supplies is bound, never spliced: identifiers come only from the fixed
-// tables below, after the caller's names were checked against them. The
-// only dialect-specific value is how a time is bound (Dialect.BindTime).
+// tables below, after the caller's names were checked against them, and
+// the few literals (visibilities, member statuses) from fixed lists. The
+// dialect-specific parts are how a time is bound (Dialect.BindTime) and
+// how a column is kept off its index (Dialect.NoIndex).
 
 // A listing is a merge of branches. Each branch is one way an image can
 // be visible to the caller (a visibility class, the caller's own images,
 // the images shared with it), read from one index range that is already
-// in the requested order (migrations 00001, 00007, 00008), with the
+// in the requested order (migrations 00001, 00008), with the
 // caller's filters applied to each row and a LIMIT of one page. The
 // branches' pages are merged (UNION: they may overlap) and cut to a page,
 // and only that page's images are loaded. A page therefore reads at most
