@@ -130,6 +130,7 @@ var dialect = sqlstore.Dialect{
 	BindTime:  bindTime,
 	ScanTime:  scanTime,
 	Violation: violation,
+	Outage:    outage,
 	// Under the default READ COMMITTED each statement has its own
 	// snapshot; a page and the properties loaded for it must share one.
 	ReadTx:  sql.TxOptions{Isolation: sql.LevelRepeatableRead},
@@ -159,11 +160,28 @@ func scanTime(src any) (time.Time, error) {
 	return t, nil
 }
 
-// SQLSTATE codes of the constraint violations the store maps.
+// SQLSTATE codes the store maps: constraint violations, and a database
+// that cannot take writes.
 const (
 	uniqueViolation     = "23505"
 	foreignKeyViolation = "23503"
+	diskFull            = "53100"
+	readOnlyTransaction = "25006"
 )
+
+func outage(err error) string {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	switch pe.Code {
+	case diskFull:
+		return sqlstore.OutageFull
+	case readOnlyTransaction:
+		return sqlstore.OutageReadOnly
+	}
+	return ""
+}
 
 func violation(err error) sqlstore.Violation {
 	var pe *pgconn.PgError

@@ -143,6 +143,7 @@ var dialect = sqlstore.Dialect{
 	BindTime:  formatTime,
 	ScanTime:  scanTime,
 	Violation: violation,
+	Outage:    outage,
 	// A read transaction in WAL mode sees one snapshot from its first
 	// read on; SQLite has no isolation levels to ask for.
 	ReadTx: sql.TxOptions{},
@@ -192,4 +193,20 @@ func violation(err error) sqlstore.Violation {
 		return sqlstore.ForeignKeyViolation
 	}
 	return sqlstore.NoViolation
+}
+
+// outage tells SQLite's out-of-space and read-only results (primary code,
+// any extended one).
+func outage(err error) string {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return ""
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_FULL:
+		return sqlstore.OutageFull
+	case sqlite3.SQLITE_READONLY:
+		return sqlstore.OutageReadOnly
+	}
+	return ""
 }
