@@ -69,6 +69,7 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	checkPermissions(s.log, cfg.DataDir)
 	stores, infos, err := openStores(ctx, cfg)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -50,6 +51,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// The driver reads everything after '?' as connection parameters.
 	if path == "" || strings.Contains(path, "?") {
 		return nil, fmt.Errorf("sqlite: unusable database path %q", path)
+	}
+	// The file holds password hashes and private metadata: a new one is
+	// made readable by its owner only, and SQLite gives the -wal and -shm
+	// files the database's mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
 	}
 	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
