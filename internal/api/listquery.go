@@ -37,7 +37,7 @@ const (
 
 // parseListQuery turns GET /v2/images parameters into an image.ListQuery.
 func parseListQuery(v url.Values) (image.ListQuery, error) {
-	q := image.ListQuery{Limit: image.DefaultLimit, Marker: v.Get("marker"), Tags: v["tag"],
+	q := image.ListQuery{Limit: image.DefaultLimit, Marker: image.CanonicalID(v.Get("marker")), Tags: v["tag"],
 		Visibility: v.Get("visibility"), MemberStatus: v.Get("member_status")}
 	if len(q.Tags) > maxTagFilters {
 		return q, badRequest(fmt.Sprintf("Too many tag filters: %d given, at most %d are allowed.", len(q.Tags), maxTagFilters))
@@ -82,10 +82,18 @@ func addFilter(q *image.ListQuery, key, value string) error {
 		return badRequest("The parameter changes-since is not supported by the v2 API.")
 	case inFilterFields[key]:
 		f := image.Filter{Field: key, Op: "eq", Values: []string{value}}
+		if key == "id" {
+			f.Values[0] = image.CanonicalID(value)
+		}
 		if op, rest, ok := strings.Cut(value, ":"); ok && op == "in" {
 			f.Op, f.Values = "in", splitInList(rest)
 			if len(f.Values) > maxInValues {
 				return badRequest(fmt.Sprintf("Too many values in the %s filter: %d given, at most %d are allowed.", key, len(f.Values), maxInValues))
+			}
+			if key == "id" {
+				for i, v := range f.Values {
+					f.Values[i] = image.CanonicalID(v)
+				}
 			}
 		}
 		q.Filters = append(q.Filters, f)

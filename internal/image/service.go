@@ -147,7 +147,7 @@ func (s *Service) applyCreateAttrs(img *Image, attrs map[string]any) error {
 			if !ok || !ValidUUID(id) {
 				return schemaError("id", value, "does not match '"+uuidPattern.String()+"'", "pattern")
 			}
-			img.ID = id
+			img.ID = CanonicalID(id)
 		case "locations":
 			return newError(ErrForbidden, "Attribute 'locations' is read-only.")
 		default:
