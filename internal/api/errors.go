@@ -49,6 +49,8 @@ func statusOf(err error) int {
 		return http.StatusRequestedRangeNotSatisfiable
 	case errors.Is(err, image.ErrUnsupported):
 		return http.StatusUnsupportedMediaType
+	case errors.Is(err, image.ErrTimeout):
+		return http.StatusRequestTimeout
 	case errors.Is(err, image.ErrUnavailable), backendDown(err):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, metadef.ErrNotFound):
