@@ -59,6 +59,8 @@ type Service struct {
 	log    *slog.Logger
 	opts   Options
 	quota  quotaLocks
+	// updates serialise the patches of one image on this node (patch.go).
+	updates updateLocks
 	// importTokens keeps the callers' tokens of glance-download imports
 	// (task id → token), in memory only: a token never reaches the
 	// database.
