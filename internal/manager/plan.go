@@ -235,6 +235,9 @@ func (p *planner) note(img *Image, def, format string, args ...any) {
 	n := Note{Definition: def, Message: fmt.Sprintf(format, args...)}
 	if img != nil {
 		n.Image, n.ImageID = p.names[img.ID], img.ID
+		if img.ID == "" {
+			n.Image = img.Name // imported by this plan
+		}
 	}
 	p.out.Notes = append(p.out.Notes, n)
 }
