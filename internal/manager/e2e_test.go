@@ -151,6 +151,9 @@ func TestManageSamples(t *testing.T) {
 		if r.err != nil || rep.Summary.Deleted != 0 || debian11() == nil || debian11()["visibility"] != "public" {
 			t.Fatalf("%v: %v %+v %v", args, r.err, rep.Summary, debian11())
 		}
+		if slices.Contains(args, "--deactivate") && (!strings.Contains(r.stderr, "msg=deactivating") || strings.Contains(r.stderr, "deactivateing")) {
+			t.Errorf("--deactivate log:\n%s", r.stderr)
+		}
 	}
 	if debian11()["status"] != "deactivated" {
 		t.Errorf("--deactivate: %v", debian11()["status"])
