@@ -105,6 +105,8 @@ type Action struct {
 	NewName    string `json:"new_name,omitempty"`
 	Visibility string `json:"visibility,omitempty"`
 	Reason     string `json:"reason,omitempty"`
+	// Check is what a dry run found upstream for an import (DryRunCheck).
+	Check string `json:"check,omitempty"`
 }
 
 // ImportSpec is how to make one image.
