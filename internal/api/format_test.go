@@ -15,7 +15,7 @@ func qemuImage(t testing.TB, dir, name string, args ...string) []byte {
 	t.Helper()
 	qemu, err := exec.LookPath("qemu-img")
 	if err != nil {
-		t.Fatalf("qemu-img is needed for this test (apt-get install qemu-utils; .ci/run does): %v", err)
+		t.Fatalf("qemu-img is needed for this test (.ci/deps installs it, as README's test command does): %v", err)
 	}
 	path := filepath.Join(dir, name)
 	full := append(append([]string{"create", "-q"}, args[:len(args)-1]...), path, args[len(args)-1])

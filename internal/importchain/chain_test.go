@@ -31,7 +31,7 @@ func need(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		t.Fatalf("%s is needed (apt-get install qemu-utils bzip2; .ci/run does): %v", name, err)
+		t.Fatalf("%s is needed (.ci/deps installs it, as README's test command does): %v", name, err)
 	}
 	return p
 }
