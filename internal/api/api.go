@@ -217,6 +217,9 @@ func (h *Handler) wrap(rt route) http.Handler {
 			}
 			r = r.WithContext(caller.WithPrincipal(r.Context(), p))
 		}
+		if id := r.PathValue("id"); id != "" {
+			r.SetPathValue("id", image.CanonicalID(id))
+		}
 		if err := rt.handle(rec, r); err != nil {
 			if rec.Wrote {
 				reqLog().WarnContext(r.Context(), "error after response started", "err", err)
