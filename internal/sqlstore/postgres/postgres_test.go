@@ -11,8 +11,8 @@ import (
 
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/image/imagetest"
-	"github.com/glint-image/glint/internal/sqlstore/plantest"
 	"github.com/glint-image/glint/internal/sqlstore"
+	"github.com/glint-image/glint/internal/sqlstore/plantest"
 	"github.com/glint-image/glint/internal/sqlstore/postgres"
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
 )

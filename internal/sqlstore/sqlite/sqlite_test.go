@@ -10,8 +10,8 @@ import (
 
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/image/imagetest"
-	"github.com/glint-image/glint/internal/sqlstore/plantest"
 	"github.com/glint-image/glint/internal/sqlstore"
+	"github.com/glint-image/glint/internal/sqlstore/plantest"
 	"github.com/glint-image/glint/internal/sqlstore/sqlite"
 )
 
