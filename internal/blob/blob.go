@@ -59,7 +59,18 @@ var (
 	ErrNotFound      = errors.New("blob: not found")
 	ErrInvalidKey    = errors.New("blob: invalid key")
 	ErrInvalidOffset = errors.New("blob: invalid offset")
+	// ErrInUse: the blob cannot be deleted because something outside
+	// glint depends on it (clones of an RBD snapshot); nothing was changed.
+	ErrInUse = errors.New("blob: in use")
 )
+
+// InUseChecker is an optional capability: drivers whose blobs can be in
+// use outside glint (RBD snapshots that disks were cloned from) say so
+// before an image is deleted, so the deletion is refused with nothing
+// changed. InUse returns ErrInUse, ErrNotFound or nil.
+type InUseChecker interface {
+	InUse(ctx context.Context, key string) error
+}
 
 // keyPattern: one or more segments of letters, digits, '.', '_' and '-',
 // separated by '/', none starting with '.', so keys never escape a root

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/glint-image/glint/internal/blob/rbd"
 )
 
 // Auth modes.
@@ -138,12 +140,14 @@ type Metadata struct {
 type Store struct {
 	ID          string
 	Description string
-	// Type is "file" or "s3".
+	// Type is "file", "s3" or "rbd".
 	Type string
 	// Path is the directory of a file store.
 	Path string
 	// S3 configures an s3 store.
 	S3 S3
+	// RBD configures an rbd store; the driver owns and checks it.
+	RBD rbd.Config
 }
 
 // S3 is an S3-compatible store's settings (Ceph RGW, MinIO, AWS, ...).

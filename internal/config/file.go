@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/glint-image/glint/internal/blob/rbd"
 )
 
 // fileConfig is the YAML shape of a configuration file. Keys are snake_case;
@@ -75,11 +77,12 @@ type fileMetadata struct {
 }
 
 type fileStore struct {
-	ID          string  `yaml:"id"`
-	Description string  `yaml:"description"`
-	Type        string  `yaml:"type"`
-	Path        string  `yaml:"path"`
-	S3          *fileS3 `yaml:"s3"`
+	ID          string      `yaml:"id"`
+	Description string      `yaml:"description"`
+	Type        string      `yaml:"type"`
+	Path        string      `yaml:"path"`
+	S3          *fileS3     `yaml:"s3"`
+	RBD         *rbd.Config `yaml:"rbd"`
 }
 
 type fileS3 struct {
@@ -216,6 +219,9 @@ func (c *Config) applyLimits(l *fileLimits) error {
 
 func (fs fileStore) store(where string) (Store, error) {
 	st := Store{ID: fs.ID, Description: fs.Description, Type: fs.Type, Path: fs.Path}
+	if fs.RBD != nil {
+		st.RBD = *fs.RBD
+	}
 	if fs.S3 == nil {
 		return st, nil
 	}

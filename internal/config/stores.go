@@ -75,8 +75,14 @@ func validateStore(where string, st Store) []error {
 				where, n, s3.MaxConcurrency, s3.DefaultConcurrency))
 		}
 		return errs
+	case "rbd":
+		// The driver checks its own settings; whether this build has
+		// it is checked when the store opens, with the build to use.
+		if err := st.RBD.Validate(); err != nil {
+			return []error{fmt.Errorf("%s.%w", where, err)}
+		}
 	default:
-		return []error{fmt.Errorf("%s.type: %q is not one of file, s3", where, st.Type)}
+		return []error{fmt.Errorf("%s.type: %q is not one of file, s3, rbd", where, st.Type)}
 	}
 	return nil
 }

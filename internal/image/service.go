@@ -181,6 +181,9 @@ func (s *Service) Delete(ctx context.Context, p auth.Principal, id string) error
 	if img.Protected {
 		return newError(ErrForbidden, "Image %s is protected and cannot be deleted.", id)
 	}
+	if err := s.checkNotInUse(ctx, img); err != nil {
+		return err
+	}
 	prior, err := s.store.DeleteImage(ctx, id, s.now())
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {

@@ -115,3 +115,28 @@ func (s *Service) deleteBlob(ctx context.Context, loc string) error {
 	}
 	return nil
 }
+
+// checkNotInUse refuses (409, nothing changed) to delete an image whose
+// data something outside glint depends on: clones of its RBD snapshot,
+// as Glance's InUseByStore.
+func (s *Service) checkNotInUse(ctx context.Context, img *Image) error {
+	for _, loc := range img.Locations() {
+		d, key, err := s.driverFor(loc)
+		if err != nil {
+			return err
+		}
+		c, ok := d.(blob.InUseChecker)
+		if !ok {
+			continue
+		}
+		err = c.InUse(ctx, key)
+		switch {
+		case errors.Is(err, blob.ErrInUse):
+			return &Error{Kind: ErrConflict, cause: err, Msg: fmt.Sprintf("Image %s could not be deleted because it is in use: "+
+				"The image cannot be deleted because it is in use through the backend store outside of Glance.", img.ID)}
+		case err != nil && !errors.Is(err, blob.ErrNotFound):
+			return &Error{Kind: ErrUnavailable, cause: err, Msg: "The image store could not be reached; try again later."}
+		}
+	}
+	return nil
+}
