@@ -85,6 +85,10 @@ err to stderr = false
 
 [mon]
 mon data = $dir/mon/\$name
+# Snapshots allocate ids through the mon, which batches its map updates
+# every second by default: each snapshot created or removed took 1 s.
+paxos propose interval = 0.01
+paxos min wait = 0.01
 
 [mgr]
 mgr data = $dir/mgr/\$name

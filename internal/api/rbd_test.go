@@ -1,0 +1,198 @@
+//go:build ceph
+
+package api_test
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/glint-image/glint/internal/blob/rbd"
+	"github.com/glint-image/glint/internal/config"
+)
+
+// rbdConfig is the cluster .ci/ceph.sh starts; skips without it.
+func rbdConfig(t testing.TB) rbd.Config {
+	t.Helper()
+	conf := os.Getenv("GLINT_TEST_CEPH_CONF")
+	if conf == "" {
+		t.Skip("GLINT_TEST_CEPH_CONF not set (source .ci/ceph.sh for a throwaway cluster)")
+	}
+	return rbd.Config{ConfFile: conf, Keyring: os.Getenv("GLINT_TEST_CEPH_KEYRING"),
+		User: os.Getenv("GLINT_TEST_CEPH_USER"), Pool: os.Getenv("GLINT_TEST_CEPH_POOL"), ChunkSizeMiB: 1}
+}
+
+// rbdCLI runs Ceph's rbd command as the test client.
+func rbdCLI(c rbd.Config, args ...string) ([]byte, error) {
+	base := []string{"--conf", c.ConfFile, "--id", c.User, "--keyring", c.Keyring, "--pool", c.Pool}
+	var stderr bytes.Buffer
+	cmd := exec.Command("rbd", append(base, args...)...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, &exec.ExitError{ProcessState: cmd.ProcessState, Stderr: stderr.Bytes()}
+	}
+	return out, nil
+}
+
+// rbdStores: an RBD store (the default), a file store and, when the S3
+// test server is configured (CI), an S3 store.
+func rbdStores(t testing.TB, c rbd.Config) func(*config.Config) {
+	return func(cfg *config.Config) {
+		cfg.Stores = []config.Store{
+			{ID: "ceph", Type: "rbd", RBD: c},
+			{ID: "files", Type: "file", Path: filepath.Join(cfg.DataDir, "files")},
+		}
+		if ep := os.Getenv("GLINT_TEST_S3_ENDPOINT"); ep != "" {
+			cfg.Stores = append(cfg.Stores, config.Store{ID: "objects", Type: "s3", S3: config.S3{Endpoint: ep,
+				Bucket: s3Bucket, Prefix: "rbd-" + strings.ToLower(rand.Text())[:12] + "/", PathStyle: true, CreateBucket: true,
+				AccessKey: os.Getenv("GLINT_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("GLINT_TEST_S3_SECRET_KEY")}})
+		}
+		cfg.DefaultStore = "ceph"
+	}
+}
+
+func randomDisk(n int) []byte {
+	p := make([]byte, n)
+	rand.Read(p)
+	return p
+}
+
+func md5Hex(p []byte) string {
+	s := md5.Sum(p)
+	return hex.EncodeToString(s[:])
+}
+
+// TestRBDStoreTransfers: upload, stage and import, copy-image in both
+// directions between RBD and file (and S3), all_stores, downloads from
+// each, and deletion of every copy.
+func TestRBDStoreTransfers(t *testing.T) {
+	c := rbdConfig(t)
+	e := newEnvConfig(t, rbdStores(t, c))
+	others := "files"
+	if os.Getenv("GLINT_TEST_S3_ENDPOINT") != "" {
+		others = "files,objects"
+	}
+	octet := map[string]string{"Content-Type": "application/octet-stream"}
+
+	// Upload to RBD (the default store): an RBD image named by the image
+	// id with a protected snapshot.
+	up := randomDisk(3<<20 + 4321)
+	id := e.createImage(t, `{"name":"up","disk_format":"raw","container_format":"bare"}`)
+	if resp, body := e.do("owner", "PUT", "/v2/images/"+id+"/file", octet, string(up)); resp.StatusCode != 204 {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	img := e.imageJSON(t, id)
+	if img["status"] != "active" || img["stores"] != "ceph" || img["checksum"] != md5Hex(up) {
+		t.Fatalf("after upload: %v", img)
+	}
+	info, err := rbdCLI(c, "info", id+"@snap")
+	if err != nil || !strings.Contains(string(info), "protected: True") {
+		t.Fatalf("rbd info %s@snap: %s %v", id, info, err)
+	}
+	if resp, got := e.do("owner", "GET", "/v2/images/"+id+"/file", nil, ""); resp.StatusCode != 200 || got != string(up) {
+		t.Fatalf("download from RBD: %d, %d bytes", resp.StatusCode, len(got))
+	}
+
+	// copy-image RBD -> the others, then download from each copy.
+	if code, body := e.importImage(t, "admin", id, `{"method":{"name":"copy-image"},"all_stores":true}`); code != 202 {
+		t.Fatalf("copy-image to all stores: %d %s", code, body)
+	}
+	img = e.waitImage(t, id, importEnded)
+	if img["stores"] != "ceph,"+others || img["os_glance_failed_import"] != "" {
+		t.Fatalf("after copy-image from RBD: %v (task %v)", img, e.waitTaskAs(t, "admin", id))
+	}
+
+	// Upload to the file store, copy-image to RBD.
+	second := randomDisk(2<<20 + 17)
+	id2 := e.createImage(t, `{"name":"to-rbd","disk_format":"raw","container_format":"bare"}`)
+	if resp, body := e.do("owner", "PUT", "/v2/images/"+id2+"/file",
+		map[string]string{"Content-Type": "application/octet-stream", "X-Image-Meta-Store": "files"}, string(second)); resp.StatusCode != 204 {
+		t.Fatalf("upload to files: %d %s", resp.StatusCode, body)
+	}
+	if code, body := e.importImage(t, "admin", id2, `{"method":{"name":"copy-image"},"stores":["ceph"]}`); code != 202 {
+		t.Fatalf("copy-image to RBD: %d %s", code, body)
+	}
+	if img := e.waitImage(t, id2, importEnded); img["stores"] != "files,ceph" {
+		t.Fatalf("after copy-image to RBD: %v (task %v)", img, e.waitTaskAs(t, "admin", id2))
+	}
+	if out, err := rbdCLI(c, "export", id2+"@snap", "-"); err != nil || !bytes.Equal(out, second) {
+		t.Fatalf("rbd export of the copy: %d bytes, %v", len(out), err)
+	}
+
+	// Stage, then glance-direct import to every store.
+	staged := randomDisk(1<<20 + 99)
+	id3 := e.createImage(t, `{"name":"staged","disk_format":"raw","container_format":"bare"}`)
+	e.stage(t, id3, staged)
+	if code, body := e.importImage(t, "owner", id3, `{"method":{"name":"glance-direct"},"all_stores":true}`); code != 202 {
+		t.Fatalf("glance-direct import: %d %s", code, body)
+	}
+	if img := e.waitImage(t, id3, importEnded); img["status"] != "active" || img["stores"] != "ceph,"+others || img["checksum"] != md5Hex(staged) {
+		t.Fatalf("after glance-direct to all stores: %v (task %v)", img, e.waitTask(t, id3))
+	}
+	if resp, got := e.do("owner", "GET", "/v2/images/"+id3+"/file", nil, ""); resp.StatusCode != 200 || got != string(staged) {
+		t.Fatalf("download of the imported image: %d, %d bytes", resp.StatusCode, len(got))
+	}
+
+	// Deleting removes every copy, the RBD image and its snapshot too.
+	for _, id := range []string{id, id2, id3} {
+		if resp, body := e.do("owner", "DELETE", "/v2/images/"+id, nil, ""); resp.StatusCode != 204 {
+			t.Fatalf("delete %s: %d %s", id, resp.StatusCode, body)
+		}
+		if _, err := rbdCLI(c, "info", id); err == nil {
+			t.Errorf("RBD image %s left after delete", id)
+		}
+	}
+	if n := countFiles(t, filepath.Join(e.dir, "files", "blobs")); n != 0 {
+		t.Errorf("%d files left in the file store", n)
+	}
+}
+
+// TestRBDDeleteWithClone: while a clone of the image's snapshot exists
+// (a Nova disk), DELETE answers 409 as Glance does and nothing changes;
+// once the clone is gone the image deletes.
+func TestRBDDeleteWithClone(t *testing.T) {
+	c := rbdConfig(t)
+	e := newEnvConfig(t, rbdStores(t, c))
+	data := randomDisk(2<<20 + 5)
+	id := e.createImage(t, `{"name":"base","disk_format":"raw","container_format":"bare"}`)
+	if resp, body := e.do("owner", "PUT", "/v2/images/"+id+"/file", map[string]string{"Content-Type": "application/octet-stream"}, string(data)); resp.StatusCode != 204 {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	disk := id + "-disk"
+	if out, err := rbdCLI(c, "clone", c.Pool+"/"+id+"@snap", c.Pool+"/"+disk); err != nil {
+		t.Fatalf("rbd clone: %s %v", out, err)
+	}
+	t.Cleanup(func() { rbdCLI(c, "rm", disk) })
+
+	resp, body := e.do("owner", "DELETE", "/v2/images/"+id, map[string]string{"Accept": "application/json"}, "")
+	if resp.StatusCode != 409 || !strings.Contains(body, "could not be deleted because it is in use") {
+		t.Fatalf("delete with a clone: %d %s", resp.StatusCode, body)
+	}
+	img := e.imageJSON(t, id)
+	if img["status"] != "active" || img["checksum"] != md5Hex(data) {
+		t.Fatalf("image after the refused delete: %v", img)
+	}
+	if resp, got := e.do("owner", "GET", "/v2/images/"+id+"/file", nil, ""); resp.StatusCode != 200 || got != string(data) {
+		t.Fatal("download after the refused delete")
+	}
+	if out, err := rbdCLI(c, "export", disk, "-"); err != nil || !bytes.Equal(out, data) {
+		t.Fatal("the clone changed")
+	}
+
+	if out, err := rbdCLI(c, "rm", disk); err != nil {
+		t.Fatalf("rbd rm: %s %v", out, err)
+	}
+	if resp, body := e.do("owner", "DELETE", "/v2/images/"+id, nil, ""); resp.StatusCode != 204 {
+		t.Fatalf("delete without clones: %d %s", resp.StatusCode, body)
+	}
+	if _, err := rbdCLI(c, "info", id); err == nil {
+		t.Error("RBD image left after delete")
+	}
+}
