@@ -42,6 +42,16 @@ func (h *Handler) showImage(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, h.imageJSON(img))
 }
 
+// listLocations is Glance's service API (2.17): the image's locations for
+// Nova and Cinder, whatever show_multiple_locations says.
+func (h *Handler) listLocations(w http.ResponseWriter, r *http.Request) error {
+	locs, err := h.svc.Locations(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, locationsJSON(locs))
+}
+
 func (h *Handler) updateImage(w http.ResponseWriter, r *http.Request) error {
 	changes, err := h.decodePatch(r)
 	if err != nil {

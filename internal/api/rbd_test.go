@@ -159,11 +159,25 @@ func TestRBDStoreTransfers(t *testing.T) {
 // once the clone is gone the image deletes.
 func TestRBDDeleteWithClone(t *testing.T) {
 	c := rbdConfig(t)
-	e := newEnvConfig(t, rbdStores(t, c))
+	e := newEnvConfig(t, func(cfg *config.Config) {
+		rbdStores(t, c)(cfg)
+		cfg.ShowImageDirectURL = true
+	})
 	data := randomDisk(2<<20 + 5)
 	id := e.createImage(t, `{"name":"base","disk_format":"raw","container_format":"bare"}`)
 	if resp, body := e.do("owner", "PUT", "/v2/images/"+id+"/file", map[string]string{"Content-Type": "application/octet-stream"}, string(data)); resp.StatusCode != 204 {
 		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	// direct_url names the snapshot Nova clones, on this cluster.
+	conf, _ := os.ReadFile(c.ConfFile)
+	var fsid string
+	for _, line := range strings.Split(string(conf), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "fsid" {
+			fsid = strings.TrimSpace(v)
+		}
+	}
+	if got, want := e.imageJSON(t, id)["direct_url"], "rbd://"+fsid+"/"+c.Pool+"/"+id+"/snap"; fsid == "" || got != want {
+		t.Errorf("direct_url = %v, want %s", got, want)
 	}
 	disk := id + "-disk"
 	if out, err := rbdCLI(c, "clone", c.Pool+"/"+id+"@snap", c.Pool+"/"+disk); err != nil {

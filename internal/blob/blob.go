@@ -64,6 +64,13 @@ var (
 	ErrInUse = errors.New("blob: in use")
 )
 
+// Locator is an optional capability: drivers whose blobs have a URL an
+// operator or a client such as Nova can use (Glance's location URLs)
+// say what it is. URLs never carry secrets.
+type Locator interface {
+	URL(key string) string
+}
+
 // InUseChecker is an optional capability: drivers whose blobs can be in
 // use outside glint (RBD snapshots that disks were cloned from) say so
 // before an image is deleted, so the deletion is refused with nothing

@@ -96,6 +96,10 @@ type Config struct {
 	// default with built-in identity or Keystone; trusted-headers mode has
 	// no sign-in, so no dashboard).
 	NoDashboard bool
+	// ShowImageDirectURL and ShowMultipleLocations put direct_url and
+	// locations into image records, as Glance's options of these names
+	// (off by default: they tell clients where the data is).
+	ShowImageDirectURL, ShowMultipleLocations bool
 
 	// Quotas are every project's default limits by Glance's unified-limit
 	// name (image_count_total, image_count_uploading, image_size_total in

@@ -40,6 +40,8 @@ type fileConfig struct {
 	TokenKeyFile              *string          `yaml:"token_key_file"`
 	Keystone                  *fileKeystone    `yaml:"keystone"`
 	Dashboard                 *bool            `yaml:"dashboard"`
+	ShowImageDirectURL        *bool            `yaml:"show_image_direct_url"`
+	ShowMultipleLocations     *bool            `yaml:"show_multiple_locations"`
 }
 
 type fileKeystone struct {
@@ -155,6 +157,12 @@ func (c *Config) apply(f fileConfig) error {
 	setString(&c.PublicURL, f.PublicURL)
 	setString(&c.Region, f.Region)
 	setString(&c.TokenKeyFile, f.TokenKeyFile)
+	if f.ShowImageDirectURL != nil {
+		c.ShowImageDirectURL = *f.ShowImageDirectURL
+	}
+	if f.ShowMultipleLocations != nil {
+		c.ShowMultipleLocations = *f.ShowMultipleLocations
+	}
 	if f.Dashboard != nil {
 		c.NoDashboard = !*f.Dashboard
 	}

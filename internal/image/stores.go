@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/glint-image/glint/internal/auth"
 	"github.com/glint-image/glint/internal/blob"
 )
 
@@ -139,4 +140,45 @@ func (s *Service) checkNotInUse(ctx context.Context, img *Image) error {
 		}
 	}
 	return nil
+}
+
+// LocationView is one location as Glance shows it: the store's URL of the
+// data and its metadata ({"store": id} with named stores, else {}).
+type LocationView struct {
+	URL      string
+	Metadata map[string]string
+}
+
+// LocationViews lists where the image's data is, in the image's order
+// (the first is the direct_url). Stores that cannot name their data in a
+// URL are left out.
+func (s *Service) LocationViews(img *Image) []LocationView {
+	var out []LocationView
+	for _, loc := range img.Locations() {
+		store, key := splitLocation(loc)
+		l, ok := s.stores.Drivers[store].(blob.Locator)
+		if !ok {
+			continue
+		}
+		meta := map[string]string{}
+		if s.stores.Named {
+			meta["store"] = store
+		}
+		out = append(out, LocationView{URL: l.URL(key), Metadata: meta})
+	}
+	return out
+}
+
+// Locations answers Glance's service API, GET /v2/images/{id}/locations
+// (Image API 2.17): the image's locations, for callers that
+// fetch_image_location allows (the service role: Nova, Cinder).
+func (s *Service) Locations(ctx context.Context, p auth.Principal, id string) ([]LocationView, error) {
+	img, err := s.visible(ctx, p, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, p, "fetch_image_location", img); err != nil {
+		return nil, err
+	}
+	return s.LocationViews(img), nil
 }

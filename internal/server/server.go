@@ -115,7 +115,8 @@ func (s *Server) build(ctx context.Context) error {
 		return err
 	}
 	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
-		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog})
+		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog,
+		ShowDirectURL: cfg.ShowImageDirectURL, ShowMultipleLocations: cfg.ShowMultipleLocations})
 	dash, err := s.dashboard(images, ident)
 	if err != nil {
 		return err
