@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"crypto/md5"
 	"crypto/rand"
+	"crypto/sha512"
 	"encoding/hex"
 	"os"
 	"os/exec"
@@ -208,5 +209,133 @@ func TestRBDDeleteWithClone(t *testing.T) {
 	}
 	if _, err := rbdCLI(c, "info", id); err == nil {
 		t.Error("RBD image left after delete")
+	}
+}
+
+// TestRBDLocationsPatch: Glance's JSON-patch on /locations over an RBD
+// store. A queued image becomes active when an RBD image of this
+// cluster and pool (with its snap snapshot) is added as its location;
+// bad locations are refused with nothing changed; the last location
+// cannot be removed, another can (and its data goes).
+func TestRBDLocationsPatch(t *testing.T) {
+	c := rbdConfig(t)
+	e := newEnvConfig(t, func(cfg *config.Config) {
+		rbdStores(t, c)(cfg)
+		cfg.ShowImageDirectURL, cfg.ShowMultipleLocations = true, true
+	})
+	conf, _ := os.ReadFile(c.ConfFile)
+	var fsid string
+	for _, line := range strings.Split(string(conf), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "fsid" {
+			fsid = strings.TrimSpace(v)
+		}
+	}
+	patch := func(id, ops string) (int, string) {
+		t.Helper()
+		resp, body := e.do("owner", "PATCH", "/v2/images/"+id,
+			map[string]string{"Content-Type": "application/openstack-images-v2.1-json-patch", "Accept": "application/json"}, ops)
+		return resp.StatusCode, body
+	}
+
+	// An RBD image made outside glint, as an operator would: imported,
+	// with a protected snapshot named snap.
+	data := randomDisk(1<<20 + 333)
+	file := filepath.Join(t.TempDir(), "disk.raw")
+	os.WriteFile(file, data, 0o600)
+	ext := "ext-" + strings.ToLower(rand.Text())[:10]
+	for _, args := range [][]string{{"import", file, ext}, {"snap", "create", ext + "@snap"}, {"snap", "protect", ext + "@snap"}} {
+		if out, err := rbdCLI(c, args...); err != nil {
+			t.Fatalf("rbd %v: %s %v", args, out, err)
+		}
+	}
+	t.Cleanup(func() {
+		rbdCLI(c, "snap", "unprotect", ext+"@snap")
+		rbdCLI(c, "snap", "rm", ext+"@snap")
+		rbdCLI(c, "rm", ext)
+	})
+	url := "rbd://" + fsid + "/" + c.Pool + "/" + ext + "/snap"
+	id := e.createImage(t, `{"name":"located","disk_format":"raw","container_format":"bare"}`)
+
+	for _, bad := range []struct {
+		ops    string
+		status int
+		text   string
+	}{
+		{`[{"op":"add","path":"/locations/-","value":{"url":"rbd://00000000-0000-0000-0000-000000000000/` + c.Pool + `/` + ext + `/snap","metadata":{}}}]`, 400, "another Ceph cluster"},
+		{`[{"op":"add","path":"/locations/-","value":{"url":"rbd://` + fsid + `/` + c.Pool + `/missing-image/snap","metadata":{}}}]`, 400, "names no image"},
+		{`[{"op":"add","path":"/locations/-","value":{"url":"rbd://` + fsid + `/other-pool/` + ext + `/snap","metadata":{}}}]`, 400, "pool other-pool"},
+		{`[{"op":"add","path":"/locations/-","value":{"url":"ftp://example.com/x.img","metadata":{}}}]`, 400, "no configured store takes ftp:// URLs"},
+		{`[{"op":"add","path":"/locations/-","value":{"url":"file:///etc/passwd","metadata":{}}}]`, 400, "no configured store takes file:// URLs"},
+		{`[{"op":"add","path":"/locations/-","value":{"url":"` + url + `"}}]`, 400, "'metadata' is a required property"},
+		{`[{"op":"add","path":"/locations","value":{"url":"` + url + `","metadata":{}}}]`, 400, "Invalid JSON pointer for this resource: '/locations'"},
+		{`[{"op":"add","path":"/locations/x","value":{"url":"` + url + `","metadata":{}}}]`, 400, "Invalid position for adding a location."},
+		{`[{"op":"add","path":"/locations/-","value":{"url":"` + url + `","metadata":{},"validation_data":{"os_hash_algo":"sha256","os_hash_value":"00"}}}]`, 409, "os_hash_algo must be sha512, not sha256"},
+		{`[{"op":"add","path":"/locations/-","value":{"url":"` + url + `","metadata":{},"validation_data":{"os_hash_algo":"sha512","os_hash_value":"00"}}}]`, 409, "is not the correct size for sha512"},
+		{`[{"op":"replace","path":"/locations","value":[]}]`, 403, "Cannot set locations to empty list."},
+		{`[{"op":"remove","path":"/locations/0"}]`, 409, "It's not allowed to remove locations if image status is queued."},
+	} {
+		code, body := patch(id, bad.ops)
+		if code != bad.status || !strings.Contains(body, bad.text) {
+			t.Errorf("%s: %d %s, want %d %q", bad.ops, code, body, bad.status, bad.text)
+		}
+	}
+	if img := e.imageJSON(t, id); img["status"] != "queued" || len(img["locations"].([]any)) != 0 {
+		t.Fatalf("a refused patch changed the image: %v", img)
+	}
+
+	// The good one: queued -> active, with the store's size and the
+	// validation data given.
+	sha := sha512.Sum512(data)
+	code, body := patch(id, `[{"op":"add","path":"/locations/-","value":{"url":"`+url+`","metadata":{"store":"ceph"},`+
+		`"validation_data":{"checksum":"`+md5Hex(data)+`","os_hash_algo":"sha512","os_hash_value":"`+hex.EncodeToString(sha[:])+`"}}}]`)
+	if code != 200 {
+		t.Fatalf("add location: %d %s", code, body)
+	}
+	img := e.imageJSON(t, id)
+	if img["status"] != "active" || img["size"] != float64(len(data)) || img["checksum"] != md5Hex(data) ||
+		img["direct_url"] != url || img["stores"] != "ceph" {
+		t.Fatalf("after adding the location: %v", img)
+	}
+	if resp, got := e.do("owner", "GET", "/v2/images/"+id+"/file", nil, ""); resp.StatusCode != 200 || got != string(data) {
+		t.Fatalf("download through the added location: %d, %d bytes", resp.StatusCode, len(got))
+	}
+	// Another store's location of the same image is a duplicate here.
+	if code, body := patch(id, `[{"op":"add","path":"/locations/-","value":{"url":"`+url+`","metadata":{}}}]`); code != 400 || !strings.Contains(body, "already exists") {
+		t.Errorf("duplicate: %d %s", code, body)
+	}
+	// Replace with the same set changes nothing; with another, refused.
+	if code, body := patch(id, `[{"op":"replace","path":"/locations","value":[{"url":"`+url+`","metadata":{"store":"ceph"}}]}]`); code != 200 {
+		t.Errorf("replace with the same locations: %d %s", code, body)
+	}
+	if code, body := patch(id, `[{"op":"replace","path":"/locations","value":[{"url":"rbd://x/y/z/snap","metadata":{}}]}]`); code != 400 || !strings.Contains(body, "Original locations is not empty") {
+		t.Errorf("replace with other locations: %d %s", code, body)
+	}
+	if code, body := patch(id, `[{"op":"remove","path":"/locations/0"}]`); code != 403 || !strings.Contains(body, "Cannot remove last location in the image.") {
+		t.Errorf("remove the last location: %d %s", code, body)
+	}
+
+	// Copy it to the file store, then remove that location: the copy goes.
+	if code, body := e.importImage(t, "admin", id, `{"method":{"name":"copy-image"},"stores":["files"]}`); code != 202 {
+		t.Fatalf("copy-image: %d %s", code, body)
+	}
+	if img := e.waitImage(t, id, importEnded); img["stores"] != "ceph,files" || len(img["locations"].([]any)) != 2 {
+		t.Fatalf("after copy-image: %v", img)
+	}
+	if code, body := patch(id, `[{"op":"remove","path":"/locations/1"}]`); code != 200 {
+		t.Fatalf("remove the file location: %d %s", code, body)
+	}
+	if img := e.imageJSON(t, id); img["stores"] != "ceph" || len(img["locations"].([]any)) != 1 {
+		t.Fatalf("after removing a location: %v", img)
+	}
+	if n := countFiles(t, filepath.Join(e.dir, "files", "blobs")); n != 0 {
+		t.Errorf("%d files left in the file store after removing its location", n)
+	}
+
+	// Deleting the image deletes the RBD image it was given, as Glance does.
+	if resp, body := e.do("owner", "DELETE", "/v2/images/"+id, nil, ""); resp.StatusCode != 204 {
+		t.Fatalf("delete: %d %s", resp.StatusCode, body)
+	}
+	if _, err := rbdCLI(c, "info", ext); err == nil {
+		t.Error("the RBD image is left after the delete")
 	}
 }

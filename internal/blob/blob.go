@@ -71,6 +71,14 @@ type Locator interface {
 	URL(key string) string
 }
 
+// Resolver is an optional capability: drivers that take location URLs
+// (Glance's locations API) map a URL back to a key. ok is false when the
+// URL is not of the driver's kind; err, when it is but cannot be one of
+// the driver's blobs (another cluster, another pool or bucket).
+type Resolver interface {
+	KeyFor(url string) (key string, ok bool, err error)
+}
+
 // InUseChecker is an optional capability: drivers whose blobs can be in
 // use outside glint (RBD snapshots that disks were cloned from) say so
 // before an image is deleted, so the deletion is refused with nothing

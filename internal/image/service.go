@@ -43,6 +43,9 @@ type Options struct {
 	Formats diskformat.Policy
 	// Import configures the interoperable import API (off when unset).
 	Import ImportOptions
+	// ShowMultipleLocations allows changing locations by JSON-patch
+	// (Glance's show_multiple_locations also gates that).
+	ShowMultipleLocations bool
 }
 
 // DefaultSizeCap is Glance's image_size_cap: 1 TiB.

@@ -76,7 +76,7 @@ func (s *Server) build(ctx context.Context) error {
 	if err := image.ValidateLimits(cfg.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}
-	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas,
+	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas, ShowMultipleLocations: cfg.ShowMultipleLocations,
 		Formats: diskformat.Policy{VMDKAllowedTypes: cfg.ImageFormat.VMDKAllowedTypes, AllowMismatch: cfg.ImageFormat.AllowMismatch}}
 	if cfg.Metadata.Driver != "sqlite" {
 		// A shared database means other nodes may be mid-upload.

@@ -335,3 +335,27 @@ func isErrno(err error, e syscall.Errno) bool {
 	}
 	return false
 }
+
+// KeyFor maps an rbd:// URL of this cluster and pool, naming the snapshot
+// every glint image has, back to its key.
+func (d *Driver) KeyFor(url string) (string, bool, error) {
+	if !strings.HasPrefix(url, "rbd://") {
+		return "", false, nil
+	}
+	l, err := ParseURL(url)
+	switch {
+	case err != nil:
+		return "", true, err
+	case l.FSID != d.fsid:
+		return "", true, fmt.Errorf("%s is on another Ceph cluster (this store's is %s)", url, d.fsid)
+	case l.Pool != d.cfg.Pool:
+		return "", true, fmt.Errorf("%s is in pool %s, this store's is %s", url, l.Pool, d.cfg.Pool)
+	case l.Snapshot != SnapshotName:
+		return "", true, fmt.Errorf("%s names snapshot %s; images are read and cloned from %q", url, l.Snapshot, SnapshotName)
+	}
+	key, ok := KeyOf(l.Image)
+	if !ok || !blob.ValidKey(key) {
+		return "", true, fmt.Errorf("%s names an image glint cannot hold", url)
+	}
+	return key, true, nil
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -312,4 +313,16 @@ func s3Scheme(tls bool) string {
 		return "s3+https"
 	}
 	return "s3+http"
+}
+
+// KeyFor maps one of this store's location URLs back to its key.
+func (d *Driver) KeyFor(url string) (string, bool, error) {
+	if !strings.HasPrefix(url, "s3://") && !strings.HasPrefix(url, "s3+http://") && !strings.HasPrefix(url, "s3+https://") {
+		return "", false, nil
+	}
+	key, ok := strings.CutPrefix(url, d.base+d.prefix)
+	if !ok || !blob.ValidKey(key) {
+		return "", true, fmt.Errorf("%s is not in this store's bucket (%s%s)", url, d.base, d.prefix)
+	}
+	return key, true, nil
 }
