@@ -196,9 +196,19 @@ func (s *Service) replaceLocations(ctx context.Context, img *Image, list []any) 
 	for _, v := range views {
 		have = append(have, v.URL)
 	}
+	stored := map[string]string{}
+	for _, v := range views {
+		stored[v.URL] = v.Metadata["store"]
+	}
 	for _, v := range list {
 		m, _ := v.(map[string]any)
 		url, _ := m["url"].(string)
+		meta, _ := m["metadata"].(map[string]any)
+		for k, val := range meta {
+			if k != "store" || val != stored[url] {
+				return newError(ErrInvalid, "Invalid location metadata: glint keeps only the store of a location, not %q.", k)
+			}
+		}
 		want = append(want, url)
 	}
 	slices.Sort(have)
