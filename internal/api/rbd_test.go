@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"crypto/md5"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"os"
@@ -337,5 +338,74 @@ func TestRBDLocationsPatch(t *testing.T) {
 	}
 	if _, err := rbdCLI(c, "info", ext); err == nil {
 		t.Error("the RBD image is left after the delete")
+	}
+}
+
+// TestRBDLocationsServiceAPI: POST /v2/images/{id}/locations (Glance
+// 2024.2) for the service role: the data is read and hashed, a hash that
+// does not match leaves the image queued, a matching one makes it active
+// with its checksums; GET lists the location.
+func TestRBDLocationsServiceAPI(t *testing.T) {
+	c := rbdConfig(t)
+	e := newEnvConfig(t, rbdStores(t, c))
+	conf, _ := os.ReadFile(c.ConfFile)
+	var fsid string
+	for _, line := range strings.Split(string(conf), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "fsid" {
+			fsid = strings.TrimSpace(v)
+		}
+	}
+	data := randomDisk(512<<10 + 3)
+	file := filepath.Join(t.TempDir(), "disk.raw")
+	os.WriteFile(file, data, 0o600)
+	ext := "svc-" + strings.ToLower(rand.Text())[:10]
+	for _, args := range [][]string{{"import", file, ext}, {"snap", "create", ext + "@snap"}, {"snap", "protect", ext + "@snap"}} {
+		if out, err := rbdCLI(c, args...); err != nil {
+			t.Fatalf("rbd %v: %s %v", args, out, err)
+		}
+	}
+	t.Cleanup(func() {
+		rbdCLI(c, "snap", "unprotect", ext+"@snap")
+		rbdCLI(c, "snap", "rm", ext+"@snap")
+		rbdCLI(c, "rm", ext)
+	})
+	url := "rbd://" + fsid + "/" + c.Pool + "/" + ext + "/snap"
+	id := e.createImage(t, `{"name":"svc","disk_format":"raw","container_format":"bare"}`)
+	post := func(roles, body string) (int, string) {
+		resp, out := e.do("owner", "POST", "/v2/images/"+id+"/locations",
+			map[string]string{"Content-Type": "application/json", "Accept": "application/json", "X-Roles": roles}, body)
+		return resp.StatusCode, out
+	}
+	sum := sha256.Sum256(data)
+	good := `{"url":"` + url + `","validation_data":{"os_hash_algo":"sha256","os_hash_value":"` + hex.EncodeToString(sum[:]) + `"}}`
+	if code, body := post("member", good); code != 403 || !strings.Contains(body, "http store must be enabled") {
+		t.Errorf("POST as a member: %d %s", code, body)
+	}
+	wrong := strings.Repeat("ab", 32)
+	if code, body := post("member,service", `{"url":"`+url+`","validation_data":{"os_hash_algo":"sha256","os_hash_value":"`+wrong+`"}}`); code != 409 || !strings.Contains(body, "does not match") {
+		t.Errorf("POST with a wrong hash: %d %s", code, body)
+	}
+	if code, body := post("member,service", `{"url":"rbd://`+fsid+`/`+c.Pool+`/nothing-here/snap"}`); code != 400 || !strings.Contains(body, "names no image") {
+		t.Errorf("POST of a missing RBD image: %d %s", code, body)
+	}
+	if img := e.imageJSON(t, id); img["status"] != "queued" {
+		t.Fatalf("a refused POST changed the image: %v", img)
+	}
+	if code, body := post("member,service", good); code != 202 {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	sha := sha512.Sum512(data)
+	if img := e.imageJSON(t, id); img["status"] != "active" || img["checksum"] != md5Hex(data) || img["os_hash_value"] != hex.EncodeToString(sha[:]) {
+		t.Fatalf("after POST: %v", img)
+	}
+	if code, body := post("member,service", good); code != 409 {
+		t.Errorf("POST to an active image: %d %s", code, body)
+	}
+	resp, body := e.do("owner", "GET", "/v2/images/"+id+"/locations", map[string]string{"X-Roles": "service"}, "")
+	if resp.StatusCode != 200 || body != `[{"url":"`+url+`","metadata":{"store":"ceph"}}]` {
+		t.Errorf("GET locations: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.do("owner", "DELETE", "/v2/images/"+id, nil, ""); resp.StatusCode != 204 {
+		t.Fatalf("delete: %d %s", resp.StatusCode, body)
 	}
 }

@@ -2,9 +2,13 @@ package image
 
 import (
 	"context"
+	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -347,4 +351,100 @@ func (v validation) check(img *Image) error {
 		}
 	}
 	return nil
+}
+
+// hashSizes are the hex lengths of the algorithms the service API takes.
+var hashSizes = map[string]int{"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+
+// AddLocation is Glance's service API, POST /v2/images/{id}/locations
+// (Image API 2.17): Nova and Cinder add the location of data they put in
+// a store to a queued image. Only the service role may name a store's
+// URL (others may name only http ones, and glint has no http store).
+// glint reads the data once, as Glance's do_secure_hash does: the image
+// becomes active with its checksums, and validation_data that does not
+// match leaves it queued (409). Glance answers 202 and does this in a
+// task; glint does it before answering.
+func (s *Service) AddLocation(ctx context.Context, p auth.Principal, id, url string, algo, value string) error {
+	img, err := s.visible(ctx, p, id, false)
+	if err != nil {
+		return err
+	}
+	if img.Status != StatusQueued {
+		return newError(ErrConflict, "It's not allowed to add locations if image status is %s.", img.Status)
+	}
+	if err := s.authorize(ctx, p, "add_image_location", img); err != nil {
+		return err
+	}
+	if !p.HasRole("service") {
+		return newError(ErrForbidden, "http store must be enabled to use location API by normal user.")
+	}
+	if (algo == "") != (value == "") {
+		return newError(ErrInvalid, "os_hash_algo and os_hash_value must both be given, or neither.")
+	}
+	if algo != "" {
+		n, ok := hashSizes[algo]
+		if !ok {
+			return newError(ErrInvalid, "os_hash_algo %s is not one of md5, sha1, sha256, sha512.", algo)
+		}
+		if _, err := hex.DecodeString(value); err != nil || len(value) != n {
+			return newError(ErrInvalid, "os_hash_value (%s) is not a valid %s hexadecimal value.", value, algo)
+		}
+	}
+	nl, err := s.resolveLocation(ctx, img, url)
+	if err != nil {
+		return err
+	}
+	sums, err := s.hashBlob(ctx, nl, algo)
+	if err != nil {
+		return err
+	}
+	if algo != "" && sums.given != value {
+		return newError(ErrConflict, "The data at %s does not match the %s given: it is %s.", url, algo, sums.given)
+	}
+	size := nl.size
+	return s.applyLocationUpdate(ctx, img.ID, ImportUpdate{IfStatus: []Status{StatusQueued}, Status: StatusActive,
+		Size: &size, Checksum: sums.md5, HashAlgo: HashAlgo, HashValue: sums.sha512,
+		AddLocations: []string{location(nl.store, nl.key)}})
+}
+
+type blobSums struct{ md5, sha512, given string }
+
+// hashBlob reads a location's data once for md5, sha512 and, when
+// another algorithm is given, that one.
+func (s *Service) hashBlob(ctx context.Context, nl newLocation, algo string) (blobSums, error) {
+	r, err := s.stores.Drivers[nl.store].Reader(ctx, nl.key, 0)
+	if err != nil {
+		return blobSums{}, &Error{Kind: ErrUnavailable, Msg: "The image store could not be read; try again later.", cause: err}
+	}
+	defer r.Close()
+	d := newDigester()
+	defer d.close()
+	var extra hash.Hash
+	switch algo {
+	case "sha1":
+		extra = sha1.New()
+	case "sha256":
+		extra = sha256.New()
+	}
+	var dst io.Writer = io.Discard
+	if extra != nil {
+		dst = extra
+	}
+	n, err := copyHashed(dst, r, d, nl.size, newError(ErrConflict, "The data at %s grew while it was read.", nl.url))
+	if err != nil {
+		return blobSums{}, err
+	}
+	if n != nl.size {
+		return blobSums{}, newError(ErrConflict, "The data at %s changed while it was read.", nl.url)
+	}
+	sums := blobSums{md5: d.md5Hex(), sha512: d.sha512Hex()}
+	switch algo {
+	case "md5":
+		sums.given = sums.md5
+	case "sha512":
+		sums.given = sums.sha512
+	case "sha1", "sha256":
+		sums.given = hex.EncodeToString(extra.Sum(nil))
+	}
+	return sums, nil
 }
