@@ -13,8 +13,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/glint-image/glint/internal/auth"
 	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // maxLocations is Glance's image_location_quota.
@@ -32,7 +32,7 @@ func isLocationChange(c Change) bool {
 // as a store and a key, so a URL must name data in one of the
 // configured stores that can take URLs (rbd of this cluster and pool,
 // this S3 bucket); the only metadata kept is the store's id.
-func (s *Service) changeLocations(ctx context.Context, p auth.Principal, id string, c Change) error {
+func (s *Service) changeLocations(ctx context.Context, p caller.Principal, id string, c Change) error {
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
 		return err
@@ -364,7 +364,7 @@ var hashSizes = map[string]int{"md5": 32, "sha1": 40, "sha256": 64, "sha512": 12
 // becomes active with its checksums, and validation_data that does not
 // match leaves it queued (409). Glance answers 202 and does this in a
 // task; glint does it before answering.
-func (s *Service) AddLocation(ctx context.Context, p auth.Principal, id, url string, algo, value string) error {
+func (s *Service) AddLocation(ctx context.Context, p caller.Principal, id, url string, algo, value string) error {
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
 		return err
@@ -426,7 +426,7 @@ func (s *Service) hashBlob(ctx context.Context, nl newLocation, algo string) (bl
 	case "sha256":
 		extra = sha256.New()
 	}
-	var dst io.Writer = io.Discard
+	dst := io.Discard
 	if extra != nil {
 		dst = extra
 	}

@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/glint-image/glint/internal/auth"
 	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Stores are the named blob drivers image data may live in (Glance's
@@ -172,7 +172,7 @@ func (s *Service) LocationViews(img *Image) []LocationView {
 // Locations answers Glance's service API, GET /v2/images/{id}/locations
 // (Image API 2.17): the image's locations, for callers that
 // fetch_image_location allows (the service role: Nova, Cinder).
-func (s *Service) Locations(ctx context.Context, p auth.Principal, id string) ([]LocationView, error) {
+func (s *Service) Locations(ctx context.Context, p caller.Principal, id string) ([]LocationView, error) {
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
 		return nil, err

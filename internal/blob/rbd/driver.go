@@ -309,6 +309,12 @@ func (d *Driver) Writer(ctx context.Context, key string) (blob.Writer, error) {
 	return newWriter(ctx, d, img, tmp, name), nil
 }
 
+// imageName is the RBD image holding the blob at key. Keys are image ids
+// (named as Glance names them) or paths such as staging/<id>; RBD names
+// cannot hold '/', and '~' never occurs in a key, so the mapping is
+// one-to-one.
+func imageName(key string) string { return strings.ReplaceAll(key, "/", "~") }
+
 // orderOf is log2 of a power of two.
 func orderOf(n int) int {
 	o := 0
@@ -319,10 +325,14 @@ func orderOf(n int) int {
 	return o
 }
 
-// notFound turns librbd's ENOENT into blob.ErrNotFound.
+// notFound turns librbd's ENOENT into blob.ErrNotFound, and a cluster
+// that does not answer in time into blob.ErrUnavailable.
 func notFound(err error) error {
-	if errors.Is(err, cephrbd.ErrNotFound) || isErrno(err, syscall.ENOENT) {
+	switch {
+	case errors.Is(err, cephrbd.ErrNotFound) || isErrno(err, syscall.ENOENT):
 		return blob.ErrNotFound
+	case isErrno(err, syscall.ETIMEDOUT), isErrno(err, syscall.ESHUTDOWN), isErrno(err, syscall.ENOTCONN):
+		return fmt.Errorf("rbd: %w: %w", blob.ErrUnavailable, err)
 	}
 	return fmt.Errorf("rbd: %w", err)
 }

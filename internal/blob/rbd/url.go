@@ -41,12 +41,6 @@ func ParseURL(s string) (Location, error) {
 	return Location{FSID: parts[0], Pool: parts[1], Image: parts[2], Snapshot: parts[3]}, nil
 }
 
-// imageName is the RBD image holding the blob at key. Keys are image ids
-// (named as Glance names them) or paths such as staging/<id>; RBD names
-// cannot hold '/', and '~' never occurs in a key, so the mapping is
-// one-to-one.
-func imageName(key string) string { return strings.ReplaceAll(key, "/", "~") }
-
 // KeyOf is the blob key an image name holds, the inverse of imageName;
 // ok is false for names no key maps to (a writer's temporary image).
 func KeyOf(name string) (key string, ok bool) {
