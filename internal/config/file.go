@@ -38,6 +38,7 @@ type fileConfig struct {
 	TokenKeyFile              *string          `yaml:"token_key_file"`
 	Keystone                  *fileKeystone    `yaml:"keystone"`
 	Dashboard                 *bool            `yaml:"dashboard"`
+	fileOperations            `yaml:",inline"`
 }
 
 type fileKeystone struct {
@@ -169,6 +170,9 @@ func (c *Config) apply(f fileConfig) error {
 		return err
 	}
 	if err := c.applyImport(f.Import); err != nil {
+		return err
+	}
+	if err := c.applyOperations(f.fileOperations); err != nil {
 		return err
 	}
 	if f.Store != nil {

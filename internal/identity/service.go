@@ -33,6 +33,9 @@ type Config struct {
 	// PasswordCost is the bcrypt cost of new password hashes; default and
 	// minimum 10. Tests may go lower to run faster.
 	PasswordCost int
+	// TokenCache, when set, is told whether each token validation was
+	// answered from the cache (metrics).
+	TokenCache func(hit bool)
 
 	// Login throttling: after MaxLoginFailures failed password logins for
 	// one user, each less than FailureWindow after the previous one,

@@ -36,6 +36,9 @@ type Config struct {
 	CacheTTL time.Duration
 	// CacheSize bounds the number of remembered tokens.
 	CacheSize int
+	// TokenCache, when set, is told whether each validation was answered
+	// from the cache (metrics).
+	TokenCache func(hit bool)
 }
 
 // Defaults for Config.
@@ -121,7 +124,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (auth
 		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	key := sha256.Sum256([]byte(token))
-	if e, ok := a.cached(key); ok {
+	e, ok := a.cached(key)
+	if a.cfg.TokenCache != nil {
+		a.cfg.TokenCache(ok)
+	}
+	if ok {
 		if !e.ok {
 			return auth.Principal{}, auth.ErrUnauthenticated
 		}
@@ -132,7 +139,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (auth
 	if err != nil {
 		return auth.Principal{}, err
 	}
-	e := v.(entry)
+	e = v.(entry)
 	a.remember(key, e)
 	if !e.ok {
 		return auth.Principal{}, auth.ErrUnauthenticated
