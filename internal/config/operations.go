@@ -47,6 +47,10 @@ type Notifications struct {
 	// OutboxMax bounds the notifications waiting for the broker; past it
 	// the oldest are dropped (and counted).
 	OutboxMax int64
+	// Durable declares the exchange and queues durable and publishes
+	// persistent messages (oslo.messaging's amqp_durable_queues; off by
+	// default there, so consumers must agree).
+	Durable bool
 }
 
 // Enabled reports whether notifications are sent at all.
@@ -84,6 +88,7 @@ type fileNotifications struct {
 	Topics           []string `yaml:"topics"`
 	PublisherID      string   `yaml:"publisher_id"`
 	OutboxMax        int64    `yaml:"outbox_max"`
+	Durable          bool     `yaml:"durable"`
 }
 
 func (c *Config) applyOperations(f fileOperations) error {
@@ -117,6 +122,7 @@ func (c *Config) applyOperations(f fileOperations) error {
 	if n.OutboxMax != 0 {
 		c.Notifications.OutboxMax = n.OutboxMax
 	}
+	c.Notifications.Durable = n.Durable
 	return nil
 }
 

@@ -85,6 +85,7 @@ func (s *Server) build(ctx context.Context) error {
 		return err
 	}
 	s.instrument(records, stores)
+	records, events := s.notifications(records)
 	if err := image.ValidateLimits(cfg.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}
@@ -128,7 +129,8 @@ func (s *Server) build(ctx context.Context) error {
 		return err
 	}
 	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
-		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog, Observer: s.observed()})
+		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog, Observer: s.observed(),
+		Events: events})
 	dash, err := s.dashboard(images, ident)
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -83,6 +85,18 @@ func (t *Tx) Task(ctx context.Context, id string) (*task.Task, error) {
 		return nil, fmt.Errorf("task %s: %w", id, task.ErrNotFound)
 	}
 	return ts[0], nil
+}
+
+// Member reads an image member inside the transaction (for an
+// OutboxHook).
+func (t *Tx) Member(ctx context.Context, imageID, memberID string) (*image.Member, error) {
+	row := t.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM image_members
+		WHERE image_id = $1 AND member = $2`, imageID, memberID)
+	m, err := t.s.scanMember(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, memberNotFound(imageID, memberID)
+	}
+	return m, err
 }
 
 // AppendOutbox stores notifications that belong to no change of the
