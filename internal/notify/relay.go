@@ -39,6 +39,10 @@ type RelayConfig struct {
 	Durable bool
 	// Node names this process in the publisher lease.
 	Node string
+	// Sole says no other process publishes this outbox (SQLite): no
+	// lease is taken, so a restart after a crash publishes at once
+	// instead of after the dead process's lease.
+	Sole bool
 	// Max bounds the outbox: past it the oldest notifications are dropped.
 	Max int64
 	// Tick is how often the outbox is looked at without a local wake-up
@@ -132,15 +136,17 @@ func (r *Relay) round(ctx context.Context) error {
 		return err
 	}
 	for len(msgs) > 0 {
-		now := time.Now()
-		held, err := r.st.LeaseOutbox(ctx, r.cfg.Node, now.Add(r.cfg.Lease), now)
-		if err != nil || !held {
-			return err
-		}
-		// Read again under the lease: another node may have published
-		// some of them meanwhile.
-		if msgs, err = r.st.PendingOutbox(ctx, batch); err != nil || len(msgs) == 0 {
-			return err
+		if !r.cfg.Sole {
+			now := time.Now()
+			held, err := r.st.LeaseOutbox(ctx, r.cfg.Node, now.Add(r.cfg.Lease), now)
+			if err != nil || !held {
+				return err
+			}
+			// Read again under the lease: another node may have
+			// published some of them meanwhile.
+			if msgs, err = r.st.PendingOutbox(ctx, batch); err != nil || len(msgs) == 0 {
+				return err
+			}
 		}
 		ids, err := r.publish(ctx, msgs)
 		if len(ids) > 0 {

@@ -68,7 +68,7 @@ func (s *Server) notifications(rec records) (records, api.Events) {
 	}
 	n := notify.NewNotifier(pub, cfg.Disabled)
 	relay := notify.NewRelay(notify.RelayConfig{URL: cfg.TransportURL, Exchange: cfg.Exchange, Topics: cfg.Topics,
-		Durable: cfg.Durable, Node: host + "-" + rand.Text()[:8], Max: cfg.OutboxMax,
+		Durable: cfg.Durable, Node: host + "-" + rand.Text()[:8], Max: cfg.OutboxMax, Sole: s.cfg.Metadata.Driver == "sqlite",
 		Published: func(k int) { s.metrics.Notification("published", k) },
 		Dropped:   func(k int) { s.metrics.Notification("dropped", k) }}, ob, n, s.log)
 	ctx, cancel := context.WithCancel(context.Background())
