@@ -6,6 +6,8 @@
 #   GLINT_TEST_RABBITMQ_SERVER  the rabbitmq-server script, with which
 #                               the restart test starts a broker of its own
 #                               on its own ports
+#   GLINT_TEST_OSLO_PYTHON      a python3 with Debian's oslo.messaging, whose
+#                               notification listener reads what glint sends
 #
 # Installs Debian's rabbitmq-server when missing. Uses the broker already
 # answering on 5672 if there is one; otherwise starts a throwaway one
@@ -38,6 +40,12 @@ if [[ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]]; then
 	apt_get install -y -qq rabbitmq-server >/dev/null
 fi
 export GLINT_TEST_RABBITMQ_SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
+
+if ! /usr/bin/python3 -c 'import oslo_messaging' 2>/dev/null; then
+	apt_get update -qq
+	apt_get install -y -qq python3-oslo.messaging >/dev/null
+fi
+export GLINT_TEST_OSLO_PYTHON=/usr/bin/python3
 
 if ! glint_ci_rabbitmq_answers; then
 	GLINT_CI_RABBITMQ_DIR="$(mktemp -d /tmp/glint-ci-rabbitmq.XXXXXX)"
