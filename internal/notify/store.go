@@ -65,7 +65,8 @@ func (n *Notifier) imageEvents(ctx context.Context, id string, types ...string) 
 		evs := make([]event, 0, len(types))
 		for _, t := range types {
 			var p any = imageOf(img)
-			if t == "image.prepare" {
+			if t == "image.prepare" || t == "image.upload" {
+				// Both carry the import's store lists.
 				p = prepareOf(img)
 			}
 			evs = append(evs, event{t, Info, p})

@@ -40,7 +40,7 @@ func (r notifiedRecords) Close() error { return r.base.Close() }
 
 func wrapped(rec records, n *notify.Notifier, ob outboxRecords, finished func(method, outcome string)) records {
 	return notifiedRecords{ImageStore: n.WrapImages(rec), TaskStore: n.WrapTasks(rec, ob, finished),
-		identityStore: rec, metadefStore: rec, base: rec}
+		identityStore: rec, metadefStore: n.WrapMetadefs(rec), base: rec}
 }
 
 // notifications wraps the record store so that its changes write Glance's

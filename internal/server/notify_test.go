@@ -224,15 +224,31 @@ func TestNotificationsSession(t *testing.T) {
 			t.Fatalf("%s %s: %d %s", s.method, s.path, resp.StatusCode, b)
 		}
 	}
+	// Metadata definitions, as an admin.
+	adminHdr := map[string]string{"Content-Type": "application/json", "X-Roles": "admin"}
+	for _, s := range []struct{ method, path, body string }{
+		{"POST", "/v2/metadefs/namespaces", `{"namespace":"` + topic + `","tags":[{"name":"blue"}]}`},
+		{"POST", "/v2/metadefs/namespaces/" + topic + "/objects", `{"name":"o1","properties":{"p":{"type":"string","title":"P"}}}`},
+		{"DELETE", "/v2/metadefs/namespaces/" + topic, ""},
+	} {
+		if resp, b := call(t, s.method, api+s.path, "admin-project", adminHdr, []byte(s.body)); resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d %s", s.method, s.path, resp.StatusCode, b)
+		}
+	}
 	want := []string{"image.create", "image.update", "image.prepare", "image.upload", "image.activate", "image.send",
-		"image.update", "image.update", "image.member.create", "image.member.delete", "image.delete"}
+		"image.update", "image.update", "image.member.create", "image.member.delete", "image.delete",
+		"metadef_namespace.create", "metadef_tag.create", "metadef_object.create", "metadef_namespace.delete"}
 	got := c.wait("the session's notifications", func(rs []received) bool { return len(rs) >= len(want) })
+	got = got[:len(want)]
 	if !slices.Equal(types(got), want) {
 		t.Fatalf("events:\n got %v\nwant %v", types(got), want)
 	}
 	for _, r := range got {
 		if r.RoutingKey != topic+".info" || r.Priority != "INFO" {
 			t.Errorf("%s: routing key %s priority %s", r.EventType, r.RoutingKey, r.Priority)
+		}
+		if ns, _ := r.Payload["namespace"].(string); strings.HasPrefix(r.EventType, "metadef_") && ns != topic {
+			t.Errorf("%s: payload namespace %q", r.EventType, ns)
 		}
 		if id, _ := r.Payload["id"].(string); id != "" && id != img.ID {
 			t.Errorf("%s: payload id %s", r.EventType, id)
@@ -278,6 +294,38 @@ func TestNotificationsSession(t *testing.T) {
 	if p := got[10].Payload; p["status"] != "deleted" || p["deleted"] != true || p["deleted_at"] == nil {
 		t.Errorf("image.delete payload %v", p)
 	}
+	if p := got[13].Payload; p["name"] != "o1" || len(p["properties"].([]any)) != 1 {
+		t.Errorf("metadef_object.create payload %v", p)
+	}
+	if p := got[14].Payload; p["deleted"] != true || p["namespace_old"] != topic {
+		t.Errorf("metadef_namespace.delete payload %v", p)
+	}
+
+	// An import: the task's events and the image's, in their order.
+	resp, body = call(t, "POST", api+"/v2/images", "p1", jsonHdr, []byte(`{"name":"imp","disk_format":"raw","container_format":"bare"}`))
+	var imp struct{ ID string }
+	json.Unmarshal(body, &imp)
+	if resp, b := call(t, "PUT", api+"/v2/images/"+imp.ID+"/stage", "p1", map[string]string{"Content-Type": "application/octet-stream"}, data); resp.StatusCode != 204 {
+		t.Fatalf("stage: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := call(t, "POST", api+"/v2/images/"+imp.ID+"/import", "p1", jsonHdr, []byte(`{"method":{"name":"glance-direct"}}`)); resp.StatusCode != 202 {
+		t.Fatalf("import: %d %s", resp.StatusCode, b)
+	}
+	all := c.wait("the import's notifications", func(rs []received) bool { return slices.Contains(types(rs), "task.run") })
+	seq := types(all[len(want):])
+	pos := func(ev string) int { return slices.Index(seq, ev) }
+	order := []string{"image.create", "image.prepare", "task.create", "task.processing", "image.upload", "image.activate", "task.success", "task.run"}
+	for i := 1; i < len(order); i++ {
+		if pos(order[i-1]) < 0 || pos(order[i]) < pos(order[i-1]) {
+			t.Fatalf("import events out of order (%s before %s): %v", order[i-1], order[i], seq)
+		}
+	}
+	for _, r := range all[len(want):] {
+		if r.EventType == "task.success" && (r.Payload["type"] != "api_image_import" || r.Payload["status"] != "success" || r.Payload["result"] != nil) {
+			t.Errorf("task.success payload %v", r.Payload)
+		}
+	}
+
 	errs.mu.Lock()
 	if len(errs.got) != 0 {
 		t.Errorf("error notifications: %v", types(errs.got))
