@@ -19,7 +19,9 @@ type MetadefStore struct {
 }
 
 // WrapMetadefs decorates st (a sqlstore-based store).
-func (n *Notifier) WrapMetadefs(st metadef.Store) *MetadefStore { return &MetadefStore{Store: st, n: n} }
+func (n *Notifier) WrapMetadefs(st metadef.Store) *MetadefStore {
+	return &MetadefStore{Store: st, n: n}
+}
 
 // events adds the events (payloads known before the change) to the
 // change's transaction.
