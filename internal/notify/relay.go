@@ -66,6 +66,11 @@ type Relay struct {
 	ready map[string]bool // queues declared on this connection
 }
 
+// linger is how long a woken relay waits for more notifications before
+// it publishes: a few milliseconds of delay buy one outbox transaction per
+// burst instead of one per request.
+const linger = 25 * time.Millisecond
+
 // batch is how many notifications one round publishes before it confirms
 // and deletes them.
 const batch = 200
@@ -101,6 +106,10 @@ func (r *Relay) Run(ctx context.Context) {
 			if backoff > 0 {
 				// A broker that is down stays down for a poke.
 				<-timer.C
+			} else {
+				// Let the writes of a burst gather: one round, one
+				// confirm wait and one delete serve them all.
+				time.Sleep(linger)
 			}
 		case <-timer.C:
 		}
