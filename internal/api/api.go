@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/metadef"
 	"github.com/glint-image/glint/internal/requestid"
@@ -57,7 +58,7 @@ type Observer interface {
 // Events is told what the API alone knows: how many bytes of an image a
 // download sent, and to whom.
 type Events interface {
-	ImageSent(ctx context.Context, img *image.Image, sent int64, to auth.Principal)
+	ImageSent(ctx context.Context, img *image.Image, sent int64, to caller.Principal)
 }
 
 // StoreInfo describes one store for /v2/info/stores.
@@ -211,7 +212,7 @@ func (h *Handler) wrap(rt route) http.Handler {
 		reqID := newRequestID()
 		w.Header().Set(requestid.Header, reqID)
 		r = r.WithContext(requestid.With(r.Context(), reqID))
-		var caller auth.Principal
+		var who caller.Principal
 		rec := &statusRecorder{ResponseWriter: w}
 		// The request's own logger is made only on the error paths: With
 		// formats its attribute on every call, and most requests succeed.
@@ -235,7 +236,7 @@ func (h *Handler) wrap(rt route) http.Handler {
 				slog.String("method", r.Method), slog.String("route", rt.pattern),
 				slog.String("path", r.URL.Path), slog.Int("status", status), slog.Int64("bytes", rec.bytes),
 				slog.Int64("duration_ms", elapsed.Milliseconds()),
-				slog.String("project_id", caller.ProjectID), slog.String("user_id", caller.UserID))
+				slog.String("project_id", who.ProjectID), slog.String("user_id", who.UserID))
 			if h.opts.Observer != nil {
 				h.opts.Observer.ObserveRequest(rt.pattern, r.Method, status, elapsed)
 			}
@@ -246,8 +247,8 @@ func (h *Handler) wrap(rt route) http.Handler {
 				writeError(rec, r, reqLog(), h.authError(err))
 				return
 			}
-			caller = p
-			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+			who = p
+			r = r.WithContext(caller.WithPrincipal(r.Context(), p))
 		}
 		if err := rt.handle(rec, r); err != nil {
 			var qe *image.QuotaError
@@ -282,8 +283,8 @@ func (h *Handler) authError(err error) error {
 }
 
 // principal returns the authenticated caller (set by wrap).
-func principal(r *http.Request) auth.Principal {
-	p, _ := auth.FromContext(r.Context())
+func principal(r *http.Request) caller.Principal {
+	p, _ := caller.FromContext(r.Context())
 	return p
 }
 

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/sqlstore"
 	"github.com/glint-image/glint/internal/task"
@@ -281,7 +281,7 @@ func (n *Notifier) Events(out Outbox, log *slog.Logger) *Events {
 
 // ImageSent writes image.send: INFO when the whole image went out, ERROR
 // when the download ended short, as Glance does.
-func (e *Events) ImageSent(ctx context.Context, img *image.Image, sent int64, to auth.Principal) {
+func (e *Events) ImageSent(ctx context.Context, img *image.Image, sent int64, to caller.Principal) {
 	priority := Info
 	if img.Size == nil || sent != *img.Size {
 		priority = Error

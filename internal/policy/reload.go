@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Reloadable is an Authorizer whose rules can be replaced while it serves
@@ -36,12 +36,12 @@ func (r *Reloadable) Reload() error {
 	return nil
 }
 
-func (r *Reloadable) Allow(ctx context.Context, p auth.Principal, action string, t Target) error {
+func (r *Reloadable) Allow(ctx context.Context, p caller.Principal, action string, t Target) error {
 	return r.cur.Load().Allow(ctx, p, action, t)
 }
 
-func (r *Reloadable) IsAdmin(p auth.Principal) bool { return r.cur.Load().IsAdmin(p) }
+func (r *Reloadable) IsAdmin(p caller.Principal) bool { return r.cur.Load().IsAdmin(p) }
 
-func (r *Reloadable) Settle(p auth.Principal, action string) (allowed, settled bool) {
+func (r *Reloadable) Settle(p caller.Principal, action string) (allowed, settled bool) {
 	return r.cur.Load().Settle(p, action)
 }

@@ -27,7 +27,7 @@ type notifiedRecords struct {
 	*notify.TaskStore
 	identityStore
 	metadefStore
-	base records
+	base Records
 }
 
 type (
@@ -38,7 +38,7 @@ type (
 // Close closes the store underneath once.
 func (r notifiedRecords) Close() error { return r.base.Close() }
 
-func wrapped(rec records, n *notify.Notifier, ob outboxRecords, finished func(method, outcome string)) records {
+func wrapped(rec Records, n *notify.Notifier, ob outboxRecords, finished func(method, outcome string)) Records {
 	return notifiedRecords{ImageStore: n.WrapImages(rec), TaskStore: n.WrapTasks(rec, ob, finished),
 		identityStore: rec, metadefStore: n.WrapMetadefs(rec), base: rec}
 }
@@ -47,7 +47,7 @@ func wrapped(rec records, n *notify.Notifier, ob outboxRecords, finished func(me
 // notifications, and starts the relay that publishes them, when a broker
 // is configured. With metrics but no broker, finished import tasks are
 // still counted (through a notifier with every event off).
-func (s *Server) notifications(rec records) (records, api.Events) {
+func (s *Server) notifications(rec Records) (Records, api.Events) {
 	cfg := s.cfg.Notifications
 	ob, ok := rec.(outboxRecords)
 	if !ok || (!cfg.Enabled() && s.metrics == nil) {

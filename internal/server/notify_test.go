@@ -303,6 +303,9 @@ func TestNotificationsSession(t *testing.T) {
 
 	// An import: the task's events and the image's, in their order.
 	resp, body = call(t, "POST", api+"/v2/images", "p1", jsonHdr, []byte(`{"name":"imp","disk_format":"raw","container_format":"bare"}`))
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
 	var imp struct{ ID string }
 	json.Unmarshal(body, &imp)
 	if resp, b := call(t, "PUT", api+"/v2/images/"+imp.ID+"/stage", "p1", map[string]string{"Content-Type": "application/octet-stream"}, data); resp.StatusCode != 204 {
