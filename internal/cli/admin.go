@@ -65,6 +65,7 @@ func recordsCommand(use, short string, args cobra.PositionalArgs,
 	}
 	return cmd
 }
+
 // backupCommand writes a consistent copy of the embedded SQLite database
 // while glint serves (VACUUM INTO: one read snapshot).
 func backupCommand(stdout io.Writer) *cobra.Command {
