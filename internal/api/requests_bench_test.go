@@ -99,7 +99,7 @@ func catalogOf(b, parent *testing.B, c *benchCatalog, n int) *benchCatalog {
 		c.err = g.Wait()
 		if c.err == nil && c.ops {
 			// Measure the steady state: the seeding's notifications
-			// published first.
+			// published and the outbox drained first.
 			c.err = waitPublished(cfg, n)
 			if c.err == nil {
 				c.err = waitDrained(srv)
@@ -182,6 +182,28 @@ func BenchmarkRequests(b *testing.B) {
 				}},
 				{"list-1000", func(int, *benchCatalog) string { return "/v2/images?limit=1000" }},
 			}
+			// Every other list shape of glint bench (issue 14).
+			for _, q := range []struct{ name, query string }{
+				{"list-sort-status", "sort_key=status&sort_dir=asc"},
+				{"list-sort-size", "sort=size:desc"},
+				{"list-sort-updated_at", "sort=updated_at:asc"},
+				{"list-sort-id", "sort_key=id"},
+				{"list-sort-name,size", "sort=name:asc,size:desc"},
+				{"list-visibility-all", "visibility=all"},
+				{"list-visibility-shared", "visibility=shared&member_status=all"},
+				{"list-owner", "owner=bench-project"},
+				{"list-status", "status=active"},
+				{"list-in-disk_format", "disk_format=in:raw,qcow2"},
+				{"list-size_max", "size_max=1073741824"},
+				{"list-tags-2", "tag=t7&tag=bench"},
+				{"list-property", "bench_group=7"},
+				{"list-os_hidden", "os_hidden=true"},
+			} {
+				paths = append(paths, struct {
+					name string
+					path func(i int, c *benchCatalog) string
+				}{q.name, func(int, *benchCatalog) string { return "/v2/images?limit=25&" + q.query }})
+			}
 			for _, p := range paths {
 				parentB := b
 				b.Run(fmt.Sprintf("%s/%d%s", p.name, n, v), func(b *testing.B) {
@@ -203,6 +225,14 @@ func BenchmarkRequests(b *testing.B) {
 			}
 		}
 	}
+}
+
+// processCPU is the CPU time this process has used: on a shared machine it
+// says more about the cost of a request than the wall clock does.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // waitPublished waits until the benchmark's queue holds n notifications.
@@ -288,12 +318,4 @@ func opsConfig(b *testing.B, cfg *config.Config) {
 		}
 		ch.ExchangeDelete(cfg.Notifications.Exchange, false, false)
 	})
-}
-
-// processCPU is the CPU time this process has used: on a shared machine it
-// says more about the cost of a request than the wall clock does.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
