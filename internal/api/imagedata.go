@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -104,7 +105,12 @@ func (h *Handler) downloadData(w http.ResponseWriter, r *http.Request) error {
 		hdr.Set("Content-Range", "bytes "+itoa(data.Offset)+"-"+itoa(data.Offset+data.Length-1)+"/"+itoa(*data.Image.Size))
 	}
 	w.WriteHeader(status)
-	return h.sendBody(w, data.Body, data.Length)
+	sent, err := h.sendBody(w, data.Body, data.Length)
+	if h.opts.Events != nil {
+		// Glance reports every download that began, short ones at ERROR.
+		h.opts.Events.ImageSent(context.WithoutCancel(r.Context()), data.Image, sent, principal(r))
+	}
+	return err
 }
 
 // sendChunk is how much of a download goes out under one write deadline.
@@ -117,17 +123,18 @@ const sendChunk = 1 << 20
 // never times out and a stalled one does. The copy goes through w's
 // ReadFrom, which hands a file to the kernel (sendfile) instead of
 // copying it through user space.
-func (h *Handler) sendBody(w http.ResponseWriter, body io.Reader, n int64) error {
+func (h *Handler) sendBody(w http.ResponseWriter, body io.Reader, n int64) (sent int64, err error) {
 	rc := http.NewResponseController(w)
 	for n > 0 {
 		_ = rc.SetWriteDeadline(time.Now().Add(h.opts.IdleTimeout))
 		c, err := io.CopyN(w, body, min(n, sendChunk))
 		n -= c
+		sent += c
 		if err != nil {
-			return err
+			return sent, err
 		}
 	}
-	return nil
+	return sent, nil
 }
 
 // parseRange reads one "bytes=a-b", "bytes=a-" or "bytes=-n" range. Glance
