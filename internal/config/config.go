@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/glint-image/glint/internal/blob/rbd"
 	"github.com/glint-image/glint/internal/blob/s3/s3config"
 )
 
@@ -105,6 +106,10 @@ type Config struct {
 	// default with built-in identity or Keystone; trusted-headers mode has
 	// no sign-in, so no dashboard).
 	NoDashboard bool
+	// ShowImageDirectURL and ShowMultipleLocations put direct_url and
+	// locations into image records, as Glance's options of these names
+	// (off by default: they tell clients where the data is).
+	ShowImageDirectURL, ShowMultipleLocations bool
 
 	// Quotas are every project's default limits by Glance's unified-limit
 	// name (image_count_total, image_count_uploading, image_size_total in
@@ -149,12 +154,14 @@ type Metadata struct {
 type Store struct {
 	ID          string
 	Description string
-	// Type is "file" or "s3".
+	// Type is "file", "s3" or "rbd".
 	Type string
 	// Path is the directory of a file store.
 	Path string
 	// S3 configures an s3 store.
 	S3 S3
+	// RBD configures an rbd store; the driver owns and checks it.
+	RBD rbd.Config
 }
 
 // S3 is an S3-compatible store's settings (Ceph RGW, MinIO, AWS, ...),

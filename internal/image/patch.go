@@ -44,6 +44,22 @@ const maxSaveAttempts = 32
 func (s *Service) Update(ctx context.Context, p caller.Principal, id string, changes []Change) (*Image, error) {
 	unlock := s.updates.lock(id)
 	defer unlock()
+	// Changes of /locations write data locations, not attributes: each
+	// is applied on its own, in order, before the attribute changes.
+	rest := changes[:0:0]
+	for _, c := range changes {
+		if !isLocationChange(c) {
+			rest = append(rest, c)
+			continue
+		}
+		if err := s.changeLocations(ctx, p, id, c); err != nil {
+			return nil, err
+		}
+	}
+	if len(rest) == 0 && len(changes) > 0 {
+		return s.visible(ctx, p, id, false)
+	}
+	changes = rest
 	for attempt := 1; ; attempt++ {
 		img, err := s.visible(ctx, p, id, false)
 		if err != nil {

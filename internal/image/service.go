@@ -43,6 +43,9 @@ type Options struct {
 	Formats diskformat.Policy
 	// Import configures the interoperable import API (off when unset).
 	Import ImportOptions
+	// ShowMultipleLocations allows changing locations by JSON-patch
+	// (Glance's show_multiple_locations also gates that).
+	ShowMultipleLocations bool
 }
 
 // DefaultSizeCap is Glance's image_size_cap: 1 TiB.
@@ -182,6 +185,9 @@ func (s *Service) Delete(ctx context.Context, p caller.Principal, id string) err
 	}
 	if img.Protected {
 		return newError(ErrForbidden, "Image %s is protected and cannot be deleted.", id)
+	}
+	if err := s.checkNotInUse(ctx, img); err != nil {
+		return err
 	}
 	prior, err := s.store.DeleteImage(ctx, id, s.now())
 	if err != nil {

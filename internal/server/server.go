@@ -74,7 +74,7 @@ func (s *Server) build(ctx context.Context) error {
 	if err := image.ValidateLimits(cfg.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}
-	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas,
+	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas, ShowMultipleLocations: cfg.ShowMultipleLocations,
 		Formats: diskformat.Policy{VMDKAllowedTypes: cfg.ImageFormat.VMDKAllowedTypes, AllowMismatch: cfg.ImageFormat.AllowMismatch}}
 	if cfg.Metadata.Driver != "sqlite" {
 		// A shared database means other nodes may be mid-upload.
@@ -113,7 +113,8 @@ func (s *Server) build(ctx context.Context) error {
 		return err
 	}
 	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
-		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog})
+		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog,
+		ShowDirectURL: cfg.ShowImageDirectURL, ShowMultipleLocations: cfg.ShowMultipleLocations})
 	dash, err := s.dashboard(images, ident)
 	if err != nil {
 		return err

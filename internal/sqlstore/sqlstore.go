@@ -71,6 +71,22 @@ type Dialect struct {
 	// expression (%s) over a group, in any order, with no separator.
 	Aggregate string
 
+	// NoIndex wraps a column reference so that the planner cannot use
+	// the column's index for a condition on it (SQLite: unary +); nil
+	// where the planner weighs a LIMIT well enough on its own.
+	NoIndex func(expr string) string
+
+	// ListSetup runs in a listing's transaction before a listing merged
+	// from several branches: settings that keep the planner on the
+	// branches' ordered index walks where its estimates of a small or
+	// skewed catalog would have it scan and sort instead.
+	ListSetup string
+
+	// Explain is prepended to a listing's SQL to get its plan
+	// (ExplainList): four columns id, parent, unused, detail, or one
+	// column of indented text.
+	Explain string
+
 	// CacheStatements keeps every query prepared, per pool (SQLite: the
 	// driver parses each text anew otherwise; pgx caches on its own).
 	CacheStatements bool

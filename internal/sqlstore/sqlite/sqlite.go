@@ -161,10 +161,14 @@ var dialect = sqlstore.Dialect{
 	LockRow: "",
 	// Other connections keep the statistics they loaded when they
 	// opened, so the read pool is renewed after each refresh.
-	Analyze:         optimizePragma,
-	AnalyzeReloads:  true,
-	ByteLength:      "length(CAST(%s AS BLOB))",
-	Aggregate:       "group_concat(%s, '')",
+	Analyze:        optimizePragma,
+	AnalyzeReloads: true,
+	ByteLength:     "length(CAST(%s AS BLOB))",
+	Aggregate:      "group_concat(%s, '')",
+	// SQLite picks the index of a range filter and sorts all it finds
+	// over walking an index in order and stopping after a page.
+	NoIndex:         func(expr string) string { return "+" + expr },
+	Explain:         "EXPLAIN QUERY PLAN ",
 	CacheStatements: true,
 	GroupCommit:     true,
 }
