@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glint-image/glint/internal/image"
@@ -29,7 +30,7 @@ func (h *Handler) uploadData(w http.ResponseWriter, r *http.Request) error {
 		store = r.Header.Get("X-Image-Meta-Store")
 	}
 	if err := h.svc.Upload(r.Context(), principal(r), r.PathValue("id"), store, body, declared); err != nil {
-		return err
+		return stalledErr(body, err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -196,6 +197,10 @@ type idleReader struct {
 	r       io.Reader
 	rc      *http.ResponseController
 	timeout time.Duration
+	// stalled is set once a read timed out. The timeout also cancels the
+	// request's context, so a store writing in the background (S3) may
+	// fail first with "context canceled"; stalledErr still answers 408.
+	stalled atomic.Bool
 }
 
 func (i *idleReader) Read(p []byte) (int, error) {
@@ -203,7 +208,17 @@ func (i *idleReader) Read(p []byte) (int, error) {
 	n, err := i.r.Read(p)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		// The domain words this as a stalled upload (408), not a broken one.
+		i.stalled.Store(true)
 		err = fmt.Errorf("%w: nothing received for %s", image.ErrTimeout, i.timeout)
 	}
 	return n, err
+}
+
+// stalledErr is err, or the stalled-upload error when the body stalled.
+func stalledErr(body io.Reader, err error) error {
+	if ir, ok := body.(*idleReader); ok && err != nil && ir.stalled.Load() && !errors.Is(err, image.ErrTimeout) {
+		return &httpError{status: http.StatusRequestTimeout,
+			explanation: "Upload stalled: the client sent no data for too long and was cut off."}
+	}
+	return err
 }
