@@ -110,6 +110,7 @@ func (h *Handler) routes() {
 		{"POST", "/v2/images/{id}/import", h.importImage, false},
 		{"GET", "/v2/images/{id}/tasks", h.imageTasks, false},
 		{"GET", "/v2/tasks", h.listTasks, false},
+		{"POST", "/v2/tasks", h.createTask, false},
 		{"GET", "/v2/tasks/{id}", h.showTask, false},
 		{"DELETE", "/v2/tasks/{id}", h.deleteTask, false},
 
