@@ -37,6 +37,9 @@ type Options struct {
 	AuthURI string
 	// Metadefs serves /v2/metadefs; nil answers those paths with 404.
 	Metadefs *metadef.Service
+	// Cache says this node has an image cache: the versions document
+	// then lists the cache API's minors.
+	Cache bool
 }
 
 // StoreInfo describes one store for /v2/info/stores.
@@ -141,6 +144,7 @@ func (h *Handler) routes() {
 		{"DELETE", "/v2/quotas/{project}", h.resetQuotas, false},
 	}
 	table = append(table, h.metadefRoutes()...)
+	table = append(table, h.cacheRoutes()...)
 	allowed := map[string][]string{}
 	for _, rt := range table {
 		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))

@@ -31,6 +31,7 @@ type fileConfig struct {
 	Quotas                    map[string]int64 `yaml:"quotas"`
 	ImageFormat               *fileImageFormat `yaml:"image_format"`
 	Import                    *fileImport      `yaml:"import"`
+	Cache                     *fileCache       `yaml:"cache"`
 	PublicURL                 *string          `yaml:"public_url"`
 	Region                    *string          `yaml:"region"`
 	TokenTTL                  *string          `yaml:"token_ttl"`
@@ -171,6 +172,7 @@ func (c *Config) apply(f fileConfig) error {
 	if err := c.applyImport(f.Import); err != nil {
 		return err
 	}
+	c.applyCache(f.Cache)
 	if f.Store != nil {
 		st, err := f.Store.store("store")
 		if err != nil {

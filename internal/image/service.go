@@ -13,6 +13,7 @@ import (
 
 	"github.com/glint-image/glint/internal/auth"
 	"github.com/glint-image/glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/imagecache"
 	"github.com/glint-image/glint/internal/policy"
 )
 
@@ -43,6 +44,9 @@ type Options struct {
 	Formats diskformat.Policy
 	// Import configures the interoperable import API (off when unset).
 	Import ImportOptions
+	// Cache keeps this node's copies of image data in remote stores (nil:
+	// no cache); see cache.go.
+	Cache *imagecache.Cache
 }
 
 // DefaultSizeCap is Glance's image_size_cap: 1 TiB.
@@ -189,6 +193,7 @@ func (s *Service) Delete(ctx context.Context, p auth.Principal, id string) error
 		return err
 	}
 	s.removeData(context.WithoutCancel(ctx), prior)
+	s.uncache(id)
 	if prior.Status == StatusUploading || prior.Status == StatusImporting {
 		// A running import notices the deletion at its next step and
 		// stops; the staged data goes now.

@@ -242,8 +242,16 @@ func (c *Cache) Read(ctx context.Context, src Source, offset int64) (body io.Rea
 	}
 	c.misses.Add(1)
 	if offset == 0 && cacheable(src) {
-		if r, err := c.follow(ctx, src); r != nil || err != nil {
-			return r, false, err
+		r, err := c.follow(ctx, src)
+		if err != nil {
+			return nil, false, err
+		}
+		if r != nil {
+			if err := r.started(); err != nil {
+				r.Close()
+				return nil, false, err
+			}
+			return r, false, nil
 		}
 	}
 	rc, err := src.Open(ctx, offset)

@@ -170,8 +170,8 @@ func TestConcurrentFirstReadsShareOneFetch(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rc, _, err := c.Read(context.Background(), src, 0)
 			started <- struct{}{}
+			rc, _, err := c.Read(context.Background(), src, 0)
 			if err != nil {
 				t.Error(err)
 				return
@@ -185,6 +185,9 @@ func TestConcurrentFirstReadsShareOneFetch(t *testing.T) {
 	}
 	for range results {
 		<-started
+	}
+	for c.Stats().Misses < 4 {
+		time.Sleep(time.Millisecond)
 	}
 	close(s.gate) // every reader is in before the store sends a byte
 	wg.Wait()

@@ -61,7 +61,7 @@ func (f *fill) step(written int64, done bool, err error) {
 // follow returns a reader of src that follows its fill, starting one
 // when none runs; nil when the image cannot be cached now (it does not
 // fit).
-func (c *Cache) follow(ctx context.Context, src Source) (io.ReadCloser, error) {
+func (c *Cache) follow(ctx context.Context, src Source) (*follower, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f := c.fills[src.ImageID]
@@ -81,6 +81,26 @@ func (c *Cache) follow(ctx context.Context, src Source) (io.ReadCloser, error) {
 		return nil, err
 	}
 	return &follower{ctx: ctx, f: f, file: file}, nil
+}
+
+// started waits until the fill has data or has ended: a store that
+// cannot be read fails the request as a direct read would, before any
+// byte of the answer is sent.
+func (r *follower) started() error {
+	for {
+		n, done, err, changed := r.f.visible()
+		if n > 0 || (done && err == nil) {
+			return nil
+		}
+		if done {
+			return err
+		}
+		select {
+		case <-changed:
+		case <-r.ctx.Done():
+			return r.ctx.Err()
+		}
+	}
 }
 
 // startLocked makes room for src and starts its fill; nil when the fills

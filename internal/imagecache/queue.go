@@ -135,8 +135,8 @@ func (c *Cache) prefetchQueued(resolve Resolver) {
 			c.dequeue(id)
 			continue
 		}
-		r, err := c.follow(c.ctx, src)
-		if err != nil || r == nil {
+		fr, err := c.follow(c.ctx, src)
+		if err != nil || fr == nil {
 			c.log.Warn("image cache: cannot cache a queued image now", "image_id", id, "size", src.Size, "err", err)
 			if src.Size > c.opts.MaxSize {
 				c.dequeue(id) // it never fits
@@ -144,7 +144,6 @@ func (c *Cache) prefetchQueued(resolve Resolver) {
 			continue
 		}
 		// Wait for the fill; the reader only watches it.
-		fr := r.(*follower)
 		for {
 			_, done, _, changed := fr.f.visible()
 			if done {

@@ -90,12 +90,18 @@ func (s *Server) build(ctx context.Context) error {
 	if opts.Import, runner, err = s.importOptions(records, stores); err != nil {
 		return err
 	}
+	if opts.Cache, err = s.openCache(stores); err != nil {
+		return err
+	}
 	s.svc, err = image.NewService(records, stores, authz, s.log, opts)
 	if err != nil {
 		return err
 	}
 	if err := s.svc.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering after the last run: %w", err)
+	}
+	if opts.Cache != nil {
+		opts.Cache.StartPrefetcher(s.svc.CacheSource)
 	}
 	// Import tasks run in the background from now on, on every node;
 	// Close stops them before the stores close.
@@ -115,7 +121,7 @@ func (s *Server) build(ctx context.Context) error {
 		return err
 	}
 	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
-		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog})
+		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog, Cache: opts.Cache != nil})
 	dash, err := s.dashboard(images, ident)
 	if err != nil {
 		return err
