@@ -97,4 +97,37 @@ cache:
 	if list := waitList(false); strings.Contains(list, id) {
 		t.Fatalf("cache-list after cache-clear of both:\n%s", list)
 	}
+
+	// The operator's command does the same with the same credentials.
+	admin := func(args ...string) string {
+		t.Helper()
+		out, err := oscErr(glintBinary, env, append([]string{"admin", "cache"}, args...)...)
+		if err != nil {
+			t.Fatalf("glint admin cache %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	admin("queue", id)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(admin("list"), id+"  cached  2097153") {
+		if time.Now().After(deadline) {
+			t.Fatalf("glint admin cache list:\n%s", admin("list"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if out := admin("list", "--json"); !strings.Contains(out, `"image_id": "`+id+`"`) {
+		t.Fatalf("glint admin cache list --json:\n%s", out)
+	}
+	if out := admin("prune"); out != "pruned 0 images, 0 bytes\n" {
+		t.Fatalf("glint admin cache prune: %q", out)
+	}
+	admin("delete", id)
+	if out := admin("list"); strings.Contains(out, id) {
+		t.Fatalf("after glint admin cache delete:\n%s", out)
+	}
+	if out, err := oscErr(glintBinary, env, "admin", "cache", "queue", "00000000-0000-0000-0000-000000000000"); err == nil ||
+		!strings.Contains(out, "Image 00000000-0000-0000-0000-000000000000 not found.") {
+		t.Fatalf("queue of an unknown image: %v\n%s", err, out)
+	}
+	admin("clear", "--target", "queue")
 }
