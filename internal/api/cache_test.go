@@ -41,7 +41,7 @@ type cacheState struct {
 	Queued []string `json:"queued_images"`
 }
 
-func (e *env) cacheState(t *testing.T) cacheState {
+func (e *env) cacheState(t testing.TB) cacheState {
 	t.Helper()
 	resp, body := e.do("admin", "GET", "/v2/cache", nil, "")
 	if resp.StatusCode != 200 {
@@ -56,7 +56,7 @@ func (e *env) cacheState(t *testing.T) cacheState {
 
 // waitCachedAPI polls GET /v2/cache until id is listed as cached, as
 // Tempest's wait_for_caching does.
-func (e *env) waitCachedAPI(t *testing.T, id string) cacheState {
+func (e *env) waitCachedAPI(t testing.TB, id string) cacheState {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
