@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/metadef"
 )
@@ -219,7 +220,7 @@ func (h *Handler) wrap(rt route) http.Handler {
 				writeError(rec, r, reqLog(), h.authError(err))
 				return
 			}
-			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+			r = r.WithContext(caller.WithPrincipal(r.Context(), p))
 		}
 		if err := rt.handle(rec, r); err != nil {
 			if rec.wrote {
@@ -250,8 +251,8 @@ func (h *Handler) authError(err error) error {
 }
 
 // principal returns the authenticated caller (set by wrap).
-func principal(r *http.Request) auth.Principal {
-	p, _ := auth.FromContext(r.Context())
+func principal(r *http.Request) caller.Principal {
+	p, _ := caller.FromContext(r.Context())
 	return p
 }
 

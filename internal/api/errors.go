@@ -1,16 +1,14 @@
 package api
 
 import (
-	"context"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/glint-image/glint/internal/blob"
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/metadef"
 )
@@ -49,7 +47,10 @@ func statusOf(err error) int {
 		return http.StatusRequestedRangeNotSatisfiable
 	case errors.Is(err, image.ErrUnsupported):
 		return http.StatusUnsupportedMediaType
-	case errors.Is(err, image.ErrUnavailable), backendDown(err):
+	case errors.Is(err, image.ErrUnavailable), errors.Is(err, blob.ErrUnavailable):
+		// A database or object store that cannot be reached (the stores
+		// say so): the request may succeed later without anyone fixing
+		// glint.
 		return http.StatusServiceUnavailable
 	case errors.Is(err, metadef.ErrNotFound):
 		return http.StatusNotFound
@@ -61,28 +62,6 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
-}
-
-// backendDown recognises a database or object store that cannot be
-// reached (refused or cut connections, timeouts, PostgreSQL's connection
-// and shutdown error classes), which is a 503, not a 500: the request may
-// succeed later without anyone fixing glint.
-func backendDown(err error) bool {
-	var netErr net.Error
-	var state interface{ SQLState() string }
-	var retry interface{ SafeToRetry() bool } // pgx: the statement never reached the server
-	switch {
-	case errors.Is(err, driver.ErrBadConn), errors.Is(err, context.DeadlineExceeded):
-		return true
-	case errors.As(err, &netErr):
-		return true
-	case errors.As(err, &retry) && retry.SafeToRetry():
-		return true
-	case errors.As(err, &state):
-		code := state.SQLState()
-		return strings.HasPrefix(code, "08") || strings.HasPrefix(code, "57P")
-	}
-	return false
 }
 
 // defaultExplanations are WebOb's class explanations, which Glance shows
@@ -155,18 +134,10 @@ func asHTTPError(err error) *httpError {
 	}
 	// Glance raises some errors with the message as detail under the
 	// class's default explanation; reproduce the ones clients show.
-	if exp, ok := defaultExplanations[status]; ok && detailStyle(de.Msg) {
+	if exp, ok := defaultExplanations[status]; ok && de.Detail {
 		return &httpError{status: status, explanation: exp, detail: de.Msg}
 	}
 	return &httpError{status: status, explanation: de.Msg}
-}
-
-// detailStyle reports whether Glance words this message as a detail under
-// the default explanation (409 "Property x does not exist.", 403 for
-// reserved attributes) rather than as the explanation itself.
-func detailStyle(msg string) bool {
-	return strings.HasPrefix(msg, "Property ") || strings.HasPrefix(msg, "Owner can't") ||
-		strings.HasSuffix(msg, "is reserved.")
 }
 
 // stripTags turns the HTML-ish message into plain text as WebOb does:

@@ -1,44 +1,15 @@
 // Package auth establishes who is calling: an Authenticator turns a request
-// into a Principal, and Middleware puts that Principal in the request
-// context for the handlers.
+// into a caller.Principal, which the API puts in the request context for
+// the handlers.
 package auth
 
 import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
+
+	"github.com/glint-image/glint/internal/caller"
 )
-
-// Principal is an authenticated caller.
-type Principal struct {
-	UserID    string
-	ProjectID string
-	Roles     []string
-
-	// Set by token authenticators that know them (empty otherwise).
-	UserName        string
-	UserDomainID    string
-	ProjectName     string
-	ProjectDomainID string
-	// SystemScope is set for a system-scoped token (Keystone's
-	// "system": {"all": true}); ProjectID is then empty.
-	SystemScope bool
-}
-
-// HasRole reports whether the principal holds role (case-insensitive, as
-// oslo.policy compares roles).
-func (p Principal) HasRole(role string) bool {
-	for _, r := range p.Roles {
-		if strings.EqualFold(r, role) {
-			return true
-		}
-	}
-	return false
-}
-
-// IsAdmin reports whether the principal holds the admin role.
-func (p Principal) IsAdmin() bool { return p.HasRole("admin") }
 
 // ErrUnauthenticated means the request carries no usable credentials.
 var ErrUnauthenticated = errors.New("unauthenticated")
@@ -49,18 +20,5 @@ var ErrUnavailable = errors.New("identity service unavailable")
 
 // Authenticator identifies the caller of a request.
 type Authenticator interface {
-	Authenticate(ctx context.Context, r *http.Request) (Principal, error)
-}
-
-type principalKey struct{}
-
-// WithPrincipal returns ctx carrying p.
-func WithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
-}
-
-// FromContext returns the principal in ctx, if any.
-func FromContext(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
+	Authenticate(ctx context.Context, r *http.Request) (caller.Principal, error)
 }

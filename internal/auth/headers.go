@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strings"
+
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // TrustedHeaders takes the caller from the headers that keystonemiddleware
@@ -16,8 +18,8 @@ var _ Authenticator = TrustedHeaders{}
 
 // Authenticate implements Authenticator. A request without a project or a
 // user is unauthenticated.
-func (TrustedHeaders) Authenticate(_ context.Context, r *http.Request) (Principal, error) {
-	p := Principal{
+func (TrustedHeaders) Authenticate(_ context.Context, r *http.Request) (caller.Principal, error) {
+	p := caller.Principal{
 		UserID:    firstHeader(r, "X-User-Id", "X-User"),
 		ProjectID: firstHeader(r, "X-Project-Id", "X-Tenant-Id", "X-Tenant"),
 	}
@@ -27,7 +29,7 @@ func (TrustedHeaders) Authenticate(_ context.Context, r *http.Request) (Principa
 		}
 	}
 	if p.ProjectID == "" && p.UserID == "" {
-		return Principal{}, ErrUnauthenticated
+		return caller.Principal{}, ErrUnauthenticated
 	}
 	return p, nil
 }

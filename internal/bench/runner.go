@@ -84,14 +84,6 @@ func percentile(sorted []time.Duration, q float64) time.Duration {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
-func (l load) errorCount() int {
-	n := 0
-	for _, v := range l.errors {
-		n += v
-	}
-	return n
-}
-
 // parallel runs fn(i) for i in [0, n) on at most width goroutines and
 // returns the first error.
 func parallel(parent context.Context, n, width int, fn func(ctx context.Context, i int) error) error {

@@ -59,6 +59,9 @@ var (
 	ErrNotFound      = errors.New("blob: not found")
 	ErrInvalidKey    = errors.New("blob: invalid key")
 	ErrInvalidOffset = errors.New("blob: invalid offset")
+	// ErrUnavailable marks a failure to reach the store (refused or cut
+	// connections, timeouts): the same call may succeed later.
+	ErrUnavailable = errors.New("blob: store unavailable")
 )
 
 // keyPattern: one or more segments of letters, digits, '.', '_' and '-',

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/glint-image/glint/internal/imagecli"
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // cacheCommand manages a node's image cache through the cache API, with
@@ -111,7 +112,7 @@ func (o *cacheOptions) run(fn func(context.Context, *gophercloud.ServiceClient, 
 			base := strings.TrimRight(o.node, "/") + "/"
 			c.Endpoint, c.ResourceBase = base, base+"v2/"
 		}
-		return imagecli.Describe(fn(ctx, &c, args))
+		return imageclient.Describe(fn(ctx, &c, args))
 	}
 }
 
@@ -133,10 +134,10 @@ func (st cacheState) print(w io.Writer) error {
 		return time.UnixMicro(int64(f * 1e6)).UTC().Format(time.RFC3339)
 	}
 	for _, c := range st.Cached {
-		fmt.Fprintf(tw, "%s\tcached\t%d\t%d\t%s\t%s\n", imagecli.EscapeText(c.ImageID), c.Size, c.Hits, when(c.LastAccessed), when(c.LastModified))
+		fmt.Fprintf(tw, "%s\tcached\t%d\t%d\t%s\t%s\n", imageclient.EscapeText(c.ImageID), c.Size, c.Hits, when(c.LastAccessed), when(c.LastModified))
 	}
 	for _, id := range st.Queued {
-		fmt.Fprintf(tw, "%s\tqueued\t\t\t\t\n", imagecli.EscapeText(id))
+		fmt.Fprintf(tw, "%s\tqueued\t\t\t\t\n", imageclient.EscapeText(id))
 	}
 	return tw.Flush()
 }

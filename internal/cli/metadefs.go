@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/metadef"
+	"github.com/glint-image/glint/internal/server"
 )
 
 // metadefsCommand loads and exports the metadata definitions catalog in
@@ -76,30 +76,7 @@ anything is written.`
 }
 
 func metadefsSub(use, short string, run func(context.Context, metadef.Store, string, io.Writer) error, stdout io.Writer) *cobra.Command {
-	cfg := config.Default()
-	var configFile string
-	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.ExactArgs(1)}
-	cmd.Flags().StringVar(&configFile, "config", "", "YAML configuration file (GLINT_CONFIG)")
-	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the embedded SQLite database (GLINT_DATA_DIR)")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		final, err := loadConfig(configFile, cmd, &cfg)
-		if err != nil {
-			return err
-		}
-		ctx := cmd.Context()
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		st, _, err := openRecords(ctx, final)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		catalog, ok := st.(metadef.Store)
-		if !ok {
-			return errors.New("the metadata store keeps no metadata definitions")
-		}
-		return run(ctx, catalog, args[0], stdout)
-	}
-	return cmd
+	return recordsCommand(use, short, cobra.ExactArgs(1), func(ctx context.Context, st server.Records, _ string, args []string) error {
+		return run(ctx, st, args[0], stdout)
+	})
 }

@@ -9,19 +9,19 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/server"
 )
 
-// quotaCommand manages per-project quota overrides directly in the
-// metadata store, for operators on the server's machine; the same is
+// quotaCommand manages per-project quota overrides through the image
+// service's quotas, for operators on the server's machine; the same is
 // possible over the API (PUT /v2/quotas/{project}).
 func quotaCommand(stdout io.Writer) *cobra.Command {
 	q := &cobra.Command{Use: "quota", Short: "Show and override per-project image quotas"}
 	q.AddCommand(
-		quotaSub(stdout, "show PROJECT", "Show a project's quota overrides", cobra.ExactArgs(1),
-			func(ctx context.Context, st image.Store, args []string) error {
-				limits, err := st.ProjectLimits(ctx, args[0])
+		quotaSub("show PROJECT", "Show a project's quota overrides", cobra.ExactArgs(1),
+			func(ctx context.Context, quotas *image.Quotas, args []string) error {
+				limits, err := quotas.Overrides(ctx, operator, args[0])
 				if err != nil {
 					return err
 				}
@@ -38,8 +38,8 @@ func quotaCommand(stdout io.Writer) *cobra.Command {
 				}
 				return nil
 			}),
-		quotaSub(stdout, "set PROJECT NAME=LIMIT...", "Override quotas (-1 = unlimited; sizes in MiB)", cobra.MinimumNArgs(2),
-			func(ctx context.Context, st image.Store, args []string) error {
+		quotaSub("set PROJECT NAME=LIMIT...", "Override quotas (-1 = unlimited; sizes in MiB)", cobra.MinimumNArgs(2),
+			func(ctx context.Context, quotas *image.Quotas, args []string) error {
 				limits := map[string]int64{}
 				for _, kv := range args[1:] {
 					name, v, ok := strings.Cut(kv, "=")
@@ -49,46 +49,18 @@ func quotaCommand(stdout io.Writer) *cobra.Command {
 					}
 					limits[name] = n
 				}
-				if err := image.ValidateLimits(limits); err != nil {
-					return err
-				}
-				for name, n := range limits {
-					if err := st.SetProjectLimit(ctx, args[0], name, n); err != nil {
-						return err
-					}
-				}
-				return nil
+				return quotas.Set(ctx, operator, args[0], limits)
 			}),
-		quotaSub(stdout, "reset PROJECT", "Drop a project's overrides (back to the defaults)", cobra.ExactArgs(1),
-			func(ctx context.Context, st image.Store, args []string) error {
-				return st.DeleteProjectLimits(ctx, args[0])
+		quotaSub("reset PROJECT", "Drop a project's overrides (back to the defaults)", cobra.ExactArgs(1),
+			func(ctx context.Context, quotas *image.Quotas, args []string) error {
+				return quotas.Reset(ctx, operator, args[0])
 			}),
 	)
 	return q
 }
 
-func quotaSub(_ io.Writer, use, short string, args cobra.PositionalArgs,
-	run func(context.Context, image.Store, []string) error) *cobra.Command {
-	cfg := config.Default()
-	var configFile string
-	cmd := &cobra.Command{Use: use, Short: short, Args: args}
-	cmd.Flags().StringVar(&configFile, "config", "", "YAML configuration file (GLINT_CONFIG)")
-	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the embedded SQLite database (GLINT_DATA_DIR)")
-	cmd.RunE = func(cmd *cobra.Command, a []string) error {
-		final, err := loadConfig(configFile, cmd, &cfg)
-		if err != nil {
-			return err
-		}
-		ctx := cmd.Context()
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		st, _, err := openRecords(ctx, final)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		return run(ctx, st, a)
-	}
-	return cmd
+func quotaSub(use, short string, args cobra.PositionalArgs, run func(context.Context, *image.Quotas, []string) error) *cobra.Command {
+	return recordsCommand(use, short, args, func(ctx context.Context, st server.Records, _ string, a []string) error {
+		return run(ctx, image.NewQuotas(st), a)
+	})
 }

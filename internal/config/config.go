@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/glint-image/glint/internal/blob/s3/s3config"
 )
 
 // Auth modes.
@@ -76,7 +78,8 @@ type Config struct {
 	// TokenTTL is the lifetime of built-in identity tokens.
 	TokenTTL time.Duration
 	// PasswordCost is the bcrypt cost of built-in identity's password
-	// hashes; 0 for the default (10, the least allowed outside tests).
+	// hashes; 0 for the default (10, the least the file accepts: a lower
+	// one, for tests, must be set in code).
 	PasswordCost int
 	// TokenKeyFile holds the key that signs built-in tokens; nodes that
 	// share it accept each other's tokens. Default DataDir/token.key,
@@ -148,23 +151,9 @@ type Store struct {
 	S3 S3
 }
 
-// S3 is an S3-compatible store's settings (Ceph RGW, MinIO, AWS, ...).
-type S3 struct {
-	Endpoint           string
-	Region             string
-	Bucket             string
-	Prefix             string
-	AccessKey          string
-	SecretKey          string
-	UseTLS             bool
-	InsecureSkipVerify bool
-	PathStyle          bool
-	CreateBucket       bool
-	// PartSize and Concurrency shape multipart uploads: each upload holds
-	// (Concurrency + 1) parts in memory. 0 takes the driver's defaults.
-	PartSize    int64
-	Concurrency int
-}
+// S3 is an S3-compatible store's settings (Ceph RGW, MinIO, AWS, ...),
+// as the S3 store defines and checks them.
+type S3 = s3config.Config
 
 // MultiStore reports whether stores were configured explicitly.
 func (c Config) MultiStore() bool { return len(c.Stores) > 0 }
@@ -240,7 +229,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("token_ttl: %s is outside 1m..168h", c.TokenTTL))
 		}
 		if c.PasswordCost != 0 && (c.PasswordCost < 4 || c.PasswordCost > 31) {
-			errs = append(errs, fmt.Errorf("password_cost: %d is outside 10..31", c.PasswordCost))
+			errs = append(errs, fmt.Errorf("password_cost: %d is outside 4..31", c.PasswordCost))
 		}
 	case AuthKeystone:
 		k := c.Keystone

@@ -157,6 +157,11 @@ func (c *Config) apply(f fileConfig) error {
 		c.NoDashboard = !*f.Dashboard
 	}
 	if f.PasswordCost != nil {
+		// Operators get at least bcrypt cost 10; only code (tests) may
+		// set a cheaper one, explicitly.
+		if n := *f.PasswordCost; n < 10 || n > 31 {
+			return fmt.Errorf("password_cost: %d is outside 10..31", n)
+		}
 		c.PasswordCost = *f.PasswordCost
 	}
 	if f.TokenTTL != nil {

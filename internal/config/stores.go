@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/glint-image/glint/internal/blob/s3"
+	"github.com/glint-image/glint/internal/blob/s3/s3config"
 )
 
 var storeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
@@ -60,23 +60,26 @@ func validateStore(where string, st Store) []error {
 			return []error{fmt.Errorf("%s.path: required for a file store", where)}
 		}
 	case "s3":
-		var errs []error
-		if st.S3.Endpoint == "" || st.S3.Bucket == "" {
-			errs = append(errs, fmt.Errorf("%s.s3: endpoint and bucket are required", where))
-		}
-		// The driver's bounds (S3's own on a part, ours on memory per
-		// upload), checked here to name the configuration key.
-		if p := st.S3.PartSize; p != 0 && (p < s3.MinPartSize || p > s3.MaxPartSize) {
-			errs = append(errs, fmt.Errorf("%s.s3.part_size: %d must be between %d (5 MiB) and %d (5 GiB), or 0 for %d",
-				where, p, s3.MinPartSize, int64(s3.MaxPartSize), s3.DefaultPartSize))
-		}
-		if n := st.S3.Concurrency; n < 0 || n > s3.MaxConcurrency {
-			errs = append(errs, fmt.Errorf("%s.s3.concurrency: %d must be between 1 and %d, or 0 for %d",
-				where, n, s3.MaxConcurrency, s3.DefaultConcurrency))
-		}
-		return errs
+		// The store checks its own section; each problem is reported
+		// under its key in the file.
+		return keyed(where+".s3", st.S3.Validate())
 	default:
 		return []error{fmt.Errorf("%s.type: %q is not one of file, s3", where, st.Type)}
 	}
 	return nil
+}
+
+// keyed names each *s3config.FieldError in err by its key under where.
+func keyed(where string, err error) []error {
+	if err == nil {
+		return nil
+	}
+	var errs []error
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		if fe, ok := e.(*s3config.FieldError); ok {
+			e = fmt.Errorf("%s.%s: %s", where, fe.Key, fe.Msg)
+		}
+		errs = append(errs, e)
+	}
+	return errs
 }

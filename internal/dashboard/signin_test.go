@@ -74,7 +74,9 @@ func TestSignIn(t *testing.T) {
 	}
 
 	p = b.get("/dashboard/login")
-	csrf := csrfField.FindStringSubmatch(p.body)[1]
+	if csrfField.FindStringSubmatch(p.body) == nil {
+		t.Fatal("the sign-in page has no CSRF field")
+	}
 	pre := cookieOf(p.header, "glint_dashboard_pre")
 	if pre == nil || !pre.HttpOnly || pre.SameSite != http.SameSiteStrictMode || pre.Path != "/dashboard/" || pre.Secure {
 		t.Fatalf("sign-in CSRF cookie: %+v", pre)
@@ -84,7 +86,7 @@ func TestSignIn(t *testing.T) {
 	if p.status != http.StatusForbidden || !strings.Contains(p.body, "expired") {
 		t.Fatalf("sign-in without CSRF: %d", p.status)
 	}
-	csrf = csrfField.FindStringSubmatch(p.body)[1]
+	csrf := csrfField.FindStringSubmatch(p.body)[1]
 	p = b.request("POST", "/dashboard/login", url.Values{"csrf": {csrf}, "username": {"alice"}, "password": {"wrong"}, "domain": {"Default"}}, nil)
 	if p.status != http.StatusUnauthorized || !strings.Contains(p.body, "Invalid user name or password.") {
 		t.Fatalf("wrong password: %d %s", p.status, p.body)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // TokenAuthenticator authenticates Image API requests by the X-Auth-Token
@@ -29,23 +30,23 @@ func NewTokenAuthenticator(svc *Service) *TokenAuthenticator {
 // and under Glance every policy needs one (keystonemiddleware passes such
 // a token on, Glance then denies it; answering 401 here tells the client
 // to fetch a scoped token instead). A failing store is returned as is.
-func (a *TokenAuthenticator) Authenticate(ctx context.Context, r *http.Request) (auth.Principal, error) {
+func (a *TokenAuthenticator) Authenticate(ctx context.Context, r *http.Request) (caller.Principal, error) {
 	t, err := a.svc.ValidateToken(ctx, r.Header.Get("X-Auth-Token"))
 	if errors.Is(err, ErrUnauthorized) {
-		return auth.Principal{}, fmt.Errorf("%w: %v", auth.ErrUnauthenticated, err)
+		return caller.Principal{}, fmt.Errorf("%w: %v", auth.ErrUnauthenticated, err)
 	}
 	if err != nil {
-		return auth.Principal{}, err
+		return caller.Principal{}, err
 	}
 	if !t.Scoped() {
-		return auth.Principal{}, fmt.Errorf("%w: unscoped token", auth.ErrUnauthenticated)
+		return caller.Principal{}, fmt.Errorf("%w: unscoped token", auth.ErrUnauthenticated)
 	}
 	return PrincipalOf(t), nil
 }
 
-// PrincipalOf returns the auth.Principal a validated token stands for.
-func PrincipalOf(t *Token) auth.Principal {
-	p := auth.Principal{
+// PrincipalOf returns the caller.Principal a validated token stands for.
+func PrincipalOf(t *Token) caller.Principal {
+	p := caller.Principal{
 		UserID:       t.User.ID,
 		UserName:     t.User.Name,
 		UserDomainID: t.User.DomainID,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/identity"
 )
 
@@ -362,7 +363,7 @@ func TestTokenAuthenticator(t *testing.T) {
 	unscoped := e.mustLogin(t, "demo", "pw", identity.Scope{})
 	system := e.mustLogin(t, "admin", adminPassword, identity.Scope{System: true})
 
-	check := func(tok string) (auth.Principal, error) {
+	check := func(tok string) (caller.Principal, error) {
 		r := httptest.NewRequest("GET", "/v2/images", nil)
 		if tok != "" {
 			r.Header.Set("X-Auth-Token", tok)
@@ -373,7 +374,7 @@ func TestTokenAuthenticator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := auth.Principal{UserID: demo.ID, ProjectID: proj.ID, Roles: []string{"member", "reader"},
+	want := caller.Principal{UserID: demo.ID, ProjectID: proj.ID, Roles: []string{"member", "reader"},
 		UserName: "demo", UserDomainID: "default", ProjectName: "demo", ProjectDomainID: "default"}
 	if p.UserID != want.UserID || p.ProjectID != want.ProjectID || strings.Join(p.Roles, ",") != "member,reader" ||
 		p.UserName != want.UserName || p.ProjectName != want.ProjectName || p.ProjectDomainID != "default" ||

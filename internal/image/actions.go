@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // AddTag adds one tag to an image (idempotent).
-func (s *Service) AddTag(ctx context.Context, p auth.Principal, id, tag string) error {
+func (s *Service) AddTag(ctx context.Context, p caller.Principal, id, tag string) error {
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
 		return err
@@ -32,7 +32,7 @@ func (s *Service) AddTag(ctx context.Context, p auth.Principal, id, tag string) 
 }
 
 // RemoveTag removes one tag; a tag the image lacks is 404.
-func (s *Service) RemoveTag(ctx context.Context, p auth.Principal, id, tag string) error {
+func (s *Service) RemoveTag(ctx context.Context, p caller.Principal, id, tag string) error {
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
 		return err
@@ -49,16 +49,16 @@ func (s *Service) RemoveTag(ctx context.Context, p auth.Principal, id, tag strin
 
 // Deactivate hides an active image's data from non-admins; deactivating a
 // deactivated image does nothing.
-func (s *Service) Deactivate(ctx context.Context, p auth.Principal, id string) error {
+func (s *Service) Deactivate(ctx context.Context, p caller.Principal, id string) error {
 	return s.toggle(ctx, p, id, "deactivate", StatusActive, StatusDeactivated)
 }
 
 // Reactivate makes a deactivated image's data available again.
-func (s *Service) Reactivate(ctx context.Context, p auth.Principal, id string) error {
+func (s *Service) Reactivate(ctx context.Context, p caller.Principal, id string) error {
 	return s.toggle(ctx, p, id, "reactivate", StatusDeactivated, StatusActive)
 }
 
-func (s *Service) toggle(ctx context.Context, p auth.Principal, id, action string, from, to Status) error {
+func (s *Service) toggle(ctx context.Context, p caller.Principal, id, action string, from, to Status) error {
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
 		return err

@@ -61,7 +61,7 @@ func checkWritable(name string) error {
 		return newError(ErrForbidden, "Attribute '%s' is read-only.", name)
 	}
 	if reservedNames[name] || strings.HasPrefix(name, reservedPrefix) {
-		return newError(ErrForbidden, "Attribute '%s' is reserved.", name)
+		return newDetail(ErrForbidden, "Attribute '%s' is reserved.", name)
 	}
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // BenchmarkApplyChanges applies a typical JSON-patch document (rename,
@@ -23,7 +23,7 @@ func BenchmarkApplyChanges(b *testing.B) {
 		{Op: "remove", Attr: "hw_disk_bus"},
 		{Op: "replace", Attr: "min_ram", Value: float64(256)},
 	}
-	p := auth.Principal{ProjectID: "p", Roles: []string{"member"}}
+	p := caller.Principal{ProjectID: "p", Roles: []string{"member"}}
 	b.ReportAllocs()
 	for range b.N {
 		img := *base

@@ -4,8 +4,8 @@ import (
 	"context"
 	"io"
 
-	"github.com/glint-image/glint/internal/auth"
 	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/imagecache"
 	"github.com/glint-image/glint/internal/policy"
 )
@@ -75,7 +75,7 @@ const (
 )
 
 // cacheAccess checks a cache_* rule and that this node has a cache.
-func (s *Service) cacheAccess(ctx context.Context, p auth.Principal, rule string) error {
+func (s *Service) cacheAccess(ctx context.Context, p caller.Principal, rule string) error {
 	if err := s.allow(ctx, p, rule, policy.Target{Owner: p.ProjectID}); err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Service) cacheAccess(ctx context.Context, p auth.Principal, rule string
 }
 
 // CacheList lists this node's cached and queued images.
-func (s *Service) CacheList(ctx context.Context, p auth.Principal) (*CacheState, error) {
+func (s *Service) CacheList(ctx context.Context, p caller.Principal) (*CacheState, error) {
 	if err := s.cacheAccess(ctx, p, "cache_list"); err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (s *Service) CacheList(ctx context.Context, p auth.Principal) (*CacheState,
 
 // CacheQueue queues an active image for this node's prefetcher. As in
 // Glance, an unknown image is 404 before the policy check.
-func (s *Service) CacheQueue(ctx context.Context, p auth.Principal, id string) error {
+func (s *Service) CacheQueue(ctx context.Context, p caller.Principal, id string) error {
 	img, err := s.store.GetImage(ctx, id)
 	if err != nil || img.IsDeleted() {
 		return cacheNotFound(id)
@@ -111,7 +111,7 @@ func (s *Service) CacheQueue(ctx context.Context, p auth.Principal, id string) e
 
 // CacheDelete drops an image from this node's cache and queue; 404 when
 // the image is unknown and neither cached nor queued.
-func (s *Service) CacheDelete(ctx context.Context, p auth.Principal, id string) error {
+func (s *Service) CacheDelete(ctx context.Context, p caller.Principal, id string) error {
 	if err := s.cacheAccess(ctx, p, "cache_delete"); err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (s *Service) CacheDelete(ctx context.Context, p auth.Principal, id string) 
 }
 
 // CacheClear empties this node's cache, queue or both.
-func (s *Service) CacheClear(ctx context.Context, p auth.Principal, target string) (cached, queued int, err error) {
+func (s *Service) CacheClear(ctx context.Context, p caller.Principal, target string) (cached, queued int, err error) {
 	if err := s.cacheAccess(ctx, p, "cache_delete"); err != nil {
 		return 0, 0, err
 	}
@@ -140,7 +140,7 @@ func (s *Service) CacheClear(ctx context.Context, p auth.Principal, target strin
 
 // CachePrune prunes this node's cache to its size (Glance 2026.1's POST
 // /v2/cache/prune, rule cache_prune) and cleans stray incomplete files.
-func (s *Service) CachePrune(ctx context.Context, p auth.Principal) (files int, bytes int64, err error) {
+func (s *Service) CachePrune(ctx context.Context, p caller.Principal) (files int, bytes int64, err error) {
 	if err := s.cacheAccess(ctx, p, "cache_prune"); err != nil {
 		return 0, 0, err
 	}

@@ -6,8 +6,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/glint-image/glint/internal/auth"
 	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/diskformat"
 )
 
@@ -27,7 +27,7 @@ const cleanupTimeout = 30 * time.Second
 //
 // store names the store to write to ("" for the default; Glance's
 // X-Image-Meta-Store header).
-func (s *Service) Upload(ctx context.Context, p auth.Principal, id, store string, body io.Reader, declared int64) error {
+func (s *Service) Upload(ctx context.Context, p caller.Principal, id, store string, body io.Reader, declared int64) error {
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
 		return err
@@ -249,7 +249,7 @@ type Data struct {
 }
 
 // Download opens an image's data, or the part of it rng names.
-func (s *Service) Download(ctx context.Context, p auth.Principal, id string, rng *ByteRange) (*Data, error) {
+func (s *Service) Download(ctx context.Context, p caller.Principal, id string, rng *ByteRange) (*Data, error) {
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
 		return nil, err

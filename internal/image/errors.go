@@ -25,6 +25,10 @@ var (
 type Error struct {
 	Kind error
 	Msg  string
+	// Detail marks a message Glance gives as the detail under the
+	// status's standard explanation ("Property x does not exist."), not as
+	// the explanation itself; the HTTP layer composes it that way.
+	Detail bool
 	// cause is the underlying failure, for logs; never shown to clients.
 	cause error
 }
@@ -45,6 +49,11 @@ func (e *Error) Unwrap() []error {
 
 func newError(kind error, format string, args ...any) error {
 	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+// newDetail is newError for a message Glance words as a detail.
+func newDetail(kind error, format string, args ...any) error {
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Detail: true}
 }
 
 func notFoundImage(id string) error {

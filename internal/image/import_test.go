@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glint-image/glint/internal/auth"
 	"github.com/glint-image/glint/internal/blob"
 	"github.com/glint-image/glint/internal/blob/filesystem"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/policy"
 	"github.com/glint-image/glint/internal/sqlstore/sqlite"
@@ -57,7 +57,7 @@ func newImportService(t *testing.T, single bool) *importService {
 	return &importService{svc: svc, store: st, staging: fs}
 }
 
-var owner = auth.Principal{UserID: "u", ProjectID: "p", Roles: []string{"member"}}
+var owner = caller.Principal{UserID: "u", ProjectID: "p", Roles: []string{"member"}}
 
 func (s *importService) staged(t *testing.T) string {
 	t.Helper()

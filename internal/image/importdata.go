@@ -51,7 +51,7 @@ func (j *importJob) acquire(ctx context.Context, img *Image) (*source, error) {
 		}
 		src.size = info.Size
 	case MethodWebDownload:
-		n, err := j.download(ctx, j.uri, nil, -1, j.checksum)
+		n, err := j.download(ctx, j.uri, Fetch{}, -1, j.checksum)
 		if err != nil {
 			return nil, err
 		}
@@ -98,12 +98,12 @@ func (j *importJob) existingData(img *Image) (*source, error) {
 // download fetches uri into the staging store: at most the size cap, all
 // of size when that is known (else what the server announced), and
 // matching checksum ("algo:hex") when given.
-func (j *importJob) download(ctx context.Context, uri string, header map[string][]string, size int64, checksum string) (int64, error) {
+func (j *importJob) download(ctx context.Context, uri string, how Fetch, size int64, checksum string) (int64, error) {
 	verify, err := newChecksum(checksum)
 	if err != nil {
 		return 0, err
 	}
-	body, announced, err := j.s.opts.Import.Fetcher.Open(ctx, uri, header)
+	body, announced, err := j.s.opts.Import.Fetcher.Open(ctx, uri, how)
 	if err != nil {
 		return 0, err
 	}

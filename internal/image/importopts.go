@@ -3,7 +3,6 @@ package image
 import (
 	"context"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/glint-image/glint/internal/blob"
@@ -65,13 +64,25 @@ type ImportOptions struct {
 // extra_properties default.
 var DefaultDownloadProperties = []string{"hw_", "trait:", "os_distro", "os_secure_boot", "os_type"}
 
-// Fetcher fetches import sources over HTTP under the operator's rules
-// (internal/webfetch). Its errors are worded for the image's owner.
+// Fetcher fetches import sources under the operator's rules; the server
+// supplies one over internal/webfetch. Its errors are worded for the
+// image's owner.
 type Fetcher interface {
 	// Check refuses a URI the rules do not allow, before any connection.
 	Check(uri string) error
-	// Open GETs uri with the extra header; size is -1 when unknown.
-	Open(ctx context.Context, uri string, header http.Header) (body io.ReadCloser, size int64, err error)
+	// Open fetches uri; size is -1 when unknown.
+	Open(ctx context.Context, uri string, how Fetch) (body io.ReadCloser, size int64, err error)
+}
+
+// Fetch says how to ask for an import source. The zero value asks a web
+// server (web-download).
+type Fetch struct {
+	// API marks a request to another region's Image API (glance-download),
+	// which is asked for JSON.
+	API bool
+	// Token is the caller's token for that API; empty sends none. It
+	// never follows a redirect to another host.
+	Token string
 }
 
 // Plugin is one step of the import chain, applied to the data as a local

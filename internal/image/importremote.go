@@ -40,12 +40,9 @@ func (j *importJob) glanceDownload(ctx context.Context, src *source) error {
 	if err != nil {
 		return err
 	}
-	header := map[string][]string{"Accept": {"application/json"}}
-	if t := tok.(string); t != "" {
-		header["X-Auth-Token"] = []string{t}
-	}
+	how := Fetch{API: true, Token: tok.(string)}
 	url := base + "/v2/images/" + j.glanceImage
-	body, _, err := j.s.opts.Import.Fetcher.Open(ctx, url, header)
+	body, _, err := j.s.opts.Import.Fetcher.Open(ctx, url, how)
 	if err != nil {
 		return fmt.Errorf("Remote image %s could not be read in region %s: %w", j.glanceImage, j.glanceRegion, err)
 	}
@@ -90,7 +87,7 @@ func (j *importJob) glanceDownload(ctx context.Context, src *source) error {
 	} else if v, _ := remote["checksum"].(string); v != "" {
 		sum = "md5:" + v
 	}
-	n, err := j.download(ctx, url+"/file", header, int64(size), sum)
+	n, err := j.download(ctx, url+"/file", how, int64(size), sum)
 	if err != nil {
 		return err
 	}

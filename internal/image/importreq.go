@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/task"
 )
 
@@ -48,7 +48,7 @@ type importContext struct {
 // Import starts an import (202 when it returns nil): it checks the
 // request as Glance does, takes the image's import lock, records the task,
 // moves the image to importing and leaves the work to a task runner.
-func (s *Service) Import(ctx context.Context, p auth.Principal, id string, req ImportRequest) error {
+func (s *Service) Import(ctx context.Context, p caller.Principal, id string, req ImportRequest) error {
 	if !s.methodEnabled(req.Method) {
 		return newError(ErrInvalid, "Unknown import method name '%s'.", req.Method)
 	}
@@ -242,7 +242,7 @@ func (s *Service) multiStore() bool { return s.stores.Named }
 // newImportTask builds the pending task of an import. Its input is
 // Glance's: the image id, the request body and the target stores (null
 // for the one store of a single-store deployment).
-func (s *Service) newImportTask(p auth.Principal, img *Image, req ImportRequest, stores []string) (*task.Task, error) {
+func (s *Service) newImportTask(p caller.Principal, img *Image, req ImportRequest, stores []string) (*task.Task, error) {
 	backend := make([]any, len(stores))
 	for i, st := range stores {
 		backend[i] = st

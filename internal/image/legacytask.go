@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/task"
 )
 
@@ -40,7 +40,7 @@ type legacyContext struct {
 // CreateTask records a task for the runner (201 when it returns). Only
 // type import runs; api_image_import tasks come from the import API, so
 // one created here fails at once, as Glance's does without its input.
-func (s *Service) CreateTask(ctx context.Context, p auth.Principal, req TaskRequest) (*task.Task, error) {
+func (s *Service) CreateTask(ctx context.Context, p caller.Principal, req TaskRequest) (*task.Task, error) {
 	if err := s.taskAccess(ctx, p, "add_task"); err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (s *Service) legacyImage(ctx context.Context, t *task.Task, lc legacyContex
 	if errors.Is(err, ErrNotFound) {
 		attrs := cloneAttrs(props)
 		attrs["id"] = lc.ImageID
-		p := auth.Principal{UserID: lc.UserID, ProjectID: lc.ProjectID, Roles: lc.Roles}
+		p := caller.Principal{UserID: lc.UserID, ProjectID: lc.ProjectID, Roles: lc.Roles}
 		if img, err = s.Create(ctx, p, attrs); err != nil {
 			return nil, err
 		}

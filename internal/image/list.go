@@ -5,7 +5,7 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/policy"
 )
 
@@ -25,7 +25,7 @@ type Page struct {
 // List returns one page of the images the caller may see. q.Caller is
 // filled in here from p; the rest comes from the request, with q.Limit
 // already defaulted (0 asks for an empty page).
-func (s *Service) List(ctx context.Context, p auth.Principal, q ListQuery) (*Page, error) {
+func (s *Service) List(ctx context.Context, p caller.Principal, q ListQuery) (*Page, error) {
 	// Glance's target for a list is the caller's own project
 	// (ImageAPIPolicy with no image), so project_id checks compare the
 	// caller with itself.
@@ -60,7 +60,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, q ListQuery) (*Pag
 
 // gettable keeps the images the get_image rule lets p see, as Glance
 // re-checks every listed row (glance/api/v2/images.py index).
-func (s *Service) gettable(ctx context.Context, p auth.Principal, images []*Image) ([]*Image, error) {
+func (s *Service) gettable(ctx context.Context, p caller.Principal, images []*Image) ([]*Image, error) {
 	if allowed, settled := s.authz.Settle(p, "get_image"); settled {
 		if allowed {
 			return images, nil

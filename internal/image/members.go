@@ -4,14 +4,14 @@ import (
 	"context"
 	"errors"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Sharing follows glance/api/v2/image_members.py: only shared images have
 // members; the owner adds and removes them; only the member project itself
 // answers a share; a member sees only its own row.
 
-func (s *Service) sharedImage(ctx context.Context, p auth.Principal, imageID string) (*Image, error) {
+func (s *Service) sharedImage(ctx context.Context, p caller.Principal, imageID string) (*Image, error) {
 	img, err := s.visible(ctx, p, imageID, false)
 	if err != nil {
 		return nil, err
@@ -23,7 +23,7 @@ func (s *Service) sharedImage(ctx context.Context, p auth.Principal, imageID str
 }
 
 // ListMembers returns the members of a shared image the caller may see.
-func (s *Service) ListMembers(ctx context.Context, p auth.Principal, imageID string) ([]*Member, error) {
+func (s *Service) ListMembers(ctx context.Context, p caller.Principal, imageID string) ([]*Member, error) {
 	img, err := s.sharedImage(ctx, p, imageID)
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func (s *Service) ListMembers(ctx context.Context, p auth.Principal, imageID str
 }
 
 // AddMember shares an image with a project; the member starts pending.
-func (s *Service) AddMember(ctx context.Context, p auth.Principal, imageID, memberID string) (*Member, error) {
+func (s *Service) AddMember(ctx context.Context, p caller.Principal, imageID, memberID string) (*Member, error) {
 	img, err := s.sharedImage(ctx, p, imageID)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (s *Service) AddMember(ctx context.Context, p auth.Principal, imageID, memb
 }
 
 // GetMember shows one membership to the owner, an admin or the member.
-func (s *Service) GetMember(ctx context.Context, p auth.Principal, imageID, memberID string) (*Member, error) {
+func (s *Service) GetMember(ctx context.Context, p caller.Principal, imageID, memberID string) (*Member, error) {
 	img, err := s.visible(ctx, p, imageID, false)
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func (s *Service) GetMember(ctx context.Context, p auth.Principal, imageID, memb
 }
 
 // UpdateMember records a member project's answer to a share.
-func (s *Service) UpdateMember(ctx context.Context, p auth.Principal, imageID, memberID string, status MemberStatus) (*Member, error) {
+func (s *Service) UpdateMember(ctx context.Context, p caller.Principal, imageID, memberID string, status MemberStatus) (*Member, error) {
 	img, err := s.sharedImage(ctx, p, imageID)
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func (s *Service) UpdateMember(ctx context.Context, p auth.Principal, imageID, m
 }
 
 // DeleteMember stops sharing an image with a project.
-func (s *Service) DeleteMember(ctx context.Context, p auth.Principal, imageID, memberID string) error {
+func (s *Service) DeleteMember(ctx context.Context, p caller.Principal, imageID, memberID string) error {
 	img, err := s.sharedImage(ctx, p, imageID)
 	if err != nil {
 		return err

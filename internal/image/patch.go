@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Change is one decoded JSON-patch operation on an image attribute. The API
@@ -38,7 +38,7 @@ func CheckChange(c Change) error {
 const maxSaveAttempts = 32
 
 // Update applies changes to an image as one unit and returns the result.
-func (s *Service) Update(ctx context.Context, p auth.Principal, id string, changes []Change) (*Image, error) {
+func (s *Service) Update(ctx context.Context, p caller.Principal, id string, changes []Change) (*Image, error) {
 	for attempt := 1; ; attempt++ {
 		img, err := s.visible(ctx, p, id, false)
 		if err != nil {
@@ -99,7 +99,7 @@ func backoff(ctx context.Context, attempt int) error {
 }
 
 // applyChanges follows glance/api/v2/images.py _do_add/_do_replace/_do_remove.
-func applyChanges(p auth.Principal, img *Image, changes []Change) error {
+func applyChanges(p caller.Principal, img *Image, changes []Change) error {
 	for _, c := range changes {
 		if err := checkWritable(c.Attr); err != nil {
 			return err
@@ -111,7 +111,7 @@ func applyChanges(p auth.Principal, img *Image, changes []Change) error {
 	return nil
 }
 
-func applyChange(p auth.Principal, img *Image, c Change) error {
+func applyChange(p caller.Principal, img *Image, c Change) error {
 	name := c.Attr
 	_, isProp := img.Properties[name]
 	isCore := coreAttrs[name]
@@ -121,18 +121,18 @@ func applyChange(p auth.Principal, img *Image, c Change) error {
 	case name == "locations":
 		return newError(ErrForbidden, "It's not allowed to update locations if locations are invisible.")
 	case c.Op == "remove" && isCore:
-		return newError(ErrForbidden, "Property %s may not be removed.", name)
+		return newDetail(ErrForbidden, "Property %s may not be removed.", name)
 	case c.Op == "remove" && !isProp:
-		return newError(ErrConflict, "Property %s does not exist.", name)
+		return newDetail(ErrConflict, "Property %s does not exist.", name)
 	case c.Op == "remove":
 		delete(img.Properties, name)
 		return nil
 	case c.Op == "replace" && !isCore && !isProp:
-		return newError(ErrConflict, "Property %s does not exist.", name)
+		return newDetail(ErrConflict, "Property %s does not exist.", name)
 	case c.Op == "add" && c.Strict && (isCore || isProp):
-		return newError(ErrConflict, "Property %s already present.", name)
+		return newDetail(ErrConflict, "Property %s already present.", name)
 	case name == "owner" && !p.IsAdmin():
-		return newError(ErrForbidden, "Owner can't be updated by non admin.")
+		return newDetail(ErrForbidden, "Owner can't be updated by non admin.")
 	case (name == "disk_format" || name == "container_format") && img.Status != StatusQueued:
 		if formatChanged(img, name, c.Value) {
 			return newError(ErrForbidden, "Attribute %s can be only replaced for a queued image.", name)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Per-project quota names, as Glance's unified limits call them.
@@ -169,13 +169,13 @@ func (s *Service) remainingBytes(ctx context.Context, project, quota string) (re
 }
 
 // Usage reports the caller's project's quotas (GET /v2/info/usage).
-func (s *Service) Usage(ctx context.Context, p auth.Principal) ([]QuotaUsage, error) {
+func (s *Service) Usage(ctx context.Context, p caller.Principal) ([]QuotaUsage, error) {
 	return s.quotaUsage(ctx, p.ProjectID)
 }
 
 // ProjectQuotas reports any project's quotas: admins only, or the
 // project's own members.
-func (s *Service) ProjectQuotas(ctx context.Context, p auth.Principal, project string) ([]QuotaUsage, error) {
+func (s *Service) ProjectQuotas(ctx context.Context, p caller.Principal, project string) ([]QuotaUsage, error) {
 	if !p.IsAdmin() && p.ProjectID != project {
 		return nil, newError(ErrForbidden, "You are not authorized to see the quotas of project %s.", project)
 	}
@@ -202,7 +202,34 @@ func (s *Service) quotaUsage(ctx context.Context, project string) ([]QuotaUsage,
 
 // SetProjectQuotas overrides some of a project's limits (admins only);
 // Unlimited lifts one.
-func (s *Service) SetProjectQuotas(ctx context.Context, p auth.Principal, project string, limits map[string]int64) error {
+func (s *Service) SetProjectQuotas(ctx context.Context, p caller.Principal, project string, limits map[string]int64) error {
+	return NewQuotas(s.store).Set(ctx, p, project, limits)
+}
+
+// ResetProjectQuotas drops a project's overrides (admins only).
+func (s *Service) ResetProjectQuotas(ctx context.Context, p caller.Principal, project string) error {
+	return NewQuotas(s.store).Reset(ctx, p, project)
+}
+
+// Quotas manages the per-project quota overrides: the part of the image
+// service that `glint admin quota` uses, which needs no image store.
+type Quotas struct{ store Store }
+
+// NewQuotas returns the overrides kept in store.
+func NewQuotas(store Store) *Quotas { return &Quotas{store: store} }
+
+// Overrides returns a project's overrides by quota name (admins only); a
+// quota left out takes the default.
+func (q *Quotas) Overrides(ctx context.Context, p caller.Principal, project string) (map[string]int64, error) {
+	if !p.IsAdmin() {
+		return nil, newError(ErrForbidden, "You are not authorized to see the quotas of project %s.", project)
+	}
+	return q.store.ProjectLimits(ctx, project)
+}
+
+// Set overrides some of a project's limits (admins only); Unlimited lifts
+// one.
+func (q *Quotas) Set(ctx context.Context, p caller.Principal, project string, limits map[string]int64) error {
 	if !p.IsAdmin() {
 		return newError(ErrForbidden, "Only admins may change quotas.")
 	}
@@ -210,19 +237,19 @@ func (s *Service) SetProjectQuotas(ctx context.Context, p auth.Principal, projec
 		return err
 	}
 	for name, v := range limits {
-		if err := s.store.SetProjectLimit(ctx, project, name, v); err != nil {
+		if err := q.store.SetProjectLimit(ctx, project, name, v); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// ResetProjectQuotas drops a project's overrides (admins only).
-func (s *Service) ResetProjectQuotas(ctx context.Context, p auth.Principal, project string) error {
+// Reset drops a project's overrides (admins only).
+func (q *Quotas) Reset(ctx context.Context, p caller.Principal, project string) error {
 	if !p.IsAdmin() {
 		return newError(ErrForbidden, "Only admins may change quotas.")
 	}
-	return s.store.DeleteProjectLimits(ctx, project)
+	return q.store.DeleteProjectLimits(ctx, project)
 }
 
 // ValidateLimits checks quota names and values.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/diskformat"
 	"github.com/glint-image/glint/internal/imagecache"
 	"github.com/glint-image/glint/internal/policy"
@@ -20,11 +20,11 @@ import (
 // Authorizer is the policy check the service calls at the top of each
 // operation (implemented by internal/policy).
 type Authorizer interface {
-	Allow(ctx context.Context, p auth.Principal, action string, t policy.Target) error
+	Allow(ctx context.Context, p caller.Principal, action string, t policy.Target) error
 	// Settle tells whether the rule of action decides for p alone,
 	// whatever the target, and how; listings use it to skip per-row
 	// checks that cannot change the answer.
-	Settle(p auth.Principal, action string) (allowed, settled bool)
+	Settle(p caller.Principal, action string) (allowed, settled bool)
 }
 
 // Options tune the service; zero values take Glance's defaults.
@@ -92,7 +92,7 @@ func NewService(store Store, stores Stores, authz Authorizer, log *slog.Logger, 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 
 // Create makes a new queued image from the attributes a client sent.
-func (s *Service) Create(ctx context.Context, p auth.Principal, attrs map[string]any) (*Image, error) {
+func (s *Service) Create(ctx context.Context, p caller.Principal, attrs map[string]any) (*Image, error) {
 	for name := range attrs {
 		if err := checkWritable(name); err != nil {
 			return nil, err
@@ -167,14 +167,14 @@ func (s *Service) applyCreateAttrs(img *Image, attrs map[string]any) error {
 }
 
 // Get returns one image the caller may see.
-func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (*Image, error) {
+func (s *Service) Get(ctx context.Context, p caller.Principal, id string) (*Image, error) {
 	return s.visible(ctx, p, id, p.IsAdmin())
 }
 
 // Delete soft-deletes an image and then removes its data. The record goes
 // first: a crash in between leaves data without a record, which the start
 // up recovery removes, and never a record without its data.
-func (s *Service) Delete(ctx context.Context, p auth.Principal, id string) error {
+func (s *Service) Delete(ctx context.Context, p caller.Principal, id string) error {
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
 		return err
@@ -222,7 +222,7 @@ func (s *Service) removeData(ctx context.Context, img *Image) {
 // visible loads an image and hides it (ErrNotFound) from a caller who may
 // not see it, following glance/db/utils.py is_image_visible. Deleted
 // images are visible only when withDeleted is set (admins' show).
-func (s *Service) visible(ctx context.Context, p auth.Principal, id string, withDeleted bool) (*Image, error) {
+func (s *Service) visible(ctx context.Context, p caller.Principal, id string, withDeleted bool) (*Image, error) {
 	img, err := s.store.GetImage(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, notFoundImage(id)
@@ -252,7 +252,7 @@ func (s *Service) visible(ctx context.Context, p auth.Principal, id string, with
 	return img, nil
 }
 
-func (s *Service) canSee(ctx context.Context, p auth.Principal, img *Image) (bool, error) {
+func (s *Service) canSee(ctx context.Context, p caller.Principal, img *Image) (bool, error) {
 	switch {
 	case p.IsAdmin(), img.Owner == nil, img.OwnedBy(p.ProjectID):
 		return true, nil
@@ -270,7 +270,7 @@ func (s *Service) canSee(ctx context.Context, p auth.Principal, img *Image) (boo
 
 // authorize runs a policy rule against an image and words a refusal as a
 // domain error.
-func (s *Service) authorize(ctx context.Context, p auth.Principal, action string, img *Image) error {
+func (s *Service) authorize(ctx context.Context, p caller.Principal, action string, img *Image) error {
 	t, err := s.target(ctx, p, img)
 	if err != nil {
 		return err
@@ -282,7 +282,7 @@ func (s *Service) authorize(ctx context.Context, p auth.Principal, action string
 // project_id is the owner, every field and extra property is readable, and
 // member_id is the caller's project when it reaches a shared image it does
 // not own (glance/db ImageRepo._format_image_from_db sets image.member so).
-func (s *Service) target(ctx context.Context, p auth.Principal, img *Image) (policy.Target, error) {
+func (s *Service) target(ctx context.Context, p caller.Principal, img *Image) (policy.Target, error) {
 	t := policy.Target{
 		ImageID:    img.ID,
 		Visibility: string(img.Visibility),
@@ -334,7 +334,7 @@ func policyAttrs(img *Image) map[string]string {
 	return m
 }
 
-func (s *Service) allow(ctx context.Context, p auth.Principal, action string, t policy.Target) error {
+func (s *Service) allow(ctx context.Context, p caller.Principal, action string, t policy.Target) error {
 	err := s.authz.Allow(ctx, p, action, t)
 	if err == nil {
 		return nil
@@ -350,7 +350,7 @@ func (s *Service) allow(ctx context.Context, p auth.Principal, action string, t 
 // or community. Glance checks it whenever a request sets one of those,
 // even to the value the image already has
 // (glance/api/policy.py _enforce_image_visibility).
-func (s *Service) authorizeVisibility(ctx context.Context, p auth.Principal, img *Image, v Visibility) error {
+func (s *Service) authorizeVisibility(ctx context.Context, p caller.Principal, img *Image, v Visibility) error {
 	switch v {
 	case VisibilityPublic:
 		return s.authorize(ctx, p, "publicize_image", img)

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 
-	"github.com/glint-image/glint/internal/auth"
 	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // stagingKey is where an image's staged data lives in the staging store.
@@ -18,7 +18,7 @@ func (s *Service) stagingKey(id string) string { return s.opts.Import.StagingPre
 // staging store is shared by every node, so the import may run anywhere
 // (Glance keeps staged data on the node that received it and proxies the
 // import there).
-func (s *Service) Stage(ctx context.Context, p auth.Principal, id string, body io.Reader, declared int64) error {
+func (s *Service) Stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64) error {
 	if !s.methodEnabled(MethodGlanceDirect) {
 		return newError(ErrNotFound, "'glance-direct' method is not available at this site.")
 	}

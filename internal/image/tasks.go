@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/policy"
 	"github.com/glint-image/glint/internal/task"
 )
@@ -17,7 +17,7 @@ import (
 // owner of an image can follow its import.
 
 // Task returns one task.
-func (s *Service) Task(ctx context.Context, p auth.Principal, id string) (*task.Task, error) {
+func (s *Service) Task(ctx context.Context, p caller.Principal, id string) (*task.Task, error) {
 	if err := s.taskAccess(ctx, p, "get_task"); err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func taskNotFound(id string) error {
 }
 
 // Tasks returns a page of tasks; more is set when the page is full.
-func (s *Service) Tasks(ctx context.Context, p auth.Principal, q task.ListQuery) (tasks []*task.Task, more bool, err error) {
+func (s *Service) Tasks(ctx context.Context, p caller.Principal, q task.ListQuery) (tasks []*task.Task, more bool, err error) {
 	if err := s.taskAccess(ctx, p, "get_tasks"); err != nil {
 		return nil, false, err
 	}
@@ -56,7 +56,7 @@ func (s *Service) Tasks(ctx context.Context, p auth.Principal, q task.ListQuery)
 }
 
 // ImageTasks returns the tasks of an image the caller may see.
-func (s *Service) ImageTasks(ctx context.Context, p auth.Principal, id string) ([]*task.Task, error) {
+func (s *Service) ImageTasks(ctx context.Context, p caller.Principal, id string) ([]*task.Task, error) {
 	if _, err := s.visible(ctx, p, id, false); err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (s *Service) ImageTasks(ctx context.Context, p auth.Principal, id string) (
 	return out, nil
 }
 
-func (s *Service) taskAccess(ctx context.Context, p auth.Principal, rule string) error {
+func (s *Service) taskAccess(ctx context.Context, p caller.Principal, rule string) error {
 	t := policy.Target{Owner: p.ProjectID}
 	if err := s.allow(ctx, p, "tasks_api_access", t); err != nil {
 		return err
@@ -86,7 +86,7 @@ func (s *Service) taskAccess(ctx context.Context, p auth.Principal, rule string)
 
 // taskVisible is Glance's _is_task_visible: admins see every task, others
 // their project's.
-func taskVisible(p auth.Principal, t *task.Task) bool {
+func taskVisible(p caller.Principal, t *task.Task) bool {
 	return p.IsAdmin() || (t.Owner != "" && t.Owner == p.ProjectID)
 }
 

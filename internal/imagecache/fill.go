@@ -37,7 +37,7 @@ type fill struct {
 
 // visible is how much of the file readers may have, whether the fill
 // ended, and how; ch is closed at the next change.
-func (f *fill) visible() (n int64, done bool, err error, ch <-chan struct{}) {
+func (f *fill) visible() (n int64, done bool, ch <-chan struct{}, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n = f.written
@@ -47,7 +47,7 @@ func (f *fill) visible() (n int64, done bool, err error, ch <-chan struct{}) {
 	if f.done && f.err != nil {
 		n = min(n, f.src.Size-1)
 	}
-	return n, f.done, f.err, f.changed
+	return n, f.done, f.changed, f.err
 }
 
 func (f *fill) step(written int64, done bool, err error) {
@@ -88,7 +88,7 @@ func (c *Cache) follow(ctx context.Context, src Source) (*follower, error) {
 // byte of the answer is sent.
 func (r *follower) started() error {
 	for {
-		n, done, err, changed := r.f.visible()
+		n, done, changed, err := r.f.visible()
 		if n > 0 || (done && err == nil) {
 			return nil
 		}
@@ -238,7 +238,7 @@ type follower struct {
 
 func (r *follower) Read(p []byte) (int, error) {
 	for {
-		avail, done, err, changed := r.f.visible()
+		avail, done, changed, err := r.f.visible()
 		if r.pos < avail {
 			k := min(int64(len(p)), avail-r.pos)
 			n, rerr := r.file.ReadAt(p[:k], r.pos)

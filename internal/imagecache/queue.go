@@ -145,7 +145,7 @@ func (c *Cache) prefetchQueued(resolve Resolver) {
 		}
 		// Wait for the fill; the reader only watches it.
 		for {
-			_, done, _, changed := fr.f.visible()
+			_, done, changed, _ := fr.f.visible()
 			if done {
 				break
 			}

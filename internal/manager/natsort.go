@@ -5,13 +5,11 @@ import (
 	"strings"
 )
 
-// naturalLess orders strings as Python's natsort does by default: runs of
-// digits compare as numbers, everything else as text, chunk by chunk, so
-// "1877.7" < "1877.10" and "20240416" < "latest". The OSISM tool uses it
-// to find the newest version and to order cleanup candidates, so glint
+// naturalCompare orders strings as Python's natsort does by default: runs
+// of digits compare as numbers, everything else as text, chunk by chunk,
+// so "1877.7" < "1877.10" and "20240416" < "latest". The OSISM tool uses
+// it to find the newest version and to order cleanup candidates, so glint
 // must agree with it exactly.
-func naturalLess(a, b string) bool { return naturalCompare(a, b) < 0 }
-
 func naturalCompare(a, b string) int {
 	ca, cb := naturalChunks(a), naturalChunks(b)
 	for i := 0; i < len(ca) && i < len(cb); i++ {

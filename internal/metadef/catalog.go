@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Catalog holds the property definitions that apply to one resource type,
@@ -244,7 +244,7 @@ func parseBool(s string) (bool, bool) {
 // ImageCatalog returns the catalog of image properties the caller may
 // see: every namespace associated with OS::Glance::Image, read with the
 // caller's rights.
-func (s *Service) ImageCatalog(ctx context.Context, p auth.Principal) (*Catalog, error) {
+func (s *Service) ImageCatalog(ctx context.Context, p caller.Principal) (*Catalog, error) {
 	var defs []*Definition
 	req := ListRequest{ResourceTypes: []string{ResourceTypeImage}, Limit: &s.opts.MaxLimit}
 	for {

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // ListRequest is a namespace listing as a client asks for it.
@@ -34,7 +34,7 @@ type Page struct {
 
 // ListNamespaces lists the namespaces the caller may see
 // (glance/api/v2/metadef_namespaces.py index).
-func (s *Service) ListNamespaces(ctx context.Context, p auth.Principal, r ListRequest) (*Page, error) {
+func (s *Service) ListNamespaces(ctx context.Context, p caller.Principal, r ListRequest) (*Page, error) {
 	limit := s.opts.DefaultLimit
 	if r.Limit != nil {
 		limit = min(*r.Limit, s.opts.MaxLimit)
@@ -89,7 +89,7 @@ func (s *Service) ListNamespaces(ctx context.Context, p auth.Principal, r ListRe
 // GetNamespace returns a namespace with its contents. With resourceType
 // set, property names (of the namespace and its objects) carry that
 // resource type's prefix, as they would be set on such a resource.
-func (s *Service) GetNamespace(ctx context.Context, p auth.Principal, name, resourceType string) (*Definition, error) {
+func (s *Service) GetNamespace(ctx context.Context, p caller.Principal, name, resourceType string) (*Definition, error) {
 	ns, err := s.namespace(ctx, p, name, lookupShow)
 	if err != nil {
 		return nil, err
@@ -149,7 +149,7 @@ func applyPrefix(d *Definition, resourceType string) {
 // CreateNamespace creates a namespace with the contents d carries, in one
 // transaction: nothing is left behind when any part fails. It returns d
 // as created.
-func (s *Service) CreateNamespace(ctx context.Context, p auth.Principal, d *Definition) (*Definition, error) {
+func (s *Service) CreateNamespace(ctx context.Context, p caller.Principal, d *Definition) (*Definition, error) {
 	actions := []string{"add_metadef_namespace"}
 	if len(d.Associations) > 0 {
 		actions = append(actions, "add_metadef_resource_type_association")
@@ -203,7 +203,7 @@ func stamp(d *Definition, now time.Time) {
 // body leaves out are reset: display name and description to none,
 // visibility to private, protected to false, owner to the caller's
 // project.
-func (s *Service) UpdateNamespace(ctx context.Context, p auth.Principal, name string, in *Namespace) (*Namespace, error) {
+func (s *Service) UpdateNamespace(ctx context.Context, p caller.Principal, name string, in *Namespace) (*Namespace, error) {
 	ns, err := s.namespace(ctx, p, name, lookupNamed)
 	if err != nil {
 		return nil, err
@@ -237,7 +237,7 @@ func (s *Service) UpdateNamespace(ctx context.Context, p auth.Principal, name st
 
 // DeleteNamespace deletes a namespace with everything in it, in one
 // transaction. A protected namespace cannot be deleted.
-func (s *Service) DeleteNamespace(ctx context.Context, p auth.Principal, name string) error {
+func (s *Service) DeleteNamespace(ctx context.Context, p caller.Principal, name string) error {
 	ns, err := s.namespace(ctx, p, name, lookupNamed)
 	if err != nil {
 		return err
@@ -254,7 +254,7 @@ func (s *Service) DeleteNamespace(ctx context.Context, p auth.Principal, name st
 // DeleteContent deletes all objects, properties or tags of a namespace.
 // Glance checks the namespace delete rule for all three (and the tags
 // rule too for tags), and refuses on a protected namespace.
-func (s *Service) DeleteContent(ctx context.Context, p auth.Principal, name string, part Part) error {
+func (s *Service) DeleteContent(ctx context.Context, p caller.Principal, name string, part Part) error {
 	ns, err := s.namespace(ctx, p, name, lookupNamed)
 	if err != nil {
 		return err

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Objects (glance/api/v2/metadef_objects.py). A namespace the caller may
@@ -12,7 +12,7 @@ import (
 // database's message, as in Glance's objects controller.
 
 // ListObjects lists a namespace's objects in creation order.
-func (s *Service) ListObjects(ctx context.Context, p auth.Principal, ns string) ([]Object, error) {
+func (s *Service) ListObjects(ctx context.Context, p caller.Principal, ns string) ([]Object, error) {
 	n, err := s.namespace(ctx, p, ns, lookupObjects)
 	if err != nil {
 		return nil, err
@@ -44,7 +44,7 @@ func objectNotFound(name string) error {
 }
 
 // GetObject returns one object.
-func (s *Service) GetObject(ctx context.Context, p auth.Principal, ns, name string) (*Object, error) {
+func (s *Service) GetObject(ctx context.Context, p caller.Principal, ns, name string) (*Object, error) {
 	n, err := s.namespace(ctx, p, ns, lookupObjects)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (s *Service) GetObject(ctx context.Context, p auth.Principal, ns, name stri
 }
 
 // CreateObject adds an object to a namespace and returns it as created.
-func (s *Service) CreateObject(ctx context.Context, p auth.Principal, ns string, ob *Object) (*Object, error) {
+func (s *Service) CreateObject(ctx context.Context, p caller.Principal, ns string, ob *Object) (*Object, error) {
 	n, err := s.namespace(ctx, p, ns, lookupObjects)
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func (s *Service) CreateObject(ctx context.Context, p auth.Principal, ns string,
 // UpdateObject replaces an object's name, description, required list and
 // properties; fields the body leaves out become empty. It returns the
 // object as the body gave it.
-func (s *Service) UpdateObject(ctx context.Context, p auth.Principal, ns, name string, in *Object) (*Object, error) {
+func (s *Service) UpdateObject(ctx context.Context, p caller.Principal, ns, name string, in *Object) (*Object, error) {
 	n, err := s.namespace(ctx, p, ns, lookupObjects)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (s *Service) UpdateObject(ctx context.Context, p auth.Principal, ns, name s
 }
 
 // DeleteObject removes an object; not from a protected namespace.
-func (s *Service) DeleteObject(ctx context.Context, p auth.Principal, ns, name string) error {
+func (s *Service) DeleteObject(ctx context.Context, p caller.Principal, ns, name string) error {
 	n, err := s.namespace(ctx, p, ns, lookupObjects)
 	if err != nil {
 		return err

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Namespace properties (glance/api/v2/metadef_properties.py). A namespace
@@ -18,7 +18,7 @@ func propertyNotFound(name string) error {
 }
 
 // ListProperties lists a namespace's properties in creation order.
-func (s *Service) ListProperties(ctx context.Context, p auth.Principal, ns string) ([]Property, error) {
+func (s *Service) ListProperties(ctx context.Context, p caller.Principal, ns string) ([]Property, error) {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return nil, err
@@ -33,7 +33,7 @@ func (s *Service) ListProperties(ctx context.Context, p auth.Principal, ns strin
 // GetProperty returns one property. With resourceType set, name is the
 // property's name as set on such a resource, prefix included, and must
 // carry that association's prefix.
-func (s *Service) GetProperty(ctx context.Context, p auth.Principal, ns, name, resourceType string) (*Property, error) {
+func (s *Service) GetProperty(ctx context.Context, p caller.Principal, ns, name, resourceType string) (*Property, error) {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func (s *Service) unprefixed(ctx context.Context, ns, name, resourceType string)
 }
 
 // CreateProperty adds a property to a namespace.
-func (s *Service) CreateProperty(ctx context.Context, p auth.Principal, ns string, prop *Property) (*Property, error) {
+func (s *Service) CreateProperty(ctx context.Context, p caller.Principal, ns string, prop *Property) (*Property, error) {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func (s *Service) CreateProperty(ctx context.Context, p auth.Principal, ns strin
 }
 
 // UpdateProperty replaces a property's name and definition.
-func (s *Service) UpdateProperty(ctx context.Context, p auth.Principal, ns, name string, in *Property) (*Property, error) {
+func (s *Service) UpdateProperty(ctx context.Context, p caller.Principal, ns, name string, in *Property) (*Property, error) {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return nil, err
@@ -139,7 +139,7 @@ func (s *Service) UpdateProperty(ctx context.Context, p auth.Principal, ns, name
 }
 
 // DeleteProperty removes a property; not from a protected namespace.
-func (s *Service) DeleteProperty(ctx context.Context, p auth.Principal, ns, name string) error {
+func (s *Service) DeleteProperty(ctx context.Context, p caller.Principal, ns, name string) error {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return err

@@ -5,14 +5,14 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Resource types and their associations with namespaces
 // (glance/api/v2/metadef_resource_types.py).
 
 // ListResourceTypes lists every resource type.
-func (s *Service) ListResourceTypes(ctx context.Context, p auth.Principal) ([]ResourceType, error) {
+func (s *Service) ListResourceTypes(ctx context.Context, p caller.Principal) ([]ResourceType, error) {
 	if err := s.authorize(ctx, p, "list_metadef_resource_types", nil); err != nil {
 		return nil, err
 	}
@@ -21,7 +21,7 @@ func (s *Service) ListResourceTypes(ctx context.Context, p auth.Principal) ([]Re
 
 // ListAssociations lists the resource types a namespace is associated
 // with.
-func (s *Service) ListAssociations(ctx context.Context, p auth.Principal, ns string) ([]Association, error) {
+func (s *Service) ListAssociations(ctx context.Context, p caller.Principal, ns string) ([]Association, error) {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func (s *Service) ListAssociations(ctx context.Context, p auth.Principal, ns str
 
 // CreateAssociation associates a resource type with a namespace,
 // creating the resource type when it is new.
-func (s *Service) CreateAssociation(ctx context.Context, p auth.Principal, ns string, a *Association) (*Association, error) {
+func (s *Service) CreateAssociation(ctx context.Context, p caller.Principal, ns string, a *Association) (*Association, error) {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return nil, err
@@ -64,7 +64,7 @@ func (s *Service) CreateAssociation(ctx context.Context, p auth.Principal, ns st
 
 // DeleteAssociation removes an association; not from a protected
 // namespace. The resource type itself stays.
-func (s *Service) DeleteAssociation(ctx context.Context, p auth.Principal, ns, resourceType string) error {
+func (s *Service) DeleteAssociation(ctx context.Context, p caller.Principal, ns, resourceType string) error {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return err

@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/policy"
 )
 
 // Authorizer is the policy check (implemented by internal/policy).
 type Authorizer interface {
-	Allow(ctx context.Context, p auth.Principal, action string, t policy.Target) error
+	Allow(ctx context.Context, p caller.Principal, action string, t policy.Target) error
 }
 
 // Options tune the service.
@@ -62,11 +62,11 @@ func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Micr
 // canSee is Glance's namespace visibility (metadef_api/namespace.py
 // _is_namespace_visible): admins see everything, others public
 // namespaces and their own project's.
-func canSee(p auth.Principal, ns *Namespace) bool {
+func canSee(p caller.Principal, ns *Namespace) bool {
 	return p.IsAdmin() || ns.Visibility == VisibilityPublic || (p.ProjectID != "" && ns.Owner == p.ProjectID)
 }
 
-func scopeOf(p auth.Principal) Scope { return Scope{Project: p.ProjectID, Admin: p.IsAdmin()} }
+func scopeOf(p caller.Principal) Scope { return Scope{Project: p.ProjectID, Admin: p.IsAdmin()} }
 
 // lookup says how a route words a namespace it cannot give the caller;
 // Glance's controllers differ.
@@ -91,7 +91,7 @@ func missingNamespace(name string) error {
 func namedNotFound(name string) error { return newError(ErrNotFound, "Namespace %s not found", name) }
 
 // namespace loads a namespace the caller may see, worded as l says.
-func (s *Service) namespace(ctx context.Context, p auth.Principal, name string, l lookup) (*Namespace, error) {
+func (s *Service) namespace(ctx context.Context, p caller.Principal, name string, l lookup) (*Namespace, error) {
 	ns, err := s.store.GetNamespace(ctx, name)
 	if errors.Is(err, ErrNotFound) {
 		if l == lookupNamed {
@@ -114,7 +114,7 @@ func (s *Service) namespace(ctx context.Context, p auth.Principal, name string, 
 // target describes a namespace to the rules as Glance's MetadefAPIPolicy
 // does: project_id is the namespace's owner, or the caller's own project
 // when no namespace is involved.
-func target(p auth.Principal, ns *Namespace) policy.Target {
+func target(p caller.Principal, ns *Namespace) policy.Target {
 	if ns == nil {
 		return policy.Target{Owner: p.ProjectID}
 	}
@@ -124,7 +124,7 @@ func target(p auth.Principal, ns *Namespace) policy.Target {
 // authorize checks a rule on a namespace. A refusal on a namespace the
 // caller may not read (get_metadef_namespace) is a bare 404, so that no
 // one learns of namespaces they cannot see (MetadefAPIPolicy._enforce).
-func (s *Service) authorize(ctx context.Context, p auth.Principal, action string, ns *Namespace) error {
+func (s *Service) authorize(ctx context.Context, p caller.Principal, action string, ns *Namespace) error {
 	err := s.authz.Allow(ctx, p, action, target(p, ns))
 	if err == nil {
 		return nil
@@ -140,7 +140,7 @@ func (s *Service) authorize(ctx context.Context, p auth.Principal, action string
 }
 
 // authorizeAll checks several rules in order.
-func (s *Service) authorizeAll(ctx context.Context, p auth.Principal, ns *Namespace, actions ...string) error {
+func (s *Service) authorizeAll(ctx context.Context, p caller.Principal, ns *Namespace, actions ...string) error {
 	for _, a := range actions {
 		if err := s.authorize(ctx, p, a, ns); err != nil {
 			return err

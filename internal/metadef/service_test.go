@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/metadef"
 	"github.com/glint-image/glint/internal/policy"
 )
@@ -25,9 +25,9 @@ func TestImageCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := metadef.NewService(st, authz, slog.New(slog.NewTextHandler(io.Discard, nil)), metadef.Options{})
-	admin := auth.Principal{ProjectID: "proj-admin", Roles: []string{"admin"}}
-	alice := auth.Principal{ProjectID: "proj-a", Roles: []string{"member", "reader"}}
-	bob := auth.Principal{ProjectID: "proj-b", Roles: []string{"member", "reader"}}
+	admin := caller.Principal{ProjectID: "proj-admin", Roles: []string{"admin"}}
+	alice := caller.Principal{ProjectID: "proj-a", Roles: []string{"member", "reader"}}
+	bob := caller.Principal{ProjectID: "proj-b", Roles: []string{"member", "reader"}}
 
 	body := []byte(`{"namespace":"Site::Private","owner":"proj-a","resource_type_associations":[{"name":"OS::Glance::Image","prefix":"site_"}],
 		"properties":{"tier":{"type":"string","title":"Tier","enum":["gold","silver"]}}}`)
@@ -38,7 +38,7 @@ func TestImageCatalog(t *testing.T) {
 	if _, err := svc.CreateNamespace(ctx, admin, d); err != nil {
 		t.Fatal(err)
 	}
-	for who, p := range map[string]auth.Principal{"alice": alice, "bob": bob} {
+	for who, p := range map[string]caller.Principal{"alice": alice, "bob": bob} {
 		c, err := svc.ImageCatalog(ctx, p)
 		if err != nil {
 			t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Tags (glance/api/v2/metadef_tags.py). A namespace the caller may not
@@ -24,7 +24,7 @@ type TagRequest struct {
 }
 
 // ListTags lists a namespace's tags, newest first by default.
-func (s *Service) ListTags(ctx context.Context, p auth.Principal, ns string, r TagRequest) ([]Tag, error) {
+func (s *Service) ListTags(ctx context.Context, p caller.Principal, ns string, r TagRequest) ([]Tag, error) {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func (s *Service) ListTags(ctx context.Context, p auth.Principal, ns string, r T
 }
 
 // GetTag returns one tag.
-func (s *Service) GetTag(ctx context.Context, p auth.Principal, ns, name string) (*Tag, error) {
+func (s *Service) GetTag(ctx context.Context, p caller.Principal, ns, name string) (*Tag, error) {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func (s *Service) GetTag(ctx context.Context, p auth.Principal, ns, name string)
 }
 
 // CreateTag adds one tag named by the URL.
-func (s *Service) CreateTag(ctx context.Context, p auth.Principal, ns, name string) (*Tag, error) {
+func (s *Service) CreateTag(ctx context.Context, p caller.Principal, ns, name string) (*Tag, error) {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func (s *Service) CreateTag(ctx context.Context, p auth.Principal, ns, name stri
 // CreateTags adds tags in one transaction, replacing the namespace's
 // tags unless add is set (X-Openstack-Append). An empty list changes
 // nothing, as in Glance.
-func (s *Service) CreateTags(ctx context.Context, p auth.Principal, ns string, tags []Tag, add bool) ([]Tag, error) {
+func (s *Service) CreateTags(ctx context.Context, p caller.Principal, ns string, tags []Tag, add bool) ([]Tag, error) {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func (s *Service) CreateTags(ctx context.Context, p auth.Principal, ns string, t
 }
 
 // UpdateTag renames a tag.
-func (s *Service) UpdateTag(ctx context.Context, p auth.Principal, ns, name string, in *Tag) (*Tag, error) {
+func (s *Service) UpdateTag(ctx context.Context, p caller.Principal, ns, name string, in *Tag) (*Tag, error) {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return nil, err
@@ -155,7 +155,7 @@ func (s *Service) UpdateTag(ctx context.Context, p auth.Principal, ns, name stri
 }
 
 // DeleteTag removes a tag; not from a protected namespace.
-func (s *Service) DeleteTag(ctx context.Context, p auth.Principal, ns, name string) error {
+func (s *Service) DeleteTag(ctx context.Context, p caller.Principal, ns, name string) error {
 	n, err := s.namespace(ctx, p, ns, lookupNamed)
 	if err != nil {
 		return err

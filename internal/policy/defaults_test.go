@@ -7,17 +7,17 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // callers in the order the expectation strings use: owner-project member,
 // owner-project reader, other-project member, admin of another project.
-var callers = []auth.Principal{alice, reader, bob, root}
+var callers = []caller.Principal{alice, reader, bob, root}
 
 // targetFor is an image owned by p-a as the image service describes it to
 // caller p: member_id is the caller's project on a shared image it does
 // not own.
-func targetFor(p auth.Principal, vis string) Target {
+func targetFor(p caller.Principal, vis string) Target {
 	t := Target{ImageID: "img", Owner: "p-a", Visibility: vis, Status: "active"}
 	if vis == "shared" && p.ProjectID != "p-a" {
 		t.Member, t.MemberStatus = p.ProjectID, "accepted"

@@ -5,15 +5,15 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 var (
-	alice  = auth.Principal{UserID: "u-alice", ProjectID: "p-a", Roles: []string{"Member", "reader"}}
-	reader = auth.Principal{UserID: "u-rita", ProjectID: "p-a", Roles: []string{"reader"}}
-	bob    = auth.Principal{UserID: "u-bob", ProjectID: "p-b", Roles: []string{"member", "reader"}}
-	root   = auth.Principal{UserID: "u-root", ProjectID: "p-admin", Roles: []string{"admin"}}
-	nobody = auth.Principal{UserID: "u-none"}
+	alice  = caller.Principal{UserID: "u-alice", ProjectID: "p-a", Roles: []string{"Member", "reader"}}
+	reader = caller.Principal{UserID: "u-rita", ProjectID: "p-a", Roles: []string{"reader"}}
+	bob    = caller.Principal{UserID: "u-bob", ProjectID: "p-b", Roles: []string{"member", "reader"}}
+	root   = caller.Principal{UserID: "u-root", ProjectID: "p-admin", Roles: []string{"admin"}}
+	nobody = caller.Principal{UserID: "u-none"}
 )
 
 func TestEvaluate(t *testing.T) {
@@ -27,7 +27,7 @@ func TestEvaluate(t *testing.T) {
 	}
 	cases := []struct {
 		rule string
-		p    auth.Principal
+		p    caller.Principal
 		t    Target
 		want bool
 	}{
@@ -94,7 +94,7 @@ func TestIsAdminFollowsContextIsAdmin(t *testing.T) {
 	if a.IsAdmin(root) {
 		t.Fatal("role admin still admin after context_is_admin changed")
 	}
-	op := auth.Principal{ProjectID: "p-x", Roles: []string{"cloud_admin"}}
+	op := caller.Principal{ProjectID: "p-x", Roles: []string{"cloud_admin"}}
 	if !a.IsAdmin(op) {
 		t.Fatal("cloud_admin is not admin")
 	}
@@ -133,7 +133,7 @@ func TestMessages(t *testing.T) {
 	img := Target{ImageID: "i1", Owner: "p-a", Visibility: "shared"}
 	cases := []struct {
 		a      *Authorizer
-		p      auth.Principal
+		p      caller.Principal
 		action string
 		t      Target
 		want   string

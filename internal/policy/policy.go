@@ -20,7 +20,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // ErrDenied is returned, wrapped in a *Denied, when a rule refuses.
@@ -139,7 +139,7 @@ func New(opts Options) (*Authorizer, error) {
 // Allow returns nil when p may perform action on t, a *Denied otherwise.
 // An action without a default rule is denied: a typo must not open
 // anything.
-func (a *Authorizer) Allow(_ context.Context, p auth.Principal, action string, t Target) error {
+func (a *Authorizer) Allow(_ context.Context, p caller.Principal, action string, t Target) error {
 	if !actions[action] {
 		return &Denied{Action: action, Msg: notAuthorized(action)}
 	}
@@ -155,7 +155,7 @@ func (a *Authorizer) Allow(_ context.Context, p auth.Principal, action string, t
 
 // IsAdmin reports whether p passes context_is_admin, which is what Glance
 // means by an admin context.
-func (a *Authorizer) IsAdmin(p auth.Principal) bool {
+func (a *Authorizer) IsAdmin(p caller.Principal) bool {
 	c := baseCredentials(p)
 	e := &evaluation{rules: a.rules, creds: c, target: credentialTarget(c)}
 	return e.rule("context_is_admin")
@@ -164,7 +164,7 @@ func (a *Authorizer) IsAdmin(p auth.Principal) bool {
 // credentials are what rules see of the caller: oslo.context's policy
 // values plus the older tenant and user aliases and is_admin, which Glance
 // computes from context_is_admin when the request context is built.
-func (a *Authorizer) credentials(p auth.Principal) map[string]any {
+func (a *Authorizer) credentials(p caller.Principal) map[string]any {
 	c := baseCredentials(p)
 	if a.IsAdmin(p) {
 		c["is_admin"] = "True"
@@ -172,7 +172,7 @@ func (a *Authorizer) credentials(p auth.Principal) map[string]any {
 	return c
 }
 
-func baseCredentials(p auth.Principal) map[string]any {
+func baseCredentials(p caller.Principal) map[string]any {
 	c := map[string]any{"roles": append([]string(nil), p.Roles...), "is_admin": "False"}
 	if p.UserID != "" {
 		c["user_id"], c["user"] = p.UserID, p.UserID
@@ -201,7 +201,7 @@ func notAuthorized(action string) string {
 
 // ruleMessage words a refusal by the action's own rule as Glance's API
 // layer does (glance/api/v2/policy.py, image_members.py).
-func ruleMessage(action string, p auth.Principal, t Target) string {
+func ruleMessage(action string, p caller.Principal, t Target) string {
 	switch action {
 	case "add_image":
 		if t.Owner != p.ProjectID {

@@ -1,6 +1,6 @@
 package policy
 
-import "github.com/glint-image/glint/internal/auth"
+import "github.com/glint-image/glint/internal/caller"
 
 // Listing checks get_image on every row of a page, as Glance does. Most
 // rule sets decide that from the caller alone (the Zed defaults let any
@@ -93,7 +93,7 @@ func (t template) readsTarget() bool {
 
 // Settle reports whether action is allowed to p whatever the target, or
 // denied whatever the target; settled is false when the target decides.
-func (a *Authorizer) Settle(p auth.Principal, action string) (allowed, settled bool) {
+func (a *Authorizer) Settle(p caller.Principal, action string) (allowed, settled bool) {
 	if !actions[action] {
 		return false, true
 	}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"testing"
 
-	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Settle must agree with Allow on every target whenever it says the answer
 // is settled.
 func TestSettleAgreesWithAllow(t *testing.T) {
-	callers := []auth.Principal{
+	callers := []caller.Principal{
 		{ProjectID: "p1", UserID: "u1", Roles: []string{"member", "reader"}},
 		{ProjectID: "p1", UserID: "u2", Roles: []string{"reader"}},
 		{ProjectID: "p2", UserID: "u3", Roles: []string{"admin"}},

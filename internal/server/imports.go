@@ -1,8 +1,11 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -21,7 +24,7 @@ const stagingPrefix = "staging/"
 // task store (the metadata store), the task runner, the staging store,
 // the web-download fetcher and the plugin chain. The runner is returned
 // for the server to start once the image service exists.
-func (s *Server) importOptions(records records, stores image.Stores) (image.ImportOptions, *task.Runner, error) {
+func (s *Server) importOptions(records Records, stores image.Stores) (image.ImportOptions, *task.Runner, error) {
 	cfg := s.cfg.Import
 	staging := stores.Drivers[stores.Default]
 	if cfg.StagingStore != "" {
@@ -59,7 +62,7 @@ func (s *Server) importOptions(records records, stores image.Stores) (image.Impo
 	}
 	opts := image.ImportOptions{
 		Plugins:            plugins,
-		Fetcher:            webfetch.New(pol),
+		Fetcher:            importFetcher{webfetch.New(pol)},
 		Methods:            slices.Clone(cfg.Methods),
 		Tasks:              records,
 		Wake:               runner.Wake,
@@ -73,4 +76,24 @@ func (s *Server) importOptions(records records, stores image.Stores) (image.Impo
 		StageHost:          publicBase(s.cfg),
 	}
 	return opts, runner, nil
+}
+
+// importFetcher supplies the import workflow with webfetch's guarded
+// downloads, turning the domain's image.Fetch into request headers.
+type importFetcher struct{ f *webfetch.Fetcher }
+
+func (i importFetcher) Check(uri string) error { return i.f.Check(uri) }
+
+func (i importFetcher) Open(ctx context.Context, uri string, how image.Fetch) (io.ReadCloser, int64, error) {
+	var header http.Header
+	if how.API {
+		header = http.Header{"Accept": {"application/json"}}
+	}
+	if how.Token != "" {
+		if header == nil {
+			header = http.Header{}
+		}
+		header.Set("X-Auth-Token", how.Token)
+	}
+	return i.f.Open(ctx, uri, header)
 }

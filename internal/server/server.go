@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -24,8 +23,6 @@ import (
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/metadef"
 	"github.com/glint-image/glint/internal/policy"
-	"github.com/glint-image/glint/internal/sqlstore/postgres"
-	"github.com/glint-image/glint/internal/sqlstore/sqlite"
 	"github.com/glint-image/glint/internal/task"
 )
 
@@ -148,15 +145,6 @@ func (s *Server) build(ctx context.Context) error {
 	return nil
 }
 
-// records is what the metadata stores implement: image records, built-in
-// identity, the metadata definitions catalog and tasks.
-type records interface {
-	image.Store
-	identity.Store
-	metadef.Store
-	task.Store
-}
-
 // metadefs builds the catalog service, loading the shipped definitions
 // into a catalog that never had them.
 func (s *Server) metadefs(ctx context.Context, st metadef.Store, authz metadef.Authorizer) (*metadef.Service, error) {
@@ -171,23 +159,13 @@ func (s *Server) metadefs(ctx context.Context, st metadef.Store, authz metadef.A
 }
 
 // openMetadata opens the record store the configuration names.
-func (s *Server) openMetadata(ctx context.Context) (records, error) {
-	switch s.cfg.Metadata.Driver {
-	case "postgres":
-		st, err := postgres.Open(ctx, s.cfg.Metadata.DSN)
-		if err != nil {
-			return nil, fmt.Errorf("opening the PostgreSQL metadata store: %w", err)
-		}
-		s.closers = append(s.closers, st.Close)
-		return st, nil
-	default:
-		st, err := sqlite.Open(ctx, filepath.Join(s.cfg.DataDir, "glint.db"))
-		if err != nil {
-			return nil, fmt.Errorf("opening the metadata store: %w", err)
-		}
-		s.closers = append(s.closers, st.Close)
-		return st, nil
+func (s *Server) openMetadata(ctx context.Context) (Records, error) {
+	st, _, err := OpenRecords(ctx, s.cfg)
+	if err != nil {
+		return nil, err
 	}
+	s.closers = append(s.closers, st.Close)
+	return st, nil
 }
 
 // Handler is the HTTP handler, for tests that serve it themselves.

@@ -26,9 +26,7 @@ var storeFactories = map[string]func(ctx context.Context, st config.Store) (blob
 	},
 	"s3": func(ctx context.Context, st config.Store) (blob.Driver, map[string]any, error) {
 		c := st.S3
-		d, err := s3.New(ctx, s3.Config{Endpoint: c.Endpoint, Region: c.Region, Bucket: c.Bucket, Prefix: c.Prefix,
-			AccessKey: c.AccessKey, SecretKey: c.SecretKey, UseTLS: c.UseTLS, InsecureSkipVerify: c.InsecureSkipVerify,
-			PathStyle: c.PathStyle, CreateBucket: c.CreateBucket, PartSize: c.PartSize, Concurrency: c.Concurrency})
+		d, err := s3.New(ctx, c)
 		return d, map[string]any{"endpoint": c.Endpoint, "bucket": c.Bucket, "prefix": c.Prefix, "region": c.Region}, err
 	},
 }

@@ -59,7 +59,7 @@ func (g *groupCommit) run(ctx context.Context, fn func(tx *Tx) error) error {
 	case <-g.stop:
 		return errStoreClosed
 	}
-	return <-j.done
+	return g.s.unavailable(<-j.done)
 }
 
 func (g *groupCommit) close() {

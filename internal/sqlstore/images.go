@@ -39,7 +39,8 @@ func (s *Store) CreateImage(ctx context.Context, img *image.Image) error {
 }
 
 // GetImage returns the image, deleted or not.
-func (s *Store) GetImage(ctx context.Context, id string) (*image.Image, error) {
+func (s *Store) GetImage(ctx context.Context, id string) (_ *image.Image, err error) {
+	defer s.markUnavailable(&err)
 	return s.getImage(ctx, pooled{s.r, s}, id, "")
 }
 
@@ -248,7 +249,8 @@ func (s *Store) ClearLocation(ctx context.Context, id string) error {
 	})
 }
 
-func (s *Store) queryImages(ctx context.Context, query string, args ...any) ([]*image.Image, error) {
+func (s *Store) queryImages(ctx context.Context, query string, args ...any) (_ []*image.Image, err error) {
+	defer s.markUnavailable(&err)
 	return s.loadImages(ctx, pooled{s.r, s}, query, args...)
 }
 

@@ -12,7 +12,8 @@ import (
 
 // ListImages returns one page of the images q selects; see listquery.go
 // for how q becomes SQL.
-func (s *Store) ListImages(ctx context.Context, q image.ListQuery) ([]*image.Image, error) {
+func (s *Store) ListImages(ctx context.Context, q image.ListQuery) (_ []*image.Image, err error) {
+	defer s.markUnavailable(&err)
 	p, err := planList(q, s.d.BindTime)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,8 @@ func (s *Store) AddMember(ctx context.Context, m *image.Member) error {
 }
 
 // GetMember returns one membership.
-func (s *Store) GetMember(ctx context.Context, imageID, memberID string) (*image.Member, error) {
+func (s *Store) GetMember(ctx context.Context, imageID, memberID string) (_ *image.Member, err error) {
+	defer s.markUnavailable(&err)
 	row := s.r.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM image_members
 		WHERE image_id = $1 AND member = $2`, imageID, memberID)
 	m, err := s.scanMember(row)
@@ -38,7 +39,8 @@ func (s *Store) GetMember(ctx context.Context, imageID, memberID string) (*image
 
 // ListMembers returns an image's members, oldest first. An image without
 // members, or without a record at all, has an empty list.
-func (s *Store) ListMembers(ctx context.Context, imageID string) ([]*image.Member, error) {
+func (s *Store) ListMembers(ctx context.Context, imageID string) (_ []*image.Member, err error) {
+	defer s.markUnavailable(&err)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+memberColumns+` FROM image_members
 		WHERE image_id = $1 ORDER BY created_at, member`, imageID)
 	if err != nil {

@@ -64,7 +64,8 @@ func timePtr(c *timeColumn) *time.Time {
 const namespaceColumns = `namespace, display_name, description, visibility, protected, owner, created_at, updated_at`
 
 // GetNamespace returns one namespace record.
-func (s *Store) GetNamespace(ctx context.Context, name string) (*metadef.Namespace, error) {
+func (s *Store) GetNamespace(ctx context.Context, name string) (_ *metadef.Namespace, err error) {
+	defer s.markUnavailable(&err)
 	var id int64
 	ns, err := s.scanNamespaceWithID(s.r.QueryRowContext(ctx, `SELECT id, `+namespaceColumns+` FROM metadef_namespaces WHERE namespace = $1`, name), &id)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -140,7 +140,8 @@ func (s *Store) DeleteTag(ctx context.Context, ns, name string) error {
 
 // Resource types and associations.
 
-func (s *Store) ListResourceTypes(ctx context.Context) ([]metadef.ResourceType, error) {
+func (s *Store) ListResourceTypes(ctx context.Context) (_ []metadef.ResourceType, err error) {
+	defer s.markUnavailable(&err)
 	rows, err := s.r.QueryContext(ctx, `SELECT name, protected, created_at, updated_at FROM metadef_resource_types ORDER BY id`)
 	if err != nil {
 		return nil, err

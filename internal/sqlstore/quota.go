@@ -11,9 +11,10 @@ import (
 // ProjectUsage counts what a project's images use. Sizes count images
 // that hold data (a location); staged data is the size recorded on images
 // being staged or imported (the staged file's, for glance-direct).
-func (s *Store) ProjectUsage(ctx context.Context, project string) (image.Usage, error) {
+func (s *Store) ProjectUsage(ctx context.Context, project string) (_ image.Usage, err error) {
+	defer s.markUnavailable(&err)
 	var u image.Usage
-	err := s.r.QueryRowContext(ctx, `SELECT
+	err = s.r.QueryRowContext(ctx, `SELECT
 			COALESCE(SUM(CASE WHEN status <> 'killed' THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN status IN ('saving', 'uploading', 'importing') THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN location IS NOT NULL AND location <> '' THEN size ELSE 0 END), 0),
@@ -24,7 +25,8 @@ func (s *Store) ProjectUsage(ctx context.Context, project string) (image.Usage, 
 }
 
 // ProjectLimits returns a project's quota overrides.
-func (s *Store) ProjectLimits(ctx context.Context, project string) (map[string]int64, error) {
+func (s *Store) ProjectLimits(ctx context.Context, project string) (_ map[string]int64, err error) {
+	defer s.markUnavailable(&err)
 	rows, err := s.r.QueryContext(ctx, `SELECT name, quota_limit FROM project_quotas WHERE project_id = $1`, project)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/glint-image/glint/internal/image"
@@ -31,6 +32,10 @@ type Dialect struct {
 
 	// Violation tells which constraint, if any, a failed write broke.
 	Violation func(err error) Violation
+	// Unavailable tells an error of this database's driver that says the
+	// database cannot be reached or is going away (nil: none beyond the
+	// broken connections and timeouts every driver reports).
+	Unavailable func(err error) bool
 
 	// ReadTx are the options of the read transactions that load one answer
 	// with several statements (rows, then their properties and tags, or a
@@ -173,19 +178,39 @@ func (s *Store) inTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn fu
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("%s: begin: %w", s.d.Name, err)
+		return s.unavailable(fmt.Errorf("%s: begin: %w", s.d.Name, err))
 	}
 	t := &Tx{tx: tx, db: db, s: s}
 	defer t.prepareMisses()
 	if err := fn(t); err != nil {
 		tx.Rollback()
-		return err
+		return s.unavailable(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%s: commit: %w", s.d.Name, err)
+		return s.unavailable(fmt.Errorf("%s: commit: %w", s.d.Name, err))
 	}
 	return nil
 }
+
+// unavailable marks an error that says the database cannot be reached
+// (refused or cut connections, timeouts, a server shutting down) as
+// image.ErrUnavailable: the request may succeed later without anyone
+// fixing glint. Other errors pass through.
+func (s *Store) unavailable(err error) error {
+	var netErr net.Error
+	switch {
+	case err == nil, errors.Is(err, image.ErrUnavailable):
+		return err
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr),
+		s.d.Unavailable != nil && s.d.Unavailable(err):
+		return fmt.Errorf("%w: %w", image.ErrUnavailable, err)
+	}
+	return err
+}
+
+// markUnavailable is unavailable for a deferred named error result, in
+// the reads that use the pools directly.
+func (s *Store) markUnavailable(err *error) { *err = s.unavailable(*err) }
 
 // constraintErr maps a constraint violation to a domain error: a repeated
 // key is ErrDuplicate, a reference to a missing image ErrNotFound. Other

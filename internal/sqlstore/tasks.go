@@ -76,7 +76,8 @@ func jsonOrNull(m map[string]any) (any, error) {
 }
 
 // GetTask returns one task.
-func (s *Store) GetTask(ctx context.Context, id string) (*task.Task, error) {
+func (s *Store) GetTask(ctx context.Context, id string) (_ *task.Task, err error) {
+	defer s.markUnavailable(&err)
 	ts, err := s.queryTasks(ctx, s.r, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id)
 	if err != nil {
 		return nil, err
@@ -88,7 +89,8 @@ func (s *Store) GetTask(ctx context.Context, id string) (*task.Task, error) {
 }
 
 // ImageTasks returns an image's unexpired tasks, oldest first.
-func (s *Store) ImageTasks(ctx context.Context, imageID string, now time.Time) ([]*task.Task, error) {
+func (s *Store) ImageTasks(ctx context.Context, imageID string, now time.Time) (_ []*task.Task, err error) {
+	defer s.markUnavailable(&err)
 	return s.queryTasks(ctx, s.r, `SELECT `+taskColumns+` FROM tasks
 		WHERE image_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at, id`,
 		imageID, s.d.BindTime(now))
@@ -97,7 +99,8 @@ func (s *Store) ImageTasks(ctx context.Context, imageID string, now time.Time) (
 // ListTasks returns one page of tasks. Pages are keyset-paginated on the
 // sort key, then created_at and id, all in one direction, so a marker
 // names a row and the next page starts right after it.
-func (s *Store) ListTasks(ctx context.Context, q task.ListQuery) ([]*task.Task, error) {
+func (s *Store) ListTasks(ctx context.Context, q task.ListQuery) (_ []*task.Task, err error) {
+	defer s.markUnavailable(&err)
 	key := q.SortKey
 	if key == "" {
 		key = "created_at"

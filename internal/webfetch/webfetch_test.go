@@ -136,7 +136,7 @@ func TestRedirects(t *testing.T) {
 	_, otherPort, _ := net.SplitHostPort(ln.Addr().String())
 
 	var ts *httptest.Server
-	ts, f, p := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts, _, p := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/metadata":
 			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/iam/", http.StatusFound)
@@ -158,7 +158,7 @@ func TestRedirects(t *testing.T) {
 	}))
 	n, _ := strconv.Atoi(otherPort)
 	p.AllowedPorts = append(p.AllowedPorts, n)
-	f = webfetch.New(p)
+	f := webfetch.New(p)
 	for path, want := range map[string]string{
 		"/metadata": "link-local", "/mapped": "link-local", "/file": "scheme file",
 		"/loopback-name": "loopback", "/other": "loopback", "/loop": "redirects",

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/glint-image/glint/internal/auth"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Config says where Keystone is and how glint signs in as a service.
@@ -76,7 +77,7 @@ type Authenticator struct {
 }
 
 type entry struct {
-	p     auth.Principal
+	p     caller.Principal
 	ok    bool
 	until time.Time
 }
@@ -115,27 +116,27 @@ func New(cfg Config, client *http.Client, now func() time.Time) (*Authenticator,
 func (a *Authenticator) AuthURI() string { return strings.TrimSuffix(a.cfg.URL, "/v3") }
 
 // Authenticate implements auth.Authenticator.
-func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (auth.Principal, error) {
+func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (caller.Principal, error) {
 	token := r.Header.Get("X-Auth-Token")
 	if token == "" {
-		return auth.Principal{}, auth.ErrUnauthenticated
+		return caller.Principal{}, auth.ErrUnauthenticated
 	}
 	key := sha256.Sum256([]byte(token))
 	if e, ok := a.cached(key); ok {
 		if !e.ok {
-			return auth.Principal{}, auth.ErrUnauthenticated
+			return caller.Principal{}, auth.ErrUnauthenticated
 		}
 		return e.p, nil
 	}
 	// Concurrent requests with one token ask Keystone once.
 	v, err, _ := a.flight.Do(string(key[:]), func() (any, error) { return a.validate(ctx, token) })
 	if err != nil {
-		return auth.Principal{}, err
+		return caller.Principal{}, err
 	}
 	e := v.(entry)
 	a.remember(key, e)
 	if !e.ok {
-		return auth.Principal{}, auth.ErrUnauthenticated
+		return caller.Principal{}, auth.ErrUnauthenticated
 	}
 	return e.p, nil
 }
@@ -245,7 +246,7 @@ func (a *Authenticator) principal(body []byte) (entry, error) {
 	if t.Project == nil && t.System == nil {
 		return entry{until: until}, nil
 	}
-	p := auth.Principal{UserID: t.User.ID, UserName: t.User.Name, UserDomainID: t.User.Domain.ID}
+	p := caller.Principal{UserID: t.User.ID, UserName: t.User.Name, UserDomainID: t.User.Domain.ID}
 	if t.Project != nil {
 		p.ProjectID, p.ProjectName, p.ProjectDomainID = t.Project.ID, t.Project.Name, t.Project.Domain.ID
 	} else {

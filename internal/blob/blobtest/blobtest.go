@@ -29,7 +29,7 @@ type config struct {
 // WithoutStableReaders drops the check that a Reader opened before an
 // overwrite keeps returning the old content to its end. Pass it only for
 // backends that cannot promise this (ranged HTTP reads that may
-// reconnect, for example); the filesystem and memory drivers can.
+// reconnect, for example); the filesystem and S3 drivers can.
 func WithoutStableReaders() Option {
 	return func(c *config) { c.stableReaders = false }
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -52,7 +53,7 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	tr, err := minio.DefaultTransport(cfg.UseTLS)
 	if err != nil {
 		return nil, fmt.Errorf("s3: %w", err)
@@ -256,13 +257,18 @@ func (d *Driver) object(key string) (string, error) {
 }
 
 // wrap describes err for op on key, translating S3's NoSuchKey into
-// blob.ErrNotFound. NoSuchBucket stays an error of its own, as a
+// blob.ErrNotFound and a server that cannot be reached into
+// blob.ErrUnavailable. NoSuchBucket stays an error of its own, as a
 // misconfiguration rather than a missing blob, where the server can say
 // so: a HEAD (Stat) response has no body, and minio-go reports any 404 on
 // an object as NoSuchKey.
 func (d *Driver) wrap(op, key string, err error) error {
-	if errorCode(err) == "NoSuchKey" {
+	var netErr net.Error
+	switch {
+	case errorCode(err) == "NoSuchKey":
 		err = blob.ErrNotFound
+	case errors.As(err, &netErr), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("s3: %s %q: %w: %w", op, key, blob.ErrUnavailable, err)
 	}
 	return fmt.Errorf("s3: %s %q: %w", op, key, err)
 }

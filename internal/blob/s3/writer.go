@@ -224,7 +224,7 @@ func (w *writer) Commit(ctx context.Context) error {
 		// The commit error is the one worth reporting; an abort failure
 		// leaves an upload for Sweep.
 		_ = w.abort(ctx)
-		return fmt.Errorf("s3: commit %q: %w", w.key, err)
+		return w.d.wrap("commit", w.key, err)
 	}
 	w.cancel(errClosed) // releases the ctx; nothing is running any more
 	return nil

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -126,10 +127,11 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // dialect is how PostgreSQL differs from the SQL sqlstore writes.
 var dialect = sqlstore.Dialect{
-	Name:      "postgres",
-	BindTime:  bindTime,
-	ScanTime:  scanTime,
-	Violation: violation,
+	Name:        "postgres",
+	BindTime:    bindTime,
+	ScanTime:    scanTime,
+	Violation:   violation,
+	Unavailable: unavailable,
 	// Under the default READ COMMITTED each statement has its own
 	// snapshot; a page and the properties loaded for it must share one.
 	ReadTx:  sql.TxOptions{Isolation: sql.LevelRepeatableRead},
@@ -164,6 +166,17 @@ const (
 	uniqueViolation     = "23505"
 	foreignKeyViolation = "23503"
 )
+
+// unavailable recognises PostgreSQL's connection exception (08) and
+// operator intervention (57P: shutdown, crash) classes, and pgx's
+// statements that never reached the server.
+func unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P")
+	}
+	return pgconn.SafeToRetry(err)
+}
 
 func violation(err error) sqlstore.Violation {
 	var pe *pgconn.PgError

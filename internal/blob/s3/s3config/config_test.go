@@ -1,4 +1,4 @@
-package s3
+package s3config
 
 import (
 	"strings"
@@ -84,13 +84,13 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	c := Config{}.withDefaults()
+	c := Config{}.WithDefaults()
 	if c.PartSize != DefaultPartSize || c.Concurrency != DefaultConcurrency {
-		t.Errorf("withDefaults() = PartSize %d, Concurrency %d; want %d, %d",
+		t.Errorf("WithDefaults() = PartSize %d, Concurrency %d; want %d, %d",
 			c.PartSize, c.Concurrency, DefaultPartSize, DefaultConcurrency)
 	}
-	c = Config{PartSize: 6 << 20, Concurrency: 5}.withDefaults()
+	c = Config{PartSize: 6 << 20, Concurrency: 5}.WithDefaults()
 	if c.PartSize != 6<<20 || c.Concurrency != 5 {
-		t.Errorf("withDefaults() changed set values: PartSize %d, Concurrency %d", c.PartSize, c.Concurrency)
+		t.Errorf("WithDefaults() changed set values: PartSize %d, Concurrency %d", c.PartSize, c.Concurrency)
 	}
 }
