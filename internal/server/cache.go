@@ -35,3 +35,12 @@ func (s *Server) openCache(stores image.Stores) (*imagecache.Cache, error) {
 	s.closers = append(s.closers, c.Close)
 	return c, nil
 }
+
+// CacheStats returns this node's image cache counters (hits, misses,
+// bytes), for a metrics exporter; ok is false when there is no cache.
+func (s *Server) CacheStats() (st imagecache.Stats, ok bool) {
+	if s.cache == nil {
+		return imagecache.Stats{}, false
+	}
+	return s.cache.Stats(), true
+}

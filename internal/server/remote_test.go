@@ -40,7 +40,7 @@ func TestRemoteImportAndDelete(t *testing.T) {
 	prefix := "remote-" + strings.ToLower(rand.Text())[:10] + "/"
 	s3cfg := config.S3{Endpoint: endpoint, Bucket: "glint-cluster-test", Prefix: prefix, PathStyle: true, CreateBucket: true,
 		AccessKey: os.Getenv("GLINT_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("GLINT_TEST_S3_SECRET_KEY")}
-	node := func() string {
+	node := func() (string, *server.Server) {
 		cfg := config.Default()
 		cfg.DataDir = t.TempDir()
 		cfg.Auth = config.AuthTrustedHeaders
@@ -52,9 +52,10 @@ func TestRemoteImportAndDelete(t *testing.T) {
 		}
 		ts := httptest.NewServer(srv.Handler())
 		t.Cleanup(func() { ts.Close(); srv.Close() })
-		return ts.URL
+		return ts.URL, srv
 	}
-	a, b := node(), node()
+	a, nodeA := node()
+	b, nodeB := node()
 	call := func(base, method, path, ctype string, body []byte) (int, []byte) {
 		t.Helper()
 		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
@@ -143,6 +144,13 @@ func TestRemoteImportAndDelete(t *testing.T) {
 	}
 	if n := len(cached(a)); n != 0 {
 		t.Fatalf("A's cache holds %d images; nothing was downloaded through A", n)
+	}
+	// The counters a metrics exporter reads.
+	if st, ok := nodeB.CacheStats(); !ok || st.Misses != 1 || st.FillBytes != int64(len(data)) || st.Entries != 1 {
+		t.Fatalf("B's cache counters: %+v %v", st, ok)
+	}
+	if st, ok := nodeA.CacheStats(); !ok || st.Misses != 0 || st.Entries != 0 {
+		t.Fatalf("A's cache counters: %+v %v", st, ok)
 	}
 
 	// test_remote_delete: stage on A, delete on B.

@@ -21,6 +21,7 @@ import (
 	"github.com/glint-image/glint/internal/diskformat"
 	"github.com/glint-image/glint/internal/identity"
 	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/imagecache"
 	"github.com/glint-image/glint/internal/metadef"
 	"github.com/glint-image/glint/internal/policy"
 	"github.com/glint-image/glint/internal/task"
@@ -31,6 +32,7 @@ type Server struct {
 	cfg     config.Config
 	log     *slog.Logger
 	svc     *image.Service
+	cache   *imagecache.Cache // nil when this node has no image cache
 	closers []func() error
 	handler http.Handler
 }
@@ -90,6 +92,7 @@ func (s *Server) build(ctx context.Context) error {
 	if opts.Cache, err = s.openCache(stores); err != nil {
 		return err
 	}
+	s.cache = opts.Cache
 	s.svc, err = image.NewService(records, stores, authz, s.log, opts)
 	if err != nil {
 		return err
