@@ -47,6 +47,14 @@ type Config struct {
 	// ShutdownTimeout is how long in-flight requests may finish after
 	// SIGTERM before they are cut off.
 	ShutdownTimeout time.Duration
+	// BodyTimeout is how long a request body other than image data may
+	// take to arrive (JSON, logins, forms).
+	BodyTimeout time.Duration
+	// MaxPending bounds the connections and requests glint waits on
+	// before it knows who is calling: new connections until their first
+	// request's headers are in, and requests sending a body that is not
+	// image data.
+	MaxPending int
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 
@@ -171,6 +179,8 @@ func Default() Config {
 		MaxTransfers:    64,
 		IdleTimeout:     2 * time.Minute,
 		ShutdownTimeout: 30 * time.Second,
+		BodyTimeout:     30 * time.Second,
+		MaxPending:      256,
 		LogLevel:        "info",
 		Metadata:        Metadata{Driver: "sqlite"},
 		Import:          defaultImport(),
@@ -258,6 +268,12 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("shutdown-timeout: must not be negative"))
+	}
+	if c.BodyTimeout <= 0 {
+		errs = append(errs, errors.New("limits.body_timeout: must be positive"))
+	}
+	if c.MaxPending <= 0 || c.MaxPending > 100000 {
+		errs = append(errs, fmt.Errorf("limits.max_pending: must be between 1 and 100000, not %d", c.MaxPending))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

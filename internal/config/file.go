@@ -67,6 +67,8 @@ type fileLimits struct {
 	MaxTransfers    *int    `yaml:"max_transfers"`
 	IdleTimeout     *string `yaml:"idle_timeout"`
 	ShutdownTimeout *string `yaml:"shutdown_timeout"`
+	BodyTimeout     *string `yaml:"body_timeout"`
+	MaxPending      *int    `yaml:"max_pending"`
 }
 
 type fileMetadata struct {
@@ -205,10 +207,14 @@ func (c *Config) applyLimits(l *fileLimits) error {
 	if l.MaxTransfers != nil {
 		c.MaxTransfers = *l.MaxTransfers
 	}
+	if l.MaxPending != nil {
+		c.MaxPending = *l.MaxPending
+	}
 	for key, pair := range map[string]struct {
 		src *string
 		dst *time.Duration
-	}{"limits.idle_timeout": {l.IdleTimeout, &c.IdleTimeout}, "limits.shutdown_timeout": {l.ShutdownTimeout, &c.ShutdownTimeout}} {
+	}{"limits.idle_timeout": {l.IdleTimeout, &c.IdleTimeout}, "limits.shutdown_timeout": {l.ShutdownTimeout, &c.ShutdownTimeout},
+		"limits.body_timeout": {l.BodyTimeout, &c.BodyTimeout}} {
 		if pair.src == nil {
 			continue
 		}

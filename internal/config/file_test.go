@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +125,25 @@ func TestLoadFileDashboard(t *testing.T) {
 		if cfg.NoDashboard != off {
 			t.Errorf("%q: NoDashboard %v", text, cfg.NoDashboard)
 		}
+	}
+}
+
+// TestEmbeddedExampleIsDefault: docs/glint-embedded.yaml says it spells
+// out the default, so loading it must change nothing (it once set
+// trusted-headers auth).
+func TestEmbeddedExampleIsDefault(t *testing.T) {
+	cfg := Default()
+	if err := cfg.LoadFile(filepath.Join("..", "..", "docs", "glint-embedded.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	// Unset vmdk_allowed_types means the inspector's default, which the
+	// file writes out.
+	if slices.Equal(cfg.ImageFormat.VMDKAllowedTypes, []string{"streamOptimized", "monolithicSparse"}) {
+		cfg.ImageFormat.VMDKAllowedTypes = want.ImageFormat.VMDKAllowedTypes
+	}
+	// Printed, an empty list and none are the same setting.
+	if fmt.Sprintf("%+v", cfg) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("docs/glint-embedded.yaml is not the default:\n got %+v\nwant %+v", cfg, want)
 	}
 }

@@ -63,6 +63,8 @@ type Service struct {
 	log    *slog.Logger
 	opts   Options
 	quota  quotaLocks
+	// updates serialise the patches of one image on this node (patch.go).
+	updates updateLocks
 	// importTokens keeps the callers' tokens of glance-download imports
 	// (task id → token), in memory only: a token never reaches the
 	// database.
@@ -151,7 +153,7 @@ func (s *Service) applyCreateAttrs(img *Image, attrs map[string]any) error {
 			if !ok || !ValidUUID(id) {
 				return schemaError("id", value, "does not match '"+uuidPattern.String()+"'", "pattern")
 			}
-			img.ID = id
+			img.ID = CanonicalID(id)
 		case "locations":
 			return newError(ErrForbidden, "Attribute 'locations' is read-only.")
 		default:

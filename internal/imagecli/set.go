@@ -13,8 +13,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/members"
 	"github.com/spf13/cobra"
 
-	"github.com/glint-image/glint/internal/imagecli/imageactions"
 	"github.com/glint-image/glint/internal/imageclient"
+	"github.com/glint-image/glint/internal/imageclient/imageactions"
 )
 
 type setFlags struct {

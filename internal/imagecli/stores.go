@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/glint-image/glint/internal/imagecli/stores"
 	"github.com/glint-image/glint/internal/imageclient"
+	"github.com/glint-image/glint/internal/imageclient/stores"
 )
 
 // storesCommand is `image stores list`.

@@ -68,6 +68,7 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	checkPermissions(s.log, cfg.DataDir)
 	stores, infos, err := openStores(ctx, cfg)
 	if err != nil {
 		return err
@@ -194,12 +195,16 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	var inflight sync.WaitGroup
+	limits := newPending(s.cfg.MaxPending, s.cfg.BodyTimeout)
+	bounded := limits.wrap(s.handler)
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			inflight.Add(1)
 			defer inflight.Done()
-			s.handler.ServeHTTP(w, r)
+			bounded.ServeHTTP(w, r)
 		}),
+		ConnContext:       limits.connContext,
+		ConnState:         limits.connState,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
