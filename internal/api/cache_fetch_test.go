@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // s3Counter is a reverse proxy in front of the S3 test server that counts
@@ -32,7 +33,7 @@ func newS3Counter(t testing.TB) *s3Counter {
 	t.Helper()
 	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
 	if endpoint == "" {
-		t.Skip("GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
+		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
 	}
 	target, err := url.Parse("http://" + strings.TrimPrefix(endpoint, "http://"))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // s3Env is an API environment whose one store is S3 (its own prefix), so
@@ -18,7 +19,7 @@ func s3Env(t *testing.T, change func(*config.Config)) *env {
 	t.Helper()
 	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
 	if endpoint == "" {
-		t.Skip("GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
+		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
 	}
 	return newEnvConfig(t, func(cfg *config.Config) {
 		cfg.SingleStore = &config.Store{Type: "s3", S3: config.S3{Endpoint: endpoint,

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestGlanceCacheCLI manages a node's image cache with Debian's
@@ -19,11 +21,11 @@ import (
 func TestGlanceCacheCLI(t *testing.T) {
 	cli := os.Getenv("GLINT_TEST_GLANCE_CLI")
 	if cli == "" {
-		t.Skip("GLINT_TEST_GLANCE_CLI is not set; set it to the glance command to run this test")
+		testenv.Missing(t, "GLINT_TEST_GLANCE_CLI is not set; set it to the glance command to run this test")
 	}
 	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
 	if endpoint == "" {
-		t.Skip("GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
+		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
 	}
 	_, env := glanceServe(t, fmt.Sprintf(`store:
   type: s3

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // glanceServe starts `glint serve` (built-in identity) with the extra
@@ -53,7 +55,7 @@ var tableID = regexp.MustCompile(`\|\s*id\s*\|\s*([0-9a-f-]{36})\s*\|`)
 func TestGlanceTaskCLI(t *testing.T) {
 	cli := os.Getenv("GLINT_TEST_GLANCE_CLI")
 	if cli == "" {
-		t.Skip("GLINT_TEST_GLANCE_CLI is not set; set it to the glance command to run this test")
+		testenv.Missing(t, "GLINT_TEST_GLANCE_CLI is not set; set it to the glance command to run this test")
 	}
 	qemu, err := exec.LookPath("qemu-img")
 	if err != nil {

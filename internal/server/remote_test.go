@@ -20,6 +20,7 @@ import (
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/server"
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestRemoteImportAndDelete is what Tempest's test_remote_import and
@@ -34,7 +35,7 @@ import (
 func TestRemoteImportAndDelete(t *testing.T) {
 	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
 	if endpoint == "" {
-		t.Skip("GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
+		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
 	}
 	dsn := pgtest.Schema(t)
 	prefix := "remote-" + strings.ToLower(rand.Text())[:10] + "/"
