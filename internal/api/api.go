@@ -51,6 +51,9 @@ type Options struct {
 	// Events is told about finished downloads (the image.send
 	// notification); nil for none.
 	Events Events
+	// Cache says this node has an image cache: the versions document
+	// then lists the cache API's minors.
+	Cache bool
 }
 
 // Observer is what the API reports to metrics: each answered request by
@@ -139,6 +142,7 @@ func (h *Handler) routes() {
 		{"GET", "/v2/images/{id}/locations", h.listLocations, false},
 		{"POST", "/v2/images/{id}/locations", h.addLocation, false},
 		{"GET", "/v2/tasks", h.listTasks, false},
+		{"POST", "/v2/tasks", h.createTask, false},
 		{"GET", "/v2/tasks/{id}", h.showTask, false},
 		{"DELETE", "/v2/tasks/{id}", h.deleteTask, false},
 
@@ -169,6 +173,7 @@ func (h *Handler) routes() {
 		{"DELETE", "/v2/quotas/{project}", h.resetQuotas, false},
 	}
 	table = append(table, h.metadefRoutes()...)
+	table = append(table, h.cacheRoutes()...)
 	allowed := map[string][]string{}
 	for _, rt := range table {
 		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))

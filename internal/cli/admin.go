@@ -17,7 +17,7 @@ import (
 
 func adminCommand(stdout io.Writer) *cobra.Command {
 	admin := &cobra.Command{Use: "admin", Short: "Operator tasks"}
-	admin.AddCommand(migrateCommand(stdout), quotaCommand(stdout), metadefsCommand(stdout), backupCommand(stdout))
+	admin.AddCommand(migrateCommand(stdout), quotaCommand(stdout), metadefsCommand(stdout), backupCommand(stdout), cacheCommand(stdout))
 	return admin
 }
 

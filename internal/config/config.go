@@ -102,6 +102,8 @@ type Config struct {
 	ImageFormat ImageFormat
 	// Import configures the image import API.
 	Import Import
+	// Cache is the node-local image cache for remote stores.
+	Cache Cache
 	// NoDashboard turns off the web dashboard under /dashboard/ (on by
 	// default with built-in identity or Keystone; trusted-headers mode has
 	// no sign-in, so no dashboard).
@@ -297,6 +299,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateStores()...)
 	errs = append(errs, c.validateImport()...)
 	errs = append(errs, c.validateOperations()...)
+	errs = append(errs, c.validateCache()...)
 	if c.PolicyFile != "" {
 		// The rules themselves are checked when the policy engine loads
 		// them; this catches a wrong path with the other settings.

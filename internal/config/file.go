@@ -33,6 +33,7 @@ type fileConfig struct {
 	Quotas                    map[string]int64 `yaml:"quotas"`
 	ImageFormat               *fileImageFormat `yaml:"image_format"`
 	Import                    *fileImport      `yaml:"import"`
+	Cache                     *fileCache       `yaml:"cache"`
 	PublicURL                 *string          `yaml:"public_url"`
 	Region                    *string          `yaml:"region"`
 	TokenTTL                  *string          `yaml:"token_ttl"`
@@ -193,6 +194,7 @@ func (c *Config) apply(f fileConfig) error {
 	if err := c.applyOperations(f.fileOperations); err != nil {
 		return err
 	}
+	c.applyCache(f.Cache)
 	if f.Store != nil {
 		st, err := f.Store.store("store")
 		if err != nil {

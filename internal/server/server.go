@@ -22,6 +22,7 @@ import (
 	"github.com/glint-image/glint/internal/health"
 	"github.com/glint-image/glint/internal/identity"
 	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/imagecache"
 	"github.com/glint-image/glint/internal/metadef"
 	"github.com/glint-image/glint/internal/metrics"
 	"github.com/glint-image/glint/internal/policy"
@@ -33,6 +34,7 @@ type Server struct {
 	cfg     config.Config
 	log     *slog.Logger
 	svc     *image.Service
+	cache   *imagecache.Cache // nil when this node has no image cache
 	closers []func() error
 	handler http.Handler
 	// metrics is nil unless a metrics listener is configured; health
@@ -102,12 +104,19 @@ func (s *Server) build(ctx context.Context) error {
 	if opts.Import, runner, err = s.importOptions(records, stores); err != nil {
 		return err
 	}
+	if opts.Cache, err = s.openCache(stores); err != nil {
+		return err
+	}
+	s.cache = opts.Cache
 	s.svc, err = image.NewService(records, stores, authz, s.log, opts)
 	if err != nil {
 		return err
 	}
 	if err := s.svc.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering after the last run: %w", err)
+	}
+	if opts.Cache != nil {
+		opts.Cache.StartPrefetcher(s.svc.CacheSource)
 	}
 	// Import tasks run in the background from now on, on every node;
 	// Close stops them before the stores close.
@@ -128,7 +137,8 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
 		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog, Observer: s.observed(),
-		Events: events, ShowDirectURL: cfg.ShowImageDirectURL, ShowMultipleLocations: cfg.ShowMultipleLocations})
+		Events: events, ShowDirectURL: cfg.ShowImageDirectURL, ShowMultipleLocations: cfg.ShowMultipleLocations,
+		Cache: opts.Cache != nil})
 	dash, err := s.dashboard(images, ident)
 	if err != nil {
 		return err
