@@ -79,6 +79,7 @@ type fileStore struct {
 	Description string  `yaml:"description"`
 	Type        string  `yaml:"type"`
 	Path        string  `yaml:"path"`
+	Layout      string  `yaml:"layout"`
 	S3          *fileS3 `yaml:"s3"`
 }
 
@@ -220,7 +221,7 @@ func (c *Config) applyLimits(l *fileLimits) error {
 }
 
 func (fs fileStore) store(where string) (Store, error) {
-	st := Store{ID: fs.ID, Description: fs.Description, Type: fs.Type, Path: fs.Path}
+	st := Store{ID: fs.ID, Description: fs.Description, Type: fs.Type, Path: fs.Path, Layout: fs.Layout}
 	if fs.S3 == nil {
 		return st, nil
 	}

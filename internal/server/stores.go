@@ -21,6 +21,10 @@ const singleStore = "default"
 // one place, no registration side effects.
 var storeFactories = map[string]func(ctx context.Context, st config.Store) (blob.Driver, map[string]any, error){
 	"file": func(_ context.Context, st config.Store) (blob.Driver, map[string]any, error) {
+		if st.Layout == "glance" {
+			d, err := filesystem.NewFlat(st.Path)
+			return d, map[string]any{"data_dir": st.Path}, err
+		}
 		d, err := filesystem.New(st.Path)
 		return d, map[string]any{"data_dir": st.Path}, err
 	},
@@ -29,6 +33,13 @@ var storeFactories = map[string]func(ctx context.Context, st config.Store) (blob
 		d, err := s3.New(ctx, c)
 		return d, map[string]any{"endpoint": c.Endpoint, "bucket": c.Bucket, "prefix": c.Prefix, "region": c.Region}, err
 	},
+}
+
+// OpenStores builds the image stores cfg names, for the admin commands
+// that read or write image data (glint admin migrate-glance).
+func OpenStores(ctx context.Context, cfg config.Config) (image.Stores, error) {
+	st, _, err := openStores(ctx, cfg)
+	return st, err
 }
 
 // openStores builds the image stores: the configured ones, or a single
