@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/glint-image/glint/internal/metadef"
 )
@@ -74,10 +75,13 @@ func (s *source) readNamespaces(ctx context.Context) ([]*metadef.Definition, err
 				return err
 			}
 			o.Description, o.CreatedAt, o.UpdatedAt = nullable(desc.String, desc.Valid), created.T, updated.ptr()
-			if required.Valid && required.String != "" {
-				if err := json.Unmarshal([]byte(required.String), &o.Required); err != nil {
+			// Glance keeps the list comma-joined (JSON in older rows).
+			if r := strings.TrimSpace(required.String); strings.HasPrefix(r, "[") {
+				if err := json.Unmarshal([]byte(r), &o.Required); err != nil {
 					return fmt.Errorf("object %s: required: %w", o.Name, err)
 				}
+			} else if r != "" {
+				o.Required = strings.Split(r, ",")
 			}
 			props, err := orderedProperties([]byte(schema))
 			if err != nil {
