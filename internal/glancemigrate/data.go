@@ -23,10 +23,10 @@ import (
 
 // placement is one location of an image's data in glint.
 type placement struct {
-	loc    string
+	loc     string
 	copied  bool // copied in this run
 	adopted bool // served where Glance keeps it
-	size   int64
+	size    int64
 }
 
 // place finds or puts the data of each of Glance's active locations in

@@ -188,7 +188,7 @@ func build(t *testing.T, g api) *catalog {
 		"namespace": c.namespace, "display_name": "Migration test", "description": "made in Glance",
 		"visibility": "public", "protected": false,
 		"resource_type_associations": []map[string]any{{"name": "OS::Glance::Image", "prefix": "mig_"}},
-		"properties": map[string]any{"speed": map[string]any{"title": "Speed", "type": "integer", "minimum": 1}},
+		"properties":                 map[string]any{"speed": map[string]any{"title": "Speed", "type": "integer", "minimum": 1}},
 		"objects": []map[string]any{{"name": "Box", "required": []string{"size"},
 			"properties": map[string]any{"size": map[string]any{"title": "Size", "type": "string", "enum": []string{"s", "l"}}}}},
 		"tags": []map[string]any{{"name": "fast"}, {"name": "cheap"}},

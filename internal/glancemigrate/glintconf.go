@@ -144,9 +144,9 @@ func glintStoreFor(st GlanceStore, o ConfigOptions) (*glintStore, string) {
 			host, tls = u.Host, u.Scheme == "https"
 		}
 		return &glintStore{ID: st.ID, Type: "s3", S3: map[string]any{
-				"endpoint": host, "bucket": st.Settings["s3_store_bucket"], "use_tls": tls,
-				"access_key": st.Settings["s3_store_access_key"], "secret_key": st.Settings["s3_store_secret_key"],
-			}}, fmt.Sprintf("store %s (s3): glint's S3 store keeps its own object names; Glance's objects are not adopted yet, and images in it are skipped by the migration", name)
+			"endpoint": host, "bucket": st.Settings["s3_store_bucket"], "use_tls": tls,
+			"access_key": st.Settings["s3_store_access_key"], "secret_key": st.Settings["s3_store_secret_key"],
+		}}, fmt.Sprintf("store %s (s3): glint's S3 store keeps its own object names; Glance's objects are not adopted yet, and images in it are skipped by the migration", name)
 	case "rbd":
 		return nil, fmt.Sprintf("store %s (rbd pool %s, user %s, conf %s): glint has no RBD store on this branch; its images are skipped", name,
 			st.Settings["rbd_store_pool"], st.Settings["rbd_store_user"], st.Settings["rbd_store_ceph_conf"])
