@@ -103,11 +103,9 @@ func (m *Migrator) placeOne(ctx context.Context, g *glanceImage, cur *image.Imag
 	}
 	defer f.Close()
 	if dryRun {
-		fi, err := f.Stat()
-		if err != nil {
-			return "", placement{}, err
-		}
-		return loc, placement{loc: loc, copied: true, size: fi.Size()}, nil
+		// Read and check, write nothing: the plan then skips what the
+		// run would skip.
+		d = discard{}
 	}
 	n, err := m.copyVerified(ctx, d, g, f)
 	if err != nil {
@@ -184,3 +182,15 @@ func splitLocation(loc string) (store, key string) {
 	store, key, _ = strings.Cut(loc, ":")
 	return store, key
 }
+
+// discard is a blob.Driver whose writers keep nothing, for dry runs.
+type discard struct{ blob.Driver }
+
+func (discard) Writer(context.Context, string) (blob.Writer, error) { return &discardWriter{}, nil }
+
+type discardWriter struct{ n int64 }
+
+func (w *discardWriter) Write(p []byte) (int, error)  { w.n += int64(len(p)); return len(p), nil }
+func (w *discardWriter) Size() int64                  { return w.n }
+func (w *discardWriter) Commit(context.Context) error { return nil }
+func (w *discardWriter) Cancel(context.Context) error { return nil }

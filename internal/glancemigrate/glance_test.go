@@ -8,6 +8,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/glancemigrate"
+	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/server"
 )
 
@@ -64,7 +66,10 @@ func (a api) do(w who, method, path string, body any, want int, extra ...string)
 		j, _ := json.Marshal(b)
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequestWithContext(a.t.Context(), method, a.base+path, rd)
+	// Not t.Context(): cleanups call too, after it is cancelled.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -496,5 +501,126 @@ func TestMigrateFromGlance(t *testing.T) {
 			c.ids["new"] = newID
 			compareAll(t, c, gl, l)
 		})
+	}
+}
+
+// TestMigrateBadData: an image whose file is gone (adopted store) and
+// one whose file no longer matches its checksums (copied store) are
+// skipped with their reasons, the rest is migrated, nothing of the two
+// is written to glint, and Glance's database is not changed.
+func TestMigrateBadData(t *testing.T) {
+	for kind, g := range glances(t) {
+		t.Run(kind, func(t *testing.T) {
+			gl := api{t: t, base: g[0]}
+			gc, err := glancemigrate.ReadGlanceConfig(g[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, admin := who{"bad" + suffix(), "member,reader"}, who{"badadmin" + suffix(), "admin,member,reader"}
+			ids := map[string]string{}
+			for _, role := range []string{"missing", "corrupt", "fine"} {
+				store := map[string]string{"missing": "fast", "corrupt": "slow", "fine": "slow"}[role]
+				id := gl.create(o, map[string]any{"name": "bad-" + role, "disk_format": "raw", "container_format": "bare"})
+				gl.do(o, "PUT", "/v2/images/"+id+"/file", randomData(t, 5000), 204, "X-Image-Meta-Store", store)
+				ids[role] = id
+				t.Cleanup(func() { gl.do(admin, "DELETE", "/v2/images/"+id, nil, 0) })
+			}
+			fast, slow := gc.Stores[0].Dir, gc.Stores[1].Dir
+			if err := os.Remove(filepath.Join(fast, ids["missing"])); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(slow, ids["corrupt"]), randomData(t, 5000), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			before := glanceDigest(t, gc)
+			cfg := glintConfig(t, gc, "slow")
+			rep := migrate(t, cfg, gc, glancemigrate.Options{})
+			skipped := skippedIDs(rep)
+			if r := skipped[ids["missing"]]; !strings.Contains(r, "data missing") {
+				t.Errorf("missing data: reason %q", r)
+			}
+			if r := skipped[ids["corrupt"]]; !strings.Contains(r, "checksum mismatch") {
+				t.Errorf("corrupt data: reason %q", r)
+			}
+			if r, ok := skipped[ids["fine"]]; ok {
+				t.Errorf("fine image skipped: %s", r)
+			}
+			l := startGlint(t, cfg)
+			l.do(admin, "GET", "/v2/images/"+ids["missing"], nil, 404)
+			l.do(admin, "GET", "/v2/images/"+ids["corrupt"], nil, 404)
+			compareImage(t, "fine", gl.image(o, ids["fine"]), l.image(o, ids["fine"]))
+			if _, err := os.Stat(filepath.Join(cfg.DataDir, "stores", "slow", "blobs", ids["corrupt"])); !os.IsNotExist(err) {
+				t.Errorf("the corrupt image's copy was left in glint's store: %v", err)
+			}
+			if after := glanceDigest(t, gc); after != before {
+				t.Errorf("Glance's database changed during the migration")
+			}
+		})
+	}
+}
+
+// glanceDigest fingerprints Glance's image tables as the migration reads
+// them (a SQLite file's bytes; for MariaDB the rows it reads).
+func glanceDigest(t *testing.T, gc *glancemigrate.GlanceConfig) string {
+	t.Helper()
+	if path, ok := strings.CutPrefix(gc.Connection, "sqlite:///"); ok {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha512.Sum512(b)
+		return hex.EncodeToString(sum[:])
+	}
+	d, err := glancemigrate.Fingerprint(t.Context(), gc.Connection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestMigrateBadDatabase: an unreachable database and an unknown schema
+// version stop the run before anything is read or written.
+func TestMigrateBadDatabase(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	gc := &glancemigrate.GlanceConfig{Connection: "mysql+pymysql://glance:secret@127.0.0.1:1/glance"}
+	st, _, err := server.OpenRecords(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m := &glancemigrate.Migrator{Glance: gc, Records: st.(glancemigrate.Records), Metadefs: st}
+	_, err = m.Run(t.Context(), glancemigrate.Options{})
+	if err == nil || !strings.Contains(err.Error(), "unreachable") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("unreachable database: %v", err)
+	}
+
+	g, ok := glances(t)["sqlite"]
+	if !ok {
+		t.Skip("no Glance on SQLite")
+	}
+	real, err := glancemigrate.ReadGlanceConfig(g[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ := strings.CutPrefix(real.Connection, "sqlite:///")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(t.TempDir(), "glance.sqlite")
+	if err := os.WriteFile(copyPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := glancemigrate.SetSchemaForTest(t.Context(), copyPath, "zzz_future01"); err != nil {
+		t.Fatal(err)
+	}
+	m.Glance = &glancemigrate.GlanceConfig{Connection: "sqlite:///" + copyPath}
+	_, err = m.Run(t.Context(), glancemigrate.Options{})
+	if !errors.Is(err, glancemigrate.ErrUnknownSchema) || !strings.Contains(err.Error(), "zzz_future01") {
+		t.Errorf("unknown schema: %v", err)
+	}
+	if imgs, err := st.ListImages(t.Context(), image.ListQuery{Caller: image.Scope{Admin: true}, Visibility: "all", Limit: 10}); err != nil || len(imgs) != 0 {
+		t.Errorf("images written before the schema check: %d, %v", len(imgs), err)
 	}
 }
