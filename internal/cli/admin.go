@@ -15,7 +15,7 @@ import (
 
 func adminCommand(stdout io.Writer) *cobra.Command {
 	admin := &cobra.Command{Use: "admin", Short: "Operator tasks"}
-	admin.AddCommand(migrateCommand(stdout), quotaCommand(stdout), metadefsCommand(stdout), migrateGlanceCommand(stdout))
+	admin.AddCommand(migrateCommand(stdout), quotaCommand(stdout), metadefsCommand(stdout), migrateGlanceCommand(stdout), verifyGlanceCommand(stdout))
 	return admin
 }
 

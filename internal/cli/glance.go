@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -120,4 +121,52 @@ func adoptedDirs(cfg config.Config, single string) map[string]string {
 		out[single] = st.Path
 	}
 	return out
+}
+
+// verifyGlanceCommand is `glint admin verify-glance`: compare Glance's
+// and glint's answers for every image, and read the data back.
+func verifyGlanceCommand(stdout io.Writer) *cobra.Command {
+	var v glancemigrate.Verifier
+	var output string
+	cmd := &cobra.Command{
+		Use:   "verify-glance",
+		Short: "Compare every image's Glance and glint API answers field by field, and check glint's data against Glance's checksums",
+		Args:  cobra.NoArgs,
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&v.GlanceURL, "glance-url", "", "Glance's Image API endpoint, e.g. http://glance:9292")
+	fl.StringVar(&v.GlintURL, "glint-url", "http://127.0.0.1:9292", "glint's Image API endpoint")
+	fl.StringVar(&v.Caller.Token, "token", os.Getenv("OS_TOKEN"), "a Keystone token both accept (OS_TOKEN)")
+	fl.StringVar(&v.Caller.Project, "project-id", "", "with trusted headers (no --token): the caller's project")
+	fl.StringSliceVar(&v.Caller.Roles, "roles", []string{"admin", "member", "reader"}, "with trusted headers: the caller's roles")
+	fl.BoolVar(&v.Data, "data", true, "read every active image's data back from glint and check its checksums")
+	fl.StringVarP(&output, "output", "o", "table", "report format: table or json")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if v.GlanceURL == "" {
+			return errors.New("--glance-url is required")
+		}
+		if v.Caller.Token == "" && v.Caller.Project == "" {
+			return errors.New("give --token (or OS_TOKEN), or --project-id for trusted headers")
+		}
+		ctx := cmd.Context()
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		rep, err := v.Verify(ctx)
+		if err != nil {
+			return err
+		}
+		if output == "json" {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			err = enc.Encode(rep)
+		} else {
+			err = rep.WriteTable(stdout)
+		}
+		if err == nil && len(rep.Differences) > 0 {
+			err = fmt.Errorf("%d differences", len(rep.Differences))
+		}
+		return err
+	}
+	return cmd
 }

@@ -1,0 +1,269 @@
+package glancemigrate
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Caller is who the verification asks both APIs as: a token valid for
+// both (the same Keystone), or trusted headers (tests, a proxy setup).
+type Caller struct {
+	Token   string
+	Project string
+	User    string
+	Roles   []string
+}
+
+func (c Caller) apply(req *http.Request) {
+	if c.Token != "" {
+		req.Header.Set("X-Auth-Token", c.Token)
+		return
+	}
+	req.Header.Set("X-Identity-Status", "Confirmed")
+	req.Header.Set("X-Project-Id", c.Project)
+	user := c.User
+	if user == "" {
+		user = "glint-verify"
+	}
+	req.Header.Set("X-User-Id", user)
+	req.Header.Set("X-Roles", strings.Join(c.Roles, ","))
+}
+
+// Verifier compares Glance's and glint's Image API answers.
+type Verifier struct {
+	GlanceURL, GlintURL string
+	Caller              Caller
+	// Data: read every active image's data back from glint and check
+	// its size, md5 and os_hash_value against Glance's record.
+	Data   bool
+	Client *http.Client
+}
+
+// Difference is one field that reads differently.
+type Difference struct {
+	ImageID string `json:"image_id"`
+	Field   string `json:"field"`
+	Glance  string `json:"glance"`
+	Glint   string `json:"glint"`
+}
+
+// VerifyReport is what Verify found.
+type VerifyReport struct {
+	Images      int          `json:"images"`
+	DataChecked int          `json:"data_checked"`
+	Differences []Difference `json:"differences"`
+}
+
+// ignoredFields are in Glance's answer and not (yet) in glint's: glint
+// does not show locations (they come with its locations model).
+var ignoredFields = map[string]bool{"locations": true, "direct_url": true}
+
+// Verify walks every image the caller sees in Glance (hidden ones too)
+// and compares it with glint's answer for the same caller.
+func (v *Verifier) Verify(ctx context.Context) (*VerifyReport, error) {
+	if v.Client == nil {
+		v.Client = &http.Client{Timeout: 10 * time.Minute}
+	}
+	rep := &VerifyReport{}
+	for _, hidden := range []string{"false", "true"} {
+		marker := ""
+		for {
+			q := url.Values{"limit": {"200"}, "os_hidden": {hidden}}
+			if marker != "" {
+				q.Set("marker", marker)
+			}
+			var page struct {
+				Images []map[string]any `json:"images"`
+			}
+			if err := v.getJSON(ctx, v.GlanceURL, "/v2/images?"+q.Encode(), &page); err != nil {
+				return nil, fmt.Errorf("listing Glance's images: %w", err)
+			}
+			for _, img := range page.Images {
+				if err := v.one(ctx, img, rep); err != nil {
+					return nil, err
+				}
+			}
+			if len(page.Images) < 200 {
+				break
+			}
+			marker, _ = page.Images[len(page.Images)-1]["id"].(string)
+		}
+	}
+	sort.Slice(rep.Differences, func(i, j int) bool {
+		a, b := rep.Differences[i], rep.Differences[j]
+		return a.ImageID < b.ImageID || a.ImageID == b.ImageID && a.Field < b.Field
+	})
+	return rep, nil
+}
+
+func (v *Verifier) one(ctx context.Context, g map[string]any, rep *VerifyReport) error {
+	id, _ := g["id"].(string)
+	rep.Images++
+	diff := func(field, gv, lv string) {
+		rep.Differences = append(rep.Differences, Difference{ImageID: id, Field: field, Glance: gv, Glint: lv})
+	}
+	var l map[string]any
+	if err := v.getJSON(ctx, v.GlintURL, "/v2/images/"+id, &l); err != nil {
+		diff("(image)", "present", err.Error())
+		return nil
+	}
+	for _, d := range CompareImages(g, l) {
+		diff(d[0], d[1], d[2])
+	}
+	if g["visibility"] == "shared" {
+		var gm, lm any
+		gerr := v.getJSON(ctx, v.GlanceURL, "/v2/images/"+id+"/members", &gm)
+		lerr := v.getJSON(ctx, v.GlintURL, "/v2/images/"+id+"/members", &lm)
+		if gs, ls := canonical(gm, gerr), canonical(lm, lerr); gs != ls {
+			diff("members", gs, ls)
+		}
+	}
+	if v.Data && g["status"] == "active" {
+		rep.DataChecked++
+		if err := v.checkData(ctx, id, g); err != nil {
+			diff("data", "checksums of the record", err.Error())
+		}
+	}
+	return nil
+}
+
+func canonical(v any, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// CompareImages lists the fields in which two answers for one image
+// differ, as (field, Glance's value, glint's value). Store lists and tags
+// compare as sets; ignoredFields are skipped.
+func CompareImages(g, l map[string]any) [][3]string {
+	var out [][3]string
+	keys := map[string]bool{}
+	for k := range g {
+		keys[k] = true
+	}
+	for k := range l {
+		keys[k] = true
+	}
+	for k := range keys {
+		if ignoredFields[k] {
+			continue
+		}
+		gv, gok := g[k]
+		lv, lok := l[k]
+		gs, ls := render(k, gv, gok), render(k, lv, lok)
+		if gs != ls {
+			out = append(out, [3]string{k, gs, ls})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+func render(key string, v any, present bool) string {
+	if !present {
+		return "(absent)"
+	}
+	switch key {
+	case "stores":
+		s, _ := v.(string)
+		parts := strings.Split(s, ",")
+		sort.Strings(parts)
+		return strings.Join(parts, ",")
+	case "tags":
+		l, _ := v.([]any)
+		var s []string
+		for _, x := range l {
+			s = append(s, fmt.Sprint(x))
+		}
+		sort.Strings(s)
+		return strings.Join(s, ",")
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// checkData reads the image from glint and checks it against Glance's
+// record.
+func (v *Verifier) checkData(ctx context.Context, id string, g map[string]any) error {
+	resp, err := v.get(ctx, v.GlintURL, "/v2/images/"+id+"/file")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	md := md5.New()
+	var h hash.Hash
+	algo, _ := g["os_hash_algo"].(string)
+	if algo != "" {
+		if h = newHash(algo); h == nil {
+			return fmt.Errorf("os_hash_algo %q unknown", algo)
+		}
+	}
+	w := io.Writer(md)
+	if h != nil {
+		w = io.MultiWriter(md, h)
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return fmt.Errorf("reading from glint: %w", err)
+	}
+	if size, ok := g["size"].(float64); ok && int64(size) != n {
+		return fmt.Errorf("%d bytes, record says %d", n, int64(size))
+	}
+	if sum, _ := g["checksum"].(string); sum != "" && hex.EncodeToString(md.Sum(nil)) != sum {
+		return errors.New("md5 does not match checksum")
+	}
+	if val, _ := g["os_hash_value"].(string); h != nil && hex.EncodeToString(h.Sum(nil)) != val {
+		return errors.New("os_hash_value does not match")
+	}
+	return nil
+}
+
+func (v *Verifier) get(ctx context.Context, base, path string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	v.Caller.apply(req)
+	resp, err := v.Client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return resp, nil
+}
+
+func (v *Verifier) getJSON(ctx context.Context, base, path string, out any) error {
+	resp, err := v.get(ctx, base, path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(out)
+}
+
+// WriteTable writes the verification report for a terminal.
+func (r *VerifyReport) WriteTable(w io.Writer) error {
+	fmt.Fprintf(w, "%d images compared, %d read back with checksums, %d differences\n", r.Images, r.DataChecked, len(r.Differences))
+	for _, d := range r.Differences {
+		fmt.Fprintf(w, "%s  %s\n  glance: %s\n  glint:  %s\n", d.ImageID, d.Field, d.Glance, d.Glint)
+	}
+	return nil
+}
