@@ -5,7 +5,6 @@ package api
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/glint-image/glint/internal/accesslog"
 	"github.com/glint-image/glint/internal/auth"
 	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/image"
@@ -190,7 +190,7 @@ func (h *Handler) wrap(rt route) http.Handler {
 		start := time.Now()
 		reqID := newRequestID()
 		w.Header().Set("X-Openstack-Request-Id", reqID)
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &accesslog.Recorder{ResponseWriter: w}
 		// The request's own logger is made only on the error paths: With
 		// formats its attribute on every call, and most requests succeed.
 		reqLog := func() *slog.Logger { return h.log.With("request_id", reqID) }
@@ -200,13 +200,13 @@ func (h *Handler) wrap(rt route) http.Handler {
 					panic(p)
 				}
 				reqLog().ErrorContext(r.Context(), "panic in handler", "panic", p)
-				if !rec.wrote {
+				if !rec.Wrote {
 					writeError(rec, r, reqLog(), errInternal)
 				}
 			}
 			h.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", reqID),
 				slog.String("method", r.Method), slog.String("route", rt.pattern),
-				slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
+				slog.String("path", r.URL.Path), slog.Int("status", rec.Status), slog.Int64("bytes", rec.Bytes),
 				slog.Int64("duration_ms", time.Since(start).Milliseconds()))
 		}()
 		if !rt.public {
@@ -218,7 +218,7 @@ func (h *Handler) wrap(rt route) http.Handler {
 			r = r.WithContext(caller.WithPrincipal(r.Context(), p))
 		}
 		if err := rt.handle(rec, r); err != nil {
-			if rec.wrote {
+			if rec.Wrote {
 				reqLog().WarnContext(r.Context(), "error after response started", "err", err)
 				return
 			}
@@ -250,48 +250,3 @@ func principal(r *http.Request) caller.Principal {
 	p, _ := caller.FromContext(r.Context())
 	return p
 }
-
-// statusRecorder remembers what was sent, for the access log and so that
-// an error after the first byte is not written into a body.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-	wrote  bool
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if !s.wrote {
-		s.status, s.wrote = code, true
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(p []byte) (int, error) {
-	if !s.wrote {
-		s.WriteHeader(http.StatusOK)
-	}
-	n, err := s.ResponseWriter.Write(p)
-	s.bytes += int64(n)
-	return n, err
-}
-
-// ReadFrom passes a body copy on to the ResponseWriter's own ReadFrom, so
-// a file reaches the socket with sendfile instead of through buffers.
-func (s *statusRecorder) ReadFrom(r io.Reader) (int64, error) {
-	if !s.wrote {
-		s.WriteHeader(http.StatusOK)
-	}
-	var n int64
-	var err error
-	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
-		n, err = rf.ReadFrom(r)
-	} else {
-		n, err = io.Copy(struct{ io.Writer }{s.ResponseWriter}, r)
-	}
-	s.bytes += n
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the connection (deadlines).
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -1,5 +1,10 @@
 package bench
 
+// The benchmark speaks raw HTTP rather than through internal/imageclient,
+// glint's one Image API client: it drives Glance too, with trusted
+// headers instead of tokens, and measures the wire, so it controls every
+// request and reads no more of an answer than it must.
+
 import (
 	"bytes"
 	"context"

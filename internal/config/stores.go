@@ -80,8 +80,12 @@ func keyed(where string, err error) []error {
 	if err == nil {
 		return nil
 	}
+	all := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		all = joined.Unwrap()
+	}
 	var errs []error
-	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+	for _, e := range all {
 		if fe, ok := e.(*s3config.FieldError); ok {
 			e = fmt.Errorf("%s.%s: %s", where, fe.Key, fe.Msg)
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // The dashboard never touches the image service directly: every action is
@@ -132,6 +134,10 @@ func asAPIError(err error) *apiError {
 	if errors.As(err, &ue) {
 		return &apiError{Status: ue.Actual, Message: errorMessage(ue.Body, ue.Actual)}
 	}
+	var ie *imageclient.Error
+	if errors.As(err, &ie) {
+		return &apiError{Status: ie.Status, Message: errorMessage(ie.Body, ie.Status)}
+	}
 	return &apiError{Status: http.StatusBadGateway, Message: "The service did not answer: " + err.Error()}
 }
 
@@ -173,7 +179,8 @@ func errorMessage(body []byte, status int) string {
 func isAPIFailure(err error) bool {
 	var ae *apiError
 	var ue gophercloud.ErrUnexpectedResponseCode
-	return errors.As(err, &ae) || errors.As(err, &ue)
+	var ie *imageclient.Error
+	return errors.As(err, &ae) || errors.As(err, &ue) || errors.As(err, &ie)
 }
 
 // statusOf is the HTTP status of a failed call (0 for none).

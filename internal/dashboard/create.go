@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // imageForm is the create and edit form, as submitted (and shown again
@@ -146,7 +148,7 @@ func readImageForm(r *http.Request) imageForm {
 			f.Errors["properties"] = "Every property needs a name."
 		case len(k) > 255 || len(val) > 65535:
 			f.Errors["properties"] = "Property " + k + " is too long."
-		case coreKeys[k] || k == "description":
+		case imageclient.IsCore(k) || k == "description":
 			f.Errors["properties"] = k + " is set with its own field, not as a custom property."
 		case seen[k]:
 			f.Errors["properties"] = "Property " + k + " appears twice."

@@ -16,85 +16,24 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/members"
 	"github.com/gophercloud/gophercloud/v2/pagination"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
-// imageView is one image as the API showed it. gophercloud's Image folds
-// a missing size into 0 and drops fields the pages show (hashes, stores),
-// so the record is decoded here from the API's JSON.
+// imageView is one image as the API showed it (imageclient decodes it),
+// with what the pages ask of it.
 type imageView struct {
-	ID, Name, Status, Visibility, Owner string
-	DiskFormat, ContainerFormat         string
-	Checksum, HashAlgo, HashValue       string
-	Size, VirtualSize                   *int64
-	MinDisk, MinRAM                     int64
-	Protected, Hidden                   bool
-	CreatedAt, UpdatedAt                time.Time
-	Tags, Stores                        []string
-	Properties                          map[string]string
-	propertyOrder                       []string
+	imageclient.Image
+	propertyOrder []string
 }
 
-// coreKeys are the image attributes that are not extra properties.
-var coreKeys = map[string]bool{
-	"id": true, "name": true, "status": true, "visibility": true, "owner": true, "protected": true,
-	"os_hidden": true, "checksum": true, "os_hash_algo": true, "os_hash_value": true, "size": true,
-	"virtual_size": true, "min_disk": true, "min_ram": true, "created_at": true, "updated_at": true,
-	"tags": true, "self": true, "file": true, "schema": true, "disk_format": true,
-	"container_format": true, "locations": true, "direct_url": true, "stores": true,
+func newImageView(img *imageclient.Image) *imageView {
+	return &imageView{Image: *img, propertyOrder: sortedKeys(img.Properties)}
 }
 
 func (v *imageView) UnmarshalJSON(b []byte) error {
-	var raw map[string]any
-	if err := json.Unmarshal(b, &raw); err != nil {
+	if err := v.Image.UnmarshalJSON(b); err != nil {
 		return err
-	}
-	*v = imageView{Properties: map[string]string{}}
-	str := func(k string) string { s, _ := raw[k].(string); return s }
-	num := func(k string) *int64 {
-		f, ok := raw[k].(float64)
-		if !ok {
-			return nil
-		}
-		n := int64(f)
-		return &n
-	}
-	v.ID, v.Name, v.Status, v.Visibility, v.Owner = str("id"), str("name"), str("status"), str("visibility"), str("owner")
-	v.DiskFormat, v.ContainerFormat = str("disk_format"), str("container_format")
-	v.Checksum, v.HashAlgo, v.HashValue = str("checksum"), str("os_hash_algo"), str("os_hash_value")
-	v.Size, v.VirtualSize = num("size"), num("virtual_size")
-	if n := num("min_disk"); n != nil {
-		v.MinDisk = *n
-	}
-	if n := num("min_ram"); n != nil {
-		v.MinRAM = *n
-	}
-	v.Protected, _ = raw["protected"].(bool)
-	v.Hidden, _ = raw["os_hidden"].(bool)
-	v.CreatedAt, _ = time.Parse(time.RFC3339, str("created_at"))
-	v.UpdatedAt, _ = time.Parse(time.RFC3339, str("updated_at"))
-	if tags, ok := raw["tags"].([]any); ok {
-		for _, t := range tags {
-			if s, ok := t.(string); ok {
-				v.Tags = append(v.Tags, s)
-			}
-		}
-	}
-	if s := str("stores"); s != "" {
-		v.Stores = strings.Split(s, ",")
-	}
-	for k, val := range raw {
-		if coreKeys[k] {
-			continue
-		}
-		switch x := val.(type) {
-		case string:
-			v.Properties[k] = x
-		case nil:
-			v.Properties[k] = ""
-		default:
-			j, _ := json.Marshal(x)
-			v.Properties[k] = string(j)
-		}
 	}
 	v.propertyOrder = sortedKeys(v.Properties)
 	return nil
@@ -207,35 +146,30 @@ type imagePage struct {
 }
 
 // listImages fetches one page of GET /v2/images. The answer is decoded
-// once, straight into the page (gophercloud's pager and results decode
-// it three times, which costs more than the call on a large page).
+// once (gophercloud's pager and results decode it three times, which
+// costs more than the call on a large page).
 func listImages(ctx context.Context, c *gophercloud.ServiceClient, q url.Values) (*imagePage, error) {
-	var body struct {
-		Images []*imageView `json:"images"`
-		Next   string       `json:"next"`
-	}
-	u := c.ServiceURL("images")
+	query := ""
 	if len(q) > 0 {
-		u += "?" + q.Encode()
+		query = "?" + q.Encode()
 	}
-	if _, err := c.Get(ctx, u, &body, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+	p, err := imageclient.List(ctx, c, query)
+	if err != nil {
 		return nil, err
 	}
-	out := &imagePage{Images: body.Images}
-	if body.Next != "" {
-		if nu, err := url.Parse(body.Next); err == nil {
-			out.Next = nu.Query().Get("marker")
-		}
+	out := &imagePage{Images: make([]*imageView, len(p.Images)), Next: p.Marker()}
+	for i, img := range p.Images {
+		out.Images[i] = newImageView(img)
 	}
 	return out, nil
 }
 
 func getImage(ctx context.Context, c *gophercloud.ServiceClient, id string) (*imageView, error) {
-	var v imageView
-	if _, err := c.Get(ctx, c.ServiceURL("images", id), &v, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+	img, err := imageclient.Get(ctx, c, id)
+	if err != nil {
 		return nil, err
 	}
-	return &v, nil
+	return newImageView(img), nil
 }
 
 // patchOp is one JSON-patch operation on an image.

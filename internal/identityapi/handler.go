@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/glint-image/glint/internal/accesslog"
 	"github.com/glint-image/glint/internal/identity"
 )
 
@@ -174,7 +175,7 @@ func (h *Handler) wrap(rt route) http.Handler {
 		start := time.Now()
 		reqID := "req-" + uuid.NewString()
 		w.Header().Set("X-Openstack-Request-Id", reqID)
-		rec := &recorder{ResponseWriter: w}
+		rec := &accesslog.Recorder{ResponseWriter: w}
 		log := h.log.With("request_id", reqID)
 		c := &call{Request: r, base: h.baseURL(r)}
 		defer func() {
@@ -183,12 +184,12 @@ func (h *Handler) wrap(rt route) http.Handler {
 					panic(p)
 				}
 				log.ErrorContext(r.Context(), "panic in identity handler", "panic", p)
-				if !rec.wrote {
+				if !rec.Wrote {
 					h.writeError(rec, c, log, fmt.Errorf("panic: %v", p))
 				}
 			}
 			log.InfoContext(r.Context(), "request", "method", r.Method, "route", "/identity"+rt.pattern,
-				"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
+				"status", rec.Status, "duration_ms", time.Since(start).Milliseconds())
 		}()
 		if !rt.public {
 			t, err := h.svc.ValidateToken(r.Context(), r.Header.Get("X-Auth-Token"))
@@ -215,26 +216,4 @@ func (h *Handler) baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
-}
-
-// recorder remembers the status for the access log and whether anything
-// was written, so an error after the header is not written into a body.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if !r.wrote {
-		r.status, r.wrote = code, true
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	if !r.wrote {
-		r.WriteHeader(http.StatusOK)
-	}
-	return r.ResponseWriter.Write(p)
 }

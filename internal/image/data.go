@@ -52,7 +52,7 @@ func (s *Service) Upload(ctx context.Context, p caller.Principal, id, store stri
 	if img.Owner != nil {
 		owner = *img.Owner
 	}
-	limit, err := s.startUpload(ctx, id, owner, declared)
+	limit, err := s.startData(ctx, id, owner, declared, QuotaImageSizeTotal, StatusSaving)
 	if err != nil {
 		return err
 	}
@@ -93,9 +93,15 @@ func (s *Service) streamLimit(ctx context.Context, owner, quota string) (uploadL
 	return uploadLimit{bytes: remaining, err: newError(ErrTooLarge, streamRefusals[quota], owner, limit)}, nil
 }
 
-// startUpload checks the owner's quotas and moves the image to saving, as
-// one step per project so concurrent uploads cannot all pass one check.
-func (s *Service) startUpload(ctx context.Context, id, owner string, declared int64) (uploadLimit, error) {
+// startData checks the owner's quotas for data about to stream into an
+// image (one more image receiving data, the declared size counted against
+// quota: image_size_total for an upload, image_stage_total for a stage)
+// and moves the image from queued to `to` (saving, uploading), as one
+// step per project so concurrent transfers cannot all pass one check. It
+// returns how much may stream: the size cap, or what is left of quota, so
+// data of an undeclared size (chunked) is stopped at the quota while it
+// streams.
+func (s *Service) startData(ctx context.Context, id, owner string, declared int64, quota string, to Status) (uploadLimit, error) {
 	unlock, err := s.lockProject(ctx, owner)
 	if err != nil {
 		return uploadLimit{}, err
@@ -103,17 +109,17 @@ func (s *Service) startUpload(ctx context.Context, id, owner string, declared in
 	defer unlock()
 	deltas := map[string]int64{QuotaImageCountUploading: 1}
 	if declared > 0 {
-		deltas[QuotaImageSizeTotal] = declared / mib
+		deltas[quota] = declared / mib
 	}
 	if err := s.enforce(ctx, owner, deltas); err != nil {
 		return uploadLimit{}, err
 	}
-	limit, err := s.streamLimit(ctx, owner, QuotaImageSizeTotal)
+	limit, err := s.streamLimit(ctx, owner, quota)
 	if err != nil {
 		return uploadLimit{}, err
 	}
-	if err := s.store.SetStatus(ctx, id, StatusQueued, StatusSaving, s.now()); err != nil {
-		return uploadLimit{}, s.transitionError(ctx, id, err)
+	if err := s.store.SetStatus(ctx, id, StatusQueued, to, s.now()); err != nil {
+		return uploadLimit{}, s.transitionError(ctx, id, to, err)
 	}
 	return limit, nil
 }
@@ -219,8 +225,8 @@ func (s *Service) discard(ctx context.Context, loc string) {
 	}
 }
 
-// transitionError explains why an image could not enter saving.
-func (s *Service) transitionError(ctx context.Context, id string, err error) error {
+// transitionError explains why an image could not enter status to.
+func (s *Service) transitionError(ctx context.Context, id string, to Status, err error) error {
 	if !errors.Is(err, ErrConflict) {
 		return err
 	}
@@ -228,7 +234,7 @@ func (s *Service) transitionError(ctx context.Context, id string, err error) err
 	if gerr != nil || img.IsDeleted() {
 		return notFoundImage(id)
 	}
-	return newError(ErrConflict, "Image status transition from %s to saving is not allowed", img.Status)
+	return newError(ErrConflict, "Image status transition from %s to %s is not allowed", img.Status, to)
 }
 
 // ByteRange is a parsed single HTTP byte range: Start-End inclusive, End

@@ -39,7 +39,7 @@ func (s *Service) Stage(ctx context.Context, p caller.Principal, id string, body
 	if img.Owner != nil {
 		owner = *img.Owner
 	}
-	limit, err := s.startStage(ctx, id, owner, declared)
+	limit, err := s.startData(ctx, id, owner, declared, QuotaImageStageTotal, StatusUploading)
 	if err != nil {
 		return err
 	}
@@ -62,40 +62,6 @@ func (s *Service) Stage(ctx context.Context, p caller.Principal, id string, body
 		return err
 	}
 	return nil
-}
-
-// startStage checks the staging quotas and moves the image to uploading.
-// It returns how much the stage may receive: the size cap, or what is
-// left of image_stage_total, so data of an undeclared size (chunked) is
-// stopped at the quota while it streams, as uploads are.
-func (s *Service) startStage(ctx context.Context, id, owner string, declared int64) (uploadLimit, error) {
-	unlock, err := s.lockProject(ctx, owner)
-	if err != nil {
-		return uploadLimit{}, err
-	}
-	defer unlock()
-	deltas := map[string]int64{QuotaImageCountUploading: 1}
-	if declared > 0 {
-		deltas[QuotaImageStageTotal] = declared / mib
-	}
-	if err := s.enforce(ctx, owner, deltas); err != nil {
-		return uploadLimit{}, err
-	}
-	limit, err := s.streamLimit(ctx, owner, QuotaImageStageTotal)
-	if err != nil {
-		return uploadLimit{}, err
-	}
-	if err := s.store.SetStatus(ctx, id, StatusQueued, StatusUploading, s.now()); err != nil {
-		if !errors.Is(err, ErrConflict) {
-			return uploadLimit{}, err
-		}
-		img, gerr := s.store.GetImage(ctx, id)
-		if gerr != nil || img.IsDeleted() {
-			return uploadLimit{}, notFoundImage(id)
-		}
-		return uploadLimit{}, newError(ErrConflict, "Image status transition from %s to uploading is not allowed", img.Status)
-	}
-	return limit, nil
 }
 
 // receiveStaged streams the body into the staging store.

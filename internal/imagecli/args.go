@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // Options shared by several verbs, spelled as openstackclient spells them.
@@ -83,10 +85,10 @@ func parseProperties(kvs []string) (map[string]string, []string, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return nil, nil, fmt.Errorf("argument --property: Expected 'key=value' type, but got: %s", escapeText(kv))
+			return nil, nil, fmt.Errorf("argument --property: Expected 'key=value' type, but got: %s", imageclient.EscapeText(kv))
 		}
 		if k == "" {
-			return nil, nil, fmt.Errorf("argument --property: Property key must be specified: %s", escapeText(kv))
+			return nil, nil, fmt.Errorf("argument --property: Property key must be specified: %s", imageclient.EscapeText(kv))
 		}
 		if _, seen := props[k]; !seen {
 			order = append(order, k)
@@ -101,7 +103,7 @@ func checkChoice(flag, value string, choices []string) error {
 	if value == "" || slices.Contains(choices, value) {
 		return nil
 	}
-	return fmt.Errorf("argument --%s: invalid choice: '%s' (choose from %s)", flag, escapeText(value), strings.Join(choices, ", "))
+	return fmt.Errorf("argument --%s: invalid choice: '%s' (choose from %s)", flag, imageclient.EscapeText(value), strings.Join(choices, ", "))
 }
 
 func completeChoices(cmd *cobra.Command, flag string, choices []string) {

@@ -13,6 +13,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // session is what one run talks to: the image service, the identity
@@ -62,7 +64,7 @@ func (a *app) connect(ctx context.Context) (*session, error) {
 	// streamed upload could not be replayed anyway.
 	cred.auth.AllowReauth = false
 	if err := openstack.Authenticate(ctx, provider, cred.auth); err != nil {
-		return nil, fmt.Errorf("authentication failed: %w", describe(err))
+		return nil, fmt.Errorf("authentication failed: %w", imageclient.Describe(err))
 	}
 	s := &session{}
 	if r, ok := provider.GetAuthResult().(tokens.CreateResult); ok {

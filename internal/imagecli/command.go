@@ -15,6 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // Command returns `glint image`. Results go to stdout; errors, --debug
@@ -68,9 +70,9 @@ func (a *app) action(fn func(ctx context.Context, args []string) error) func(*co
 		defer stop()
 		err := fn(ctx, args)
 		if err != nil && ctx.Err() != nil && parent.Err() == nil {
-			return fmt.Errorf("interrupted: %w", describe(err))
+			return fmt.Errorf("interrupted: %w", imageclient.Describe(err))
 		}
-		return describe(err)
+		return imageclient.Describe(err)
 	}
 }
 

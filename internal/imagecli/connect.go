@@ -37,14 +37,6 @@ func Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 	return &Session{Image: s.image, Identity: s.identity, ProjectID: s.projectID}, nil
 }
 
-// Describe turns a gophercloud status error into a *ServerError quoting
-// the server; other errors pass unchanged.
-func Describe(err error) error { return describe(err) }
-
 func (a *app) agent() string {
 	return first(a.userAgent, "glint-image")
 }
-
-// EscapeText makes text from a server or a file safe to print on a
-// terminal, as glint image prints it.
-func EscapeText(s string) string { return escapeText(s) }

@@ -14,6 +14,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imageimport"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/spf13/cobra"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 type createFlags struct {
@@ -64,7 +66,7 @@ func (a *app) createCommand() *cobra.Command {
 		var data *os.File
 		if f.file != "" {
 			if data, err = os.Open(f.file); err != nil {
-				return fmt.Errorf("'%s' is not a valid file: %w", escapeText(f.file), errors.Unwrap(err))
+				return fmt.Errorf("'%s' is not a valid file: %w", imageclient.EscapeText(f.file), errors.Unwrap(err))
 			}
 			defer data.Close()
 		}
@@ -83,7 +85,7 @@ func (a *app) createCommand() *cobra.Command {
 		}
 		created, err := images.Create(ctx, s.image, opts).Extract()
 		if err != nil {
-			return describe(err)
+			return imageclient.Describe(err)
 		}
 		if data != nil {
 			if err := a.sendData(ctx, s.image, created.ID, data, f); err != nil {
@@ -137,17 +139,17 @@ func (a *app) sendData(ctx context.Context, c *gophercloud.ServiceClient, id str
 		return err
 	}
 	err := imageimport.Create(ctx, c, id, importOpts{method: imageimport.GlanceDirectMethod, store: f.store}).ExtractErr()
-	return describe(err)
+	return imageclient.Describe(err)
 }
 
 // checkImport refuses --import unless the server offers glance-direct.
 func checkImport(ctx context.Context, c *gophercloud.ServiceClient) error {
 	info, err := imageimport.Get(ctx, c).Extract()
-	if isStatus(err, http.StatusNotFound) {
+	if imageclient.IsStatus(err, http.StatusNotFound) {
 		return errors.New("--import: the image import API is not supported by this cloud")
 	}
 	if err != nil {
-		return describe(err)
+		return imageclient.Describe(err)
 	}
 	methods := info.ImportMethods.Value
 	if !slices.Contains(methods, string(imageimport.GlanceDirectMethod)) {
@@ -155,7 +157,7 @@ func checkImport(ctx context.Context, c *gophercloud.ServiceClient) error {
 		if len(methods) > 0 {
 			offered = strings.Join(methods, ", ")
 		}
-		return fmt.Errorf("--import: this cloud does not offer the glance-direct import method (offered: %s)", escapeText(offered))
+		return fmt.Errorf("--import: this cloud does not offer the glance-direct import method (offered: %s)", imageclient.EscapeText(offered))
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/spf13/cobra"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 func (a *app) deleteCommand() *cobra.Command {
@@ -25,14 +27,14 @@ func (a *app) deleteCommand() *cobra.Command {
 		for _, name := range args {
 			rec, err := findImage(ctx, s.image, name)
 			if err == nil {
-				err = describe(images.Delete(ctx, s.image, str(rec["id"])).ExtractErr())
+				err = imageclient.Describe(images.Delete(ctx, s.image, str(rec["id"])).ExtractErr())
 			}
 			if err != nil {
 				if ctx.Err() != nil {
 					return err
 				}
 				failed++
-				fmt.Fprintf(a.errw, "Failed to delete image with name or ID '%s': %v\n", escapeText(name), err)
+				fmt.Fprintf(a.errw, "Failed to delete image with name or ID '%s': %v\n", imageclient.EscapeText(name), err)
 			}
 		}
 		if failed > 0 {

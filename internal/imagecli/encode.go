@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // The json and yaml formats as cliff's Python formatters write them:
@@ -192,7 +194,7 @@ func yamlNode(v any) (*yaml.Node, error) {
 		return nil, err
 	}
 	// PyYAML quotes with single quotes unless escapes are needed.
-	if s, ok := v.(string); ok && n.Style == yaml.DoubleQuotedStyle && !needsEscape(s) && !strings.ContainsRune(s, '\'') {
+	if s, ok := v.(string); ok && n.Style == yaml.DoubleQuotedStyle && imageclient.EscapeText(s) == s && !strings.ContainsRune(s, '\'') {
 		n.Style = yaml.SingleQuotedStyle
 	}
 	return n, nil

@@ -2,7 +2,6 @@ package imagecli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -12,7 +11,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/domains"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
-	"github.com/gophercloud/gophercloud/v2/pagination"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // record is an image, member or store exactly as the server sent it, so
@@ -27,7 +27,7 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-
 func findImage(ctx context.Context, c *gophercloud.ServiceClient, nameOrID string) (record, error) {
 	if uuidPattern.MatchString(nameOrID) {
 		rec, err := getImage(ctx, c, nameOrID)
-		if err == nil || !isStatus(err, http.StatusNotFound) {
+		if err == nil || !imageclient.IsStatus(err, http.StatusNotFound) {
 			return rec, err
 		}
 	}
@@ -42,7 +42,7 @@ func findImage(ctx context.Context, c *gophercloud.ServiceClient, nameOrID strin
 	}
 	switch len(matches) {
 	case 0:
-		return nil, fmt.Errorf("No Image found for %s", escapeText(nameOrID))
+		return nil, fmt.Errorf("No Image found for %s", imageclient.EscapeText(nameOrID))
 	case 1:
 		return matches[0], nil
 	}
@@ -51,7 +51,7 @@ func findImage(ctx context.Context, c *gophercloud.ServiceClient, nameOrID strin
 		ids[i] = str(m["id"])
 	}
 	return nil, fmt.Errorf("More than one Image exists with the name '%s': %s; name one by its ID",
-		escapeText(nameOrID), escapeText(strings.Join(ids, ", ")))
+		imageclient.EscapeText(nameOrID), imageclient.EscapeText(strings.Join(ids, ", ")))
 }
 
 // imagesNamed lists the images whose name is exactly name.
@@ -72,32 +72,28 @@ func imagesNamed(ctx context.Context, c *gophercloud.ServiceClient, name string,
 }
 
 func getImage(ctx context.Context, c *gophercloud.ServiceClient, id string) (record, error) {
-	r := images.Get(ctx, c, id)
-	if r.Err != nil {
-		return nil, describe(r.Err)
+	img, err := imageclient.Get(ctx, c, id)
+	if err != nil {
+		return nil, err
 	}
-	rec, ok := normalize(r.Body).(record)
-	if !ok {
-		return nil, fmt.Errorf("image %s: the server sent no image record", id)
-	}
-	return rec, nil
+	return img.Raw, nil
 }
 
 // listImages fetches the images matching opts, following the "next"
 // links unless onePage is set (--limit asks for one page).
 func listImages(ctx context.Context, c *gophercloud.ServiceClient, opts images.ListOpts, onePage bool) ([]record, error) {
+	query, err := opts.ToImageListQuery()
+	if err != nil {
+		return nil, err
+	}
 	var out []record
-	err := images.List(c, opts).EachPage(ctx, func(_ context.Context, p pagination.Page) (bool, error) {
-		body, _ := normalize(p.(images.ImagePage).Body).(record)
-		items, _ := body["images"].([]any)
-		for _, it := range items {
-			if rec, ok := it.(record); ok {
-				out = append(out, rec)
-			}
+	err = imageclient.Each(ctx, c, query, func(p *imageclient.Page) (bool, error) {
+		for _, img := range p.Images {
+			out = append(out, img.Raw)
 		}
 		return !onePage, nil
 	})
-	return out, describe(err)
+	return out, err
 }
 
 // findProject resolves a project name or id to an id, as openstackclient
@@ -124,12 +120,12 @@ func (s *session) findProject(ctx context.Context, nameOrID, domain string) (str
 	}
 	switch len(found) {
 	case 0:
-		return "", fmt.Errorf("No project with a name or ID of '%s' exists.", escapeText(nameOrID))
+		return "", fmt.Errorf("No project with a name or ID of '%s' exists.", imageclient.EscapeText(nameOrID))
 	case 1:
 		return found[0].ID, nil
 	}
 	return "", fmt.Errorf("More than one project exists with the name '%s'; give --project-domain or the project ID",
-		escapeText(nameOrID))
+		imageclient.EscapeText(nameOrID))
 }
 
 func (s *session) findDomain(ctx context.Context, nameOrID string) string {
@@ -155,26 +151,4 @@ func str(v any) string {
 		return ""
 	}
 	return pyStr(v)
-}
-
-// normalize turns the json.Number values gophercloud decodes into
-// float64, the type encoding/json gives numbers, so that every record
-// holds plain JSON data.
-func normalize(v any) any {
-	switch v := v.(type) {
-	case json.Number:
-		if f, err := v.Float64(); err == nil {
-			return f
-		}
-		return v.String()
-	case map[string]any:
-		for k, e := range v {
-			v[k] = normalize(e)
-		}
-	case []any:
-		for i, e := range v {
-			v[i] = normalize(e)
-		}
-	}
-	return v
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/spf13/cobra"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 type listFlags struct {
@@ -159,7 +161,7 @@ func parseSort(s string) ([]sortKey, error) {
 		case "desc":
 			keys = append(keys, sortKey{field: field, desc: true})
 		default:
-			return nil, fmt.Errorf("argument --sort: unknown sort direction: %s", escapeText(dir))
+			return nil, fmt.Errorf("argument --sort: unknown sort direction: %s", imageclient.EscapeText(dir))
 		}
 	}
 	return keys, nil

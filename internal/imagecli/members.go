@@ -8,6 +8,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/members"
 	"github.com/gophercloud/gophercloud/v2/pagination"
 	"github.com/spf13/cobra"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // addCommand is `image add project IMAGE PROJECT`.
@@ -39,9 +41,9 @@ func (a *app) addCommand() *cobra.Command {
 		}
 		r := members.Create(ctx, s.image, str(rec["id"]), projectID)
 		if r.Err != nil {
-			return describe(r.Err)
+			return imageclient.Describe(r.Err)
 		}
-		member, _ := normalize(r.Body).(record)
+		member, _ := imageclient.Normalize(r.Body).(record)
 		fields := slices.Sorted(maps.Keys(member))
 		values := make([]any, len(fields))
 		for i, f := range fields {
@@ -76,7 +78,7 @@ func (a *app) removeCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return describe(members.Delete(ctx, s.image, str(rec["id"]), projectID).ExtractErr())
+		return imageclient.Describe(members.Delete(ctx, s.image, str(rec["id"]), projectID).ExtractErr())
 	})
 	cmd := &cobra.Command{Use: "remove", Short: "Remove a project from an image"}
 	cmd.AddCommand(project)
@@ -106,7 +108,7 @@ func (a *app) memberCommand() *cobra.Command {
 		}
 		var rows [][]any
 		err = members.List(s.image, str(rec["id"])).EachPage(ctx, func(_ context.Context, p pagination.Page) (bool, error) {
-			body, _ := normalize(p.(members.MemberPage).Body).(record)
+			body, _ := imageclient.Normalize(p.(members.MemberPage).Body).(record)
 			items, _ := body["members"].([]any)
 			for _, it := range items {
 				m, _ := it.(record)
@@ -115,7 +117,7 @@ func (a *app) memberCommand() *cobra.Command {
 			return true, nil
 		})
 		if err != nil {
-			return describe(err)
+			return imageclient.Describe(err)
 		}
 		return o.list(a.out, []string{"Image ID", "Member ID", "Status"}, rows)
 	})

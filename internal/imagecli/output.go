@@ -9,6 +9,8 @@ import (
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
 	"github.com/spf13/cobra"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // output holds cliff's formatter options for one command: -f, -c and the
@@ -106,7 +108,7 @@ func (o *output) list(w io.Writer, names []string, rows [][]any) error {
 		for _, r := range rows {
 			cells := make([]string, len(r))
 			for i, v := range r {
-				cells[i] = escapeText(pyStr(v))
+				cells[i] = imageclient.EscapeText(pyStr(v))
 			}
 			fmt.Fprintln(w, strings.Join(cells, " "))
 		}
@@ -142,7 +144,7 @@ func (o *output) one(w io.Writer, fields []string, values []any) error {
 		return writeYAML(w, newObject(fields, values))
 	case "value":
 		for _, v := range values {
-			fmt.Fprintln(w, escapeText(pyStr(v)))
+			fmt.Fprintln(w, imageclient.EscapeText(pyStr(v)))
 		}
 		return nil
 	}
@@ -193,7 +195,7 @@ func writeTable(w io.Writer, names []string, rows [][]any, right []bool) error {
 	for _, r := range rows {
 		row := make(table.Row, len(r))
 		for i, v := range r {
-			row[i] = escapeText(human(v))
+			row[i] = imageclient.EscapeText(human(v))
 		}
 		t.AppendRow(row)
 	}
@@ -225,7 +227,7 @@ func (o *output) writeCSV(w io.Writer, names []string, rows [][]any) error {
 func (o *output) csvCell(v any) string {
 	s := ""
 	if v != nil {
-		s = escapeText(pyStr(v))
+		s = imageclient.EscapeText(pyStr(v))
 	}
 	numeric := isNumber(v) || v == true || v == false
 	special := strings.ContainsAny(s, ",\"\n\r")

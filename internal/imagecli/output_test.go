@@ -3,6 +3,8 @@ package imagecli
 import (
 	"strings"
 	"testing"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 func TestEscapeText(t *testing.T) {
@@ -14,8 +16,8 @@ func TestEscapeText(t *testing.T) {
 		"bidi\u202egnp.exe": `bidi\u202egnp.exe`,
 		"bad\xffutf8":       `bad\xffutf8`,
 	} {
-		if got := escapeText(in); got != want {
-			t.Errorf("escapeText(%q) = %q, want %q", in, got, want)
+		if got := imageclient.EscapeText(in); got != want {
+			t.Errorf("imageclient.EscapeText(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -129,19 +131,6 @@ func TestCSVQuoteModes(t *testing.T) {
 		o.list(&b, []string{"x", "y", "z"}, rows)
 		if b.String() != want {
 			t.Errorf("--quote %s: %q, want %q", mode, b.String(), want)
-		}
-	}
-}
-
-func TestServerMessage(t *testing.T) {
-	for body, want := range map[string]string{
-		`{"message": "Image is protected<br /><br />\n\n", "code": "403 Forbidden", "title": "Forbidden"}`:                   "Image is protected",
-		`{"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}}`: "The request you have made requires authentication.",
-		"404 Not Found\n\nNo image found with ID x\n\n   ":                                                                   "No image found with ID x",
-		"<html><body><h1>502 Bad Gateway</h1>\x1b[2J</body></html>":                                                          `502 Bad Gateway \x1b[2J`,
-	} {
-		if got := serverMessage([]byte(body)); got != want {
-			t.Errorf("serverMessage(%q) = %q, want %q", body, got, want)
 		}
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/spf13/cobra"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 func (a *app) saveCommand() *cobra.Command {
@@ -94,11 +96,11 @@ func createPart(target string) (*os.File, error) {
 func (a *app) download(ctx context.Context, c *gophercloud.ServiceClient, rec record, w io.Writer) error {
 	id := str(rec["id"])
 	body, err := imagedata.Download(ctx, c, id).Extract()
-	if isStatus(err, http.StatusNoContent) {
-		return fmt.Errorf("image %s has no data (status %s)", id, escapeText(str(rec["status"])))
+	if imageclient.IsStatus(err, http.StatusNoContent) {
+		return fmt.Errorf("image %s has no data (status %s)", id, imageclient.EscapeText(str(rec["status"])))
 	}
 	if err != nil {
-		return describe(err)
+		return imageclient.Describe(err)
 	}
 	defer body.Close()
 	size := int64(-1)
@@ -110,7 +112,7 @@ func (a *app) download(ctx context.Context, c *gophercloud.ServiceClient, rec re
 	sums := newSums(rec)
 	if sums.algo != "" && sums.multi == nil {
 		fmt.Fprintf(a.errw, "warning: image %s: os_hash_algo %s is not known here; only the md5 checksum is verified\n",
-			id, escapeText(sums.algo))
+			id, imageclient.EscapeText(sums.algo))
 	}
 	n, err := io.Copy(io.MultiWriter(w, sums, bar), body)
 	if err != nil {
@@ -154,13 +156,13 @@ func newSums(rec record) *sums {
 
 func (s *sums) verify(id string) error {
 	if got := hex.EncodeToString(s.md5.Sum(nil)); s.wantMD5 != "" && got != s.wantMD5 {
-		return fmt.Errorf("image %s: the data's md5 checksum is %s, the image record says %s", id, got, escapeText(s.wantMD5))
+		return fmt.Errorf("image %s: the data's md5 checksum is %s, the image record says %s", id, got, imageclient.EscapeText(s.wantMD5))
 	}
 	if s.multi == nil {
 		return nil
 	}
 	if got := hex.EncodeToString(s.multi.Sum(nil)); s.wantMulti != "" && got != s.wantMulti {
-		return fmt.Errorf("image %s: the data's %s hash is %s, the image record says %s", id, s.algo, got, escapeText(s.wantMulti))
+		return fmt.Errorf("image %s: the data's %s hash is %s, the image record says %s", id, s.algo, got, imageclient.EscapeText(s.wantMulti))
 	}
 	return nil
 }

@@ -13,7 +13,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/members"
 	"github.com/spf13/cobra"
 
-	"github.com/glint-image/glint/internal/imagecli/imageactions"
+	"github.com/glint-image/glint/internal/imageclient"
+	"github.com/glint-image/glint/internal/imageclient/imageactions"
 )
 
 type setFlags struct {
@@ -124,11 +125,11 @@ func (a *app) set(ctx context.Context, s *session, rec record, f setFlags, props
 	switch {
 	case f.deactivate:
 		if err := imageactions.Deactivate(ctx, s.image, id).ExtractErr(); err != nil {
-			return describe(err)
+			return imageclient.Describe(err)
 		}
 	case f.activate:
 		if err := imageactions.Reactivate(ctx, s.image, id).ExtractErr(); err != nil {
-			return describe(err)
+			return imageclient.Describe(err)
 		}
 	}
 	var project string
@@ -203,7 +204,7 @@ func updateMembership(ctx context.Context, s *session, imageID, project, status 
 		return errors.New("the current project is unknown with OS_TOKEN and OS_ENDPOINT: give --project")
 	}
 	_, err := members.Update(ctx, s.image, imageID, project, members.UpdateOpts{Status: status}).Extract()
-	return describe(err)
+	return imageclient.Describe(err)
 }
 
 // patch collects JSON-patch operations against the current record:
@@ -240,7 +241,7 @@ func (p *patch) apply(ctx context.Context, c *gophercloud.ServiceClient, id stri
 	if len(p.ops) == 0 {
 		return nil
 	}
-	return describe(images.Update(ctx, c, id, p.ops).Err)
+	return imageclient.Describe(images.Update(ctx, c, id, p.ops).Err)
 }
 
 // patchOp is one JSON-patch operation of any value type; gophercloud's
@@ -281,7 +282,7 @@ func (a *app) activationCommand(action string) *cobra.Command {
 				return err
 			}
 			if err := do(ctx, s.image, str(rec["id"])).ExtractErr(); err != nil {
-				return fmt.Errorf("%s %s: %w", action, escapeText(name), describe(err))
+				return fmt.Errorf("%s %s: %w", action, imageclient.EscapeText(name), imageclient.Describe(err))
 			}
 		}
 		return nil

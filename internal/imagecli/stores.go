@@ -7,7 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/glint-image/glint/internal/imagecli/stores"
+	"github.com/glint-image/glint/internal/imageclient"
+	"github.com/glint-image/glint/internal/imageclient/stores"
 )
 
 // storesCommand is `image stores list`.
@@ -34,11 +35,11 @@ func (a *app) storesCommand() *cobra.Command {
 			r = stores.ListDetail(ctx, s.image)
 		}
 		all, err := r.Extract()
-		if isStatus(err, http.StatusNotFound) {
+		if imageclient.IsStatus(err, http.StatusNotFound) {
 			return errors.New("Multi Backend support not enabled")
 		}
 		if err != nil {
-			return describe(err)
+			return imageclient.Describe(err)
 		}
 		names := []string{"ID", "Description", "Default"}
 		if detail {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // progress returns a writer that advances a progress bar on stderr by the
@@ -54,5 +56,5 @@ func putData(ctx context.Context, c *gophercloud.ServiceClient, url string, body
 	}
 	resp, err := c.Put(ctx, url, body, nil, &gophercloud.RequestOpts{MoreHeaders: headers, OkCodes: []int{204}})
 	_, _, err = gophercloud.ParseResponse(resp, err)
-	return describe(err)
+	return imageclient.Describe(err)
 }

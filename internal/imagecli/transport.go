@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // roundTripper sits under gophercloud. It gives streamed uploads their
@@ -50,7 +52,7 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func (t *roundTripper) logRequest(req *http.Request) {
-	fmt.Fprintf(t.debug, "REQ: %s %s\n", req.Method, escapeText(req.URL.Redacted()))
+	fmt.Fprintf(t.debug, "REQ: %s %s\n", req.Method, imageclient.EscapeText(req.URL.Redacted()))
 	writeHeaders(t.debug, req.Header)
 	if req.GetBody == nil || !isJSON(req.Header) {
 		if req.ContentLength > 0 {
@@ -93,14 +95,14 @@ func writeHeaders(w io.Writer, h http.Header) {
 		if slices.Contains(secretHeaders, http.CanonicalHeaderKey(k)) {
 			v = "***"
 		}
-		fmt.Fprintf(w, "  %s: %s\n", k, escapeText(v))
+		fmt.Fprintf(w, "  %s: %s\n", k, imageclient.EscapeText(v))
 	}
 }
 
 var secretFields = regexp.MustCompile(`("(?:password|secret|token|id_token|access_token)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
 
 func maskBody(b []byte) string {
-	return escapeText(secretFields.ReplaceAllString(string(b), `$1"***"`))
+	return imageclient.EscapeText(secretFields.ReplaceAllString(string(b), `$1"***"`))
 }
 
 func isJSON(h http.Header) bool {

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 func (a *app) unsetCommand() *cobra.Command {
@@ -35,7 +37,7 @@ func (a *app) unsetCommand() *cobra.Command {
 			kept := slices.DeleteFunc(slices.Clone(current), func(t string) bool { return slices.Contains(tags, t) })
 			for _, t := range tags {
 				if !slices.Contains(current, t) {
-					fmt.Fprintf(a.errw, "tag unset failed, '%s' is a nonexistent tag\n", escapeText(t))
+					fmt.Fprintf(a.errw, "tag unset failed, '%s' is a nonexistent tag\n", imageclient.EscapeText(t))
 					tagFailures++
 				}
 			}
@@ -45,7 +47,7 @@ func (a *app) unsetCommand() *cobra.Command {
 		}
 		for _, k := range properties {
 			if _, ok := rec[k]; !ok {
-				fmt.Fprintf(a.errw, "property unset failed, '%s' is a nonexistent property\n", escapeText(k))
+				fmt.Fprintf(a.errw, "property unset failed, '%s' is a nonexistent property\n", imageclient.EscapeText(k))
 				propFailures++
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 
+	"github.com/glint-image/glint/internal/imageclient"
 	"github.com/glint-image/glint/internal/metadef"
 )
 
@@ -37,7 +38,7 @@ func imageCatalog(ctx context.Context, c *gophercloud.ServiceClient) (*metadef.C
 			Namespaces []struct{ Namespace string }
 		}
 		if _, err := c.Get(ctx, c.ServiceURL("metadefs", "namespaces")+"?"+q.Encode(), &page, nil); err != nil {
-			return nil, fmt.Errorf("reading the metadata definitions: %w", describe(err))
+			return nil, fmt.Errorf("reading the metadata definitions: %w", imageclient.Describe(err))
 		}
 		for _, ns := range page.Namespaces {
 			var d struct {
@@ -48,7 +49,7 @@ func imageCatalog(ctx context.Context, c *gophercloud.ServiceClient) (*metadef.C
 			}
 			u := c.ServiceURL("metadefs", "namespaces", url.PathEscape(ns.Namespace)) + "?resource_type=" + url.QueryEscape(metadef.ResourceTypeImage)
 			if _, err := c.Get(ctx, u, &d, nil); err != nil {
-				return nil, fmt.Errorf("reading namespace %s: %w", ns.Namespace, describe(err))
+				return nil, fmt.Errorf("reading namespace %s: %w", ns.Namespace, imageclient.Describe(err))
 			}
 			props := []map[string]json.RawMessage{d.Properties}
 			for _, ob := range d.Objects {

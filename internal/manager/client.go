@@ -2,7 +2,6 @@ package manager
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 
-	"github.com/glint-image/glint/internal/imagecli"
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // Client is the Image API v2 calls glint manage makes, on a gophercloud
@@ -31,13 +30,6 @@ func NewClient(image *gophercloud.ServiceClient, projectID string) *Client {
 	return &Client{image: image, projectID: projectID}
 }
 
-// coreFields are the image attributes of Glance's schema; every other
-// top-level key of an image is a property.
-var coreFields = []string{"id", "name", "status", "visibility", "protected", "os_hidden", "owner", "tags",
-	"created_at", "updated_at", "size", "virtual_size", "checksum", "os_hash_algo", "os_hash_value",
-	"disk_format", "container_format", "min_disk", "min_ram", "locations", "direct_url", "file", "self",
-	"schema", "stores"}
-
 // record is an image as the server sent it, with the hashes the server
 // computed (for verification after an import).
 type record struct {
@@ -47,50 +39,22 @@ type record struct {
 	HashValue string
 }
 
-func decodeImage(raw map[string]any) record {
-	str := func(k string) string { s, _ := raw[k].(string); return s }
-	num := func(k string) int64 {
-		switch n := raw[k].(type) {
-		case float64:
-			return int64(n)
-		case json.Number:
-			i, _ := n.Int64()
-			return i
-		}
-		return 0
+func decodeImage(img *imageclient.Image) record {
+	r := record{Image: Image{ID: img.ID, Name: img.Name, Status: img.Status, Visibility: img.Visibility,
+		Owner: img.Owner, DiskFormat: img.DiskFormat, MinDisk: int(img.MinDisk), MinRAM: int(img.MinRAM),
+		Protected: img.Protected, Hidden: img.Hidden, CreatedAt: img.CreatedAt, Tags: img.Tags,
+		Properties: map[string]string{}},
+		Checksum: img.Checksum, HashAlgo: img.HashAlgo, HashValue: img.HashValue}
+	if img.Size != nil {
+		r.Size = *img.Size
 	}
-	r := record{Image: Image{ID: str("id"), Name: str("name"), Status: str("status"), Visibility: str("visibility"),
-		Owner: str("owner"), DiskFormat: str("disk_format"), Size: num("size"), MinDisk: int(num("min_disk")),
-		MinRAM: int(num("min_ram")), Properties: map[string]string{}},
-		Checksum: str("checksum"), HashAlgo: str("os_hash_algo"), HashValue: str("os_hash_value")}
-	r.Protected, _ = raw["protected"].(bool)
-	r.Hidden, _ = raw["os_hidden"].(bool)
-	r.CreatedAt, _ = time.Parse(time.RFC3339, str("created_at"))
-	if tags, ok := raw["tags"].([]any); ok {
-		for _, t := range tags {
-			if s, ok := t.(string); ok {
-				r.Tags = append(r.Tags, s)
-			}
-		}
-	}
-	for k, v := range raw {
-		if slices.Contains(coreFields, k) {
-			continue
-		}
-		switch val := v.(type) {
-		case string:
-			r.Properties[k] = val
-		case nil:
-		default:
-			b, _ := json.Marshal(val)
-			r.Properties[k] = string(b)
+	for k, v := range img.Properties {
+		if img.Raw[k] != nil { // a null property is no property here
+			r.Properties[k] = v
 		}
 	}
 	return r
 }
-
-// maxListPages bounds a listing: 2000 pages of 1000 images.
-const maxListPages = 2000
 
 // Managed lists the images the tool would manage: carrying tag, and
 // public or owned by the caller. It lists hidden images too, so that an
@@ -98,21 +62,10 @@ const maxListPages = 2000
 func (c *Client) Managed(ctx context.Context, tag string) ([]Image, error) {
 	seen := map[string]bool{}
 	var out []Image
-	for _, query := range []string{"limit=1000", "limit=1000&os_hidden=true"} {
-		next := c.image.ServiceURL("images") + "?" + query
-		for page := 0; next != ""; page++ {
-			if page == maxListPages {
-				return nil, fmt.Errorf("listing images: more than %d pages", maxListPages)
-			}
-			var body struct {
-				Images []map[string]any `json:"images"`
-				Next   string           `json:"next"`
-			}
-			if err := c.get(ctx, next, &body); err != nil {
-				return nil, fmt.Errorf("listing images: %w", err)
-			}
-			for _, raw := range body.Images {
-				r := decodeImage(raw)
+	for _, query := range []string{"?limit=1000", "?limit=1000&os_hidden=true"} {
+		err := imageclient.Each(ctx, c.image, query, func(p *imageclient.Page) (bool, error) {
+			for _, img := range p.Images {
+				r := decodeImage(img)
 				if seen[r.ID] || !slices.Contains(r.Tags, tag) {
 					continue
 				}
@@ -122,27 +75,13 @@ func (c *Client) Managed(ctx context.Context, tag string) ([]Image, error) {
 				seen[r.ID] = true
 				out = append(out, r.Image)
 			}
-			next = ""
-			if body.Next != "" {
-				next = c.resolve(body.Next)
-			}
+			return true, nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("listing images: %w", err)
 		}
 	}
 	return out, nil
-}
-
-// resolve turns a next link ("/v2/images?marker=...") into a URL on the
-// endpoint the client was given.
-func (c *Client) resolve(link string) string {
-	u, err := url.Parse(link)
-	if err != nil || u.IsAbs() {
-		return link
-	}
-	base := strings.TrimSuffix(c.image.Endpoint, "/")
-	if strings.HasPrefix(u.Path, "/v2/") {
-		return base + link
-	}
-	return c.image.ResourceBaseURL() + strings.TrimPrefix(link, "/")
 }
 
 // callTimeout bounds one API call that moves no image data: a cloud that
@@ -157,16 +96,16 @@ func (c *Client) get(ctx context.Context, url string, into any) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	_, err := c.image.Get(ctx, url, into, &gophercloud.RequestOpts{OkCodes: []int{200}})
-	return imagecli.Describe(err)
+	return imageclient.Describe(err)
 }
 
 // Get reads one image.
 func (c *Client) Get(ctx context.Context, id string) (record, error) {
-	var raw map[string]any
-	if err := c.get(ctx, c.image.ServiceURL("images", id), &raw); err != nil {
+	img, err := imageclient.Get(ctx, c.image, id)
+	if err != nil {
 		return record{}, err
 	}
-	return decodeImage(raw), nil
+	return decodeImage(img), nil
 }
 
 // Create makes an image record from an import spec: private, with its
@@ -190,7 +129,7 @@ func (c *Client) Create(ctx context.Context, s *ImportSpec) (string, error) {
 	var created map[string]any
 	_, err := c.image.Post(ctx, c.image.ServiceURL("images"), body, &created, &gophercloud.RequestOpts{OkCodes: []int{201}})
 	if err != nil {
-		return "", imagecli.Describe(err)
+		return "", imageclient.Describe(err)
 	}
 	id, _ := created["id"].(string)
 	if id == "" {
@@ -227,7 +166,7 @@ func (c *Client) Patch(ctx context.Context, id string, ops []patchOp) error {
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
-	return imagecli.Describe(err)
+	return imageclient.Describe(err)
 }
 
 // updateOps turns an Update into patch operations. Properties are set
@@ -264,7 +203,7 @@ func (c *Client) Tag(ctx context.Context, id, tag string, remove bool) error {
 	} else {
 		_, err = c.image.Put(ctx, u, nil, nil, &gophercloud.RequestOpts{OkCodes: []int{204}})
 	}
-	return imagecli.Describe(err)
+	return imageclient.Describe(err)
 }
 
 // Action is deactivate or reactivate.
@@ -273,7 +212,7 @@ func (c *Client) Action(ctx context.Context, id, action string) error {
 	defer cancel()
 	_, err := c.image.Post(ctx, c.image.ServiceURL("images", id, "actions", action), nil, nil,
 		&gophercloud.RequestOpts{OkCodes: []int{204}})
-	return imagecli.Describe(err)
+	return imageclient.Describe(err)
 }
 
 // Delete removes an image; one already gone counts as deleted.
@@ -284,7 +223,7 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 	if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 		return nil
 	}
-	return imagecli.Describe(err)
+	return imageclient.Describe(err)
 }
 
 // ImportMethods is what GET /v2/info/import offers; a server without
@@ -302,7 +241,7 @@ func (c *Client) ImportMethods(ctx context.Context) ([]string, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, imagecli.Describe(err)
+		return nil, imageclient.Describe(err)
 	}
 	return body.Methods.Value, nil
 }
@@ -318,7 +257,7 @@ func (c *Client) Import(ctx context.Context, id, method string, extra map[string
 	}
 	_, err := c.image.Post(ctx, c.image.ServiceURL("images", id, "import"), map[string]any{"method": m}, nil,
 		&gophercloud.RequestOpts{OkCodes: []int{202}})
-	return imagecli.Describe(err)
+	return imageclient.Describe(err)
 }
 
 // Send streams data to the image's file (upload) or stage (glance-direct)
@@ -369,7 +308,7 @@ func (c *Client) raw(req *http.Request, want int, body *io.ReadCloser) error {
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	return imagecli.Describe(gophercloud.ErrUnexpectedResponseCode{Method: req.Method, URL: req.URL.String(),
+	return imageclient.Describe(gophercloud.ErrUnexpectedResponseCode{Method: req.Method, URL: req.URL.String(),
 		Expected: []int{want}, Actual: resp.StatusCode, Body: msg, ResponseHeader: resp.Header})
 }
 
@@ -400,13 +339,4 @@ func (c *Client) LastTask(ctx context.Context, imageID, taskID string) (t task, 
 		}
 	}
 	return t, true
-}
-
-// statusOf reads the status code of a server error.
-func statusOf(err error) int {
-	var se *imagecli.ServerError
-	if errors.As(err, &se) {
-		return se.Status
-	}
-	return 0
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/imagecli"
+	"github.com/glint-image/glint/internal/imageclient"
 	"github.com/glint-image/glint/internal/server"
 )
 
@@ -351,14 +352,7 @@ func props(img map[string]any) map[string]string {
 	return out
 }
 
-func isCore(k string) bool {
-	for _, c := range coreFields {
-		if c == k {
-			return true
-		}
-	}
-	return false
-}
+func isCore(k string) bool { return imageclient.IsCore(k) }
 
 func writeFile(t *testing.T, file, text string) {
 	t.Helper()

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // How an image gets its data. With web-download offered (and --prefetch
@@ -121,7 +123,7 @@ func (ap *Applier) webDownload(ctx context.Context, spec *ImportSpec) (string, e
 	err = ap.Client.Import(ctx, id, "web-download", method)
 	if err != nil {
 		ap.discard(ctx, id, "web-download refused")
-		if status := statusOf(err); status >= 400 && status < 500 {
+		if status := imageclient.StatusOf(err); status >= 400 && status < 500 {
 			return "", &refusedError{err: err}
 		}
 		return "", err

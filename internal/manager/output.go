@@ -8,7 +8,7 @@ import (
 
 	"github.com/jedib0t/go-pretty/v6/table"
 
-	"github.com/glint-image/glint/internal/imagecli"
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // Report is everything a run prints with --output json.
@@ -28,7 +28,7 @@ func writeJSON(w io.Writer, r Report) error {
 }
 
 // clean makes text from a cloud or a file safe to print on a terminal.
-func clean(s string) string { return imagecli.EscapeText(s) }
+func clean(s string) string { return imageclient.EscapeText(s) }
 
 // writePlan prints the plan as a table, then its notes and errors.
 func writePlan(w io.Writer, p Plan) {

@@ -12,7 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/domains"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
 
-	"github.com/glint-image/glint/internal/imagecli"
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // Share mode (--share-image): the tool's other job. Instead of
@@ -118,7 +118,7 @@ func (c *Client) shareOne(ctx context.Context, img record, p projects.Project, o
 			return []ShareResult{res("del", nil)}
 		}
 		_, err := c.image.Delete(ctx, c.image.ServiceURL("images", img.ID, "members", p.ID), &gophercloud.RequestOpts{OkCodes: []int{204}})
-		return []ShareResult{res("del", imagecli.Describe(err))}
+		return []ShareResult{res("del", imageclient.Describe(err))}
 	}
 	var out []ShareResult
 	if status == "" {
@@ -126,7 +126,7 @@ func (c *Client) shareOne(ctx context.Context, img record, p projects.Project, o
 		if !o.DryRun {
 			_, err = c.image.Post(ctx, c.image.ServiceURL("images", img.ID, "members"), map[string]any{"member": p.ID}, nil,
 				&gophercloud.RequestOpts{OkCodes: []int{200}})
-			err = imagecli.Describe(err)
+			err = imageclient.Describe(err)
 		}
 		out = append(out, res("add", err))
 		if err != nil {
@@ -138,7 +138,7 @@ func (c *Client) shareOne(ctx context.Context, img record, p projects.Project, o
 		if !o.DryRun {
 			_, err = c.image.Put(ctx, c.image.ServiceURL("images", img.ID, "members", p.ID), map[string]any{"status": "accepted"},
 				nil, &gophercloud.RequestOpts{OkCodes: []int{200}})
-			err = imagecli.Describe(err)
+			err = imageclient.Describe(err)
 		}
 		out = append(out, res("accept", err))
 	}
@@ -154,7 +154,7 @@ func (c *Client) memberStatus(ctx context.Context, imageID, projectID string) (s
 		Status string `json:"status"`
 	}
 	err := c.get(ctx, c.image.ServiceURL("images", imageID, "members", projectID), &m)
-	if statusOf(err) == http.StatusNotFound {
+	if imageclient.StatusOf(err) == http.StatusNotFound {
 		return "", nil
 	}
 	return m.Status, err
@@ -164,15 +164,12 @@ func (c *Client) memberStatus(ctx context.Context, imageID, projectID string) (s
 func (c *Client) find(ctx context.Context, nameOrID string) (record, error) {
 	if shareUUID.MatchString(nameOrID) {
 		rec, err := c.Get(ctx, nameOrID)
-		if statusOf(err) != http.StatusNotFound {
+		if imageclient.StatusOf(err) != http.StatusNotFound {
 			return rec, err
 		}
 	}
-	var body struct {
-		Images []map[string]any `json:"images"`
-	}
-	u := c.image.ServiceURL("images") + "?name=" + url.QueryEscape(nameOrID)
-	if err := c.get(ctx, u, &body); err != nil {
+	body, err := imageclient.List(ctx, c.image, "?name="+url.QueryEscape(nameOrID))
+	if err != nil {
 		return record{}, err
 	}
 	switch len(body.Images) {
@@ -192,7 +189,7 @@ func findDomain(ctx context.Context, identity *gophercloud.ServiceClient, nameOr
 	}
 	pages, err := domains.List(identity, domains.ListOpts{Name: nameOrID}).AllPages(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("looking up domain %q: %w", nameOrID, imagecli.Describe(err))
+		return nil, fmt.Errorf("looking up domain %q: %w", nameOrID, imageclient.Describe(err))
 	}
 	found, err := domains.ExtractDomains(pages)
 	if err != nil || len(found) != 1 {
@@ -206,7 +203,7 @@ func listProjects(ctx context.Context, identity *gophercloud.ServiceClient, opts
 	defer cancel()
 	pages, err := projects.List(identity, opts).AllPages(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("listing projects: %w", imagecli.Describe(err))
+		return nil, fmt.Errorf("listing projects: %w", imageclient.Describe(err))
 	}
 	return projects.ExtractProjects(pages)
 }

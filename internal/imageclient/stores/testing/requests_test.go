@@ -7,7 +7,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 
-	"github.com/glint-image/glint/internal/imagecli/stores"
+	"github.com/glint-image/glint/internal/imageclient/stores"
 )
 
 func fakeClient(t *testing.T, h http.HandlerFunc) *gophercloud.ServiceClient {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 
-	"github.com/glint-image/glint/internal/imagecli/imageactions"
+	"github.com/glint-image/glint/internal/imageclient/imageactions"
 )
 
 func TestActions(t *testing.T) {

@@ -1,6 +1,7 @@
-package imagecli
+package imageclient
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,15 +13,18 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 )
 
-// ServerError is a request the server refused: its status, the server's
-// own explanation and the request id to quote to its operators.
-type ServerError struct {
+// Error is a request the server refused: its status, the server's own
+// explanation and the request id to quote to its operators.
+type Error struct {
 	Status    int
 	Message   string
 	RequestID string
+	// Body is the answer as the server sent it, for clients that word
+	// the message their own way.
+	Body []byte
 }
 
-func (e *ServerError) Error() string {
+func (e *Error) Error() string {
 	msg := e.Message
 	if msg == "" {
 		msg = http.StatusText(e.Status)
@@ -32,10 +36,10 @@ func (e *ServerError) Error() string {
 	return s
 }
 
-// describe turns gophercloud's "expected 200 but got 404: <body>" into a
-// ServerError that quotes the server. Other errors pass unchanged.
-func describe(err error) error {
-	var se *ServerError
+// Describe turns gophercloud's "expected 200 but got 404: <body>" into an
+// *Error that quotes the server. Other errors pass unchanged.
+func Describe(err error) error {
+	var se *Error
 	if err == nil || errors.As(err, &se) {
 		return err
 	}
@@ -43,8 +47,8 @@ func describe(err error) error {
 	if !errors.As(err, &code) {
 		return err
 	}
-	se = &ServerError{Status: code.Actual, Message: serverMessage(code.Body),
-		RequestID: requestID(code.ResponseHeader)}
+	se = &Error{Status: code.Actual, Message: serverMessage(code.Body),
+		RequestID: requestID(code.ResponseHeader), Body: code.Body}
 	if err.Error() == code.Error() {
 		return se
 	}
@@ -52,19 +56,19 @@ func describe(err error) error {
 	return &wrappedServerError{msg: strings.Replace(err.Error(), code.Error(), se.Error(), 1), se: se}
 }
 
-// wrappedServerError is a ServerError under some context of ours.
+// wrappedServerError is an Error under some context of ours.
 type wrappedServerError struct {
 	msg string
-	se  *ServerError
+	se  *Error
 }
 
 func (e *wrappedServerError) Error() string { return e.msg }
 func (e *wrappedServerError) Unwrap() error { return e.se }
 
-// isStatus reports whether err is the server answering with status,
-// before or after describe.
-func isStatus(err error, status int) bool {
-	var se *ServerError
+// IsStatus reports whether err is the server answering with status,
+// before or after Describe.
+func IsStatus(err error, status int) bool {
+	var se *Error
 	if errors.As(err, &se) {
 		return se.Status == status
 	}
@@ -92,7 +96,7 @@ func serverMessage(body []byte) string {
 	}
 	text := string(body)
 	if json.Unmarshal(body, &glance) == nil {
-		text = first(glance.Message, glance.Error.Message)
+		text = cmp.Or(glance.Message, glance.Error.Message)
 	} else if lines := strings.SplitN(text, "\n\n", 2); len(lines) == 2 && statusLine.MatchString(lines[0]) {
 		// WebOb's text/plain: "404 Not Found\n\nThe explanation".
 		text = lines[1]
@@ -110,5 +114,14 @@ var (
 // oneLine collapses whitespace and escapes what a terminal would act on,
 // so a message from a server prints as one harmless line.
 func oneLine(s string) string {
-	return escapeText(strings.Join(strings.Fields(s), " "))
+	return EscapeText(strings.Join(strings.Fields(s), " "))
+}
+
+// StatusOf is the status of a server's refusal, 0 for other errors.
+func StatusOf(err error) int {
+	var se *Error
+	if errors.As(err, &se) {
+		return se.Status
+	}
+	return 0
 }
