@@ -518,6 +518,22 @@ func TestMigrateFromGlance(t *testing.T) {
 			delete(c.ids, "protected")
 			c.ids["new"] = newID
 			compareAll(t, c, gl, l)
+
+			// verify-glance finds a difference made behind its back.
+			l.do(o, "PATCH", "/v2/images/"+c.ids["slow"], `[{"op":"replace","path":"/name","value":"only-in-glint"}]`, 200)
+			vr, err = v.Verify(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, d := range vr.Differences {
+				if d.ImageID == c.ids["slow"] && d.Field == "name" && d.Glint == `"only-in-glint"` {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("verify missed a renamed image: %+v", vr.Differences)
+			}
 		})
 	}
 }

@@ -10,10 +10,13 @@ import (
 	"hash"
 	"io"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
-	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
+
+	"github.com/glint-image/glint/internal/imageclient"
 )
 
 // Caller is who the verification asks both APIs as: a token valid for
@@ -25,19 +28,41 @@ type Caller struct {
 	Roles   []string
 }
 
-func (c Caller) apply(req *http.Request) {
+// client is an Image API client (internal/imageclient's gophercloud
+// service client) acting as c.
+func (c Caller) client(hc *http.Client, endpoint string) *gophercloud.ServiceClient {
+	pc := &gophercloud.ProviderClient{HTTPClient: *hc}
+	pc.UserAgent.Prepend("glint-verify-glance")
 	if c.Token != "" {
-		req.Header.Set("X-Auth-Token", c.Token)
-		return
+		pc.SetToken(c.Token)
+	} else {
+		user := c.User
+		if user == "" {
+			user = "glint-verify"
+		}
+		rt := hc.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		pc.HTTPClient.Transport = trustedHeaders{rt: rt, h: map[string]string{"X-Identity-Status": "Confirmed",
+			"X-Project-Id": c.Project, "X-User-Id": user, "X-Roles": strings.Join(c.Roles, ",")}}
 	}
-	req.Header.Set("X-Identity-Status", "Confirmed")
-	req.Header.Set("X-Project-Id", c.Project)
-	user := c.User
-	if user == "" {
-		user = "glint-verify"
+	base := strings.TrimSuffix(strings.TrimRight(endpoint, "/"), "/v2") + "/"
+	return &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base, ResourceBase: base + "v2/", Type: "image"}
+}
+
+// trustedHeaders adds the caller's identity headers to every request.
+type trustedHeaders struct {
+	rt http.RoundTripper
+	h  map[string]string
+}
+
+func (t trustedHeaders) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	for k, v := range t.h {
+		req.Header.Set(k, v)
 	}
-	req.Header.Set("X-User-Id", user)
-	req.Header.Set("X-Roles", strings.Join(c.Roles, ","))
+	return t.rt.RoundTrip(req)
 }
 
 // Verifier compares Glance's and glint's Image API answers.
@@ -48,6 +73,8 @@ type Verifier struct {
 	// its size, md5 and os_hash_value against Glance's record.
 	Data   bool
 	Client *http.Client
+
+	glance, glint *gophercloud.ServiceClient
 }
 
 // Difference is one field that reads differently.
@@ -73,31 +100,19 @@ var ignoredFields = map[string]bool{"locations": true, "direct_url": true}
 // and compares it with glint's answer for the same caller.
 func (v *Verifier) Verify(ctx context.Context) (*VerifyReport, error) {
 	if v.Client == nil {
-		v.Client = &http.Client{Timeout: 10 * time.Minute}
+		v.Client = &http.Client{}
 	}
+	v.glance, v.glint = v.Caller.client(v.Client, v.GlanceURL), v.Caller.client(v.Client, v.GlintURL)
 	rep := &VerifyReport{}
 	for _, hidden := range []string{"false", "true"} {
-		marker := ""
-		for {
-			q := url.Values{"limit": {"200"}, "os_hidden": {hidden}}
-			if marker != "" {
-				q.Set("marker", marker)
+		err := imageclient.Each(ctx, v.glance, "?limit=200&os_hidden="+hidden, func(p *imageclient.Page) (bool, error) {
+			for _, img := range p.Images {
+				v.one(ctx, img.Raw, rep)
 			}
-			var page struct {
-				Images []map[string]any `json:"images"`
-			}
-			if err := v.getJSON(ctx, v.GlanceURL, "/v2/images?"+q.Encode(), &page); err != nil {
-				return nil, fmt.Errorf("listing Glance's images: %w", err)
-			}
-			for _, img := range page.Images {
-				if err := v.one(ctx, img, rep); err != nil {
-					return nil, err
-				}
-			}
-			if len(page.Images) < 200 {
-				break
-			}
-			marker, _ = page.Images[len(page.Images)-1]["id"].(string)
+			return true, nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("listing Glance's images: %w", err)
 		}
 	}
 	sort.Slice(rep.Differences, func(i, j int) bool {
@@ -107,24 +122,23 @@ func (v *Verifier) Verify(ctx context.Context) (*VerifyReport, error) {
 	return rep, nil
 }
 
-func (v *Verifier) one(ctx context.Context, g map[string]any, rep *VerifyReport) error {
+func (v *Verifier) one(ctx context.Context, g map[string]any, rep *VerifyReport) {
 	id, _ := g["id"].(string)
 	rep.Images++
 	diff := func(field, gv, lv string) {
 		rep.Differences = append(rep.Differences, Difference{ImageID: id, Field: field, Glance: gv, Glint: lv})
 	}
-	var l map[string]any
-	if err := v.getJSON(ctx, v.GlintURL, "/v2/images/"+id, &l); err != nil {
+	l, err := imageclient.Get(ctx, v.glint, id)
+	if err != nil {
 		diff("(image)", "present", err.Error())
-		return nil
+		return
 	}
-	for _, d := range CompareImages(g, l) {
+	for _, d := range CompareImages(g, l.Raw) {
 		diff(d[0], d[1], d[2])
 	}
 	if g["visibility"] == "shared" {
-		var gm, lm any
-		gerr := v.getJSON(ctx, v.GlanceURL, "/v2/images/"+id+"/members", &gm)
-		lerr := v.getJSON(ctx, v.GlintURL, "/v2/images/"+id+"/members", &lm)
+		gm, gerr := members(ctx, v.glance, id)
+		lm, lerr := members(ctx, v.glint, id)
 		if gs, ls := canonical(gm, gerr), canonical(lm, lerr); gs != ls {
 			diff("members", gs, ls)
 		}
@@ -135,7 +149,15 @@ func (v *Verifier) one(ctx context.Context, g map[string]any, rep *VerifyReport)
 			diff("data", "checksums of the record", err.Error())
 		}
 	}
-	return nil
+}
+
+// members reads an image's members list as sent.
+func members(ctx context.Context, c *gophercloud.ServiceClient, id string) (any, error) {
+	ctx, cancel := context.WithTimeout(ctx, imageclient.CallTimeout)
+	defer cancel()
+	var out any
+	_, err := c.Get(ctx, c.ServiceURL("images", id, "members"), &out, &gophercloud.RequestOpts{OkCodes: []int{200}})
+	return out, imageclient.Describe(err)
 }
 
 func canonical(v any, err error) string {
@@ -199,11 +221,11 @@ func render(key string, v any, present bool) string {
 // checkData reads the image from glint and checks it against Glance's
 // record.
 func (v *Verifier) checkData(ctx context.Context, id string, g map[string]any) error {
-	resp, err := v.get(ctx, v.GlintURL, "/v2/images/"+id+"/file")
+	body, err := imagedata.Download(ctx, v.glint, id).Extract()
 	if err != nil {
-		return err
+		return imageclient.Describe(err)
 	}
-	defer resp.Body.Close()
+	defer body.Close()
 	md := md5.New()
 	var h hash.Hash
 	algo, _ := g["os_hash_algo"].(string)
@@ -216,7 +238,7 @@ func (v *Verifier) checkData(ctx context.Context, id string, g map[string]any) e
 	if h != nil {
 		w = io.MultiWriter(md, h)
 	}
-	n, err := io.Copy(w, resp.Body)
+	n, err := io.Copy(w, body)
 	if err != nil {
 		return fmt.Errorf("reading from glint: %w", err)
 	}
@@ -230,33 +252,6 @@ func (v *Verifier) checkData(ctx context.Context, id string, g map[string]any) e
 		return errors.New("os_hash_value does not match")
 	}
 	return nil
-}
-
-func (v *Verifier) get(ctx context.Context, base, path string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	v.Caller.apply(req)
-	resp, err := v.Client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
-	}
-	return resp, nil
-}
-
-func (v *Verifier) getJSON(ctx context.Context, base, path string, out any) error {
-	resp, err := v.get(ctx, base, path)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	return json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(out)
 }
 
 // WriteTable writes the verification report for a terminal.
