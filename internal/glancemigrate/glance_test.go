@@ -218,13 +218,6 @@ var counter byte
 
 func d8() byte { counter++; return counter }
 
-// glint is a migrated glint: its configuration and a server on it.
-type glint struct {
-	cfg config.Config
-	api api
-	srv *server.Server
-}
-
 func glintConfig(t *testing.T, gc *glancemigrate.GlanceConfig, copyStores ...string) config.Config {
 	t.Helper()
 	dir := t.TempDir()

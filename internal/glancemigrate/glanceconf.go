@@ -240,14 +240,3 @@ func parseSize(s string) (int64, error) {
 	}
 	return n * mult, nil
 }
-
-// store returns the configured store a location's metadata names ("" in
-// a single-store Glance), or nil.
-func (gc *GlanceConfig) store(id string) *GlanceStore {
-	for i := range gc.Stores {
-		if gc.Stores[i].ID == id {
-			return &gc.Stores[i]
-		}
-	}
-	return nil
-}

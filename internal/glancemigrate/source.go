@@ -24,8 +24,8 @@ import (
 // since Rocky (os_hidden, os_hash_*), where the columns read are the same.
 var KnownSchemas = []string{"wallaby_contract01", "train_contract01", "rocky_contract02", "rocky_contract01"}
 
-// ErrUnknownSchema: the database's alembic version is not one this
-// package knows; nothing is read.
+// ErrUnknownSchema is returned when the database's alembic version is
+// not one this package knows; nothing is read then.
 var ErrUnknownSchema = errors.New("unknown Glance schema version")
 
 // source reads Glance's database; it never writes it (SQLite is opened
