@@ -31,7 +31,7 @@ glint_ci_glance_apt() {
 glint_ci_glance_install() {
 	local missing=""
 	command -v glance-api >/dev/null 2>&1 || missing="$missing glance-api"
-	python3 -c 'import pymysql' 2>/dev/null || missing="$missing python3-pymysql"
+	dpkg-query -W -f='${Status}' python3-pymysql 2>/dev/null | grep -q 'ok installed' || missing="$missing python3-pymysql"
 	command -v mariadb >/dev/null 2>&1 || missing="$missing mariadb-client"
 	if [[ -n $missing ]]; then
 		echo "glance.sh: installing$missing"
@@ -175,42 +175,54 @@ glint_ci_glance_answers() {
 	) 2>/dev/null
 }
 
-# glint_ci_glance_run KIND CONNECTION: schema, start, wait, export.
-glint_ci_glance_run() {
-	local kind=$1 connection=$2 tries port pid waited dir
-	dir=$GLINT_CI_GLANCE_DIR/$kind
-	for tries in 1 2 3; do
-		port=$(glint_ci_glance_port)
-		glint_ci_glance_write "$kind" "$connection" "$port"
-		if [[ $tries == 1 ]]; then
-			glance-manage --config-file "$dir/glance-api.conf" db_sync >"$dir/db_sync.log" 2>&1 || {
-				echo "glance.sh: glance-manage db_sync ($kind) failed:" >&2
-				cat "$dir/db_sync.log" >&2
-				return 1
-			}
+# glint_ci_glance_launch KIND CONNECTION writes KIND's configuration on
+# a free port and starts its glance-api in the background.
+glint_ci_glance_launch() {
+	local kind=$1 connection=$2 port dir=$GLINT_CI_GLANCE_DIR/$1
+	port=$(glint_ci_glance_port)
+	glint_ci_glance_write "$kind" "$connection" "$port"
+	glance-api --config-file "$dir/glance-api.conf" </dev/null >"$dir/stdout.log" 2>&1 &
+	printf -v "GLINT_CI_GLANCE_PID_$kind" '%s' "$!"
+	printf -v "GLINT_CI_GLANCE_PORT_$kind" '%s' "$port"
+	GLINT_CI_GLANCE_PIDS="$GLINT_CI_GLANCE_PIDS $!"
+}
+
+# glint_ci_glance_await KIND waits up to 90 s for KIND's Glance and
+# exports its variables; it fails if the server dies or never answers.
+glint_ci_glance_await() {
+	local kind=$1 waited pid port upper dir=$GLINT_CI_GLANCE_DIR/$1
+	pid=GLINT_CI_GLANCE_PID_$kind
+	pid=${!pid}
+	port=GLINT_CI_GLANCE_PORT_$kind
+	port=${!port}
+	upper=${kind^^}
+	for waited in $(seq 900); do
+		if glint_ci_glance_answers "$port"; then
+			export "GLINT_TEST_GLANCE_${upper}_URL=http://127.0.0.1:$port"
+			export "GLINT_TEST_GLANCE_${upper}_CONFIG=$dir/glance-api.conf"
+			echo "glance.sh: glance-api on $kind (pid $pid) at 127.0.0.1:$port after $((waited / 10)).$((waited % 10)) s"
+			return 0
 		fi
-		glance-api --config-file "$dir/glance-api.conf" </dev/null >"$dir/stdout.log" 2>&1 &
-		pid=$!
-		for waited in $(seq 600); do
-			if glint_ci_glance_answers "$port"; then
-				GLINT_CI_GLANCE_PIDS="$GLINT_CI_GLANCE_PIDS $pid"
-				local upper=${kind^^}
-				export "GLINT_TEST_GLANCE_${upper}_URL=http://127.0.0.1:$port"
-				export "GLINT_TEST_GLANCE_${upper}_CONFIG=$dir/glance-api.conf"
-				echo "glance.sh: glance-api on $kind (pid $pid) at 127.0.0.1:$port after $((waited / 10)).$((waited % 10)) s"
-				return 0
-			fi
-			if ! kill -0 "$pid" 2>/dev/null; then
-				break
-			fi
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		echo "glance.sh: glance-api ($kind) did not come up on port $port (try $tries):"
-		tail -n 30 "$dir/glance-api.log" "$dir/stdout.log" 2>/dev/null || true
+		if ! kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
+		sleep 0.1
 	done
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	echo "glance.sh: glance-api ($kind) did not come up on port $port:"
+	tail -n 30 "$dir/glance-api.log" "$dir/stdout.log" 2>/dev/null || true
 	return 1
+}
+
+# glint_ci_glance_sync KIND: the schema, with glance-manage db_sync.
+glint_ci_glance_sync() {
+	local kind=$1 dir=$GLINT_CI_GLANCE_DIR/$1
+	glance-manage --config-file "$dir/glance-api.conf" db_sync >"$dir/db_sync.log" 2>&1 || {
+		echo "glance.sh: glance-manage db_sync ($kind) failed:" >&2
+		cat "$dir/db_sync.log" >&2
+		return 1
+	}
 }
 
 # glint_ci_glance_start starts MariaDB if needed and both Glances.
@@ -229,8 +241,31 @@ glint_ci_glance_start() {
 		CREATE OR REPLACE USER '$db'@'127.0.0.1' IDENTIFIED BY '$password';
 		GRANT ALL ON $db.* TO '$db'@'127.0.0.1';
 	EOF
-	glint_ci_glance_run mysql "mysql+pymysql://$db:$password@127.0.0.1:$GLINT_CI_MARIADB_PORT/$db?charset=utf8mb4" || return 1
-	glint_ci_glance_run sqlite "sqlite:///$GLINT_CI_GLANCE_DIR/sqlite/glance.sqlite" || return 1
+	local -A conn=(
+		[mysql]="mysql+pymysql://$db:$password@127.0.0.1:$GLINT_CI_MARIADB_PORT/$db?charset=utf8mb4"
+		[sqlite]="sqlite:///$GLINT_CI_GLANCE_DIR/sqlite/glance.sqlite"
+	)
+	local kind sync_mysql sync_sqlite
+	# Both schemas at once, then both servers at once: each takes seconds
+	# of Python start-up, which two cores overlap.
+	for kind in mysql sqlite; do
+		glint_ci_glance_write "$kind" "${conn[$kind]}" 0
+	done
+	glint_ci_glance_sync mysql &
+	sync_mysql=$!
+	glint_ci_glance_sync sqlite &
+	sync_sqlite=$!
+	wait "$sync_mysql" || return 1
+	wait "$sync_sqlite" || return 1
+	for kind in mysql sqlite; do
+		glint_ci_glance_launch "$kind" "${conn[$kind]}"
+	done
+	for kind in mysql sqlite; do
+		# A port taken between the probe and the bind: one more try.
+		glint_ci_glance_await "$kind" ||
+			{ glint_ci_glance_launch "$kind" "${conn[$kind]}" && glint_ci_glance_await "$kind"; } ||
+			return 1
+	done
 	echo "glance.sh: both Glances up in $((SECONDS - started)) s"
 }
 

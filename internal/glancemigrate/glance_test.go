@@ -189,6 +189,7 @@ func build(t *testing.T, g api) *catalog {
 	upload(gone, "")
 	g.do(o, "DELETE", "/v2/images/"+gone, nil, 204)
 
+	t.Cleanup(func() { g.do(c.admin, "DELETE", "/v2/metadefs/namespaces/"+c.namespace, nil, 0) })
 	g.do(c.admin, "POST", "/v2/metadefs/namespaces", map[string]any{
 		"namespace": c.namespace, "display_name": "Migration test", "description": "made in Glance",
 		"visibility": "public", "protected": false,
