@@ -3,6 +3,7 @@ module github.com/glint-image/glint
 go 1.26.8
 
 require (
+	github.com/ceph/go-ceph v0.36.0
 	github.com/chromedp/cdproto v0.160.1
 	github.com/chromedp/chromedp v0.23.1
 	github.com/go-sql-driver/mysql v1.10.1

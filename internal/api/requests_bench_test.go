@@ -160,6 +160,28 @@ func BenchmarkRequests(b *testing.B) {
 			}},
 			{"list-1000", func(int, *benchCatalog) string { return "/v2/images?limit=1000" }},
 		}
+		// Every other list shape of glint bench (issue 14).
+		for _, q := range []struct{ name, query string }{
+			{"list-sort-status", "sort_key=status&sort_dir=asc"},
+			{"list-sort-size", "sort=size:desc"},
+			{"list-sort-updated_at", "sort=updated_at:asc"},
+			{"list-sort-id", "sort_key=id"},
+			{"list-sort-name,size", "sort=name:asc,size:desc"},
+			{"list-visibility-all", "visibility=all"},
+			{"list-visibility-shared", "visibility=shared&member_status=all"},
+			{"list-owner", "owner=bench-project"},
+			{"list-status", "status=active"},
+			{"list-in-disk_format", "disk_format=in:raw,qcow2"},
+			{"list-size_max", "size_max=1073741824"},
+			{"list-tags-2", "tag=t7&tag=bench"},
+			{"list-property", "bench_group=7"},
+			{"list-os_hidden", "os_hidden=true"},
+		} {
+			paths = append(paths, struct {
+				name string
+				path func(i int, c *benchCatalog) string
+			}{q.name, func(int, *benchCatalog) string { return "/v2/images?limit=25&" + q.query }})
+		}
 		for _, p := range paths {
 			parentB := b
 			b.Run(fmt.Sprintf("%s/%d", p.name, n), func(b *testing.B) {

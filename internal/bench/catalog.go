@@ -2,10 +2,17 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
+
+	"github.com/glint-image/glint/internal/image"
+	benchcatalog "github.com/glint-image/glint/internal/image/catalog"
+	"github.com/glint-image/glint/internal/sqlstore/sqlite"
 )
 
 // catalog is the seeded set of images the request workloads run on.
@@ -76,17 +83,52 @@ func seed(ctx context.Context, member, admin *client, n, width int) (*catalog, e
 	return cat, nil
 }
 
+// seedDirect writes the first n images of the benchmark catalog
+// (package catalog) into the SQLite store of the glint that startGlint
+// will run on dir, through the store, in batches.
+func seedDirect(ctx context.Context, dir string, n int) error {
+	data := filepath.Join(dir, "glint-data")
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return err
+	}
+	s, err := sqlite.Open(ctx, filepath.Join(data, "glint.db"))
+	if err != nil {
+		return err
+	}
+	err = benchcatalog.Seed(ctx, s, 0, n)
+	return errors.Join(err, s.Close())
+}
+
+// directCatalog is the part of the catalog seedDirect wrote that the
+// member sees (its project's images and the public ones, not hidden:
+// what it shows, and at least what it walks) and may change (its own).
+func directCatalog(n int) *catalog {
+	cat := &catalog{}
+	for i := range n {
+		img := benchcatalog.Image(i)
+		switch {
+		case img.Hidden:
+		case *img.Owner == benchcatalog.Member.Project:
+			cat.own = append(cat.own, img.ID)
+			cat.all = append(cat.all, img.ID)
+		case img.Visibility == image.VisibilityPublic:
+			cat.all = append(cat.all, img.ID)
+		}
+	}
+	return cat
+}
+
 func pick(rng *rand.Rand, ids []string) string { return ids[rng.IntN(len(ids))] }
 
 // requestWorkloads are the request-per-operation workloads, in the
 // order they run. create comes last: it grows the catalog.
-func requestWorkloads(c *client, cat *catalog) []workload {
+func requestWorkloads(c, admin *client, cat *catalog) []workload {
 	get := func(path func(rng *rand.Rand) string) op {
 		return func(ctx context.Context, rng *rand.Rand) (int, error) {
 			return c.do(ctx, "GET", path(rng), "", nil, http.StatusOK, nil)
 		}
 	}
-	return []workload{
+	ws := []workload{
 		{name: "show", fn: get(func(rng *rand.Rand) string { return "/v2/images/" + pick(rng, cat.all) })},
 		{name: "list-sorted", fn: get(func(*rand.Rand) string {
 			return "/v2/images?limit=25&sort_key=name&sort_dir=asc"
@@ -98,6 +140,17 @@ func requestWorkloads(c *client, cat *catalog) []workload {
 		{name: "list-name", fn: get(func(rng *rand.Rand) string {
 			return fmt.Sprintf("/v2/images?limit=25&name=bench-%06d", rng.IntN(len(cat.all)))
 		})},
+	}
+	for _, sh := range listShapes(cat) {
+		caller := c
+		if sh.admin {
+			caller = admin
+		}
+		ws = append(ws, workload{name: "list-" + sh.name, fn: func(ctx context.Context, _ *rand.Rand) (int, error) {
+			return caller.do(ctx, "GET", "/v2/images?"+sh.query, "", nil, http.StatusOK, nil)
+		}})
+	}
+	return append(ws, []workload{
 		{name: "patch", fn: func(ctx context.Context, rng *rand.Rand) (int, error) {
 			body := jsonBody([]map[string]any{{"op": "replace", "path": "/bench_counter",
 				"value": strconv.FormatUint(rng.Uint64(), 10)}})
@@ -110,7 +163,7 @@ func requestWorkloads(c *client, cat *catalog) []workload {
 			})
 			return status, err
 		}},
-	}
+	}...)
 }
 
 // walk lists every image the caller sees, limit at a time, following the

@@ -35,8 +35,9 @@ type Result struct {
 	// seconds per GiB moved.
 	CPUPerGiB float64 `json:"cpu_s_per_gib,omitempty"`
 
-	// CPUSeconds is the server's CPU for one walk.
+	// CPUSeconds is the server's CPU for one walk, of Images images.
 	CPUSeconds float64 `json:"server_cpu_s,omitempty"`
+	Images     int     `json:"images,omitempty"`
 	RSSMiB     float64 `json:"rss_mib,omitempty"`
 }
 

@@ -24,7 +24,10 @@ type target struct {
 	// startup is the time from exec to the first answer (0 when the
 	// benchmark did not start the server).
 	startup time.Duration
-	stop    func()
+	// seeded is the size of the catalog seeded into its store before it
+	// started (Options.SeedDirect), 0 when the API seeds it.
+	seeded int
+	stop   func()
 }
 
 // freePort asks the kernel for a free loopback port.

@@ -40,6 +40,7 @@ markdown tables (and --json as JSON lines). See docs/benchmarks.md.`,
 	f.StringVar(&opts.GlintConfig, "glint-config", "", "configuration file for the glint started (e.g. PostgreSQL + S3)")
 	f.BoolVar(&opts.WithGlance, "with-glance", false, "also run Debian's glance-api (installed if missing) and compare")
 	f.IntVar(&opts.Catalog, "catalog", opts.Catalog, "images to seed before the request workloads")
+	f.BoolVar(&opts.SeedDirect, "seed-direct", false, "seed glint's catalog directly into its SQLite store before it starts (for 100k or 1M images), not through the API")
 	f.IntSliceVar(&opts.Clients, "clients", opts.Clients, "concurrency levels of the request workloads")
 	f.DurationVar(&opts.Duration, "duration", opts.Duration, "length of each request workload at each level")
 	f.Int64Var(&transferMiB, "transfer-mib", opts.TransferSize>>20, "size of the single upload and download, MiB")

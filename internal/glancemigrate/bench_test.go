@@ -16,6 +16,7 @@ import (
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/glancemigrate"
 	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // BenchmarkMigrate migrates a Glance catalog of 10,000 active images
@@ -28,7 +29,7 @@ import (
 func BenchmarkMigrate(b *testing.B) {
 	conf := os.Getenv("GLINT_TEST_GLANCE_SQLITE_CONFIG")
 	if conf == "" {
-		b.Skip("GLINT_TEST_GLANCE_SQLITE_CONFIG unset (.ci/glance.sh starts a Glance on SQLite)")
+		testenv.Missing(b, "GLINT_TEST_GLANCE_SQLITE_CONFIG unset (.ci/glance.sh starts a Glance on SQLite)")
 	}
 	n := 10000
 	if testing.Short() {

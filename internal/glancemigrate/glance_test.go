@@ -24,6 +24,7 @@ import (
 	"github.com/glint-image/glint/internal/glancemigrate"
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // A real Glance (Debian's glance-api 25.1, two file stores) started by
@@ -38,7 +39,7 @@ func glances(t *testing.T) map[string][2]string {
 		}
 	}
 	if len(out) == 0 {
-		t.Skip("GLINT_TEST_GLANCE_{MYSQL,SQLITE}_{URL,CONFIG} unset (.ci/glance.sh starts them)")
+		testenv.Missing(t, "GLINT_TEST_GLANCE_{MYSQL,SQLITE}_{URL,CONFIG} unset (.ci/glance.sh starts them)")
 	}
 	return out
 }
@@ -625,7 +626,7 @@ func TestMigrateBadDatabase(t *testing.T) {
 
 	g, ok := glances(t)["sqlite"]
 	if !ok {
-		t.Skip("no Glance on SQLite")
+		testenv.Missing(t, "GLINT_TEST_GLANCE_SQLITE_{URL,CONFIG} unset (.ci/glance.sh starts it)")
 	}
 	real, err := glancemigrate.ReadGlanceConfig(g[1])
 	if err != nil {

@@ -18,24 +18,26 @@ const imageColumns = `id, name, status, visibility, protected, os_hidden, min_di
 
 // CreateImage inserts img with its properties and tags.
 func (s *Store) CreateImage(ctx context.Context, img *image.Image) error {
-	err := s.write(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO images (`+imageColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-			img.ID, nullString(img.Name), string(img.Status), string(img.Visibility),
-			img.Protected, img.Hidden, img.MinDisk, img.MinRAM,
-			nullString(img.DiskFormat), nullString(img.ContainerFormat), nullString(img.Owner),
-			nullInt(img.Size), nullInt(img.VirtualSize), nullIfEmpty(img.Checksum),
-			nullIfEmpty(img.HashAlgo), nullIfEmpty(img.HashValue), img.Location,
-			s.d.BindTime(img.CreatedAt), s.d.BindTime(img.UpdatedAt), s.nullTime(img.DeletedAt))
-		if err != nil {
-			return s.constraintErr(err, "image "+img.ID)
-		}
-		return insertSets(ctx, tx, img.ID, img.Properties, img.Tags)
-	})
+	err := s.write(ctx, func(tx *Tx) error { return insertImage(ctx, tx, s, img) })
 	if err == nil {
 		s.created()
 	}
 	return err
+}
+
+func insertImage(ctx context.Context, tx *Tx, s *Store, img *image.Image) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO images (`+imageColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		img.ID, nullString(img.Name), string(img.Status), string(img.Visibility),
+		img.Protected, img.Hidden, img.MinDisk, img.MinRAM,
+		nullString(img.DiskFormat), nullString(img.ContainerFormat), nullString(img.Owner),
+		nullInt(img.Size), nullInt(img.VirtualSize), nullIfEmpty(img.Checksum),
+		nullIfEmpty(img.HashAlgo), nullIfEmpty(img.HashValue), img.Location,
+		s.d.BindTime(img.CreatedAt), s.d.BindTime(img.UpdatedAt), s.nullTime(img.DeletedAt))
+	if err != nil {
+		return s.constraintErr(err, "image "+img.ID)
+	}
+	return insertSets(ctx, tx, img.ID, img.Properties, img.Tags)
 }
 
 // GetImage returns the image, deleted or not.
@@ -317,6 +319,30 @@ func insertSets(ctx context.Context, tx *Tx, id string, props map[string]string,
 		}
 	}
 	return nil
+}
+
+// CreateBatch inserts images with their properties and tags, and then
+// memberships, all in one transaction: how benchmarks seed catalogs of a
+// million images in minutes rather than hours. It does what CreateImage
+// and AddMember do, without their per-call commit.
+func (s *Store) CreateBatch(ctx context.Context, imgs []*image.Image, members []*image.Member) error {
+	err := s.write(ctx, func(tx *Tx) error {
+		for _, img := range imgs {
+			if err := insertImage(ctx, tx, s, img); err != nil {
+				return err
+			}
+		}
+		for _, m := range members {
+			if err := s.insertMember(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil && len(imgs) > 0 {
+		s.Analyze(ctx)
+	}
+	return err
 }
 
 // PutImage writes a record verbatim (image.VerbatimStore): the image row

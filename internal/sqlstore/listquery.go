@@ -15,31 +15,62 @@ import (
 // arguments; list.go runs it. The SQL is kept to what SQLite and PostgreSQL
 // both accept ($n placeholders, COALESCE, EXISTS), and every value a caller
 // supplies is bound, never spliced: identifiers come only from the fixed
-// tables below, after the caller's names were checked against them. The
-// only dialect-specific value is how a time is bound (Dialect.BindTime).
+// tables below, after the caller's names were checked against them, and
+// the few literals (visibilities, member statuses) from fixed lists. The
+// dialect-specific parts are how a time is bound (Dialect.BindTime) and
+// how a column is kept off its index (Dialect.NoIndex).
 
-// listPlan is a listing being built: WHERE conditions (ANDed), their
-// arguments, and the complete sort tuple.
+// A listing is a merge of branches. Each branch is one way an image can
+// be visible to the caller (a visibility class, the caller's own images,
+// the images shared with it), read from one index range that is already
+// in the requested order (migrations 00001, 00008), with the
+// caller's filters applied to each row and a LIMIT of one page. The
+// branches' pages are merged (UNION: they may overlap) and cut to a page,
+// and only that page's images are loaded. A page therefore reads at most
+// branches × page size index entries that pass the filters, whatever the
+// size of the catalog; an OR of the visibility conditions over one index
+// would instead make the database collect and sort every visible image.
+//
+// With a marker, each branch is split once more by the keyset condition
+// (see after), so that every part is again one index range.
+//
+// Two shapes read one range instead: a filter on a column that is nearly
+// unique (name, id, checksum, hash) is served by that column's index and
+// its few rows sorted; a tag in the default order walks the tag's rows in
+// creation order (index image_tags_value_order). Visibility is then a
+// condition on each row.
+
+// listPlan is a listing being built: the conditions every branch applies
+// (ANDed), their arguments, the complete sort tuple and the branches.
 type listPlan struct {
-	from     string // the FROM clause: images, or a tag's rows joined to them
 	where    []string
 	args     []any
 	order    []orderKey
+	branches []branch
+	limit    string   // placeholder of the page size
+	marker   []string // placeholders of the marker's sort tuple, if any
 	bindTime func(time.Time) any
+	noIndex  func(expr string) string // Dialect.NoIndex; nil in other plans
 }
 
 // orderKey is one element of the sort tuple.
 type orderKey struct {
-	expr string // SQL expression; nullable columns are mapped so NULL sorts lowest
+	expr string // SQL expression on images; nullable columns are mapped so NULL sorts lowest
 	desc bool
-	// marker is the same value computed from the images table alone, for
-	// reading the marker row's tuple; empty when it is expr.
-	marker string
 }
 
-func (k orderKey) markerExpr() string {
-	if k.marker != "" {
-		return k.marker
+// branch is one index range a page is merged from.
+type branch struct {
+	from  string   // the FROM clause: images, or a driving table joined to it
+	where []string // its own conditions
+	// drive maps sort expressions to the driving table's copies of them,
+	// which the branch orders and seeks on instead.
+	drive map[string]string
+}
+
+func (b branch) expr(k orderKey) string {
+	if e, ok := b.drive[k.expr]; ok {
+		return e
 	}
 	return k.expr
 }
@@ -57,48 +88,70 @@ func invalid(format string, args ...any) error {
 	return &image.Error{Kind: image.ErrInvalid, Msg: fmt.Sprintf(format, args...)}
 }
 
+// selectiveFields are the filter columns whose values name a handful of
+// images; an equality on one of them is best served by its own index.
+var selectiveFields = []string{"id", "name", "checksum", "os_hash_value"} // each indexed
+
 // planList checks q and translates everything but the marker, which needs
 // a database lookup (see list.go).
-func planList(q image.ListQuery, bindTime func(time.Time) any) (*listPlan, error) {
+func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	if q.Limit < 0 {
 		return nil, invalid("limit must be zero or more, not %d", q.Limit)
-	}
-	p := &listPlan{from: "images", bindTime: bindTime}
-	// Deleted and killed images never appear in a listing.
-	p.and("deleted_at IS NULL")
-	p.and("status NOT IN ('killed', 'deleted')")
-	if err := p.visibility(q); err != nil {
-		return nil, err
-	}
-	if q.Hidden != nil {
-		p.and("os_hidden = " + p.arg(*q.Hidden))
-	}
-	if q.Protected != nil {
-		p.and("protected = " + p.arg(*q.Protected))
-	}
-	for _, f := range q.Filters {
-		if err := p.filter(f); err != nil {
-			return nil, err
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(q.Properties)) {
-		p.and(`EXISTS (SELECT 1 FROM image_properties pr WHERE pr.image_id = images.id
-			AND pr.name = ` + p.arg(name) + ` AND pr.value = ` + p.arg(q.Properties[name]) + `)`)
 	}
 	order, err := sortOrder(q.Sort)
 	if err != nil {
 		return nil, err
 	}
-	p.order = order
+	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex}
+	// Deleted and killed images never appear in a listing.
+	p.and("images.deleted_at IS NULL")
+	p.and("images.status NOT IN ('killed', 'deleted')")
+	if q.Hidden != nil {
+		p.and("images.os_hidden = " + p.arg(*q.Hidden))
+	}
+	if q.Protected != nil {
+		p.and("images.protected = " + p.arg(*q.Protected))
+	}
+	oneRange := false
+	for _, f := range q.Filters {
+		selective := (f.Op == "eq" || f.Op == "in") && slices.Contains(selectiveFields, f.Field)
+		if err := p.filter(f, selective); err != nil {
+			return nil, err
+		}
+		oneRange = oneRange || selective
+	}
+	for _, name := range slices.Sorted(maps.Keys(q.Properties)) {
+		p.and(`EXISTS (SELECT 1 FROM image_properties pr WHERE pr.image_id = images.id
+			AND pr.name = ` + p.arg(name) + ` AND pr.value = ` + p.arg(q.Properties[name]) + `)`)
+	}
 	tags := q.Tags
+	main := branch{from: "images"}
 	if len(tags) > 0 && p.newestFirstOrder() {
-		p.driveByTag(tags[0])
+		main = p.driveByTag(tags[0])
 		tags = tags[1:]
+		oneRange = true
 	}
 	for _, tag := range tags {
 		p.and(`EXISTS (SELECT 1 FROM image_tags tg WHERE tg.image_id = images.id
 			AND tg.value = ` + p.arg(tag) + `)`)
 	}
+	ways, err := p.visibility(q)
+	if err != nil {
+		return nil, err
+	}
+	if oneRange {
+		conds := make([]string, len(ways))
+		for i, w := range ways {
+			conds[i] = w.condition()
+		}
+		main.where = append(main.where, "("+strings.Join(conds, " OR ")+")")
+		p.branches = []branch{main}
+	} else {
+		for _, w := range ways {
+			p.branches = append(p.branches, w.branches(p)...)
+		}
+	}
+	p.limit = p.arg(q.Limit)
 	return p, nil
 }
 
@@ -109,106 +162,173 @@ func (p *listPlan) newestFirstOrder() bool {
 		p.order[1].expr == sortExprs["id"] && p.order[0].desc == p.order[1].desc
 }
 
+// newestFirst maps the default order's expressions to a driving table's
+// copies of its image's created_at and id.
+func newestFirst(createdAt, id string) map[string]string {
+	return map[string]string{sortExprs["created_at"]: createdAt, sortExprs["id"]: id}
+}
+
 // driveByTag makes the listing read the rows of one tag in the order of
 // their images' creation (index image_tags_value_order) and join each to
 // its image, so a page of a tag costs a page of rows, not every image
 // that carries it. The tag rows' image_created_at and image_id are the
 // image's created_at and id, so the order and the marker are the same.
-func (p *listPlan) driveByTag(tag string) {
-	p.from = "image_tags tg0 JOIN images ON images.id = tg0.image_id"
-	p.and("tg0.value = " + p.arg(tag))
-	p.order[0].expr, p.order[0].marker = "tg0.image_created_at", p.order[0].expr
-	p.order[1].expr, p.order[1].marker = "tg0.image_id", p.order[1].expr
+func (p *listPlan) driveByTag(tag string) branch {
+	return branch{
+		from:  "image_tags tg0 CROSS JOIN images",
+		where: []string{"tg0.value = " + p.arg(tag), "images.id = tg0.image_id"},
+		drive: newestFirst("tg0.image_created_at", "tg0.image_id"),
+	}
 }
 
-// visibility adds the condition that decides which images the caller may
-// list (image-api.md §4.3).
-func (p *listPlan) visibility(q image.ListQuery) error {
+// way is one way an image can be visible: a condition on the image, or a
+// membership of project (a placeholder) in status (a literal; "" for any).
+type way struct {
+	cond            string
+	project, status string
+}
+
+// member reports whether the way is a membership.
+func (w way) member() bool { return w.project != "" }
+
+// condition is the way as a condition on one image row.
+func (w way) condition() string {
+	if !w.member() {
+		return w.cond
+	}
+	cond := `(images.visibility = 'shared' AND EXISTS (SELECT 1 FROM image_members m
+		WHERE m.image_id = images.id AND m.member = ` + w.project
+	if w.status != "" {
+		cond += " AND m.status = " + w.status
+	}
+	return cond + "))"
+}
+
+// memberStatuses are the statuses a membership can have, as literals.
+var memberStatuses = []string{"'pending'", "'accepted'", "'rejected'"}
+
+// branches are the index ranges that list the way's images.
+func (w way) branches(p *listPlan) []branch {
+	if !w.member() {
+		return []branch{{from: "images", where: []string{w.cond}}}
+	}
+	// Memberships are read one status at a time (index
+	// image_members_member_order), in their images' order for the default
+	// order, which then stops after a page. Memberships do not carry the
+	// other sort keys, so for those the branch sorts the caller's shares:
+	// it costs what the caller has been offered, not what the catalog
+	// holds. CROSS JOIN keeps SQLite from turning the join around.
+	statuses := []string{w.status}
+	if w.status == "" {
+		statuses = memberStatuses
+	}
+	var drive map[string]string
+	if p.newestFirstOrder() {
+		drive = newestFirst("m.image_created_at", "m.image_id")
+	}
+	bs := make([]branch, len(statuses))
+	for i, st := range statuses {
+		bs[i] = branch{
+			from: "image_members m CROSS JOIN images",
+			where: []string{"m.member = " + w.project, "m.status = " + st,
+				"images.id = m.image_id", "images.visibility = 'shared'"},
+			drive: drive,
+		}
+	}
+	return bs
+}
+
+// visibility returns the ways in which the caller may see images
+// (image-api.md §4.3); an image is listed if any of them applies.
+func (p *listPlan) visibility(q image.ListQuery) ([]way, error) {
 	if q.Caller.Admin {
 		return p.adminVisibility(q.Visibility, q.Caller.Project)
 	}
 	memberStatus, err := memberStatusFilter(q.MemberStatus)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// The conditions on the caller are built only by the branches that use
-	// them: PostgreSQL infers a parameter's type from where the text uses
-	// it, and rejects an argument bound but used nowhere.
-	var project string // the caller's placeholder, bound on first use
+	// The caller's placeholder is bound only when a way uses it:
+	// PostgreSQL infers a parameter's type from where the text uses it,
+	// and rejects an argument bound but used nowhere.
+	var project string
 	projectArg := func() string {
 		if project == "" {
 			project = p.arg(q.Caller.Project)
 		}
 		return project
 	}
-	// An empty project owns nothing and is nobody's member.
-	owned := func() string {
+	class := func(v string) way { return way{cond: "images.visibility = '" + v + "'"} }
+	nothing := way{cond: "1 = 0"}
+	// An empty project owns nothing and is nobody's member. One's own
+	// images are read one visibility at a time (index owner, visibility,
+	// ...); one's public images are already in the public class.
+	owned := func(vs ...string) []way {
 		if q.Caller.Project == "" {
-			return "1 = 0"
+			return []way{nothing}
 		}
-		return "owner = " + projectArg()
-	}
-	member := func() string {
-		if q.Caller.Project == "" {
-			return "1 = 0"
+		ways := make([]way, len(vs))
+		for i, v := range vs {
+			ways[i] = way{cond: "images.owner = " + projectArg() + " AND images.visibility = '" + v + "'"}
 		}
-		cond := `EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id
-			AND m.member = ` + projectArg()
-		if memberStatus != "" {
-			cond += " AND m.status = " + p.arg(memberStatus)
-		}
-		return cond + ")"
+		return ways
 	}
 	// A membership only grants access while the image is shared.
-	shared := func() string { return "(visibility = 'shared' AND " + member() + ")" }
+	member := func() way {
+		if q.Caller.Project == "" {
+			return nothing
+		}
+		return way{project: projectArg(), status: memberStatus}
+	}
 	switch q.Visibility {
 	case "":
 		// Community images are not listed by default, except one's own.
-		p.and("(visibility = 'public' OR " + owned() + " OR " + shared() + ")")
+		return slices.Concat([]way{class("public")}, owned("private", "shared", "community"), []way{member()}), nil
 	case "all":
-		p.and("(visibility IN ('public', 'community') OR " + owned() + " OR " + shared() + ")")
+		return slices.Concat([]way{class("public"), class("community")}, owned("private", "shared"), []way{member()}), nil
 	case "public", "community":
-		p.and("visibility = " + p.arg(q.Visibility))
+		return []way{class(q.Visibility)}, nil
 	case "private":
-		p.and("(visibility = 'private' AND " + owned() + ")")
+		return owned("private"), nil
 	case "shared":
-		p.and("(visibility = 'shared' AND (" + owned() + " OR " + member() + "))")
-	default:
-		return invalid("Invalid visibility value: %s", q.Visibility)
+		return append(owned("shared"), member()), nil
 	}
-	return nil
+	return nil, invalid("Invalid visibility value: %s", q.Visibility)
 }
 
 // memberStatusFilter returns the member status a shared image needs for a
-// non-admin to list it, "" for any.
+// non-admin to list it, as an SQL literal; "" for any.
 func memberStatusFilter(s string) (string, error) {
 	switch s {
 	case "":
-		return string(image.MemberAccepted), nil
+		return "'accepted'", nil
 	case "all":
 		return "", nil
 	}
 	if !image.MemberStatus(s).Valid() {
 		return "", invalid("Invalid member_status value: %s", s)
 	}
-	return s, nil
+	// A literal from the fixed list, never the caller's text.
+	return memberStatuses[slices.Index(memberStatuses, "'"+s+"'")], nil
 }
 
 // adminVisibility: admins see across projects, but community images still
-// stay out of the default list unless they own them.
-func (p *listPlan) adminVisibility(v, project string) error {
+// stay out of the default list unless they own them. Each visibility class
+// is a branch of its own, so each is read in order from its index.
+func (p *listPlan) adminVisibility(v, project string) ([]way, error) {
+	class := func(v string) way { return way{cond: "images.visibility = '" + v + "'"} }
 	switch {
 	case v == "" && project == "":
-		p.and("visibility <> 'community'")
+		return []way{class("public"), class("private"), class("shared")}, nil
 	case v == "":
-		p.and("(visibility <> 'community' OR owner = " + p.arg(project) + ")")
+		return []way{class("public"), class("private"), class("shared"),
+			{cond: "images.owner = " + p.arg(project) + " AND images.visibility = 'community'"}}, nil
 	case v == "all":
+		return []way{class("public"), class("private"), class("shared"), class("community")}, nil
 	case image.Visibility(v).Valid():
-		p.and("visibility = " + p.arg(v))
-	default:
-		return invalid("Invalid visibility value: %s", v)
+		return []way{class(v)}, nil
 	}
-	return nil
+	return nil, invalid("Invalid visibility value: %s", v)
 }
 
 // Filter columns are compared as text unless listed here.
@@ -219,15 +339,24 @@ var (
 
 var comparisons = map[string]string{"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
-// filter adds one condition on a core column.
-func (p *listPlan) filter(f image.Filter) error {
+// filter adds one condition on a core column. Only an equality, a
+// selective filter or a range on the first sort key's column may steer
+// the database to the column's index: a range or a list of values found
+// through an index comes out unordered, and sorting it costs as much as
+// the range is wide, where walking the branch in order and testing each
+// row stops after a page.
+func (p *listPlan) filter(f image.Filter, selective bool) error {
 	if !slices.Contains(image.FilterFields, f.Field) {
 		return invalid("Invalid filter field: %s", f.Field)
 	}
-	col := f.Field // FilterFields are column names
+	col := "images." + f.Field // FilterFields are column names
+	ref := col
+	if f.Op != "eq" && !selective && p.order[0].expr != col && p.noIndex != nil {
+		ref = p.noIndex(col)
+	}
 	values := make([]any, len(f.Values))
 	for i, s := range f.Values {
-		v, err := p.filterValue(col, s)
+		v, err := p.filterValue(f.Field, s)
 		if err != nil {
 			return err
 		}
@@ -235,29 +364,29 @@ func (p *listPlan) filter(f image.Filter) error {
 	}
 	if f.Op == "in" {
 		if len(values) == 0 {
-			return invalid("Filter %s in: needs at least one value", col)
+			return invalid("Filter %s in: needs at least one value", f.Field)
 		}
 		phs := make([]string, len(values))
 		for i, v := range values {
 			phs[i] = p.arg(v)
 		}
-		p.and(col + " IN (" + strings.Join(phs, ", ") + ")")
+		p.and(ref + " IN (" + strings.Join(phs, ", ") + ")")
 		return nil
 	}
 	if len(values) != 1 {
-		return invalid("Filter %s %s: needs exactly one value", col, f.Op)
+		return invalid("Filter %s %s: needs exactly one value", f.Field, f.Op)
 	}
 	if f.Op == "neq" {
 		// A NULL column is "not equal" to any value, though SQL's <> alone
 		// would drop it.
-		p.and("(" + col + " IS NULL OR " + col + " <> " + p.arg(values[0]) + ")")
+		p.and("(" + col + " IS NULL OR " + ref + " <> " + p.arg(values[0]) + ")")
 		return nil
 	}
 	sqlOp, ok := comparisons[f.Op]
 	if !ok {
-		return invalid("Invalid filter operator %q for %s", f.Op, col)
+		return invalid("Invalid filter operator %q for %s", f.Op, f.Field)
 	}
-	p.and(col + " " + sqlOp + " " + p.arg(values[0]))
+	p.and(ref + " " + sqlOp + " " + p.arg(values[0]))
 	return nil
 }
 
@@ -288,19 +417,21 @@ func (p *listPlan) filterValue(col, s string) (any, error) {
 // Text compares byte-wise on both: SQLite's default BINARY collation, and
 // COLLATE "C" on PostgreSQL's text columns.
 var sortExprs = map[string]string{
-	"name":             "COALESCE(name, '')",
-	"status":           "status",
-	"container_format": "COALESCE(container_format, '')",
-	"disk_format":      "COALESCE(disk_format, '')",
-	"size":             "COALESCE(size, -1)",
-	"id":               "id",
-	"created_at":       "created_at",
-	"updated_at":       "updated_at",
+	"name":             "COALESCE(images.name, '')",
+	"status":           "images.status",
+	"container_format": "COALESCE(images.container_format, '')",
+	"disk_format":      "COALESCE(images.disk_format, '')",
+	"size":             "COALESCE(images.size, -1)",
+	"id":               "images.id",
+	"created_at":       "images.created_at",
+	"updated_at":       "images.updated_at",
 }
 
 // sortOrder validates keys and completes them into a total order: created_at
 // and then id are appended when absent, in the direction of the last key
-// (descending when there are no keys). A key repeated later adds nothing.
+// (descending when there are no keys). A key repeated later adds nothing,
+// and neither does any key after id, which is unique: the tuple stays a
+// prefix of the indexes' columns.
 func sortOrder(keys []image.SortKey) ([]orderKey, error) {
 	var order []orderKey
 	seen := map[string]bool{}
@@ -323,16 +454,21 @@ func sortOrder(keys []image.SortKey) ([]orderKey, error) {
 			order = append(order, orderKey{expr: sortExprs[k], desc: desc})
 		}
 	}
+	for i, k := range order {
+		if k.expr == sortExprs["id"] {
+			return order[:i+1], nil
+		}
+	}
 	return order, nil
 }
 
-// orderBy renders the sort tuple.
-func (p *listPlan) orderBy() string {
+// orderBy renders the sort tuple with each key written by expr.
+func (p *listPlan) orderBy(expr func(i int, k orderKey) string) string {
 	parts := make([]string, len(p.order))
 	for i, k := range p.order {
-		parts[i] = k.expr + " ASC"
+		parts[i] = expr(i, k) + " ASC"
 		if k.desc {
-			parts[i] = k.expr + " DESC"
+			parts[i] = expr(i, k) + " DESC"
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -344,33 +480,82 @@ func (p *listPlan) orderBy() string {
 //	(k1 > m1) OR (k1 = m1 AND k2 > m2) OR ...
 //
 // with < for descending keys. The tuple ends in id, so it is a total order
-// and ties on every other key are still paged exactly once.
+// and ties on every other key are still paged exactly once. Each term of
+// the OR is one index range (equal on a prefix, a bound on the next key),
+// so each becomes a branch of its own (see terms).
 func (p *listPlan) after(marker []any) {
-	phs := make([]string, len(marker))
+	p.marker = make([]string, len(marker))
 	for i, v := range marker {
-		phs[i] = p.arg(v)
+		p.marker[i] = p.arg(v)
 	}
-	terms := make([]string, len(p.order))
+}
+
+// terms returns the marker's keyset terms as b writes them, one list of
+// ANDed conditions each; without a marker, one empty term.
+func (p *listPlan) terms(b branch) [][]string {
+	if p.marker == nil {
+		return [][]string{nil}
+	}
+	terms := make([][]string, len(p.order))
 	for i, k := range p.order {
-		var parts []string
+		var conds []string
 		for j := range i {
-			parts = append(parts, p.order[j].expr+" = "+phs[j])
+			conds = append(conds, b.expr(p.order[j])+" = "+p.marker[j])
 		}
 		op := " > "
 		if k.desc {
 			op = " < "
 		}
-		parts = append(parts, k.expr+op+phs[i])
-		terms[i] = "(" + strings.Join(parts, " AND ") + ")"
+		terms[i] = append(conds, b.expr(k)+op+p.marker[i])
 	}
-	p.and("(" + strings.Join(terms, " OR ") + ")")
+	return terms
+}
+
+// sql renders the listing: each branch's page (per marker term), merged
+// and cut to one page of ids and sort keys, joined to the images it names.
+func (p *listPlan) sql(selectImages string) string {
+	keys := func(i int, _ orderKey) string { return "k" + strconv.Itoa(i) }
+	cols := "pid"
+	for i := range p.order {
+		cols += ", k" + strconv.Itoa(i)
+	}
+	var pages []string
+	for _, b := range p.branches {
+		for i, term := range p.terms(b) {
+			pages = append(pages, p.branchSQL(b, term, i))
+		}
+	}
+	page := pages[0]
+	if len(pages) > 1 {
+		for i, sub := range pages {
+			pages[i] = "SELECT " + cols + " FROM (" + sub + ") AS b" + strconv.Itoa(i)
+		}
+		page = strings.Join(pages, " UNION ") + " ORDER BY " + p.orderBy(keys) + " LIMIT " + p.limit
+	}
+	return selectImages + " FROM (" + page + ") AS page JOIN images ON images.id = page.pid ORDER BY " +
+		p.orderBy(func(i int, k orderKey) string { return "page." + keys(i, k) })
+}
+
+// branchSQL is one branch's page of ids and sort keys, after term; the
+// term holds the first fixed keys equal to the marker's, which it leaves
+// out of its ORDER BY (SQLite sees no order in an index otherwise when
+// the fixed key is an expression).
+func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
+	cols := "images.id AS pid"
+	for i, k := range p.order {
+		cols += ", " + b.expr(k) + " AS k" + strconv.Itoa(i)
+	}
+	where := slices.Concat(p.where, b.where, term)
+	rest := &listPlan{order: p.order[fixed:]}
+	return "SELECT " + cols + " FROM " + b.from + " WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.limit
 }
 
 // markerQuery selects the marker row's sort tuple; $1 is its id.
 func (p *listPlan) markerQuery() string {
 	exprs := make([]string, len(p.order))
 	for i, k := range p.order {
-		exprs[i] = k.markerExpr()
+		exprs[i] = k.expr
 	}
-	return "SELECT " + strings.Join(exprs, ", ") + " FROM images WHERE id = $1 AND deleted_at IS NULL"
+	return "SELECT " + strings.Join(exprs, ", ") + " FROM images WHERE images.id = $1 AND images.deleted_at IS NULL"
 }

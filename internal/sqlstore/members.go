@@ -14,15 +14,20 @@ const memberColumns = `image_id, member, status, created_at, updated_at`
 // AddMember shares an image with a project. The image must exist; whether
 // it may have members (shared, not deleted) is the service's call.
 func (s *Store) AddMember(ctx context.Context, m *image.Member) error {
-	return s.write(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO image_members (`+memberColumns+`)
-			VALUES ($1, $2, $3, $4, $5)`,
-			m.ImageID, m.MemberID, string(m.Status), s.d.BindTime(m.CreatedAt), s.d.BindTime(m.UpdatedAt))
-		if err != nil {
-			return s.constraintErr(err, fmt.Sprintf("member %s of image %s", m.MemberID, m.ImageID))
-		}
-		return nil
-	})
+	return s.write(ctx, func(tx *Tx) error { return s.insertMember(ctx, tx, m) })
+}
+
+func (s *Store) insertMember(ctx context.Context, tx *Tx, m *image.Member) error {
+	// The membership carries its image's created_at for the listing's
+	// index (listquery.go); a missing image leaves it NULL and the
+	// foreign key refuses the row.
+	_, err := tx.ExecContext(ctx, `INSERT INTO image_members (`+memberColumns+`, image_created_at)
+		VALUES ($1, $2, $3, $4, $5, (SELECT created_at FROM images WHERE id = $1))`,
+		m.ImageID, m.MemberID, string(m.Status), s.d.BindTime(m.CreatedAt), s.d.BindTime(m.UpdatedAt))
+	if err != nil {
+		return s.constraintErr(err, fmt.Sprintf("member %s of image %s", m.MemberID, m.ImageID))
+	}
+	return nil
 }
 
 // GetMember returns one membership.

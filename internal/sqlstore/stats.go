@@ -36,13 +36,24 @@ func (s *Store) created() {
 		defer s.stats.running.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), analyzeTimeout)
 		defer cancel()
-		if _, err := s.w.ExecContext(ctx, s.d.Analyze); err != nil {
-			return // the next refresh tries again; plans stay as they were
-		}
-		if s.d.AnalyzeReloads {
-			max := s.r.Stats().MaxOpenConnections
-			s.r.SetMaxIdleConns(0) // closes the idle connections now
-			s.r.SetMaxIdleConns(max)
-		}
+		s.Analyze(ctx) // on failure the next refresh tries again; plans stay as they were
 	}()
+}
+
+// Analyze refreshes the planner's statistics now. The store does it by
+// itself as the catalog grows; tests and benchmarks that just seeded a
+// catalog call it to be planned as the store would soon be.
+func (s *Store) Analyze(ctx context.Context) error {
+	if s.d.Analyze == "" {
+		return nil
+	}
+	if _, err := s.w.ExecContext(ctx, s.d.Analyze); err != nil {
+		return err
+	}
+	if s.d.AnalyzeReloads {
+		max := s.r.Stats().MaxOpenConnections
+		s.r.SetMaxIdleConns(0) // closes the idle connections now
+		s.r.SetMaxIdleConns(max)
+	}
+	return nil
 }

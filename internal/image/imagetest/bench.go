@@ -3,58 +3,71 @@ package imagetest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/image/catalog"
 )
 
-// Bench measures the listing queries of the API's list workloads on a
-// catalog of 10,000 images, and 100,000 unless -short, shaped as glint
-// bench seeds it: a tenth public, half private to the caller's project,
-// fifty tags. newStore returns an empty store closed when b ends; each
-// size is seeded once, through CreateImage, and shared by its queries.
+// Bench measures a show (GetImage) and every listing shape of ListShapes
+// on catalogs of 10,000 and, unless -short, 100,000 images, or of the
+// sizes GLINT_BENCH_SIZES lists ("10000,100000,1000000"). Catalogs are
+// seeded directly through the store (CreateBatch when the store has it),
+// once per size, and shared by that size's sub-benchmarks, which are
+// named shape/size so that one run compares sizes and shapes:
 //
-//	func BenchmarkStore(b *testing.B) { imagetest.Bench(b, newStore) }
+//	func BenchmarkStore(b *testing.B) { Bench(b, newStore) }
+//
+// newStore returns an empty store closed when b ends.
 func Bench(b *testing.B, newStore func(b *testing.B) image.Store) {
-	sizes := []int{10000, 100000}
-	if testing.Short() {
-		sizes = sizes[:1]
-	}
-	member := image.Scope{Project: "bench-project"}
-	hidden := false
-	queries := []struct {
-		name string
-		q    func(i int) image.ListQuery
-	}{
-		{"default", func(int) image.ListQuery { return image.ListQuery{Caller: member, Hidden: &hidden, Limit: 25} }},
-		{"name-sorted", func(int) image.ListQuery {
-			return image.ListQuery{Caller: member, Hidden: &hidden, Limit: 25, Sort: []image.SortKey{{Key: "name"}}}
-		}},
-		{"tag", func(i int) image.ListQuery {
-			return image.ListQuery{Caller: member, Hidden: &hidden, Limit: 25, Tags: []string{"t" + strconv.Itoa(i%50)}}
-		}},
-		{"public", func(int) image.ListQuery {
-			return image.ListQuery{Caller: member, Hidden: &hidden, Limit: 25, Visibility: "public"}
-		}},
-		{"page-1000", func(int) image.ListQuery { return image.ListQuery{Caller: member, Hidden: &hidden, Limit: 1000} }},
+	sizes, err := benchSizes()
+	if err != nil {
+		b.Fatal(err)
 	}
 	parent := b
 	for _, n := range sizes {
 		var s image.Store
-		for _, q := range queries {
-			b.Run(fmt.Sprintf("%s/%d", q.name, n), func(b *testing.B) {
-				if s == nil {
-					s = newStore(parent) // outlives this sub-benchmark
-					seedCatalog(b, s, n)
+		store := func(b *testing.B) image.Store {
+			if s == nil {
+				s = newStore(parent) // outlives this sub-benchmark
+				if err := catalog.Seed(context.Background(), s, 0, n); err != nil {
+					b.Fatal(err)
 				}
+				if a, ok := s.(interface{ Analyze(context.Context) error }); ok {
+					if err := a.Analyze(context.Background()); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			return s
+		}
+		b.Run(fmt.Sprintf("show/%d", n), func(b *testing.B) {
+			s := store(b)
+			rng := rand.New(rand.NewPCG(1, 2))
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := startCPU()
+			for range b.N {
+				if _, err := s.GetImage(context.Background(), catalog.ID(rng.IntN(n))); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu.report(b)
+		})
+		for _, sh := range catalog.Shapes(n) {
+			b.Run(fmt.Sprintf("list-%s/%d", sh.Name, n), func(b *testing.B) {
+				s := store(b)
 				b.ReportAllocs()
 				b.ResetTimer()
-				for i := range b.N {
-					imgs, err := s.ListImages(context.Background(), q.q(i))
+				cpu := startCPU()
+				for range b.N {
+					imgs, err := s.ListImages(context.Background(), sh.Query)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -62,38 +75,46 @@ func Bench(b *testing.B, newStore func(b *testing.B) image.Store) {
 						b.Fatal("the query found nothing")
 					}
 				}
+				cpu.report(b)
 			})
 		}
 	}
 }
 
-// seedCatalog creates n images in s.
-func seedCatalog(b *testing.B, s image.Store, n int) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	var g errgroup.Group
-	g.SetLimit(16)
-	for i := range n {
-		g.Go(func() error {
-			owner, vis := "bench-project", image.VisibilityPrivate
-			switch i % 10 {
-			case 0:
-				owner, vis = "bench-admin", image.VisibilityPublic
-			case 1:
-				vis = image.VisibilityCommunity
-			case 2, 3, 4:
-				vis = image.VisibilityShared
+func benchSizes() ([]int, error) {
+	if env := os.Getenv("GLINT_BENCH_SIZES"); env != "" {
+		var sizes []int
+		for _, f := range strings.Split(env, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 100 {
+				return nil, fmt.Errorf("GLINT_BENCH_SIZES: %q is not a catalog size", f)
 			}
-			name := fmt.Sprintf("bench-%06d", i)
-			at := t0.Add(time.Duration(i) * time.Second)
-			return s.CreateImage(context.Background(), &image.Image{
-				ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Name: &name, Owner: &owner,
-				Status: image.StatusQueued, Visibility: vis, CreatedAt: at, UpdatedAt: at,
-				Tags:       []string{"bench", "t" + strconv.Itoa(i%50)},
-				Properties: map[string]string{"bench_group": strconv.Itoa(i % 100), "bench_counter": "0"},
-			})
-		})
+			sizes = append(sizes, n)
+		}
+		return sizes, nil
 	}
-	if err := g.Wait(); err != nil {
-		b.Fatal(err)
+	if testing.Short() {
+		return []int{10000}, nil
 	}
+	return []int{10000, 100000}, nil
+}
+
+// cpuMeter measures the process's CPU time (user and system), which on a
+// shared machine says more than the wall time: for SQLite it is the whole
+// cost of a query; PostgreSQL's own work is in its processes, not here.
+type cpuMeter struct{ start time.Duration }
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func startCPU() cpuMeter { return cpuMeter{processCPU()} }
+
+// report adds the CPU time per operation as the metric cpu-ns/op.
+func (m cpuMeter) report(b *testing.B) {
+	b.ReportMetric(float64(processCPU()-m.start)/float64(b.N), "cpu-ns/op")
 }

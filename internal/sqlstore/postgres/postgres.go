@@ -132,6 +132,7 @@ var dialect = sqlstore.Dialect{
 	ScanTime:    scanTime,
 	Violation:   violation,
 	Unavailable: unavailable,
+	Outage:      outage,
 	// Under the default READ COMMITTED each statement has its own
 	// snapshot; a page and the properties loaded for it must share one.
 	ReadTx:  sql.TxOptions{Isolation: sql.LevelRepeatableRead},
@@ -145,6 +146,18 @@ var dialect = sqlstore.Dialect{
 	Analyze:    "ANALYZE images, image_properties, image_tags, image_members",
 	ByteLength: "octet_length(%s)",
 	Aggregate:  "string_agg(%s, '')",
+	// Each branch of a listing is written to be an ordered index walk
+	// that stops after a page (listquery.go). PostgreSQL's planner, which
+	// assumes columns independent (owner and visibility are not) and
+	// finds a few thousand rows cheap to scan, would otherwise choose
+	// bitmap or sequential scans and sort what they find, which costs as
+	// much as the catalog is large. A disabled plan node adds a huge cost
+	// to every plan that keeps it, which would start the JIT compiler on a
+	// query that runs in a millisecond, so jit is off too. The settings
+	// last until the transaction ends.
+	ListSetup: "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off; SET LOCAL jit = off",
+	// ANALYZE runs the query: the plan shows the rows each step read.
+	Explain: "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ",
 }
 
 // bindTime drops what timestamptz cannot hold. The server would round
@@ -161,11 +174,30 @@ func scanTime(src any) (time.Time, error) {
 	return t, nil
 }
 
-// SQLSTATE codes of the constraint violations the store maps.
+// SQLSTATE codes the store maps: constraint violations, and a database
+// that cannot take writes.
 const (
 	uniqueViolation     = "23505"
 	foreignKeyViolation = "23503"
+	diskFull            = "53100"
+	readOnlyTransaction = "25006"
 )
+
+// outage tells a server out of disk space or a read-only transaction (a
+// hot standby, default_transaction_read_only).
+func outage(err error) string {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	switch pe.Code {
+	case diskFull:
+		return sqlstore.OutageFull
+	case readOnlyTransaction:
+		return sqlstore.OutageReadOnly
+	}
+	return ""
+}
 
 // unavailable recognises PostgreSQL's connection exception (08) and
 // operator intervention (57P: shutdown, crash) classes, and pgx's

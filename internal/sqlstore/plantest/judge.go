@@ -1,0 +1,145 @@
+package plantest
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// SQLite judges an EXPLAIN QUERY PLAN (indented by ExplainList). Every
+// table must be reached through an index (SEARCH, never SCAN: only the
+// listing's own subqueries b0, b1, ... and page may be scanned), and rows
+// may be sorted only after a branch's LIMIT (the merge) or when an
+// equality on a nearly unique column found them (a name, an id, a
+// checksum), or they are the caller's memberships. A sort beside a range on visibility, owner or a tag would
+// sort every row of that range, so it fails. SQLite's incremental sort of
+// ties ("RIGHT PART OF ORDER BY", for a second sort key) is allowed.
+func SQLite(plan []string, _ int) string {
+	type node struct {
+		depth  int
+		detail string
+		parent int
+	}
+	nodes := make([]node, len(plan))
+	last := map[int]int{} // depth -> index of the last node seen there
+	for i, line := range plan {
+		d := (len(line) - len(strings.TrimLeft(line, " "))) / 2
+		parent := -1
+		if d > 0 {
+			parent = last[d-1]
+		}
+		nodes[i] = node{d, strings.TrimSpace(line), parent}
+		last[d] = i
+	}
+	var problems []string
+	for i, n := range nodes {
+		if m := sqliteScan.FindStringSubmatch(n.detail); m != nil && !ownSubquery.MatchString(m[1]) {
+			problems = append(problems, "reads all of "+m[1]+": "+n.detail)
+		}
+		if n.detail != "USE TEMP B-TREE FOR ORDER BY" {
+			continue
+		}
+		for j, s := range nodes {
+			// A correlated EXISTS probes one key per row; it is not where
+			// the rows come from.
+			if j != i && s.parent == n.parent && strings.HasPrefix(s.detail, "SEARCH ") &&
+				!strings.Contains(s.detail, " EXISTS ") && !selective.MatchString(s.detail) {
+				problems = append(problems, "sorts every row of "+s.detail)
+			}
+		}
+	}
+	return strings.Join(problems, "; ")
+}
+
+var (
+	sqliteScan  = regexp.MustCompile(`^SCAN (\S+)`)
+	ownSubquery = regexp.MustCompile(`^(b\d+|page)$`)
+	// An equality on a column that names one image or a handful, or the
+	// caller's memberships (a project is offered some images, not a
+	// share of the catalog; listquery.go sorts them for orders other than
+	// the default).
+	selective = regexp.MustCompile(`[( ](id|name|checksum|os_hash_value|member)=\?`)
+)
+
+// Postgres judges an EXPLAIN ANALYZE by the same rules as SQLite: a
+// table is read through an index condition (no sequential scan, no walk
+// of a whole index with a filter), and rows are sorted only after a
+// branch's LIMIT or when a nearly unique column found them. It also
+// counts the rows the scans read (returned and filtered out, times
+// loops), which Check logs.
+func Postgres(plan []string, _ int) string {
+	var problems []string
+	for i, line := range plan {
+		m := pgScan.FindStringSubmatch(line)
+		if m == nil {
+			if pgSort.MatchString(line) && i+1 < len(plan) {
+				if child := nextNode(plan, i); child >= 0 && pgScan.MatchString(plan[child]) {
+					cond := nodeLine(plan, child, "Index Cond:")
+					if !selective.MatchString(strings.ReplaceAll(cond, " = ", "=?")) {
+						problems = append(problems, "sorts every row of "+strings.TrimSpace(plan[child])+" "+cond)
+					}
+				}
+			}
+			continue
+		}
+		table := m[1]
+		if strings.Contains(line, "Seq Scan") {
+			problems = append(problems, "reads all of "+table+": "+strings.TrimSpace(line))
+		} else if strings.Contains(line, "Index") && !strings.Contains(line, "Bitmap") && nodeLine(plan, i, "Index Cond:") == "" {
+			problems = append(problems, "walks a whole index of "+table+": "+strings.TrimSpace(line))
+		}
+	}
+	return strings.Join(problems, "; ")
+}
+
+// RowsRead sums what the scans of an EXPLAIN ANALYZE read: rows returned
+// and removed by a filter, times loops.
+func RowsRead(plan []string) int {
+	total := 0
+	for i, line := range plan {
+		m := pgRows.FindStringSubmatch(line)
+		if m == nil || !pgScan.MatchString(line) {
+			continue
+		}
+		var rows, loops int
+		fmt.Sscanf(m[1]+" "+m[2], "%d %d", &rows, &loops)
+		var removed int
+		fmt.Sscanf(nodeLine(plan, i, "Rows Removed by Filter:"), "Rows Removed by Filter: %d", &removed)
+		total += (rows + removed) * loops
+	}
+	return total
+}
+
+func depthOf(line string) int { return len(line) - len(strings.TrimLeft(line, " ")) }
+
+// nodeLine returns the detail line of node i that starts with prefix.
+func nodeLine(plan []string, i int, prefix string) string {
+	for _, more := range plan[i+1:] {
+		if depthOf(more) <= depthOf(plan[i]) || strings.Contains(more, "->") {
+			break
+		}
+		if t := strings.TrimSpace(more); strings.HasPrefix(t, prefix) {
+			return t
+		}
+	}
+	return ""
+}
+
+// nextNode returns the index of node i's first child, or -1.
+func nextNode(plan []string, i int) int {
+	for j := i + 1; j < len(plan); j++ {
+		if depthOf(plan[j]) <= depthOf(plan[i]) && strings.Contains(plan[j], "->") {
+			return -1
+		}
+		if strings.Contains(plan[j], "->") {
+			return j
+		}
+	}
+	return -1
+}
+
+var (
+	pgScan = regexp.MustCompile(`(?:Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan)(?: Backward)?(?: using \S+)? on (images|image_members|image_tags|image_properties)\b`)
+	pgSort = regexp.MustCompile(`->  (?:Incremental )?Sort \(`)
+	pgRows = regexp.MustCompile(`\(actual rows=(\d+)(?:\.\d+)? loops=(\d+)\)`)
+)
