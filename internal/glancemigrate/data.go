@@ -37,11 +37,15 @@ func (m *Migrator) place(ctx context.Context, g *glanceImage, cur *image.Image, 
 	var locs []string
 	var placed []placement
 	for _, gl := range g.Locations {
+		var loc string
+		var p placement
 		target, path, err := m.target(gl)
-		if err != nil {
-			return "", nil, err
+		switch {
+		case errors.Is(err, errNotFile):
+			loc, p, err = m.adoptURL(ctx, g, gl)
+		case err == nil:
+			loc, p, err = m.placeOne(ctx, g, cur, target, path, dryRun)
 		}
-		loc, p, err := m.placeOne(ctx, g, cur, target, path, dryRun)
 		if err != nil {
 			return "", nil, err
 		}
@@ -62,7 +66,7 @@ func (m *Migrator) target(gl glanceLocation) (store, path string, err error) {
 		return "", "", fmt.Errorf("location %q is not a URL", gl.URL)
 	}
 	if u.Scheme != "file" && u.Scheme != "filesystem" {
-		return "", "", fmt.Errorf("location %s://… (store %q): glint migrates file-store data only so far; RBD, S3 and http locations need glint's locations model", u.Scheme, gl.Store)
+		return "", "", errNotFile
 	}
 	path = filepath.Clean(u.Path)
 	store = m.Stores.Default
@@ -73,6 +77,40 @@ func (m *Migrator) target(gl glanceLocation) (store, path string, err error) {
 		store = gl.Store
 	}
 	return store, path, nil
+}
+
+var errNotFile = errors.New("not a file location")
+
+// adoptURL adopts data at a location URL of another kind (rbd://, s3://)
+// in place: a glint store that takes such URLs (blob.Resolver: the RBD
+// store of that cluster and pool, the S3 store of that bucket) names the
+// same data by a key, and the data must be there with the record's size.
+// The store the location's metadata names is asked first.
+func (m *Migrator) adoptURL(ctx context.Context, g *glanceImage, gl glanceLocation) (string, placement, error) {
+	ids := m.Stores.IDs()
+	if _, ok := m.Stores.Drivers[gl.Store]; ok {
+		ids = append([]string{gl.Store}, ids...)
+	}
+	scheme, _, _ := strings.Cut(gl.URL, "://")
+	for _, id := range ids {
+		r, ok := m.Stores.Drivers[id].(blob.Resolver)
+		if !ok {
+			continue
+		}
+		key, ok, err := r.KeyFor(gl.URL)
+		if !ok || err != nil {
+			continue
+		}
+		info, err := m.Stores.Drivers[id].Stat(ctx, key)
+		if err != nil {
+			return "", placement{}, fmt.Errorf("data missing: %s://… in glint store %s: %v", scheme, id, err)
+		}
+		if g.Size.Valid && info.Size != g.Size.Int64 {
+			return "", placement{}, fmt.Errorf("data of %d bytes at %s://… in store %s, record says %d", info.Size, scheme, id, g.Size.Int64)
+		}
+		return id + ":" + key, placement{loc: id + ":" + key, adopted: true, size: info.Size}, nil
+	}
+	return "", placement{}, fmt.Errorf("location %s://… (Glance store %q): no glint store takes it (configure an rbd or s3 store for the same cluster and pool or bucket); http locations cannot be adopted", scheme, gl.Store)
 }
 
 // placeOne adopts or copies one file into glint store target.

@@ -303,7 +303,7 @@ func compareImage(t *testing.T, label string, g, l map[string]any) {
 		}
 	}
 	for k, lv := range l {
-		if k == "stores" && l["status"] == "deactivated" {
+		if (k == "stores" || k == "direct_url" || k == "locations") && l["status"] == "deactivated" {
 			// Glance hides the locations, and so the stores, of a
 			// deactivated image from non-admins; glint's API shows
 			// them (an API difference this comparison found, left
@@ -355,6 +355,10 @@ func compareAll(t *testing.T, c *catalog, g, l api) {
 		for _, w := range []who{c.owner, c.admin} {
 			compareImage(t, role+" as "+w.project, g.image(w, id), l.image(w, id))
 		}
+	}
+	// Adopted in place: the same location URL in both.
+	if gu, lu := g.image(c.admin, c.ids["fast"])["direct_url"], l.image(c.admin, c.ids["fast"])["direct_url"]; gu == nil || gu != lu {
+		t.Errorf("adopted image's direct_url: Glance %v, glint %v", gu, lu)
 	}
 	sh := c.ids["shared"]
 	for _, w := range []who{c.m1, c.m2, c.m3} {

@@ -78,7 +78,10 @@ rbd_store_user = glance
 			t.Errorf("import methods: %v", cfg.Import.Methods)
 		}
 		all := strings.Join(notes, "\n")
-		for _, want := range []string{"rbd pool images", "http", "fancy-import", "image_member_quota", "show_image_direct_url"} {
+		if !cfg.ShowImageDirectURL {
+			t.Error("show_image_direct_url not carried over")
+		}
+		for _, want := range []string{"http", "fancy-import", "image_member_quota"} {
 			if !strings.Contains(all, want) {
 				t.Errorf("notes lack %q:\n%s", want, all)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -20,6 +21,9 @@ type glintFile struct {
 	DefaultStore string           `yaml:"default_store,omitempty"`
 	Import       glintImport      `yaml:"import"`
 	Quotas       map[string]int64 `yaml:"quotas,omitempty"`
+
+	ShowImageDirectURL    bool `yaml:"show_image_direct_url,omitempty"`
+	ShowMultipleLocations bool `yaml:"show_multiple_locations,omitempty"`
 }
 
 type glintMetadata struct {
@@ -34,6 +38,7 @@ type glintStore struct {
 	Path        string         `yaml:"path,omitempty"`
 	Layout      string         `yaml:"layout,omitempty"`
 	S3          map[string]any `yaml:"s3,omitempty"`
+	RBD         map[string]any `yaml:"rbd,omitempty"`
 }
 
 type glintImport struct {
@@ -82,6 +87,8 @@ func (gc *GlanceConfig) GlintConfig(o ConfigOptions) ([]byte, []string, error) {
 		case st.Type == gc.DefaultStore:
 			// A single-store Glance's default store becomes glint's one.
 			f.Store = g
+		default:
+			notes = append(notes, fmt.Sprintf("store %s is not the default of a single-store Glance: glint takes only that one; images whose data is only in %s are skipped", st.Type, st.Type))
 		}
 	}
 	if gc.MultiStore {
@@ -102,9 +109,7 @@ func (gc *GlanceConfig) GlintConfig(o ConfigOptions) ([]byte, []string, error) {
 	for k, v := range gc.ImageLimits {
 		notes = append(notes, fmt.Sprintf("%s = %s: glint keeps its own fixed per-image limits (Glance's defaults)", k, v))
 	}
-	if gc.ShowDirectURL || gc.ShowMultipleLocation {
-		notes = append(notes, "show_image_direct_url / show_multiple_locations: glint does not show locations yet (they come with its locations model)")
-	}
+	f.ShowImageDirectURL, f.ShowMultipleLocations = gc.ShowDirectURL, gc.ShowMultipleLocation
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# glint configuration written by `glint admin migrate-glance` from %s.\n", gc.Path)
 	enc := yaml.NewEncoder(&buf)
@@ -148,8 +153,18 @@ func glintStoreFor(st GlanceStore, o ConfigOptions) (*glintStore, string) {
 			"access_key": st.Settings["s3_store_access_key"], "secret_key": st.Settings["s3_store_secret_key"],
 		}}, fmt.Sprintf("store %s (s3): glint's S3 store keeps its own object names; Glance's objects are not adopted yet, and images in it are skipped by the migration", name)
 	case "rbd":
-		return nil, fmt.Sprintf("store %s (rbd pool %s, user %s, conf %s): glint has no RBD store on this branch; its images are skipped", name,
-			st.Settings["rbd_store_pool"], st.Settings["rbd_store_user"], st.Settings["rbd_store_ceph_conf"])
+		// The same cluster and pool: Glance's RBD images are adopted
+		// in place (rbd:// locations resolve to keys of this store).
+		conf := map[string]any{}
+		for gk, key := range map[string]string{"rbd_store_pool": "pool", "rbd_store_user": "user", "rbd_store_ceph_conf": "ceph_conf"} {
+			if v := st.Settings[gk]; v != "" {
+				conf[key] = v
+			}
+		}
+		if v, err := strconv.Atoi(st.Settings["rbd_store_chunk_size"]); err == nil {
+			conf["chunk_size"] = v
+		}
+		return &glintStore{ID: st.ID, Type: "rbd", RBD: conf}, ""
 	case "http":
 		return nil, fmt.Sprintf("store %s (http, read-only): glint cannot serve http locations yet; images whose data is only there are skipped", name)
 	}
