@@ -17,7 +17,8 @@ import (
 
 func adminCommand(stdout io.Writer) *cobra.Command {
 	admin := &cobra.Command{Use: "admin", Short: "Operator tasks"}
-	admin.AddCommand(migrateCommand(stdout), quotaCommand(stdout), metadefsCommand(stdout), backupCommand(stdout), cacheCommand(stdout))
+	admin.AddCommand(migrateCommand(stdout), quotaCommand(stdout), metadefsCommand(stdout), backupCommand(stdout), cacheCommand(stdout),
+		migrateGlanceCommand(stdout), verifyGlanceCommand(stdout))
 	return admin
 }
 

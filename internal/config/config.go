@@ -164,6 +164,11 @@ type Store struct {
 	Type string
 	// Path is the directory of a file store.
 	Path string
+	// Layout of a file store: "" keeps glint's (blobs/ and tmp/ under
+	// Path); "glance" reads and writes image files directly in Path, as
+	// Glance's file store does, so glint serves a Glance store's files in
+	// place after `glint admin migrate-glance`.
+	Layout string
 	// S3 configures an s3 store.
 	S3 S3
 	// RBD configures an rbd store; the driver owns and checks it.

@@ -87,6 +87,7 @@ type fileStore struct {
 	Description string      `yaml:"description"`
 	Type        string      `yaml:"type"`
 	Path        string      `yaml:"path"`
+	Layout      string      `yaml:"layout"`
 	S3          *fileS3     `yaml:"s3"`
 	RBD         *rbd.Config `yaml:"rbd"`
 }
@@ -243,7 +244,7 @@ func (c *Config) applyLimits(l *fileLimits) error {
 }
 
 func (fs fileStore) store(where string) (Store, error) {
-	st := Store{ID: fs.ID, Description: fs.Description, Type: fs.Type, Path: fs.Path}
+	st := Store{ID: fs.ID, Description: fs.Description, Type: fs.Type, Path: fs.Path, Layout: fs.Layout}
 	if fs.RBD != nil {
 		st.RBD = *fs.RBD
 	}

@@ -344,3 +344,46 @@ func (s *Store) CreateBatch(ctx context.Context, imgs []*image.Image, members []
 	}
 	return err
 }
+
+// PutImage writes a record verbatim (image.VerbatimStore): the image row
+// is upserted, its properties, tags and members replaced, in one write.
+func (s *Store) PutImage(ctx context.Context, img *image.Image, members []*image.Member) error {
+	return s.write(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO images (`+imageColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
+			visibility = excluded.visibility, protected = excluded.protected, os_hidden = excluded.os_hidden,
+			min_disk = excluded.min_disk, min_ram = excluded.min_ram, disk_format = excluded.disk_format,
+			container_format = excluded.container_format, owner = excluded.owner, size = excluded.size,
+			virtual_size = excluded.virtual_size, checksum = excluded.checksum,
+			os_hash_algo = excluded.os_hash_algo, os_hash_value = excluded.os_hash_value,
+			location = excluded.location, created_at = excluded.created_at,
+			updated_at = excluded.updated_at, deleted_at = excluded.deleted_at`,
+			img.ID, nullString(img.Name), string(img.Status), string(img.Visibility),
+			img.Protected, img.Hidden, img.MinDisk, img.MinRAM,
+			nullString(img.DiskFormat), nullString(img.ContainerFormat), nullString(img.Owner),
+			nullInt(img.Size), nullInt(img.VirtualSize), nullIfEmpty(img.Checksum),
+			nullIfEmpty(img.HashAlgo), nullIfEmpty(img.HashValue), img.Location,
+			s.d.BindTime(img.CreatedAt), s.d.BindTime(img.UpdatedAt), s.nullTime(img.DeletedAt))
+		if err != nil {
+			return s.constraintErr(err, "image "+img.ID)
+		}
+		for _, table := range []string{"image_properties", "image_tags", "image_members"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE image_id = $1`, img.ID); err != nil {
+				return err
+			}
+		}
+		if err := insertSets(ctx, tx, img.ID, img.Properties, img.Tags); err != nil {
+			return err
+		}
+		for _, m := range members {
+			_, err := tx.ExecContext(ctx, `INSERT INTO image_members (`+memberColumns+`)
+				VALUES ($1, $2, $3, $4, $5)`,
+				img.ID, m.MemberID, string(m.Status), s.d.BindTime(m.CreatedAt), s.d.BindTime(m.UpdatedAt))
+			if err != nil {
+				return s.constraintErr(err, fmt.Sprintf("member %s of image %s", m.MemberID, img.ID))
+			}
+		}
+		return nil
+	})
+}
