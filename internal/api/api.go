@@ -38,6 +38,11 @@ type Options struct {
 	AuthURI string
 	// Metadefs serves /v2/metadefs; nil answers those paths with 404.
 	Metadefs *metadef.Service
+	// ShowDirectURL and ShowMultipleLocations add direct_url and
+	// locations to image records (Glance's show_image_direct_url and
+	// show_multiple_locations; both off by default, as they tell
+	// clients where the data is kept).
+	ShowDirectURL, ShowMultipleLocations bool
 }
 
 // StoreInfo describes one store for /v2/info/stores.
@@ -110,6 +115,8 @@ func (h *Handler) routes() {
 		{"PUT", "/v2/images/{id}/stage", h.stageData, false},
 		{"POST", "/v2/images/{id}/import", h.importImage, false},
 		{"GET", "/v2/images/{id}/tasks", h.imageTasks, false},
+		{"GET", "/v2/images/{id}/locations", h.listLocations, false},
+		{"POST", "/v2/images/{id}/locations", h.addLocation, false},
 		{"GET", "/v2/tasks", h.listTasks, false},
 		{"GET", "/v2/tasks/{id}", h.showTask, false},
 		{"DELETE", "/v2/tasks/{id}", h.deleteTask, false},
@@ -216,6 +223,9 @@ func (h *Handler) wrap(rt route) http.Handler {
 				return
 			}
 			r = r.WithContext(caller.WithPrincipal(r.Context(), p))
+		}
+		if id := r.PathValue("id"); id != "" {
+			r.SetPathValue("id", image.CanonicalID(id))
 		}
 		if err := rt.handle(rec, r); err != nil {
 			if rec.Wrote {

@@ -1,21 +1,27 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/md5"
 	"crypto/sha512"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+
+	"github.com/glint-image/glint/internal/config"
 )
 
 // uploaded creates an image owned by proj-a and uploads data to it.
@@ -310,4 +316,32 @@ func countFiles(t testing.TB, dir string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestStalledUpload: an upload whose client stops sending is cut off
+// after the idle timeout with 408 (it was a 400), and the image is back
+// in queued with no data.
+func TestStalledUpload(t *testing.T) {
+	e := newEnvConfig(t, func(cfg *config.Config) { cfg.IdleTimeout = time.Second })
+	id := e.createImage(t, `{"name":"s","disk_format":"raw","container_format":"bare"}`)
+	c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "PUT /v2/images/%s/file HTTP/1.1\r\nHost: x\r\nX-Project-Id: proj-a\r\nX-User-Id: user-a\r\nX-Roles: member\r\n"+
+		"Accept: application/json\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n", id)
+	c.Write(make([]byte, 10))
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled upload: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 408 || !strings.Contains(string(body), "Upload stalled") {
+		t.Fatalf("stalled upload: %d %s", resp.StatusCode, body)
+	}
+	if img := e.imageJSON(t, id); img["status"] != "queued" || img["size"] != nil {
+		t.Fatalf("after a stalled upload: %v", img)
+	}
 }

@@ -61,7 +61,12 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // top level (sorted by name), then the core fields, present with null when
 // unset.
 func (h *Handler) imageJSON(img *image.Image) imageDoc {
-	return imageDoc{img: img, multiStore: h.opts.MultiStore}
+	d := imageDoc{img: img, multiStore: h.opts.MultiStore}
+	if h.opts.ShowDirectURL || h.opts.ShowMultipleLocations {
+		d.locations = h.svc.LocationViews(img)
+		d.showLocations, d.showDirectURL = h.opts.ShowMultipleLocations, h.opts.ShowDirectURL
+	}
+	return d
 }
 
 // imageDoc is an image record being encoded. It appends itself without
@@ -70,6 +75,9 @@ func (h *Handler) imageJSON(img *image.Image) imageDoc {
 type imageDoc struct {
 	img        *image.Image
 	multiStore bool
+	// locations are shown as Glance shows them when the options say so.
+	locations                    []image.LocationView
+	showLocations, showDirectURL bool
 }
 
 func (d imageDoc) appendJSON(b []byte) []byte {
@@ -142,7 +150,24 @@ func (d imageDoc) appendJSON(b []byte) []byte {
 	b = img.CreatedAt.UTC().AppendFormat(b, timeFormat)
 	field(`","updated_at":"`)
 	b = img.UpdatedAt.UTC().AppendFormat(b, timeFormat)
-	field(`","tags":`)
+	b = append(b, '"')
+	// Glance puts locations, then direct_url (left out when there is no
+	// location), after the core attributes and before tags.
+	if d.showLocations {
+		field(`,"locations":[`)
+		for i, l := range d.locations {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendLocation(b, l)
+		}
+		b = append(b, ']')
+	}
+	if d.showDirectURL && len(d.locations) > 0 {
+		field(`,"direct_url":`)
+		b = appendString(b, d.locations[0].URL)
+	}
+	field(`,"tags":`)
 	b = append(b, '[')
 	for i, t := range img.Tags {
 		if i > 0 {
@@ -190,4 +215,40 @@ func memberJSON(m *image.Member) *object {
 		add("created_at", timestamp(m.CreatedAt)).
 		add("updated_at", timestamp(m.UpdatedAt)).
 		add("schema", "/v2/schemas/member")
+}
+
+// appendLocation writes {"url": ..., "metadata": {...}}, metadata keys
+// sorted.
+func appendLocation(b []byte, l image.LocationView) []byte {
+	b = append(b, `{"url":`...)
+	b = appendString(b, l.URL)
+	b = append(b, `,"metadata":{`...)
+	keys := make([]string, 0, len(l.Metadata))
+	for k := range l.Metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendString(b, l.Metadata[k])
+	}
+	return append(b, "}}"...)
+}
+
+// locationsJSON is the body of GET /v2/images/{id}/locations: a bare list.
+type locationsJSON []image.LocationView
+
+func (ls locationsJSON) appendJSON(b []byte) []byte {
+	b = append(b, '[')
+	for i, l := range ls {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendLocation(b, l)
+	}
+	return append(b, ']')
 }

@@ -47,6 +47,8 @@ func statusOf(err error) int {
 		return http.StatusRequestedRangeNotSatisfiable
 	case errors.Is(err, image.ErrUnsupported):
 		return http.StatusUnsupportedMediaType
+	case errors.Is(err, image.ErrTimeout):
+		return http.StatusRequestTimeout
 	case errors.Is(err, image.ErrUnavailable), errors.Is(err, blob.ErrUnavailable):
 		// A database or object store that cannot be reached (the stores
 		// say so): the request may succeed later without anyone fixing
@@ -127,10 +129,11 @@ func asHTTPError(err error) *httpError {
 		return &httpError{status: status, explanation: err.Error()}
 	}
 	if status == http.StatusUnsupportedMediaType {
-		// Image data refused by the format inspector: WebOb's 415 template
-		// names the upload's media type, the reason is the detail (as
-		// Glance's image_data.upload raises it).
-		return &httpError{status: status, raw: "The request media type application/octet-stream is not supported by this server.\n<br /><br />\n" + de.Msg}
+		// Image data refused by the format inspector: the reason is the
+		// explanation, as Glance's later releases raise it. WebOb's default
+		// 415 sentence ("The request media type application/octet-stream
+		// is not supported") would blame the Content-Type, which was right.
+		return &httpError{status: status, explanation: de.Msg}
 	}
 	// Glance raises some errors with the message as detail under the
 	// class's default explanation; reproduce the ones clients show.

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -190,5 +193,10 @@ type idleReader struct {
 
 func (i *idleReader) Read(p []byte) (int, error) {
 	_ = i.rc.SetReadDeadline(time.Now().Add(i.timeout))
-	return i.r.Read(p)
+	n, err := i.r.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The domain words this as a stalled upload (408), not a broken one.
+		err = fmt.Errorf("%w: nothing received for %s", image.ErrTimeout, i.timeout)
+	}
+	return n, err
 }

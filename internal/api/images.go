@@ -42,6 +42,40 @@ func (h *Handler) showImage(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, h.imageJSON(img))
 }
 
+// listLocations is Glance's service API (2.17): the image's locations for
+// Nova and Cinder, whatever show_multiple_locations says.
+func (h *Handler) listLocations(w http.ResponseWriter, r *http.Request) error {
+	locs, err := h.svc.Locations(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, locationsJSON(locs))
+}
+
+// addLocation is Glance's service API (2.17) for adding a location to a
+// queued image: 202 with no body.
+func (h *Handler) addLocation(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		URL            string `json:"url"`
+		ValidationData struct {
+			Algo  string `json:"os_hash_algo"`
+			Value string `json:"os_hash_value"`
+		} `json:"validation_data"`
+	}
+	if err := h.decodeJSON(r, &body); err != nil {
+		return err
+	}
+	if body.URL == "" {
+		return badRequest("Provided object does not match schema 'location': 'url' is a required property")
+	}
+	err := h.svc.AddLocation(r.Context(), principal(r), r.PathValue("id"), body.URL, body.ValidationData.Algo, body.ValidationData.Value)
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
 func (h *Handler) updateImage(w http.ResponseWriter, r *http.Request) error {
 	changes, err := h.decodePatch(r)
 	if err != nil {

@@ -218,3 +218,34 @@ func TestSchemasAndInfo(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestImageIDCase: an id given in upper case is stored in lower case, and
+// any spelling of it names that one image: show, patch, list by id, and a
+// second create with the other case is a duplicate.
+func TestImageIDCase(t *testing.T) {
+	e := newEnv(t)
+	const upper = "6A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D"
+	lower := strings.ToLower(upper)
+	if id := e.createImage(t, `{"id":"`+upper+`","name":"c","disk_format":"raw","container_format":"bare"}`); id != lower {
+		t.Fatalf("created with id %q, want %q", id, lower)
+	}
+	if img := e.imageJSON(t, upper); img["id"] != lower {
+		t.Fatalf("shown by the upper-case id: %v", img)
+	}
+	resp, body := e.do("owner", "PATCH", "/v2/images/"+upper, map[string]string{"Content-Type": "application/openstack-images-v2.1-json-patch"},
+		`[{"op":"add","path":"/k","value":"v"}]`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("patch by the upper-case id: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.do("owner", "POST", "/v2/images", map[string]string{"Content-Type": "application/json"},
+		`{"id":"`+lower+`","name":"c2","disk_format":"raw","container_format":"bare"}`)
+	if resp.StatusCode != 409 {
+		t.Fatalf("second create with the same id in another case: %d %s", resp.StatusCode, body)
+	}
+	for _, q := range []string{"id=" + upper, "id=in:" + upper + ",x"} {
+		resp, body := e.do("owner", "GET", "/v2/images?"+q, nil, "")
+		if resp.StatusCode != 200 || !strings.Contains(body, `"id": "`+lower+`"`) && !strings.Contains(body, `"id":"`+lower+`"`) {
+			t.Fatalf("list %s: %d %s", q, resp.StatusCode, body)
+		}
+	}
+}

@@ -59,6 +59,8 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		return v.appendJSON(b)
 	case imageDoc:
 		return v.appendJSON(b), nil
+	case locationsJSON:
+		return v.appendJSON(b), nil
 	case []imageDoc:
 		b = append(b, '[')
 		for i, d := range v {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -24,10 +25,23 @@ var (
 	timeOps = map[string]bool{"gt": true, "gte": true, "lt": true, "lte": true, "eq": true, "neq": true}
 )
 
+// Bounds on one listing's filters: each tag and property filter is a
+// subquery, and SQLite refuses a statement past its expression depth
+// (a 500 before these caps). Glance has no such caps; no client sends
+// more than a few.
+const (
+	maxTagFilters      = 64
+	maxPropertyFilters = 64
+	maxInValues        = 500
+)
+
 // parseListQuery turns GET /v2/images parameters into an image.ListQuery.
 func parseListQuery(v url.Values) (image.ListQuery, error) {
-	q := image.ListQuery{Limit: image.DefaultLimit, Marker: v.Get("marker"), Tags: v["tag"],
+	q := image.ListQuery{Limit: image.DefaultLimit, Marker: image.CanonicalID(v.Get("marker")), Tags: v["tag"],
 		Visibility: v.Get("visibility"), MemberStatus: v.Get("member_status")}
+	if len(q.Tags) > maxTagFilters {
+		return q, badRequest(fmt.Sprintf("Too many tag filters: %d given, at most %d are allowed.", len(q.Tags), maxTagFilters))
+	}
 	if s, ok := first(v, "limit"); ok {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -56,6 +70,9 @@ func parseListQuery(v url.Values) (image.ListQuery, error) {
 			return q, err
 		}
 	}
+	if len(q.Properties) > maxPropertyFilters {
+		return q, badRequest(fmt.Sprintf("Too many property filters: %d given, at most %d are allowed.", len(q.Properties), maxPropertyFilters))
+	}
 	return q, nil
 }
 
@@ -65,8 +82,19 @@ func addFilter(q *image.ListQuery, key, value string) error {
 		return badRequest("The parameter changes-since is not supported by the v2 API.")
 	case inFilterFields[key]:
 		f := image.Filter{Field: key, Op: "eq", Values: []string{value}}
+		if key == "id" {
+			f.Values[0] = image.CanonicalID(value)
+		}
 		if op, rest, ok := strings.Cut(value, ":"); ok && op == "in" {
 			f.Op, f.Values = "in", splitInList(rest)
+			if len(f.Values) > maxInValues {
+				return badRequest(fmt.Sprintf("Too many values in the %s filter: %d given, at most %d are allowed.", key, len(f.Values), maxInValues))
+			}
+			if key == "id" {
+				for i, v := range f.Values {
+					f.Values[i] = image.CanonicalID(v)
+				}
+			}
 		}
 		q.Filters = append(q.Filters, f)
 	case equalityFields[key]:

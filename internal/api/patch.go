@@ -129,8 +129,8 @@ func isSupportedOp(op string) bool {
 var badEscape = regexp.MustCompile(`~[^01]|~$`)
 
 // decodePointer turns "/name" into "name", decoding ~1 and ~0. Only
-// single-segment pointers name an image attribute; "/locations/N" is
-// refused later, as locations are not exposed.
+// single-segment pointers name an image attribute, and "/locations/N" a
+// location ("locations/N").
 func decodePointer(p string) (string, error) {
 	switch {
 	case !strings.HasPrefix(p, "/"):
@@ -149,5 +149,10 @@ func decodePointer(p string) (string, error) {
 		return "", badRequest("Invalid JSON pointer for this resource: '" + p + "'")
 	}
 	attr := strings.ReplaceAll(strings.ReplaceAll(segments[0], "~1", "/"), "~0", "~")
+	if len(segments) == 2 {
+		// "/locations/N": the position goes with it (internal/image
+		// checks it).
+		attr += "/" + segments[1]
+	}
 	return attr, nil
 }

@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
@@ -142,5 +144,45 @@ func TestFormatLockedAfterUpload(t *testing.T) {
 		`[{"op":"replace","path":"/disk_format","value":"raw"},{"op":"replace","path":"/name","value":"n"}]`)
 	if resp.StatusCode != 200 {
 		t.Fatalf("same disk_format on active: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestConcurrentPatches: 32 clients patching one image at once, eight
+// times each, always get 200 and every change is kept (README: glint re-reads and re-applies a
+// patch that lost a race; 12.7 % got 409 once).
+func TestConcurrentPatches(t *testing.T) {
+	e := newEnv(t)
+	id := e.createImage(t, `{"name":"busy","disk_format":"raw","container_format":"bare"}`)
+	const n, rounds = 32, 8
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			for r := range rounds {
+				resp, _ := e.do("owner", "PATCH", "/v2/images/"+id, map[string]string{"Content-Type": "application/openstack-images-v2.1-json-patch"},
+					fmt.Sprintf(`[{"op":"add","path":"/p%d","value":"v%d"},{"op":"add","path":"/r%d","value":"%d"}]`, i, i, i, r))
+				if resp.StatusCode != 200 {
+					codes[i] = resp.StatusCode
+				} else if codes[i] == 0 {
+					codes[i] = 200
+				}
+			}
+		})
+	}
+	wg.Wait()
+	failed := 0
+	for _, c := range codes {
+		if c != 200 {
+			failed++
+		}
+	}
+	img := e.imageJSON(t, id)
+	for i := range n {
+		if img[fmt.Sprintf("p%d", i)] != fmt.Sprintf("v%d", i) {
+			t.Errorf("property p%d lost", i)
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d concurrent patches failed: %v", failed, n, codes)
 	}
 }

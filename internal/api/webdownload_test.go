@@ -355,3 +355,36 @@ func TestDeleteDuringImport(t *testing.T) {
 	}
 	e.assertNoPartialData(t)
 }
+
+// TestImportDecompressionBomb: a few kB of gzip holding 48 MiB of zeros,
+// staged by a project with 8 MiB of image_size_total left, is stopped
+// while it decompresses (at the quota, not the 64 MiB size cap) with a
+// message naming the quota, and leaves nothing on disk.
+func TestImportDecompressionBomb(t *testing.T) {
+	e := newEnvConfig(t, func(cfg *config.Config) {
+		cfg.Import.Plugins = []string{"image_decompression"}
+	})
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(make([]byte, 48<<20))
+	zw.Close()
+	if resp, body := e.do("admin", "PUT", "/v2/quotas/proj-a", map[string]string{"Content-Type": "application/json"},
+		`{"image_size_total": 8}`); resp.StatusCode >= 300 {
+		t.Fatalf("set quota: %d %s", resp.StatusCode, body)
+	}
+	id := e.createImage(t, `{"name":"bomb","disk_format":"raw","container_format":"bare"}`)
+	e.stage(t, id, gz.Bytes())
+	if code, body := e.importImage(t, "owner", id, `{"method":{"name":"glance-direct"}}`); code != 202 {
+		t.Fatalf("import: %d %s", code, body)
+	}
+	e.waitImage(t, id, importEnded)
+	tk := e.waitTask(t, id)
+	msg, _ := tk["message"].(string)
+	if tk["status"] != "failure" || !strings.Contains(msg, "decompresses to more than") ||
+		!strings.Contains(msg, "image_size_total (8 MiB)") || !strings.Contains(msg, "import aborted") {
+		t.Fatalf("task: %v", tk)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(e.dir, "import")); len(entries) != 0 {
+		t.Fatalf("%d entries left in the import work directory", len(entries))
+	}
+}

@@ -62,7 +62,33 @@ var (
 	// ErrUnavailable marks a failure to reach the store (refused or cut
 	// connections, timeouts): the same call may succeed later.
 	ErrUnavailable = errors.New("blob: store unavailable")
+	// ErrInUse: the blob cannot be deleted because something outside
+	// glint depends on it (clones of an RBD snapshot); nothing was changed.
+	ErrInUse = errors.New("blob: in use")
 )
+
+// Locator is an optional capability: drivers whose blobs have a URL an
+// operator or a client such as Nova can use (Glance's location URLs)
+// say what it is. URLs never carry secrets.
+type Locator interface {
+	URL(key string) string
+}
+
+// Resolver is an optional capability: drivers that take location URLs
+// (Glance's locations API) map a URL back to a key. ok is false when the
+// URL is not of the driver's kind; err, when it is but cannot be one of
+// the driver's blobs (another cluster, another pool or bucket).
+type Resolver interface {
+	KeyFor(url string) (key string, ok bool, err error)
+}
+
+// InUseChecker is an optional capability: drivers whose blobs can be in
+// use outside glint (RBD snapshots that disks were cloned from) say so
+// before an image is deleted, so the deletion is refused with nothing
+// changed. InUse returns ErrInUse, ErrNotFound or nil.
+type InUseChecker interface {
+	InUse(ctx context.Context, key string) error
+}
 
 // keyPattern: one or more segments of letters, digits, '.', '_' and '-',
 // separated by '/', none starting with '.', so keys never escape a root

@@ -51,7 +51,9 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 	f.StringVar(&configFile, "config", "", "YAML configuration file (GLINT_CONFIG); flags and GLINT_* variables override it")
 	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the database and image data (GLINT_DATA_DIR)")
 	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on, host:port (GLINT_LISTEN)")
-	f.StringVar(&cfg.Auth, "auth", cfg.Auth, "how callers are identified: trusted-headers (GLINT_AUTH)")
+	f.StringVar(&cfg.Auth, "auth", cfg.Auth, "how callers are identified (GLINT_AUTH): builtin (glint's own users and tokens under /identity), "+
+		"keystone (tokens validated by the Keystone in the config file's keystone:), "+
+		"trusted-headers (X-Project-Id/X-Roles believed as sent: tests or behind an authenticating proxy only)")
 	f.BoolVar(&cfg.AllowRemoteTrustedHeaders, "allow-remote-trusted-headers", false,
 		"with --auth trusted-headers, allow a non-loopback --listen (only behind an authenticating proxy)")
 	f.Int64Var(&cfg.SizeCap, "size-cap", cfg.SizeCap, "largest image accepted, in bytes (GLINT_SIZE_CAP)")

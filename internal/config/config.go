@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/glint-image/glint/internal/blob/rbd"
 	"github.com/glint-image/glint/internal/blob/s3/s3config"
 )
 
@@ -47,6 +48,14 @@ type Config struct {
 	// ShutdownTimeout is how long in-flight requests may finish after
 	// SIGTERM before they are cut off.
 	ShutdownTimeout time.Duration
+	// BodyTimeout is how long a request body other than image data may
+	// take to arrive (JSON, logins, forms).
+	BodyTimeout time.Duration
+	// MaxPending bounds the connections and requests glint waits on
+	// before it knows who is calling: new connections until their first
+	// request's headers are in, and requests sending a body that is not
+	// image data.
+	MaxPending int
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 
@@ -97,6 +106,10 @@ type Config struct {
 	// default with built-in identity or Keystone; trusted-headers mode has
 	// no sign-in, so no dashboard).
 	NoDashboard bool
+	// ShowImageDirectURL and ShowMultipleLocations put direct_url and
+	// locations into image records, as Glance's options of these names
+	// (off by default: they tell clients where the data is).
+	ShowImageDirectURL, ShowMultipleLocations bool
 
 	// Quotas are every project's default limits by Glance's unified-limit
 	// name (image_count_total, image_count_uploading, image_size_total in
@@ -141,12 +154,14 @@ type Metadata struct {
 type Store struct {
 	ID          string
 	Description string
-	// Type is "file" or "s3".
+	// Type is "file", "s3" or "rbd".
 	Type string
 	// Path is the directory of a file store.
 	Path string
 	// S3 configures an s3 store.
 	S3 S3
+	// RBD configures an rbd store; the driver owns and checks it.
+	RBD rbd.Config
 }
 
 // S3 is an S3-compatible store's settings (Ceph RGW, MinIO, AWS, ...),
@@ -169,6 +184,8 @@ func Default() Config {
 		MaxTransfers:    64,
 		IdleTimeout:     2 * time.Minute,
 		ShutdownTimeout: 30 * time.Second,
+		BodyTimeout:     30 * time.Second,
+		MaxPending:      256,
 		LogLevel:        "info",
 		Metadata:        Metadata{Driver: "sqlite"},
 		Import:          defaultImport(),
@@ -256,6 +273,12 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("shutdown-timeout: must not be negative"))
+	}
+	if c.BodyTimeout <= 0 {
+		errs = append(errs, errors.New("limits.body_timeout: must be positive"))
+	}
+	if c.MaxPending <= 0 || c.MaxPending > 100000 {
+		errs = append(errs, fmt.Errorf("limits.max_pending: must be between 1 and 100000, not %d", c.MaxPending))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/glint-image/glint/internal/blob/rbd"
 )
 
 // fileConfig is the YAML shape of a configuration file. Keys are snake_case;
@@ -38,6 +40,8 @@ type fileConfig struct {
 	TokenKeyFile              *string          `yaml:"token_key_file"`
 	Keystone                  *fileKeystone    `yaml:"keystone"`
 	Dashboard                 *bool            `yaml:"dashboard"`
+	ShowImageDirectURL        *bool            `yaml:"show_image_direct_url"`
+	ShowMultipleLocations     *bool            `yaml:"show_multiple_locations"`
 }
 
 type fileKeystone struct {
@@ -66,6 +70,8 @@ type fileLimits struct {
 	MaxTransfers    *int    `yaml:"max_transfers"`
 	IdleTimeout     *string `yaml:"idle_timeout"`
 	ShutdownTimeout *string `yaml:"shutdown_timeout"`
+	BodyTimeout     *string `yaml:"body_timeout"`
+	MaxPending      *int    `yaml:"max_pending"`
 }
 
 type fileMetadata struct {
@@ -75,11 +81,12 @@ type fileMetadata struct {
 }
 
 type fileStore struct {
-	ID          string  `yaml:"id"`
-	Description string  `yaml:"description"`
-	Type        string  `yaml:"type"`
-	Path        string  `yaml:"path"`
-	S3          *fileS3 `yaml:"s3"`
+	ID          string      `yaml:"id"`
+	Description string      `yaml:"description"`
+	Type        string      `yaml:"type"`
+	Path        string      `yaml:"path"`
+	S3          *fileS3     `yaml:"s3"`
+	RBD         *rbd.Config `yaml:"rbd"`
 }
 
 type fileS3 struct {
@@ -152,6 +159,12 @@ func (c *Config) apply(f fileConfig) error {
 	setString(&c.PublicURL, f.PublicURL)
 	setString(&c.Region, f.Region)
 	setString(&c.TokenKeyFile, f.TokenKeyFile)
+	if f.ShowImageDirectURL != nil {
+		c.ShowImageDirectURL = *f.ShowImageDirectURL
+	}
+	if f.ShowMultipleLocations != nil {
+		c.ShowMultipleLocations = *f.ShowMultipleLocations
+	}
 	if f.Dashboard != nil {
 		c.NoDashboard = !*f.Dashboard
 	}
@@ -203,10 +216,14 @@ func (c *Config) applyLimits(l *fileLimits) error {
 	if l.MaxTransfers != nil {
 		c.MaxTransfers = *l.MaxTransfers
 	}
+	if l.MaxPending != nil {
+		c.MaxPending = *l.MaxPending
+	}
 	for key, pair := range map[string]struct {
 		src *string
 		dst *time.Duration
-	}{"limits.idle_timeout": {l.IdleTimeout, &c.IdleTimeout}, "limits.shutdown_timeout": {l.ShutdownTimeout, &c.ShutdownTimeout}} {
+	}{"limits.idle_timeout": {l.IdleTimeout, &c.IdleTimeout}, "limits.shutdown_timeout": {l.ShutdownTimeout, &c.ShutdownTimeout},
+		"limits.body_timeout": {l.BodyTimeout, &c.BodyTimeout}} {
 		if pair.src == nil {
 			continue
 		}
@@ -221,6 +238,9 @@ func (c *Config) applyLimits(l *fileLimits) error {
 
 func (fs fileStore) store(where string) (Store, error) {
 	st := Store{ID: fs.ID, Description: fs.Description, Type: fs.Type, Path: fs.Path}
+	if fs.RBD != nil {
+		st.RBD = *fs.RBD
+	}
 	if fs.S3 == nil {
 		return st, nil
 	}

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +125,57 @@ func TestLoadFileDashboard(t *testing.T) {
 		if cfg.NoDashboard != off {
 			t.Errorf("%q: NoDashboard %v", text, cfg.NoDashboard)
 		}
+	}
+}
+
+// TestEmbeddedExampleIsDefault: docs/glint-embedded.yaml says it spells
+// out the default, so loading it must change nothing (it once set
+// trusted-headers auth).
+func TestEmbeddedExampleIsDefault(t *testing.T) {
+	cfg := Default()
+	if err := cfg.LoadFile(filepath.Join("..", "..", "docs", "glint-embedded.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	// Unset vmdk_allowed_types means the inspector's default, which the
+	// file writes out.
+	if slices.Equal(cfg.ImageFormat.VMDKAllowedTypes, []string{"streamOptimized", "monolithicSparse"}) {
+		cfg.ImageFormat.VMDKAllowedTypes = want.ImageFormat.VMDKAllowedTypes
+	}
+	// Printed, an empty list and none are the same setting.
+	if fmt.Sprintf("%+v", cfg) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("docs/glint-embedded.yaml is not the default:\n got %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestLoadFileLocations(t *testing.T) {
+	cfg := Default()
+	if cfg.ShowImageDirectURL || cfg.ShowMultipleLocations {
+		t.Fatal("locations are shown by default")
+	}
+	if err := cfg.LoadFile(writeFile(t, "glint.yaml", "show_image_direct_url: true\nshow_multiple_locations: true\n")); err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.ShowImageDirectURL || !cfg.ShowMultipleLocations {
+		t.Errorf("after the file: %v %v", cfg.ShowImageDirectURL, cfg.ShowMultipleLocations)
+	}
+}
+
+func TestLoadFileRBDStore(t *testing.T) {
+	cfg := Default()
+	text := "stores:\n- id: ceph\n  type: rbd\n  rbd: {pool: images, user: glance, ceph_conf: /etc/ceph/ceph.conf, keyring: /etc/ceph/k, chunk_size: 16, thin_provisioning: true}\ndefault_store: ceph\n"
+	if err := cfg.LoadFile(writeFile(t, "glint.yaml", text)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Stores[0].RBD
+	if r.Pool != "images" || r.User != "glance" || r.ChunkSizeMiB != 16 || !r.ThinProvisioning || r.Keyring != "/etc/ceph/k" {
+		t.Errorf("rbd store: %+v", r)
+	}
+	cfg.Stores[0].RBD.ChunkSizeMiB = 3
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "stores[0].rbd.chunk_size") {
+		t.Errorf("bad chunk size: %v", err)
 	}
 }

@@ -63,8 +63,17 @@ func validateStore(where string, st Store) []error {
 		// The store checks its own section; each problem is reported
 		// under its key in the file.
 		return keyed(where+".s3", st.S3.Validate())
+	case "rbd":
+		// The driver checks its own settings; whether this build has
+		// it is checked when the store opens, with the build to use.
+		// Its errors start with their key (rbd.pool: ...).
+		var errs []error
+		for _, e := range keyed(where, st.RBD.Validate()) {
+			errs = append(errs, fmt.Errorf("%s.%w", where, e))
+		}
+		return errs
 	default:
-		return []error{fmt.Errorf("%s.type: %q is not one of file, s3", where, st.Type)}
+		return []error{fmt.Errorf("%s.type: %q is not one of file, s3, rbd", where, st.Type)}
 	}
 	return nil
 }

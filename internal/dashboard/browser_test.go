@@ -19,6 +19,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // The browser tests drive Debian's chromium (GLINT_TEST_CHROMIUM, set by
@@ -44,7 +46,7 @@ func newTab(t *testing.T, c *cloud) *tab {
 	t.Helper()
 	exe := os.Getenv("GLINT_TEST_CHROMIUM")
 	if exe == "" {
-		t.Skip("GLINT_TEST_CHROMIUM is not set (.ci/run sets it to Debian's chromium)")
+		testenv.Missing(t, "GLINT_TEST_CHROMIUM is not set (.ci/run sets it to Debian's chromium)")
 	}
 	shots := os.Getenv("GLINT_TEST_SCREENSHOTS")
 	if shots == "" {
@@ -294,7 +296,7 @@ func randomFile(t *testing.T, size int) (string, string) {
 func TestBrowser(t *testing.T) {
 	t.Parallel()
 	if os.Getenv("GLINT_TEST_CHROMIUM") == "" {
-		t.Skip("GLINT_TEST_CHROMIUM is not set (.ci/run sets it to Debian's chromium)")
+		testenv.Missing(t, "GLINT_TEST_CHROMIUM is not set (.ci/run sets it to Debian's chromium)")
 	}
 	// An origin for web-download that sends half the image and waits for
 	// the test to let it finish, so the import's progress can be seen.

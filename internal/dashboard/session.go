@@ -99,7 +99,7 @@ func (s *sealer) open(name, value string, v any) error {
 	if len(value) > maxCookie {
 		return errors.New("cookie too long")
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(value)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
 	if err != nil || len(raw) < s.aead.NonceSize() {
 		return errors.New("malformed cookie")
 	}

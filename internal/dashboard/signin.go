@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/glint-image/glint/internal/identity"
 )
 
 // lastProjectCookie remembers the project a browser last worked in, so
@@ -57,9 +59,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if v.User == "" || password == "" {
 		return again(http.StatusUnprocessableEntity, "Enter your user name and password.")
 	}
-	g, err := h.passwordGrant(r.Context(), v.User, password, v.Domain, nil)
+	// The identity service throttles logins per source: the browser's.
+	g, err := h.passwordGrant(identity.WithSource(r.Context(), r.RemoteAddr), v.User, password, v.Domain, nil)
 	if err == errSignIn {
 		return again(http.StatusUnauthorized, "Invalid user name or password.")
+	}
+	if err != nil && asAPIError(err).Status == http.StatusTooManyRequests {
+		return again(http.StatusTooManyRequests, "Too many sign-ins are in progress. Please try again in a moment.")
 	}
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "dashboard: sign-in failed", "err", err)

@@ -17,8 +17,15 @@ import (
 func tool(t testing.TB, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
+	for _, dir := range []string{"/usr/sbin", "/sbin"} {
+		if err == nil {
+			break
+		}
+		// sfdisk is in /usr/sbin, which a user's PATH may lack.
+		path, err = exec.LookPath(filepath.Join(dir, name))
+	}
 	if err != nil {
-		t.Fatalf("%s is needed to make the test images (apt-get install qemu-utils genisoimage fdisk; .ci/run does): %v", name, err)
+		t.Fatalf("%s is needed to make the test images (.ci/deps installs them, as README's test command does): %v", name, err)
 	}
 	return path
 }

@@ -17,6 +17,9 @@ type AuthRequest struct {
 	// Token is the token to rescope (the token method).
 	Token string
 	Scope Scope
+	// Source is the address the login comes from (SourceOf), for the
+	// throttle; "" takes SourceFrom(ctx).
+	Source string
 }
 
 // PasswordCredentials name a user by id, or by name within a domain given
@@ -63,7 +66,11 @@ func (s *Service) Authenticate(ctx context.Context, req AuthRequest) (*Token, er
 		if req.Password == nil {
 			return nil, deny("password method without credentials")
 		}
-		u, err := s.checkPassword(ctx, *req.Password)
+		source := req.Source
+		if source == "" {
+			source = SourceFrom(ctx)
+		}
+		u, err := s.checkPassword(ctx, *req.Password, source)
 		if err != nil {
 			return nil, err
 		}
@@ -100,45 +107,61 @@ func (s *Service) Authenticate(ctx context.Context, req AuthRequest) (*Token, er
 }
 
 // checkPassword finds the user the credentials name and checks the
-// password, applying the login throttle.
-func (s *Service) checkPassword(ctx context.Context, c PasswordCredentials) (*User, error) {
+// password, applying the login throttle (throttle.go).
+func (s *Service) checkPassword(ctx context.Context, c PasswordCredentials, source string) (*User, error) {
+	start := time.Now()
+	release, ok := s.throttle.admit(source, s.maxWaiting)
+	if !ok {
+		s.log.WarnContext(ctx, "login refused: too many logins in progress", "source", source)
+		return nil, Errorf(ErrBusy, "Too many logins are in progress; try again in a moment.")
+	}
+	defer release()
 	u, err := s.findUser(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	if u == nil {
-		// Spend the time a real check would, so response times do not
-		// reveal which names exist.
-		if _, err := s.compareHash(ctx, s.dummyHash, c.Password); err != nil {
-			return nil, err
-		}
-		return nil, deny("no such user")
+	key := "?" + c.DomainID + "\x00" + c.DomainName + "\x00" + c.UserName + "\x00" + c.UserID
+	if u != nil {
+		key = u.ID
 	}
 	now := s.now()
-	f, err := s.store.LoginFailures(ctx, u.ID)
-	if err != nil {
-		return nil, err
+	until := s.throttle.lockedUntil(s, key, source)
+	var f LoginFailures
+	if u != nil && !now.Before(until) {
+		if f, err = s.store.LoginFailures(ctx, u.ID); err != nil {
+			return nil, err
+		}
+		if u2 := s.lockedAfter(f, s.cfg.UserFailures); now.Before(u2) && !s.throttle.knownSource(u.ID, source, now) {
+			until = u2
+		}
 	}
 	// While locked, the password is not even checked: guesses get no
 	// answer at all. They are not counted either, so the lock ends on
-	// schedule for the real user.
-	if until := s.lockedUntil(f); now.Before(until) {
-		s.log.WarnContext(ctx, "login refused: too many failed attempts",
-			"user_id", u.ID, "failures", f.Count, "locked_until", until.UTC())
+	// schedule. The answer takes as long as a real check.
+	if now.Before(until) {
+		s.log.WarnContext(ctx, "login refused: too many failed attempts", "user", key, "source", source, "locked_until", until.UTC())
+		s.throttle.pad(ctx, start)
 		return nil, deny("login throttled")
 	}
-	ok, err := s.compareHash(ctx, []byte(u.PasswordHash), c.Password)
+	if u == nil {
+		s.throttle.failed(key, source, now, s.cfg.FailureWindow)
+		s.throttle.pad(ctx, start)
+		return nil, deny("no such user")
+	}
+	ok, err = s.compareHash(ctx, []byte(u.PasswordHash), c.Password)
 	if err != nil {
 		return nil, err
 	}
+	s.throttle.observe(time.Since(start))
 	if !ok {
+		s.throttle.failed(u.ID, source, now, s.cfg.FailureWindow)
 		f, err := s.store.AddLoginFailure(ctx, u.ID, now, now.Add(-s.cfg.FailureWindow))
 		if err != nil {
 			return nil, err
 		}
-		if f.Count >= s.cfg.MaxLoginFailures {
-			s.log.WarnContext(ctx, "repeated failed logins; throttling the user",
-				"user_id", u.ID, "failures", f.Count, "locked_until", s.lockedUntil(f).UTC())
+		if f.Count >= s.cfg.UserFailures {
+			s.log.WarnContext(ctx, "repeated failed logins from many sources; only known sources may sign in",
+				"user_id", u.ID, "failures", f.Count, "locked_until", s.lockedAfter(f, s.cfg.UserFailures).UTC())
 		}
 		return nil, deny("bad password")
 	}
@@ -147,6 +170,7 @@ func (s *Service) checkPassword(ctx context.Context, c PasswordCredentials) (*Us
 	if !u.Enabled {
 		return nil, deny("user disabled")
 	}
+	s.throttle.succeeded(u.ID, source, now)
 	if f.Count > 0 {
 		if err := s.store.ClearLoginFailures(ctx, u.ID); err != nil {
 			return nil, err
@@ -198,11 +222,11 @@ func (s *Service) findDomain(ctx context.Context, id, name string) (*Domain, err
 	return ds[0], nil
 }
 
-// lockedUntil is when a user with these failures may try again: zero
-// below the threshold, else the last failure plus a delay that doubles
-// with each failure past it.
-func (s *Service) lockedUntil(f LoginFailures) time.Time {
-	over := f.Count - s.cfg.MaxLoginFailures
+// lockedAfter is when a user (or source) with these failures may try
+// again: zero below the threshold, else the last failure plus a delay
+// that doubles with each failure past it.
+func (s *Service) lockedAfter(f LoginFailures, threshold int) time.Time {
+	over := f.Count - threshold
 	if over < 0 {
 		return time.Time{}
 	}

@@ -194,6 +194,7 @@ var (
 	ErrNotFound     = errors.New("not found")    // 404
 	ErrConflict     = errors.New("conflict")     // 409
 	ErrInvalid      = errors.New("invalid")      // 400
+	ErrBusy         = errors.New("busy")         // 429: too many logins in progress
 )
 
 // Error is an error with a message that may be shown to the caller. Kind

@@ -241,7 +241,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, up UserUpdate) (*Us
 // counts as a failed login.
 func (s *Service) ChangePassword(ctx context.Context, userID, original, password string) error {
 	defer s.validated.clear() // tokens may now be refused, or carry other roles
-	if _, err := s.checkPassword(ctx, PasswordCredentials{UserID: userID, Password: original}); err != nil {
+	if _, err := s.checkPassword(ctx, PasswordCredentials{UserID: userID, Password: original}, SourceFrom(ctx)); err != nil {
 		return err
 	}
 	_, err := s.UpdateUser(ctx, userID, UserUpdate{Password: &password})

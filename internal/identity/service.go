@@ -35,12 +35,17 @@ type Config struct {
 	// explicitly to run faster.
 	PasswordCost int
 
-	// Login throttling: after MaxLoginFailures failed password logins for
-	// one user, each less than FailureWindow after the previous one,
-	// further attempts are refused (still 401) for LockoutBase, doubling
-	// with every later failure up to LockoutMax. Defaults 5, 15 minutes,
-	// 15 seconds and 15 minutes.
+	// Login throttling (throttle.go): after MaxLoginFailures failed
+	// password logins for one user from one source, each less than
+	// FailureWindow after the previous one, further attempts from that
+	// source are refused (still 401) for LockoutBase, doubling with every
+	// later failure up to LockoutMax. SourceFailures failures from one
+	// source for any names lock the source; UserFailures for one user from
+	// any sources lock the user except from sources it signed in from
+	// before. Defaults 5, 15 minutes, 15 seconds, 15 minutes, 20 and 50.
 	MaxLoginFailures int
+	SourceFailures   int
+	UserFailures     int
 	FailureWindow    time.Duration
 	LockoutBase      time.Duration
 	LockoutMax       time.Duration
@@ -62,6 +67,8 @@ const (
 	DefaultTokenTTL         = time.Hour
 	DefaultPasswordCost     = 10
 	DefaultMaxLoginFailures = 5
+	DefaultSourceFailures   = 20
+	DefaultUserFailures     = 50
 	DefaultFailureWindow    = 15 * time.Minute
 	DefaultLockoutBase      = 15 * time.Second
 	DefaultLockoutMax       = 15 * time.Minute
@@ -80,9 +87,10 @@ type Service struct {
 	// hashSlots bounds concurrent bcrypt work, so a flood of logins queues
 	// instead of taking every CPU from the image API.
 	hashSlots chan struct{}
-	// dummyHash is compared against when the user does not exist, so a
-	// login for an unknown name costs as much as one with a bad password.
-	dummyHash []byte
+	// throttle counts failed logins and bounds the logins in progress;
+	// maxWaiting is how many may be in progress at once.
+	throttle   *throttle
+	maxWaiting int
 	// validated caches recent token validations (see tokencache.go).
 	validated tokenCache
 }
@@ -109,11 +117,17 @@ func NewService(store Store, cfg Config) (*Service, error) {
 	s := &Service{store: store, cfg: cfg, keys: keys, log: cfg.Log,
 		hashSlots: make(chan struct{}, max(1, runtime.NumCPU())),
 		validated: tokenCache{ttl: cfg.TokenCacheTTL}}
+	// One check of a throwaway hash tells how long a check takes here,
+	// the time locked and unknown users are answered in until real
+	// checks refine it.
 	dummy, err := bcrypt.GenerateFromPassword([]byte(RandomPassword()), cfg.PasswordCost)
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
-	s.dummyHash = dummy
+	began := time.Now()
+	_ = bcrypt.CompareHashAndPassword(dummy, []byte("x"))
+	s.throttle = newThrottle(time.Since(began))
+	s.maxWaiting = max(16, 8*cap(s.hashSlots))
 	return s, nil
 }
 
@@ -129,6 +143,12 @@ func setDefaults(cfg *Config) {
 	}
 	if cfg.MaxLoginFailures <= 0 {
 		cfg.MaxLoginFailures = DefaultMaxLoginFailures
+	}
+	if cfg.SourceFailures <= 0 {
+		cfg.SourceFailures = DefaultSourceFailures
+	}
+	if cfg.UserFailures <= 0 {
+		cfg.UserFailures = DefaultUserFailures
 	}
 	if cfg.FailureWindow <= 0 {
 		cfg.FailureWindow = DefaultFailureWindow

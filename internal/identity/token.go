@@ -83,7 +83,10 @@ const (
 	minKeyLen = 32
 )
 
-var b64 = base64.RawURLEncoding
+// b64 is strict: the unused low bits of the last character must be
+// zero, so each token has one spelling (the cache, revocation lists and
+// logs see one string per token).
+var b64 = base64.RawURLEncoding.Strict()
 
 // sign encodes p and appends its HMAC-SHA256 under key:
 // base64url(json(p)) "." base64url(mac).

@@ -149,16 +149,25 @@ func TestForgery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The same signature bytes written with other unused low bits in its
+	// last character: non-canonical base64 names no second valid token.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, sig[len(sig)-1])
+	nonCanonical := enc + "." + sig[:len(sig)-1] + string(alphabet[last^1])
+	if got, err := base64.RawURLEncoding.DecodeString(nonCanonical[len(enc)+1:]); err != nil || !bytes.Equal(got, must64(t, sig)) {
+		t.Fatalf("the test's non-canonical signature does not decode leniently to the same bytes: %v", err)
+	}
 	for name, raw := range map[string]string{
-		"empty":               "",
-		"garbage":             "not-a-token",
-		"payload swapped":     swapped,
-		"signature dropped":   enc,
-		"signature truncated": enc + "." + sig[:len(sig)-2],
-		"extra part":          tok.ID + ".x",
-		"bad base64":          "!!!." + sig,
-		"other key":           otherTok.ID,
-		"huge":                strings.Repeat("a", 5000) + "." + sig,
+		"non-canonical base64": nonCanonical,
+		"empty":                "",
+		"garbage":              "not-a-token",
+		"payload swapped":      swapped,
+		"signature dropped":    enc,
+		"signature truncated":  enc + "." + sig[:len(sig)-2],
+		"extra part":           tok.ID + ".x",
+		"bad base64":           "!!!." + sig,
+		"other key":            otherTok.ID,
+		"huge":                 strings.Repeat("a", 5000) + "." + sig,
 	} {
 		_, err := e.svc.ValidateToken(ctx, raw)
 		wantUnauthorized(t, name, err)
@@ -439,4 +448,13 @@ func TestValidationCache(t *testing.T) {
 	e.clock.Advance(time.Second)
 	_, err = e.svc.ValidateToken(ctx, tok3.ID)
 	wantUnauthorized(t, "expired while cached", err)
+}
+
+func must64(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -58,6 +58,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, msg
 	case errors.Is(err, identity.ErrInvalid):
 		return http.StatusBadRequest, msg
+	case errors.Is(err, identity.ErrBusy):
+		return http.StatusTooManyRequests, msg
 	}
 	return http.StatusInternalServerError, msgInternal
 }

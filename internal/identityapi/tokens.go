@@ -47,6 +47,9 @@ func (h *Handler) issueToken(w http.ResponseWriter, c *call) error {
 	if err != nil {
 		return err
 	}
+	if req.Source = identity.SourceFrom(c.Context()); req.Source == "" {
+		req.Source = identity.SourceOf(c.RemoteAddr)
+	}
 	t, err := h.svc.Authenticate(c.Context(), req)
 	if err != nil {
 		return err

@@ -172,7 +172,11 @@ func (h *Handler) changePassword(w http.ResponseWriter, c *call) error {
 	if b.User == nil || b.User.Password == nil || b.User.OriginalPassword == nil {
 		return badRequest("Invalid input for field 'user': 'password' and 'original_password' are required properties.")
 	}
-	err := h.svc.ChangePassword(c.Context(), c.PathValue("id"), *b.User.OriginalPassword, *b.User.Password)
+	ctx := c.Context()
+	if identity.SourceFrom(ctx) == "" {
+		ctx = identity.WithSource(ctx, c.RemoteAddr)
+	}
+	err := h.svc.ChangePassword(ctx, c.PathValue("id"), *b.User.OriginalPassword, *b.User.Password)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,17 @@ var uuidPattern = regexp.MustCompile(`^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-
 // ValidUUID reports whether s is a UUID in Glance's accepted spelling.
 func ValidUUID(s string) bool { return uuidPattern.MatchString(s) }
 
+// CanonicalID is the one spelling of an image (or task) id: a UUID in
+// lower case, so ids differing only in case name one image, as they do
+// in Glance (whose UUIDs are compared without regard to case). Anything
+// that is not a UUID is returned as it is and finds nothing.
+func CanonicalID(id string) string {
+	if ValidUUID(id) {
+		return strings.ToLower(id)
+	}
+	return id
+}
+
 // checkWritable refuses read-only and reserved attribute names.
 func checkWritable(name string) error {
 	if readOnly[name] {

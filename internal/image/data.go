@@ -201,6 +201,8 @@ func uploadError(err error) error {
 	switch {
 	case errors.As(err, &de):
 		return err
+	case errors.As(err, &be) && errors.Is(be.err, ErrTimeout):
+		return &Error{Kind: ErrTimeout, Msg: "Upload stalled: the client sent no data for too long and was cut off.", cause: be.err}
 	case errors.As(err, &be):
 		return newError(ErrInvalid, "Upload interrupted: %v", be.err)
 	case errors.Is(err, context.Canceled):

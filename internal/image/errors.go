@@ -18,6 +18,7 @@ var (
 	ErrRange       = errors.New("range not satisfiable") // 416
 	ErrUnsupported = errors.New("unsupported")           // 415
 	ErrUnavailable = errors.New("unavailable")           // 503
+	ErrTimeout     = errors.New("timeout")               // 408: the client stopped sending
 )
 
 // Error is a domain error with a message meant for a person. Kind is one of

@@ -28,7 +28,7 @@ type importService struct {
 	staging blob.Driver
 }
 
-func newImportService(t *testing.T, single bool) *importService {
+func newImportService(t *testing.T, single bool, plugins ...image.Plugin) *importService {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "glint.db"))
@@ -45,7 +45,7 @@ func newImportService(t *testing.T, single bool) *importService {
 		t.Fatal(err)
 	}
 	opts := image.Options{Import: image.ImportOptions{Methods: image.DefaultImportMethods, Tasks: st,
-		StagingPrefix: "staging/", WorkDir: filepath.Join(dir, "work")}}
+		StagingPrefix: "staging/", WorkDir: filepath.Join(dir, "work"), Plugins: plugins}}
 	if !single {
 		opts.StrandedAfter = time.Hour
 	}
@@ -163,5 +163,43 @@ func TestRecoverImports(t *testing.T) {
 	}
 	if img := s.image(t, resumable); img.Properties[image.ImportLock] != "live" {
 		t.Errorf("resumable import lost its lock: %v", img.Properties)
+	}
+}
+
+// deleter is an import plugin during whose run the image is deleted (as a
+// user may at any time); the plugin then fails as a plugin whose input
+// vanished would.
+type deleter struct{ svc **image.Service }
+
+func (deleter) Name() string { return "deleter" }
+
+func (d deleter) Apply(ctx context.Context, w *image.Work) error {
+	if err := (*d.svc).Delete(ctx, owner, w.ImageID); err != nil {
+		return err
+	}
+	return errors.New("the work file vanished")
+}
+
+// TestImportImageDeleted: an import whose image is deleted while it runs
+// ends with "deleted, aborting import", not with whatever step failed
+// next (or "undoing the failed import: No image found").
+func TestImportImageDeleted(t *testing.T) {
+	var svc *image.Service
+	s := newImportService(t, true, deleter{&svc})
+	svc = s.svc
+	id := s.staged(t)
+	if err := s.svc.Import(t.Context(), owner, id, direct); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := s.store.ImageTasks(t.Context(), id, time.Now())
+	if err != nil || len(tasks) != 1 {
+		t.Fatalf("tasks: %v %v", tasks, err)
+	}
+	_, err = s.svc.Execute(t.Context(), tasks[0], &task.Reporter{})
+	if err == nil || err.Error() != "Image has been deleted, aborting import." {
+		t.Fatalf("import of a deleted image ended with %v", err)
+	}
+	if _, err := s.staging.Stat(t.Context(), "staging/"+id); err == nil {
+		t.Error("staged data left behind")
 	}
 }

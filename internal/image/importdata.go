@@ -183,7 +183,12 @@ func (j *importJob) prepare(ctx context.Context, img *Image, src *source) (*sour
 	if err != nil {
 		return nil, err
 	}
-	w := &Work{ImageID: j.id, Path: filepath.Join(dir, "data"), Dir: dir, MaxSize: j.s.opts.SizeCap, DiskFormat: src.disk, ContainerFormat: src.container,
+	maxSize, why, err := j.outputLimit(ctx, img)
+	if err != nil {
+		return nil, err
+	}
+	w := &Work{ImageID: j.id, Path: filepath.Join(dir, "data"), Dir: dir, MaxSize: maxSize, MaxSizeWhy: why,
+		DiskFormat: src.disk, ContainerFormat: src.container,
 		Roles: j.caller.Roles, Properties: img.Properties, SetProperties: map[string]string{}, Formats: j.s.opts.Formats}
 	if w.Size, err = j.copyToLocal(ctx, src, w.Path); err != nil {
 		return nil, err
@@ -207,6 +212,25 @@ func (j *importJob) prepare(ctx context.Context, img *Image, src *source) (*sour
 		size: w.Size, disk: w.DiskFormat, container: w.ContainerFormat, virtual: w.VirtualSize,
 		inspected: w.Inspected, props: w.SetProperties,
 	}, nil
+}
+
+// outputLimit is the most data the plugins may write: the size cap, or
+// the room left in the owner's image_size_total when that is less, so a
+// small compressed file cannot fill the node's disk with its content.
+func (j *importJob) outputLimit(ctx context.Context, img *Image) (int64, string, error) {
+	limit, why := j.s.opts.SizeCap, fmt.Sprintf("the size cap (%d bytes)", j.s.opts.SizeCap)
+	if img.Owner == nil {
+		return limit, why, nil
+	}
+	remaining, quota, err := j.s.remainingBytes(ctx, *img.Owner, QuotaImageSizeTotal)
+	if err != nil {
+		return 0, "", err
+	}
+	if remaining >= 0 && remaining < limit {
+		limit = remaining
+		why = fmt.Sprintf("the %d bytes project %s has left of its image_size_total (%d MiB)", remaining, *img.Owner, quota)
+	}
+	return limit, why, nil
 }
 
 // copyToLocal copies the staged data into a local file for the plugins.

@@ -99,9 +99,12 @@ type Work struct {
 	// data points it at its output (in Dir) and removes the old file.
 	Path string
 	Dir  string
-	// Size of the file at Path; MaxSize the most it may grow to (the
-	// size cap).
+	// Size of the file at Path; MaxSize the most it may grow to while a
+	// plugin writes it: the size cap or, when smaller, what the owner's
+	// image_size_total has room for. MaxSizeWhy names that bound for
+	// error messages.
 	Size, MaxSize int64
+	MaxSizeWhy    string
 	// DiskFormat and ContainerFormat as declared; a conversion changes
 	// them.
 	DiskFormat, ContainerFormat string

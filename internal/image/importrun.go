@@ -172,7 +172,14 @@ func (j *importJob) fail(ctx context.Context, cause error) error {
 		return cause
 	}
 	img, err := j.s.store.GetImage(ctx, j.id)
-	if err != nil || img.IsDeleted() {
+	if errors.Is(err, ErrNotFound) || (err == nil && img.IsDeleted()) {
+		// Deleted while the import ran: whatever step failed failed
+		// because of that, so the deletion is the outcome to report.
+		j.discard(ctx, j.written)
+		j.s.removeStaged(ctx, j.id)
+		return errDeleted
+	}
+	if err != nil {
 		j.discard(ctx, j.written)
 		j.s.removeStaged(ctx, j.id)
 		return cause
@@ -202,7 +209,12 @@ func (j *importJob) fail(ctx context.Context, cause error) error {
 		u.IfStatus, u.Status = []Status{StatusImporting}, StatusQueued
 		drop = append(slices.Clone(drop), img.Locations()...)
 	}
-	if err := j.s.store.UpdateImport(ctx, j.id, j.t.ID, u, j.s.now()); err != nil {
+	if err := j.s.store.UpdateImport(ctx, j.id, j.t.ID, u, j.s.now()); errors.Is(err, ErrNotFound) {
+		// Deleted between the read above and this write.
+		j.discard(ctx, slices.Compact(drop))
+		j.s.removeStaged(ctx, j.id)
+		return errDeleted
+	} else if err != nil {
 		j.log.ErrorContext(ctx, "undoing a failed import", "err", err)
 		if !errors.Is(err, ErrConflict) {
 			// The record could not be changed: keep the data it may point

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/glint-image/glint/internal/caller"
@@ -38,7 +39,27 @@ func CheckChange(c Change) error {
 const maxSaveAttempts = 32
 
 // Update applies changes to an image as one unit and returns the result.
+// The patches of one image take turns on this node; a save that loses to
+// another node's writer is re-read, re-applied and saved again.
 func (s *Service) Update(ctx context.Context, p caller.Principal, id string, changes []Change) (*Image, error) {
+	unlock := s.updates.lock(id)
+	defer unlock()
+	// Changes of /locations write data locations, not attributes: each
+	// is applied on its own, in order, before the attribute changes.
+	rest := changes[:0:0]
+	for _, c := range changes {
+		if !isLocationChange(c) {
+			rest = append(rest, c)
+			continue
+		}
+		if err := s.changeLocations(ctx, p, id, c); err != nil {
+			return nil, err
+		}
+	}
+	if len(rest) == 0 && len(changes) > 0 {
+		return s.visible(ctx, p, id, false)
+	}
+	changes = rest
 	for attempt := 1; ; attempt++ {
 		img, err := s.visible(ctx, p, id, false)
 		if err != nil {
@@ -82,6 +103,44 @@ func (s *Service) Update(ctx context.Context, p caller.Principal, id string, cha
 			return nil, err
 		}
 		return img, nil
+	}
+}
+
+// updateLocks serialise the updates of one image within this process.
+// Without them, many concurrent patches of one image lose their
+// conditional saves to each other round after round, and some ran out of
+// attempts (409) under sustained load. An entry lives while someone holds
+// or waits for it.
+type updateLocks struct {
+	mu sync.Mutex
+	m  map[string]*updateLock
+}
+
+type updateLock struct {
+	sync.Mutex
+	users int
+}
+
+func (l *updateLocks) lock(id string) (unlock func()) {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[string]*updateLock{}
+	}
+	e := l.m[id]
+	if e == nil {
+		e = &updateLock{}
+		l.m[id] = e
+	}
+	e.users++
+	l.mu.Unlock()
+	e.Lock()
+	return func() {
+		e.Unlock()
+		l.mu.Lock()
+		if e.users--; e.users == 0 {
+			delete(l.m, id)
+		}
+		l.mu.Unlock()
 	}
 }
 

@@ -43,6 +43,9 @@ type Options struct {
 	Formats diskformat.Policy
 	// Import configures the interoperable import API (off when unset).
 	Import ImportOptions
+	// ShowMultipleLocations allows changing locations by JSON-patch
+	// (Glance's show_multiple_locations also gates that).
+	ShowMultipleLocations bool
 }
 
 // DefaultSizeCap is Glance's image_size_cap: 1 TiB.
@@ -59,6 +62,8 @@ type Service struct {
 	log    *slog.Logger
 	opts   Options
 	quota  quotaLocks
+	// updates serialise the patches of one image on this node (patch.go).
+	updates updateLocks
 	// importTokens keeps the callers' tokens of glance-download imports
 	// (task id → token), in memory only: a token never reaches the
 	// database.
@@ -147,7 +152,7 @@ func (s *Service) applyCreateAttrs(img *Image, attrs map[string]any) error {
 			if !ok || !ValidUUID(id) {
 				return schemaError("id", value, "does not match '"+uuidPattern.String()+"'", "pattern")
 			}
-			img.ID = id
+			img.ID = CanonicalID(id)
 		case "locations":
 			return newError(ErrForbidden, "Attribute 'locations' is read-only.")
 		default:
@@ -180,6 +185,9 @@ func (s *Service) Delete(ctx context.Context, p caller.Principal, id string) err
 	}
 	if img.Protected {
 		return newError(ErrForbidden, "Image %s is protected and cannot be deleted.", id)
+	}
+	if err := s.checkNotInUse(ctx, img); err != nil {
+		return err
 	}
 	prior, err := s.store.DeleteImage(ctx, id, s.now())
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/caller"
 )
 
 // Stores are the named blob drivers image data may live in (Glance's
@@ -114,4 +115,70 @@ func (s *Service) deleteBlob(ctx context.Context, loc string) error {
 		return err
 	}
 	return nil
+}
+
+// checkNotInUse refuses (409, nothing changed) to delete an image whose
+// data something outside glint depends on: clones of its RBD snapshot,
+// as Glance's InUseByStore.
+func (s *Service) checkNotInUse(ctx context.Context, img *Image) error {
+	for _, loc := range img.Locations() {
+		d, key, err := s.driverFor(loc)
+		if err != nil {
+			return err
+		}
+		c, ok := d.(blob.InUseChecker)
+		if !ok {
+			continue
+		}
+		err = c.InUse(ctx, key)
+		switch {
+		case errors.Is(err, blob.ErrInUse):
+			return &Error{Kind: ErrConflict, cause: err, Msg: fmt.Sprintf("Image %s could not be deleted because it is in use: "+
+				"The image cannot be deleted because it is in use through the backend store outside of Glance.", img.ID)}
+		case err != nil && !errors.Is(err, blob.ErrNotFound):
+			return &Error{Kind: ErrUnavailable, cause: err, Msg: "The image store could not be reached; try again later."}
+		}
+	}
+	return nil
+}
+
+// LocationView is one location as Glance shows it: the store's URL of the
+// data and its metadata ({"store": id} with named stores, else {}).
+type LocationView struct {
+	URL      string
+	Metadata map[string]string
+}
+
+// LocationViews lists where the image's data is, in the image's order
+// (the first is the direct_url). Stores that cannot name their data in a
+// URL are left out.
+func (s *Service) LocationViews(img *Image) []LocationView {
+	var out []LocationView
+	for _, loc := range img.Locations() {
+		store, key := splitLocation(loc)
+		l, ok := s.stores.Drivers[store].(blob.Locator)
+		if !ok {
+			continue
+		}
+		meta := map[string]string{}
+		if s.stores.Named {
+			meta["store"] = store
+		}
+		out = append(out, LocationView{URL: l.URL(key), Metadata: meta})
+	}
+	return out
+}
+
+// Locations answers Glance's service API, GET /v2/images/{id}/locations
+// (Image API 2.17): the image's locations, for callers that
+// fetch_image_location allows (the service role: Nova, Cinder).
+func (s *Service) Locations(ctx context.Context, p caller.Principal, id string) ([]LocationView, error) {
+	img, err := s.visible(ctx, p, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, p, "fetch_image_location", img); err != nil {
+		return nil, err
+	}
+	return s.LocationViews(img), nil
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -30,7 +31,7 @@ func need(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		t.Fatalf("%s is needed (apt-get install qemu-utils bzip2; .ci/run does): %v", name, err)
+		t.Fatalf("%s is needed (.ci/deps installs it, as README's test command does): %v", name, err)
 	}
 	return p
 }
@@ -160,7 +161,7 @@ func TestDecompressionRefusals(t *testing.T) {
 	for _, kind := range []string{"gzip", "xz", "zstd", "bzip2", "zip"} {
 		w := work(t, compress(t, kind, make([]byte, 64<<20)), "raw")
 		w.MaxSize = 1 << 20
-		if err := dec.Apply(context.Background(), w); err == nil || !strings.Contains(err.Error(), "larger than the size cap") {
+		if err := dec.Apply(context.Background(), w); err == nil || !strings.Contains(err.Error(), "decompresses to more than the size cap") {
 			t.Errorf("%s bomb: %v", kind, err)
 		}
 		if entries, _ := os.ReadDir(w.Dir); len(entries) != 1 {
@@ -293,5 +294,38 @@ func TestInject(t *testing.T) {
 	w.Roles = []string{"Admin"}
 	if err := inj.Apply(context.Background(), w); err != nil || len(w.SetProperties) != 0 {
 		t.Fatalf("admin: %v %v", w.SetProperties, err)
+	}
+}
+
+// TestConversionBounded: conversion output is bounded by the work's
+// MaxSize: a raw target larger than it is refused before qemu-img runs,
+// any other output is cut off by the file-size limit, and nothing is left
+// in the work directory.
+func TestConversionBounded(t *testing.T) {
+	dir := t.TempDir()
+	toRaw := plugins(t, importchain.Config{}, "image_conversion")[0]
+	w := work(t, qemuImg(t, dir, "big.qcow2", "-f", "qcow2", "64M"), "qcow2")
+	w.MaxSize, w.MaxSizeWhy = 1<<20, "the quota"
+	if err := toRaw.Apply(context.Background(), w); err == nil || !strings.Contains(err.Error(), "more than the quota; import aborted") {
+		t.Errorf("qcow2 of 64 MiB to raw under 1 MiB: %v", err)
+	}
+	// 4 MiB of random data (incompressible) in a vmdk, to qcow2 under 1 MiB.
+	noise := make([]byte, 4<<20)
+	rand.Read(noise)
+	rawPath := filepath.Join(dir, "noise.raw")
+	os.WriteFile(rawPath, noise, 0o600)
+	vmdkPath := filepath.Join(dir, "noise.vmdk")
+	if out, err := exec.Command(need(t, "qemu-img"), "convert", "-q", "-f", "raw", "-O", "vmdk", rawPath, vmdkPath).CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img convert: %v %s", err, out)
+	}
+	vmdk, _ := os.ReadFile(vmdkPath)
+	toQcow2 := plugins(t, importchain.Config{OutputFormat: "qcow2"}, "image_conversion")[0]
+	w = work(t, vmdk, "vmdk")
+	w.MaxSize, w.MaxSizeWhy = 1<<20, "the quota"
+	if err := toQcow2.Apply(context.Background(), w); err == nil || !strings.Contains(err.Error(), "grew to more than the quota; import aborted") {
+		t.Errorf("vmdk of 4 MiB noise to qcow2 under 1 MiB: %v", err)
+	}
+	if entries, _ := os.ReadDir(w.Dir); len(entries) != 1 {
+		t.Errorf("%d files in the work directory after the refusal", len(entries))
 	}
 }

@@ -22,8 +22,10 @@ import (
 // output format with qemu-img, only after glint's inspector found it safe
 // and in its declared format, and qemu-img's own view (qemu-img info)
 // agrees. qemu-img always gets the format explicitly (never probes) and
-// runs under prlimit: an address-space cap and a CPU-time cap, and a wall
-// clock timeout. The output is inspected again before it is used.
+// runs under prlimit: an address-space cap, a CPU-time cap and a file-size
+// cap (the work's MaxSize, so a small qcow2 of compressed clusters cannot
+// fill the disk), and a wall clock timeout. The output is inspected again
+// before it is used.
 type converter struct {
 	target           string
 	timeout          time.Duration
@@ -97,10 +99,19 @@ func (c *converter) Apply(ctx context.Context, w *image.Work) error {
 		w.Inspected, w.VirtualSize = true, virtualOf(r)
 		return nil
 	}
+	if c.target == "raw" && virtualOf(r) > w.MaxSize {
+		return fmt.Errorf("the image converted to raw would be %d bytes, more than %s; import aborted", virtualOf(r), maxSizeWhy(w))
+	}
 	out := filepath.Join(w.Dir, "converted."+c.target)
 	limit := strconv.FormatInt(int64(c.timeout.Seconds())+1, 10)
-	if _, err := c.run(ctx, c.timeout, c.memory, limit, "convert", "-q", "-f", source, "-O", c.target, w.Path, out); err != nil {
+	_, err = c.run(ctx, c.timeout, c.memory, limit, "convert", "--fsize="+strconv.FormatInt(w.MaxSize, 10),
+		"-q", "-f", source, "-O", c.target, w.Path, out)
+	if err != nil {
+		info, serr := os.Stat(out)
 		os.Remove(out)
+		if serr == nil && info.Size() >= w.MaxSize {
+			return fmt.Errorf("the converted image grew to more than %s; import aborted", maxSizeWhy(w))
+		}
 		return fmt.Errorf("qemu-img convert failed: %w", err)
 	}
 	converted, err := inspect(out)
@@ -143,7 +154,7 @@ type qemuInfo struct {
 // refuses what Glance's image_conversion refuses: another format, a
 // backing file, a data file, a VMDK create type not allowed.
 func (c *converter) agree(ctx context.Context, w *image.Work, source string) error {
-	out, err := c.run(ctx, infoTimeout, infoMemory, strconv.Itoa(int(infoCPU.Seconds())), "info", "-f", source, "--output=json", w.Path)
+	out, err := c.run(ctx, infoTimeout, infoMemory, strconv.Itoa(int(infoCPU.Seconds())), "info", "", "-f", source, "--output=json", w.Path)
 	if err != nil {
 		return fmt.Errorf("qemu-img info failed: %w", err)
 	}
@@ -171,12 +182,17 @@ func (c *converter) agree(ctx context.Context, w *image.Work, source string) err
 	return nil
 }
 
-// run runs qemu-img under prlimit (address space, CPU seconds) and a wall
-// clock timeout, and returns its standard output.
-func (c *converter) run(ctx context.Context, timeout time.Duration, memory int64, cpu string, args ...string) ([]byte, error) {
+// run runs qemu-img's subcommand under prlimit (address space, CPU
+// seconds and, when fsize is not "", a file-size limit) and a wall clock
+// timeout, and returns its standard output.
+func (c *converter) run(ctx context.Context, timeout time.Duration, memory int64, cpu, sub, fsize string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	full := append([]string{"--as=" + strconv.FormatInt(memory, 10), "--cpu=" + cpu, "--", c.qemuImg}, args...)
+	full := []string{"--as=" + strconv.FormatInt(memory, 10), "--cpu=" + cpu}
+	if fsize != "" {
+		full = append(full, fsize)
+	}
+	full = append(append(full, "--", c.qemuImg, sub), args...)
 	cmd := exec.CommandContext(ctx, c.prlimit, full...)
 	var stdout, stderr limitedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

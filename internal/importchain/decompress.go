@@ -23,8 +23,9 @@ import (
 // file, is replaced by its content. The format is told by magic bytes,
 // never by a name; an image with container_format compressed is left as
 // it is (it is meant to stay compressed). The output may not pass the
-// size cap, whatever the archive claims, and the decoders' memory is
-// bounded against bombs.
+// work's MaxSize (the size cap or the owner's remaining image_size_total),
+// whatever the archive claims: decompression stops at that bound, and the
+// decoders' memory is bounded against bombs.
 type decompress struct{}
 
 func (decompress) Name() string { return "image_decompression" }
@@ -58,6 +59,10 @@ func (decompress) Apply(ctx context.Context, w *image.Work) error {
 	}
 	out := filepath.Join(w.Dir, "decompressed")
 	if err := decompressFile(ctx, kind, w.Path, out, w.MaxSize); err != nil {
+		if errors.Is(err, errTooLarge) {
+			os.Remove(out)
+			return fmt.Errorf("the %s data decompresses to more than %s; import aborted", kind, maxSizeWhy(w))
+		}
 		os.Remove(out)
 		return fmt.Errorf("decompressing the %s data: %w", kind, err)
 	}
@@ -83,7 +88,15 @@ func sniff(path string) (string, error) {
 	return "", nil
 }
 
-var errTooLarge = errors.New("the decompressed image is larger than the size cap")
+var errTooLarge = errors.New("the output is larger than the import may store")
+
+// maxSizeWhy names the bound on a plugin's output.
+func maxSizeWhy(w *image.Work) string {
+	if w.MaxSizeWhy != "" {
+		return w.MaxSizeWhy
+	}
+	return fmt.Sprintf("the size cap (%d bytes)", w.MaxSize)
+}
 
 func decompressFile(ctx context.Context, kind, in, out string, maxSize int64) error {
 	var src io.Reader

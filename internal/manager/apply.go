@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -137,7 +138,7 @@ func (ap *Applier) run(ctx context.Context, a Action, id string) (newID, method 
 		log.Info("setting visibility", "id", id, "visibility", a.Visibility)
 		return "", "", ap.Client.Patch(ctx, id, []patchOp{{Op: "replace", Path: "/visibility", Value: a.Visibility}})
 	case KindDeactivate, KindReactivate:
-		log.Info(string(a.Kind)+"ing", "id", id)
+		log.Info(strings.TrimSuffix(string(a.Kind), "e")+"ing", "id", id) // deactivating, reactivating
 		return "", "", ap.Client.Action(ctx, id, string(a.Kind))
 	case KindDelete:
 		log.Info("deleting", "id", id)

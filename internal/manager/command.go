@@ -186,6 +186,10 @@ func (r *runner) run(ctx context.Context) error {
 	if r.del && !r.yes {
 		plan.Notes = append(plan.Notes, Note{Message: "--delete does nothing without --yes-i-really-know-what-i-do"})
 	}
+	failing := 0
+	if r.dryRun {
+		failing = fetch.DryRunCheck(ctx, &plan)
+	}
 	report := Report{DryRun: r.dryRun, Plan: &plan}
 	if r.output == "table" {
 		writePlan(r.out, plan)
@@ -194,8 +198,11 @@ func (r *runner) run(ctx context.Context) error {
 		if r.output == "json" {
 			writeJSON(r.out, report)
 		}
-		if len(plan.Errors) > 0 {
+		switch {
+		case len(plan.Errors) > 0:
 			return &errReported{msg: fmt.Sprintf("%d definition(s) cannot be planned", len(plan.Errors))}
+		case failing > 0:
+			return &errReported{msg: fmt.Sprintf("%d import(s) would fail: their data cannot be fetched or does not match its checksum", failing)}
 		}
 		return nil
 	}

@@ -1,12 +1,14 @@
 package manager
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
+	"go.yaml.in/yaml/v3"
 )
 
 // expectedMethod is how glint manage gets data into g when it fetches
@@ -112,5 +114,50 @@ func TestManageShare(t *testing.T) {
 	if r := g.manage("--share-image", "Cirros 0.6.3", "--share-target", "nobody"); r.err == nil ||
 		!strings.Contains(r.err.Error(), `no project "nobody" in domain "default"`) {
 		t.Errorf("unknown project: %v", r.err)
+	}
+}
+
+// TestManageDryRunChecks: a dry run tries each import's URL and, for a
+// small file, its checksum, says what it found and what it did not
+// check, and fails when an import would fail (it once promised "sha256
+// verified" for a URL answering 404).
+func TestManageDryRunChecks(t *testing.T) {
+	t.Parallel()
+	g := startGlint(t)
+	up := newUpstream(t)
+	dir := samplesAt(t, up)
+	check := func() (string, run) {
+		t.Helper()
+		rep, r := g.report("--images", dir, "--filter", "^Debian 12$", "--dry-run")
+		for _, a := range rep.Plan.Actions {
+			if a.Kind == KindImport {
+				return a.Check, r
+			}
+		}
+		t.Fatalf("no import planned: %v", steps(*rep.Plan))
+		return "", r
+	}
+	if got, r := check(); r.err != nil || !strings.HasPrefix(got, "dry run: the URL answers and the data matches its sha") {
+		t.Fatalf("good definition: %v %q", r.err, got)
+	}
+	editFile(t, filepath.Join(dir, "debian.yml"), func(images *yaml.Node) {
+		v := lookup(definitionNode(t, images, "Debian 12"), "versions").Content[0]
+		setText(v, "checksum", digest("sha512", []byte("something else")))
+	})
+	if got, r := check(); r.err == nil || !strings.Contains(got, "sha512 checksum mismatch") {
+		t.Fatalf("wrong checksum: %v %q", r.err, got)
+	}
+	editFile(t, filepath.Join(dir, "debian.yml"), func(images *yaml.Node) {
+		v := lookup(definitionNode(t, images, "Debian 12"), "versions").Content[0]
+		setText(v, "url", up.srv.URL+"/gone/debian-12.qcow2")
+		if lookup(v, "mirror_url") != nil {
+			setText(v, "mirror_url", up.srv.URL+"/gone/debian-12.qcow2")
+		}
+	})
+	if got, r := check(); r.err == nil || !strings.Contains(got, "cannot be fetched: the server answered 404") {
+		t.Fatalf("404: %v %q", r.err, got)
+	}
+	if g.images()["Debian 12"] != nil {
+		t.Fatal("a dry run imported")
 	}
 }

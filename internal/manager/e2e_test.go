@@ -60,6 +60,11 @@ func TestManageSamples(t *testing.T) {
 		t.Fatalf("dry-run planned %v and left %d images", planned, len(g.images()))
 	}
 
+	// The dry run fetched the small sample files once to check their
+	// checksums.
+	mirror := "/mirror/Ubuntu_24.04/20260108/noble-server-cloudimg-amd64.img"
+	dryRunGets := up.fetched(mirror)
+
 	// First run: every enabled definition is imported.
 	r = g.ok("--images", dir)
 	if !strings.Contains(r.stdout, "Summary: 10 created, 0 updated, 8 renamed, 0 hidden") {
@@ -90,8 +95,8 @@ func TestManageSamples(t *testing.T) {
 		t.Errorf("Ubuntu 24.04: %v", ubuntu)
 	}
 	// The mirror is what is fetched; url is only recorded.
-	if n := up.fetched("/mirror/Ubuntu_24.04/20260108/noble-server-cloudimg-amd64.img"); n != 1 {
-		t.Errorf("mirror fetched %d times", n)
+	if n := up.fetched(mirror) - dryRunGets; n != 1 || dryRunGets != 1 {
+		t.Errorf("mirror fetched %d times by the dry run, %d times by the import", dryRunGets, n)
 	}
 	cirros := props(all["Cirros 0.6.3"])
 	if cirros["os_version"] != "0.6.3" || cirros["internal_version"] != "0.6.3" || cirros["image_name"] != "Cirros" ||
@@ -150,6 +155,9 @@ func TestManageSamples(t *testing.T) {
 		rep, r = g.report(append([]string{"--images", dir}, args...)...)
 		if r.err != nil || rep.Summary.Deleted != 0 || debian11() == nil || debian11()["visibility"] != "public" {
 			t.Fatalf("%v: %v %+v %v", args, r.err, rep.Summary, debian11())
+		}
+		if slices.Contains(args, "--deactivate") && (!strings.Contains(r.stderr, "msg=deactivating") || strings.Contains(r.stderr, "deactivateing")) {
+			t.Errorf("--deactivate log:\n%s", r.stderr)
 		}
 	}
 	if debian11()["status"] != "deactivated" {

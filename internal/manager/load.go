@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -150,7 +152,8 @@ func loadFile(file string, opts LoadOptions) ([]Definition, []Problem) {
 		if errors.Is(err, io.EOF) {
 			return fail("empty file: expected a mapping with an images: list")
 		}
-		return fail("not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: "))
+		line, msg := yamlSyntaxError(err)
+		return nil, append(v.problems, Problem{File: file, Line: line, Message: "not valid YAML: " + msg})
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -170,6 +173,34 @@ func loadFile(file string, opts LoadOptions) ([]Definition, []Problem) {
 		defs = append(defs, v.definition(n, fmt.Sprintf("images[%d]", i)))
 	}
 	return defs, v.problems
+}
+
+// yamlParserProblems are the syntax errors the YAML library's parser
+// (not its scanner) reports. For these it gives the line counted from 0,
+// which names the line before the one the error is on.
+var yamlParserProblems = []string{"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected '-' indicator", "did not find expected <document start>", "did not find expected <stream-start>",
+	"did not find expected key", "did not find expected node content", "found duplicate %TAG directive",
+	"found duplicate %YAML directive", "found incompatible YAML document", "found undefined tag handle"}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlSyntaxError is the 1-based line and the message of a syntax error
+// from the YAML library (line 0: not known).
+func yamlSyntaxError(err error) (int, string) {
+	m := yamlLineRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if slices.Contains(yamlParserProblems, msg) {
+			return 1, msg // the library leaves out line 1 (0 counted from 0)
+		}
+		return 0, msg
+	}
+	line, _ := strconv.Atoi(m[1])
+	if slices.Contains(yamlParserProblems, m[2]) {
+		line++
+	}
+	return line, m[2]
 }
 
 // lookup is the value of key in a mapping node, or nil.

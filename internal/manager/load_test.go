@@ -80,7 +80,12 @@ func TestLoadProblems(t *testing.T) {
 		{"uuid_validity", "uuid_validity: none", "uuid_validity: last-three", `:24:22: images[0].meta.uuid_validity: "last-three": last- must be followed by a number`},
 		{"latest on non-multi", "version: '0.6.3'", "version: latest", `:32:18: images[0].versions[1].version: version latest needs multi: true`},
 		{"not a list", "tags: []", "tags: linux", `:26:11: images[0].tags: must be a list, not a string`},
-		{"yaml syntax", "    tags: []\n", "    tags: [\n", `: not valid YAML: `},
+		// YAML syntax errors name the line of the part the YAML library
+		// was reading (its parser counts from 0 and named the line
+		// before); for the tab, the scalar it breaks.
+		{"yaml syntax", "    tags: []\n", "    tags: [\n", `:28: not valid YAML: did not find expected node content`},
+		{"yaml flow", "    tags: []\n", "    tags: [a, b\n    tags2: x\n", `:26: not valid YAML: did not find expected ',' or ']'`},
+		{"yaml tab", "    login: cirros\n", "    login: cirros\n\tx: 1\n", `:7: not valid YAML: found a tab character`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

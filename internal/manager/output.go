@@ -70,7 +70,7 @@ func details(a Action) string {
 		s = fmt.Sprintf("version %s from %s", a.Version, a.Import.URL)
 		if a.Import.Checksum != "" {
 			algo, _, _ := strings.Cut(a.Import.Checksum, ":")
-			s += ", " + algo + " verified"
+			s += ", " + algo + " verified on import"
 		}
 		s += ", then " + a.Import.Visibility
 		if a.Import.Status == "deactivated" {
@@ -78,6 +78,9 @@ func details(a Action) string {
 		}
 		if a.Kind == KindReplace {
 			s += "; deletes " + a.ImageID + " first"
+		}
+		if a.Check != "" {
+			s += "; " + a.Check
 		}
 	case KindUpdate:
 		s = describeChanges(a.Update)

@@ -105,6 +105,8 @@ type Action struct {
 	NewName    string `json:"new_name,omitempty"`
 	Visibility string `json:"visibility,omitempty"`
 	Reason     string `json:"reason,omitempty"`
+	// Check is what a dry run found upstream for an import (DryRunCheck).
+	Check string `json:"check,omitempty"`
 }
 
 // ImportSpec is how to make one image.
@@ -235,6 +237,9 @@ func (p *planner) note(img *Image, def, format string, args ...any) {
 	n := Note{Definition: def, Message: fmt.Sprintf(format, args...)}
 	if img != nil {
 		n.Image, n.ImageID = p.names[img.ID], img.ID
+		if img.ID == "" {
+			n.Image = img.Name // imported by this plan
+		}
 	}
 	p.out.Notes = append(p.out.Notes, n)
 }

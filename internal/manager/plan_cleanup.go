@@ -27,12 +27,19 @@ import (
 //     (the tool leaves them forever), all of them outdated (last-N keeps
 //     none: there is no current image left to count from); otherwise
 //     they are left alone.
+//
+// Cleanup plans against the images as they will be after this run's
+// imports, as the tool decides after importing: an older version this
+// run imports counts among the older images, so the one it pushes past
+// uuid_validity goes in this run, not the next.
 
 type candidate struct {
 	img   *Image
 	name  string // after this plan's renames
 	link  string // the definition it belongs to
 	plain bool
+	// ref is the import that makes this image, for one this run creates.
+	ref string
 }
 
 func (p *planner) cleanup() {
@@ -50,6 +57,7 @@ func (p *planner) cleanup() {
 		link := linkName(img)
 		cands = append(cands, candidate{img: img, name: name, link: link, plain: name == link})
 	}
+	cands = append(cands, p.importedCandidates()...)
 	slices.SortStableFunc(cands, func(a, b candidate) int {
 		if c := strings.Compare(a.link, b.link); c != 0 {
 			return c
@@ -78,6 +86,38 @@ func (p *planner) cleanup() {
 		counter[c.link]++
 		p.decide(c, def, counter[c.link])
 	}
+}
+
+// importedCandidates are the images this plan imports that cleanup must
+// count: those that end up under a name no processed definition keeps
+// current (older versions of multi definitions).
+func (p *planner) importedCandidates() []candidate {
+	final := map[string]string{} // import ref → name after the plan's renames
+	for _, a := range p.out.Actions {
+		if a.Kind == KindRename && a.ImageID == "" && a.Ref != "" {
+			final[a.Ref] = a.NewName
+		}
+	}
+	var out []candidate
+	for _, a := range p.out.Actions {
+		if (a.Kind != KindImport && a.Kind != KindReplace) || a.Import == nil {
+			continue
+		}
+		name := a.Import.Name
+		if n, ok := final[a.Ref]; ok {
+			name = n
+		}
+		if p.managed[name] || (p.in.Options.Filter != nil && !p.in.Options.Filter.MatchString(name)) {
+			continue
+		}
+		img := &Image{Name: name, Status: "active", Visibility: a.Import.Visibility, Properties: a.Import.Properties}
+		if a.Import.Status == "deactivated" {
+			img.Status = "deactivated"
+		}
+		link := linkName(img)
+		out = append(out, candidate{img: img, name: name, link: link, plain: name == link, ref: a.Ref})
+	}
+	return out
 }
 
 // decide plans what happens to the n-th candidate of its definition.
@@ -115,30 +155,46 @@ func (p *planner) decide(c candidate, def *Definition, n int) {
 			return
 		}
 		if o.Delete {
-			p.note(c.img, c.link, "%s%s", spare, orphan)
-			p.retire(c, "outdated"+orphan, true, true)
+			p.retireOrNote(c, "outdated"+orphan+"; "+spare, true, true)
 			return
 		}
-		p.note(c.img, c.link, "outdated%s: would be deleted, but deletion is disabled (--delete --yes-i-really-know-what-i-do)", orphan)
-		p.retire(c, "outdated"+orphan, o.Deactivate, o.Hide)
+		p.retireOrNote(c, fmt.Sprintf("outdated%s: would be deleted, but deletion is disabled (--delete --yes-i-really-know-what-i-do)", orphan),
+			o.Deactivate, o.Hide)
 	default:
-		p.note(c.img, c.link, "kept: %d of the %d older images uuid_validity %s keeps%s", n, keep, uv, orphan)
-		p.retire(c, fmt.Sprintf("kept by uuid_validity %s", uv), false, o.Hide)
+		p.retireOrNote(c, fmt.Sprintf("kept: %d of the %d older images uuid_validity %s keeps%s", n, keep, uv, orphan), false, o.Hide)
 	}
 }
 
-// retire deactivates and hides a candidate, as far as asked and needed.
-func (p *planner) retire(c candidate, reason string, deactivate, hide bool) {
+// retireOrNote deactivates and hides a candidate, as far as asked and
+// needed, giving why as the actions' reason; a candidate with no action
+// gets why as a note instead. An image is either in the action table or
+// under "left alone", never both.
+func (p *planner) retireOrNote(c candidate, why string, deactivate, hide bool) {
+	if !p.retire(c, why, deactivate, hide) {
+		p.note(c.img, c.link, "%s", why)
+	}
+}
+
+// retire deactivates and hides a candidate, as far as asked and needed,
+// and tells whether it planned anything.
+func (p *planner) retire(c candidate, reason string, deactivate, hide bool) bool {
+	acted := false
 	if deactivate && c.img.Status == "active" {
 		p.cleanupAction(c, KindDeactivate, reason)
+		acted = true
 	}
 	if hide && c.img.Visibility != "community" {
 		p.cleanupAction(c, KindHide, reason)
+		acted = true
 	}
+	return acted
 }
 
 func (p *planner) cleanupAction(c candidate, kind Kind, reason string) {
 	a := Action{Kind: kind, Definition: c.link, Image: c.name, ImageID: c.img.ID, Cleanup: true, Reason: reason}
+	if c.ref != "" {
+		a.Ref, a.After = c.ref, c.ref // an image this run imports
+	}
 	if kind == KindHide {
 		a.Visibility = "community"
 	}

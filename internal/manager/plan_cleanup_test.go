@@ -46,6 +46,8 @@ func TestPlanCleanup(t *testing.T) {
 		opts   func(*Options)
 		want   []string
 		notes  []string
+		// reasons are in the reasons of the cleanup actions.
+		reasons []string
 	}{{
 		name:   "without switches: only notes",
 		defs:   []def{ubuntu},
@@ -105,19 +107,19 @@ func TestPlanCleanup(t *testing.T) {
 			"delete Ubuntu 24.04 (20240301)"),
 		notes: []string{"(20240416): uuid_validity: valid until 2026-02-01"},
 	}, {
-		name:   "a protected image is not deleted",
-		defs:   []def{ubuntu},
-		images: func() []Image { imgs := rotated(); imgs[3].Protected = true; return imgs }(),
-		opts:   func(o *Options) { o.Delete = true },
-		want:   append(slices.Clone(allMarks), "deactivate Ubuntu 24.04 (20240301)", "hide Ubuntu 24.04 (20240301)"),
-		notes:  []string{"not deleted: the image is protected"},
+		name:    "a protected image is not deleted",
+		defs:    []def{ubuntu},
+		images:  func() []Image { imgs := rotated(); imgs[3].Protected = true; return imgs }(),
+		opts:    func(o *Options) { o.Delete = true },
+		want:    append(slices.Clone(allMarks), "deactivate Ubuntu 24.04 (20240301)", "hide Ubuntu 24.04 (20240301)"),
+		reasons: []string{"not deleted: the image is protected"},
 	}, {
-		name:   "keep: true in the definition: deactivated and hidden, never deleted",
-		defs:   []def{{name: "Ubuntu 24.04", versions: []string{"20240501"}, extra: "    keep: true\n"}},
-		images: rotated(),
-		opts:   func(o *Options) { o.Delete = true },
-		want:   append(slices.Clone(allMarks), "deactivate Ubuntu 24.04 (20240301)", "hide Ubuntu 24.04 (20240301)"),
-		notes:  []string{"not deleted: the definition has keep: true"},
+		name:    "keep: true in the definition: deactivated and hidden, never deleted",
+		defs:    []def{{name: "Ubuntu 24.04", versions: []string{"20240501"}, extra: "    keep: true\n"}},
+		images:  rotated(),
+		opts:    func(o *Options) { o.Delete = true },
+		want:    append(slices.Clone(allMarks), "deactivate Ubuntu 24.04 (20240301)", "hide Ubuntu 24.04 (20240301)"),
+		reasons: []string{"not deleted: the definition has keep: true"},
 	}, {
 		name:   "an older version still listed is not deleted (it would come back next run)",
 		defs:   []def{{name: "Ubuntu 24.04", versions: []string{"20240301", "20240501"}}},
@@ -125,7 +127,7 @@ func TestPlanCleanup(t *testing.T) {
 		opts:   func(o *Options) { o.Delete = true },
 		want: append(marks("Ubuntu 24.04 (20240301)", "Ubuntu 24.04 (20240416)", "Ubuntu 24.04 (20240401)"),
 			"deactivate Ubuntu 24.04 (20240301)", "hide Ubuntu 24.04 (20240301)"),
-		notes: []string{"not deleted: its version is still listed"},
+		reasons: []string{"not deleted: its version is still listed"},
 	}, {
 		name:   "non-multi: versions no longer listed are outdated",
 		defs:   []def{cirros},
@@ -204,6 +206,22 @@ func TestPlanCleanup(t *testing.T) {
 			p := cl.plan(cat, o, nil)
 			equalSteps(t, "actions", steps(p), c.want)
 			checkContains(t, "notes", noteTexts(p), c.notes)
+			var reasons []string
+			acted := map[string]bool{}
+			for _, a := range p.Actions {
+				if a.Cleanup {
+					reasons = append(reasons, a.Reason)
+					acted[a.ImageID] = true
+				}
+			}
+			checkContains(t, "reasons", reasons, c.reasons)
+			// An image is in the action table or under "left alone",
+			// never both.
+			for _, n := range p.Notes {
+				if n.ImageID != "" && acted[n.ImageID] {
+					t.Errorf("%s is both acted on and left alone: %q", n.Image, n.Message)
+				}
+			}
 			if len(p.Errors) > 0 {
 				t.Errorf("errors: %+v", p.Errors)
 			}
@@ -353,5 +371,32 @@ func TestPlanOlderListedMarked(t *testing.T) {
 		if older := a.Version == "20240416"; marked != older {
 			t.Errorf("%s: marks %v", a.Image, a.Import.Properties)
 		}
+	}
+}
+
+// TestPlanCleanupAfterImports: cleanup counts the images this run
+// imports, as the OSISM tool does by listing the images after its
+// imports. With last-2, the plain image of 20240101 (moved aside) is the
+// second older image once 20240201 comes in under its versioned name, so
+// it is deleted in this run, not the next; and a second run plans
+// nothing.
+func TestPlanCleanupAfterImports(t *testing.T) {
+	o := defaultOptions()
+	o.Hide, o.Delete = true, true
+	cl := newCloud([]Image{managedImage("c", "Ubuntu 24.04", "Ubuntu 24.04", "20240101", "uuid_validity", "last-2")})
+	cat := catalogOf(t, def{name: "Ubuntu 24.04", uuid: "last-2", versions: []string{"20240201", "20240301"}})
+	p := cl.plan(cat, o, nil)
+	var deletes []string
+	for _, s := range steps(p) {
+		if strings.HasPrefix(s, "delete ") {
+			deletes = append(deletes, s)
+		}
+	}
+	if !slices.Equal(deletes, []string{"delete Ubuntu 24.04 (20240101)"}) {
+		t.Fatalf("deletes planned: %v\nall: %v", deletes, steps(p))
+	}
+	cl.apply(t, p)
+	if again := cl.plan(cat, o, nil); len(again.Actions) != 0 {
+		t.Fatalf("the plan after applying it: %v", steps(again))
 	}
 }

@@ -61,6 +61,7 @@ var sections = []section{
 	{"Base rules", []ruleDef{
 		{"default", "", "", "The rule other rules fall back to; empty means any authenticated caller."},
 		{"context_is_admin", "role:admin", "", "Who counts as a cloud administrator (sets the is_admin credential)."},
+		{"service_api", "role:service", "", "Who counts as another OpenStack service (Nova, Cinder) for the service-only APIs."},
 	}},
 	{"Images", []ruleDef{
 		{"add_image", adminOrMemberCreateImage, deprecatedDefault, "Create an image record (POST /v2/images); owner is the proposed owner."},
@@ -78,6 +79,9 @@ var sections = []section{
 		{"get_image_location", adminOrProjectReader, deprecatedDefault, "Read an image's data locations."},
 		{"set_image_location", adminOrProjectMember, deprecatedDefault, "Add or replace an image's data locations."},
 		{"delete_image_location", "role:admin", deprecatedDefault, "Remove an image's data location, or its copy in one store."},
+		{"add_image_location", "rule:service_api or (" + projectMember + " and project_id:%(owner)s)", "",
+			"Add a location to a queued image (POST /v2/images/{id}/locations, Glance 2024.2)."},
+		{"fetch_image_location", "rule:service_api", "", "List an image's locations (GET /v2/images/{id}/locations, Glance 2024.2)."},
 	}},
 	{"Image members (sharing)", []ruleDef{
 		{"add_member", adminOrProjectMember, deprecatedDefault, "Share an image with another project."},

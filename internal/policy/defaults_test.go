@@ -49,6 +49,11 @@ func TestDefaultSets(t *testing.T) {
 		{"deactivate", "public", "YYNY", "YNNY"},
 		{"reactivate", "public", "YYNY", "YNNY"},
 		{"set_image_location", "private", "YYNY", "YNNY"},
+		// Glance 2024.2's service API: the service role (none of these
+		// callers has it); a member of the owning project may add.
+		{"service_api", "", "NNNN", "NNNN"},
+		{"fetch_image_location", "private", "NNNN", "NNNN"},
+		{"add_image_location", "private", "YNNN", "YNNN"},
 		{"add_member", "shared", "YYNY", "YNNY"},
 		{"delete_member", "shared", "YYNY", "YNNY"},
 		// role:admin in both sets.

@@ -21,6 +21,7 @@ import (
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/server"
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestTwoNodes runs two glint nodes on one PostgreSQL schema and one S3
@@ -31,7 +32,7 @@ import (
 func TestTwoNodes(t *testing.T) {
 	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
 	if endpoint == "" {
-		t.Skip("GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
+		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
 	}
 	dsn := pgtest.Schema(t)
 	prefix := "cluster-" + strings.ToLower(rand.Text())[:10] + "/"

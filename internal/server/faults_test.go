@@ -17,6 +17,7 @@ import (
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/server"
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // cutter is a TCP proxy that a test can cut (refusing and dropping every
@@ -89,7 +90,7 @@ func (c *cutter) restore() { c.listen(c.addr) }
 func TestBackendsGoAway(t *testing.T) {
 	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
 	if endpoint == "" {
-		t.Skip("GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
+		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
 	}
 	dsn := pgtest.Schema(t)
 	u, err := url.Parse(dsn)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestGlanceMetadefCLI drives a real `glint serve` (built-in identity)
@@ -23,7 +25,7 @@ import (
 func TestGlanceMetadefCLI(t *testing.T) {
 	cli := os.Getenv("GLINT_TEST_GLANCE_CLI")
 	if cli == "" {
-		t.Skip("GLINT_TEST_GLANCE_CLI is not set; set it to the glance command to run this test")
+		testenv.Missing(t, "GLINT_TEST_GLANCE_CLI is not set; set it to the glance command to run this test")
 	}
 	dir, addr := t.TempDir(), freeAddr(t)
 	data := filepath.Join(dir, "data")

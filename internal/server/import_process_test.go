@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // pausingServer serves one image for web-download. Its first request
@@ -232,7 +233,7 @@ func (p *process) startStage(id string, size int64) (*io.PipeWriter, chan int) {
 func TestImportNodeDies(t *testing.T) {
 	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
 	if endpoint == "" {
-		t.Skip("GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
+		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
 	}
 	dsn := pgtest.Schema(t)
 	data := patterned(12 << 20)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestClientsImport drives the import API of a fresh glint (built-in
@@ -27,7 +29,7 @@ import (
 func TestClientsImport(t *testing.T) {
 	cli := os.Getenv("GLINT_TEST_OPENSTACK_CLI")
 	if cli == "" {
-		t.Skip("GLINT_TEST_OPENSTACK_CLI is not set; set it to the openstack command to run this test")
+		testenv.Missing(t, "GLINT_TEST_OPENSTACK_CLI is not set; set it to the openstack command to run this test")
 	}
 	glance, err := exec.LookPath("glance")
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestOpenStackClient drives a fresh `glint serve` (built-in identity, all
@@ -21,7 +23,7 @@ import (
 func TestOpenStackClient(t *testing.T) {
 	cli := os.Getenv("GLINT_TEST_OPENSTACK_CLI")
 	if cli == "" {
-		t.Skip("GLINT_TEST_OPENSTACK_CLI is not set; set it to the openstack command to run this test")
+		testenv.Missing(t, "GLINT_TEST_OPENSTACK_CLI is not set; set it to the openstack command to run this test")
 	}
 	dir, addr := t.TempDir(), freeAddr(t)
 	p := launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD="}, "serve", "--data-dir", dir, "--listen", addr)

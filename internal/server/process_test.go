@@ -30,7 +30,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	glintBinary = filepath.Join(dir, "glint")
-	build := exec.Command("go", "build", "-o", glintBinary, "github.com/glint-image/glint/cmd/glint")
+	args := []string{"build", "-o", glintBinary}
+	if buildTags != "" {
+		args = append(args, "-tags", buildTags)
+	}
+	build := exec.Command("go", append(args, "github.com/glint-image/glint/cmd/glint")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building glint:", err)

@@ -66,6 +66,7 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	checkPermissions(s.log, cfg.DataDir)
 	stores, infos, err := openStores(ctx, cfg)
 	if err != nil {
 		return err
@@ -73,7 +74,7 @@ func (s *Server) build(ctx context.Context) error {
 	if err := image.ValidateLimits(cfg.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}
-	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas,
+	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas, ShowMultipleLocations: cfg.ShowMultipleLocations,
 		Formats: diskformat.Policy{VMDKAllowedTypes: cfg.ImageFormat.VMDKAllowedTypes, AllowMismatch: cfg.ImageFormat.AllowMismatch}}
 	if cfg.Metadata.Driver != "sqlite" {
 		// A shared database means other nodes may be mid-upload.
@@ -112,7 +113,8 @@ func (s *Server) build(ctx context.Context) error {
 		return err
 	}
 	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
-		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog})
+		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog,
+		ShowDirectURL: cfg.ShowImageDirectURL, ShowMultipleLocations: cfg.ShowMultipleLocations})
 	dash, err := s.dashboard(images, ident)
 	if err != nil {
 		return err
@@ -185,12 +187,16 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	var inflight sync.WaitGroup
+	limits := newPending(s.cfg.MaxPending, s.cfg.BodyTimeout)
+	bounded := limits.wrap(s.handler)
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			inflight.Add(1)
 			defer inflight.Done()
-			s.handler.ServeHTTP(w, r)
+			bounded.ServeHTTP(w, r)
 		}),
+		ConnContext:       limits.connContext,
+		ConnState:         limits.connState,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

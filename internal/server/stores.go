@@ -8,6 +8,7 @@ import (
 	"github.com/glint-image/glint/internal/api"
 	"github.com/glint-image/glint/internal/blob"
 	"github.com/glint-image/glint/internal/blob/filesystem"
+	"github.com/glint-image/glint/internal/blob/rbd"
 	"github.com/glint-image/glint/internal/blob/s3"
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/image"
@@ -28,6 +29,15 @@ var storeFactories = map[string]func(ctx context.Context, st config.Store) (blob
 		c := st.S3
 		d, err := s3.New(ctx, c)
 		return d, map[string]any{"endpoint": c.Endpoint, "bucket": c.Bucket, "prefix": c.Prefix, "region": c.Region}, err
+	},
+	// Without the ceph build tag rbd.New answers with the build to use.
+	"rbd": func(ctx context.Context, st config.Store) (blob.Driver, map[string]any, error) {
+		d, err := rbd.New(ctx, st.RBD)
+		if err != nil {
+			return nil, nil, err
+		}
+		c := st.RBD.WithDefaults()
+		return d, map[string]any{"pool": c.Pool, "chunk_size": c.ChunkSizeMiB, "thin_provisioning": c.ThinProvisioning}, nil
 	},
 }
 

@@ -32,6 +32,10 @@ type Dialect struct {
 
 	// Violation tells which constraint, if any, a failed write broke.
 	Violation func(err error) Violation
+	// Outage tells a database that cannot take writes now (out of disk
+	// space, read-only) and words why for the caller; "" for any other
+	// error. Such a failure is image.ErrUnavailable (503), not a 500.
+	Outage func(err error) string
 	// Unavailable tells an error of this database's driver that says the
 	// database cannot be reached or is going away (nil: none beyond the
 	// broken connections and timeouts every driver reports).
@@ -166,11 +170,33 @@ func deadConn(err error) bool {
 // writers' (see commit.go); it sees their changes as if they ran just
 // before it, and its own are kept or undone as a whole.
 func (s *Store) write(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
 	if s.group != nil {
-		return s.group.run(ctx, fn)
+		err = s.group.run(ctx, fn)
+	} else {
+		err = s.inTx(ctx, s.w, nil, fn)
 	}
-	return s.inTx(ctx, s.w, nil, fn)
+	return s.outage(err)
 }
+
+// outage turns a database that cannot take writes into the domain's
+// ErrUnavailable, with the dialect's words for why; the driver's error
+// stays in the chain for the log.
+func (s *Store) outage(err error) error {
+	if err == nil || s.d.Outage == nil {
+		return err
+	}
+	if why := s.d.Outage(err); why != "" {
+		return fmt.Errorf("%w: %w", &image.Error{Kind: image.ErrUnavailable, Msg: why}, err)
+	}
+	return err
+}
+
+// Messages for Dialect.Outage.
+const (
+	OutageFull     = "The image service's database is out of disk space: no change can be saved until an operator frees space. Try again later."
+	OutageReadOnly = "The image service's database is read-only: no change can be saved until an operator makes it writable. Try again later."
+)
 
 // read runs fn in a read-only transaction with the dialect's snapshot
 // options.

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -297,4 +298,9 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// URL is the blob's file:// URL, as Glance's file store writes it.
+func (d *Driver) URL(key string) string {
+	return (&url.URL{Scheme: "file", Path: filepath.Join(d.blobs, filepath.FromSlash(key))}).String()
 }

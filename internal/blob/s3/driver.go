@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,9 +28,11 @@ import (
 // Driver is a blob.Driver over one bucket and prefix. It is safe for
 // concurrent use.
 type Driver struct {
-	core        *minio.Core // Core for the multipart calls; it embeds *minio.Client
-	bucket      string
-	prefix      string
+	core   *minio.Core // Core for the multipart calls; it embeds *minio.Client
+	bucket string
+	prefix string
+	// base is the start of location URLs: s3+http(s)://endpoint/bucket/.
+	base        string
 	partSize    int64
 	concurrency int
 	// partsPerStep is the constant of that name, but tests shrink it to
@@ -80,6 +83,7 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 		core:         core,
 		bucket:       cfg.Bucket,
 		prefix:       cfg.Prefix,
+		base:         s3Scheme(cfg.UseTLS) + "://" + cfg.Endpoint + "/" + cfg.Bucket + "/",
 		partSize:     cfg.PartSize,
 		concurrency:  cfg.Concurrency,
 		partsPerStep: partsPerStep,
@@ -303,4 +307,28 @@ func (d *Driver) putBuf(b []byte) {
 	}
 	b = b[:0]
 	d.bufs.Put(&b)
+}
+
+// URL is the blob's location in Glance's s3 form
+// (s3+https://host/bucket/object), without the access and secret keys
+// Glance writes into it: a location is shown to clients.
+func (d *Driver) URL(key string) string { return d.base + d.prefix + key }
+
+func s3Scheme(tls bool) string {
+	if tls {
+		return "s3+https"
+	}
+	return "s3+http"
+}
+
+// KeyFor maps one of this store's location URLs back to its key.
+func (d *Driver) KeyFor(url string) (string, bool, error) {
+	if !strings.HasPrefix(url, "s3://") && !strings.HasPrefix(url, "s3+http://") && !strings.HasPrefix(url, "s3+https://") {
+		return "", false, nil
+	}
+	key, ok := strings.CutPrefix(url, d.base+d.prefix)
+	if !ok || !blob.ValidKey(key) {
+		return "", true, fmt.Errorf("%s is not in this store's bucket (%s%s)", url, d.base, d.prefix)
+	}
+	return key, true, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/glint-image/glint/internal/blob"
 	"github.com/glint-image/glint/internal/blob/blobtest"
 	"github.com/glint-image/glint/internal/blob/s3"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // server is the S3 endpoint the tests run against, from the environment.
@@ -34,7 +35,7 @@ func testServer(t testing.TB) server {
 		secretKey: os.Getenv("GLINT_TEST_S3_SECRET_KEY"),
 	}
 	if s.endpoint == "" || s.accessKey == "" || s.secretKey == "" {
-		t.Skip("no S3 server: set GLINT_TEST_S3_ENDPOINT (host:port), GLINT_TEST_S3_ACCESS_KEY and GLINT_TEST_S3_SECRET_KEY (.ci/s3.sh starts versitygw and sets them)")
+		testenv.Missing(t, "no S3 server: set GLINT_TEST_S3_ENDPOINT (host:port), GLINT_TEST_S3_ACCESS_KEY and GLINT_TEST_S3_SECRET_KEY (.ci/s3.sh starts versitygw and sets them)")
 	}
 	raw, err := minio.NewCore(s.endpoint, &minio.Options{
 		Creds:        credentials.NewStaticV4(s.accessKey, s.secretKey, ""),

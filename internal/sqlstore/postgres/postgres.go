@@ -132,6 +132,7 @@ var dialect = sqlstore.Dialect{
 	ScanTime:    scanTime,
 	Violation:   violation,
 	Unavailable: unavailable,
+	Outage:      outage,
 	// Under the default READ COMMITTED each statement has its own
 	// snapshot; a page and the properties loaded for it must share one.
 	ReadTx:  sql.TxOptions{Isolation: sql.LevelRepeatableRead},
@@ -173,11 +174,30 @@ func scanTime(src any) (time.Time, error) {
 	return t, nil
 }
 
-// SQLSTATE codes of the constraint violations the store maps.
+// SQLSTATE codes the store maps: constraint violations, and a database
+// that cannot take writes.
 const (
 	uniqueViolation     = "23505"
 	foreignKeyViolation = "23503"
+	diskFull            = "53100"
+	readOnlyTransaction = "25006"
 )
+
+// outage tells a server out of disk space or a read-only transaction (a
+// hot standby, default_transaction_read_only).
+func outage(err error) string {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	switch pe.Code {
+	case diskFull:
+		return sqlstore.OutageFull
+	case readOnlyTransaction:
+		return sqlstore.OutageReadOnly
+	}
+	return ""
+}
 
 // unavailable recognises PostgreSQL's connection exception (08) and
 // operator intervention (57P: shutdown, crash) classes, and pgx's

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/image/imagetest"
+	"github.com/glint-image/glint/internal/sqlstore"
 	"github.com/glint-image/glint/internal/sqlstore/plantest"
 	"github.com/glint-image/glint/internal/sqlstore/postgres"
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
@@ -197,4 +199,18 @@ func TestListPlans(t *testing.T) {
 		"os_hidden-true":                       "the memberships' branch is merge-joined along the primary key",
 		"os_hidden-true/marker":                "the memberships' branch is merge-joined along the primary key",
 	})
+}
+
+// TestOutage: a server that refuses writes (a read-only transaction,
+// SQLSTATE 25006, as on a hot standby or after default_transaction_read_only)
+// answers writes with ErrUnavailable and a message that says so.
+func TestOutage(t *testing.T) {
+	dsn := newSchema(t)
+	open(t, dsn) // migrates the schema
+	ro := open(t, dsn+"&default_transaction_read_only=on")
+	err := ro.CreateImage(t.Context(), &image.Image{ID: "a", Status: image.StatusQueued, Visibility: image.VisibilityPrivate})
+	var de *image.Error
+	if !errors.Is(err, image.ErrUnavailable) || !errors.As(err, &de) || de.Msg != sqlstore.OutageReadOnly {
+		t.Fatalf("write to a read-only database: %v", err)
+	}
 }

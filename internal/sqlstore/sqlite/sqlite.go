@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -50,6 +51,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// The driver reads everything after '?' as connection parameters.
 	if path == "" || strings.Contains(path, "?") {
 		return nil, fmt.Errorf("sqlite: unusable database path %q", path)
+	}
+	// The file holds password hashes and private metadata: a new one is
+	// made readable by its owner only, and SQLite gives the -wal and -shm
+	// files the database's mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
 	}
 	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
@@ -143,6 +152,7 @@ var dialect = sqlstore.Dialect{
 	BindTime:  formatTime,
 	ScanTime:  scanTime,
 	Violation: violation,
+	Outage:    outage,
 	// A read transaction in WAL mode sees one snapshot from its first
 	// read on; SQLite has no isolation levels to ask for.
 	ReadTx: sql.TxOptions{},
@@ -196,4 +206,20 @@ func violation(err error) sqlstore.Violation {
 		return sqlstore.ForeignKeyViolation
 	}
 	return sqlstore.NoViolation
+}
+
+// outage tells SQLite's out-of-space and read-only results (primary code,
+// any extended one).
+func outage(err error) string {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return ""
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_FULL:
+		return sqlstore.OutageFull
+	case sqlite3.SQLITE_READONLY:
+		return sqlstore.OutageReadOnly
+	}
+	return ""
 }

@@ -2,11 +2,15 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/image/imagetest"
+	"github.com/glint-image/glint/internal/sqlstore"
 	"github.com/glint-image/glint/internal/sqlstore/plantest"
 	"github.com/glint-image/glint/internal/sqlstore/sqlite"
 )
@@ -104,4 +108,45 @@ func TestListPlans(t *testing.T) {
 		"sort-updated_at-desc,name-asc":        multiKey,
 		"sort-updated_at-desc,name-asc/marker": multiKey,
 	})
+}
+
+// TestOutage: a database out of space (max_page_count reached, as on a
+// full disk) or read-only answers writes with ErrUnavailable and a message
+// that says so, not an unclassified driver error (a 500 before).
+func TestOutage(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "glint.db"))
+	defer s.Close()
+	ctx := t.Context()
+	create := func(id string) error {
+		return s.CreateImage(ctx, &image.Image{ID: id, Status: image.StatusQueued, Visibility: image.VisibilityPrivate,
+			Properties: map[string]string{"big": strings.Repeat("x", 200<<10)}})
+	}
+	if err := create("a"); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := sqlite.PageCount(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlite.Pragma(s, fmt.Sprintf("max_page_count = %d", pages)); err != nil {
+		t.Fatal(err)
+	}
+	err = create("b")
+	var de *image.Error
+	if !errors.Is(err, image.ErrUnavailable) || !errors.As(err, &de) || de.Msg != sqlstore.OutageFull {
+		t.Fatalf("write to a full database: %v", err)
+	}
+	if err := sqlite.Pragma(s, "max_page_count = 1073741823"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlite.Pragma(s, "query_only = 1"); err != nil {
+		t.Fatal(err)
+	}
+	err = create("c")
+	if !errors.Is(err, image.ErrUnavailable) || !errors.As(err, &de) || de.Msg != sqlstore.OutageReadOnly {
+		t.Fatalf("write to a read-only database: %v", err)
+	}
+	if _, err := s.GetImage(ctx, "a"); err != nil {
+		t.Fatalf("read from a read-only database: %v", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // DSNVar names the environment variable with the test server's DSN.
@@ -23,7 +26,7 @@ func DSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(DSNVar)
 	if dsn == "" {
-		t.Skipf("%s is not set; set it to a PostgreSQL DSN to run the PostgreSQL tests", DSNVar)
+		testenv.Missing(t, fmt.Sprintf("%s is not set; set it to a PostgreSQL DSN to run the PostgreSQL tests", DSNVar))
 	}
 	return dsn
 }
