@@ -116,6 +116,10 @@ type Config struct {
 	// MiB, image_stage_total in MiB); -1 or absent means unlimited. Admins
 	// override them per project.
 	Quotas map[string]int64
+
+	// Operations: metrics, health check, notifications, logs
+	// (operations.go).
+	Operations
 }
 
 // ImageFormat is Glance's [image_format] inspection settings.
@@ -189,6 +193,7 @@ func Default() Config {
 		LogLevel:        "info",
 		Metadata:        Metadata{Driver: "sqlite"},
 		Import:          defaultImport(),
+		Operations:      defaultOperations(),
 	}
 }
 
@@ -208,6 +213,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		if v := getenv(name); v != "" {
 			*dst = v
 		}
+	}
+	if err := c.applyOperationsEnv(getenv); err != nil {
+		return err
 	}
 	if v := getenv("GLINT_SIZE_CAP"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -288,6 +296,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateMetadata()...)
 	errs = append(errs, c.validateStores()...)
 	errs = append(errs, c.validateImport()...)
+	errs = append(errs, c.validateOperations()...)
 	if c.PolicyFile != "" {
 		// The rules themselves are checked when the policy engine loads
 		// them; this catches a wrong path with the other settings.

@@ -42,6 +42,7 @@ type fileConfig struct {
 	Dashboard                 *bool            `yaml:"dashboard"`
 	ShowImageDirectURL        *bool            `yaml:"show_image_direct_url"`
 	ShowMultipleLocations     *bool            `yaml:"show_multiple_locations"`
+	fileOperations            `yaml:",inline"`
 }
 
 type fileKeystone struct {
@@ -187,6 +188,9 @@ func (c *Config) apply(f fileConfig) error {
 		return err
 	}
 	if err := c.applyImport(f.Import); err != nil {
+		return err
+	}
+	if err := c.applyOperations(f.fileOperations); err != nil {
 		return err
 	}
 	if f.Store != nil {
