@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/glint-image/glint/internal/image"
@@ -50,13 +51,15 @@ func (s *Store) GetImage(ctx context.Context, id string) (_ *image.Image, err er
 // and tags, if the image is still in status ifStatus.
 func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.Status, ifUpdatedAt time.Time) error {
 	return s.write(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE images SET name = $1, visibility = $2,
-			protected = $3, os_hidden = $4, min_disk = $5, min_ram = $6, disk_format = $7,
-			container_format = $8, owner = $9, updated_at = $10
-			WHERE id = $11 AND status = $12 AND updated_at = $13 AND deleted_at IS NULL`,
-			nullString(img.Name), string(img.Visibility), img.Protected, img.Hidden,
-			img.MinDisk, img.MinRAM, nullString(img.DiskFormat), nullString(img.ContainerFormat),
-			nullString(img.Owner), s.d.BindTime(img.UpdatedAt), img.ID, string(ifStatus), s.d.BindTime(ifUpdatedAt))
+		set, args, err := s.changedColumns(ctx, tx, img)
+		if err != nil {
+			return err
+		}
+		n := len(args)
+		args = append(args, s.d.BindTime(img.UpdatedAt), img.ID, string(ifStatus), s.d.BindTime(ifUpdatedAt))
+		res, err := tx.ExecContext(ctx, `UPDATE images SET `+set+`updated_at = $`+strconv.Itoa(n+1)+`
+			WHERE id = $`+strconv.Itoa(n+2)+` AND status = $`+strconv.Itoa(n+3)+
+			` AND updated_at = $`+strconv.Itoa(n+4)+` AND deleted_at IS NULL`, args...)
 		if err != nil {
 			return err
 		}
@@ -65,6 +68,52 @@ func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.
 		}
 		return replaceSets(ctx, tx, img.ID, img.Properties, img.Tags)
 	})
+}
+
+// changedColumns returns the SET assignments ("name = $1, ") and values
+// of the client-mutable columns whose stored value differs from img's.
+// Every column an UPDATE sets rewrites each index holding it, and the
+// listing's indexes (00008) put visibility and owner in front of most of
+// them: a PATCH of one property would otherwise rewrite some twenty index
+// entries. A row that is missing sets nothing; the UPDATE then finds no
+// row and changedOne says why.
+func (s *Store) changedColumns(ctx context.Context, tx *Tx, img *image.Image) (string, []any, error) {
+	var (
+		name, disk, container, owner sql.NullString
+		visibility                   string
+		protected, hidden            bool
+		minDisk, minRAM              int64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT name, visibility, protected, os_hidden, min_disk, min_ram,
+		disk_format, container_format, owner FROM images WHERE id = $1`+s.d.LockRow, img.ID).
+		Scan(&name, &visibility, &protected, &hidden, &minDisk, &minRAM, &disk, &container, &owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	var set string
+	var args []any
+	add := func(changed bool, col string, v any) {
+		if changed {
+			args = append(args, v)
+			set += col + " = $" + strconv.Itoa(len(args)) + ", "
+		}
+	}
+	differs := func(stored sql.NullString, p *string) bool {
+		return stored.Valid != (p != nil) || (p != nil && stored.String != *p)
+	}
+	add(differs(name, img.Name), "name", nullString(img.Name))
+	add(visibility != string(img.Visibility), "visibility", string(img.Visibility))
+	add(protected != img.Protected, "protected", img.Protected)
+	add(hidden != img.Hidden, "os_hidden", img.Hidden)
+	add(minDisk != img.MinDisk, "min_disk", img.MinDisk)
+	add(minRAM != img.MinRAM, "min_ram", img.MinRAM)
+	add(differs(disk, img.DiskFormat), "disk_format", nullString(img.DiskFormat))
+	add(differs(container, img.ContainerFormat), "container_format", nullString(img.ContainerFormat))
+	add(differs(owner, img.Owner), "owner", nullString(img.Owner))
+	return set, args, nil
 }
 
 // pairs calls fn with the two text columns of each row of query ($1 = id).
