@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/metadef"
+	"github.com/glint-image/glint/internal/requestid"
 )
 
 // Options bound what one request may use.
@@ -43,6 +45,28 @@ type Options struct {
 	// show_multiple_locations; both off by default, as they tell
 	// clients where the data is kept).
 	ShowDirectURL, ShowMultipleLocations bool
+	// Observer is told about every answered request (metrics); nil for
+	// none.
+	Observer Observer
+	// Events is told about finished downloads (the image.send
+	// notification); nil for none.
+	Events Events
+	// Cache says this node has an image cache: the versions document
+	// then lists the cache API's minors.
+	Cache bool
+}
+
+// Observer is what the API reports to metrics: each answered request by
+// route pattern, and refusals by a quota.
+type Observer interface {
+	ObserveRequest(route, method string, status int, d time.Duration)
+	QuotaRefused(quota string)
+}
+
+// Events is told what the API alone knows: how many bytes of an image a
+// download sent, and to whom.
+type Events interface {
+	ImageSent(ctx context.Context, img *image.Image, sent int64, to caller.Principal)
 }
 
 // StoreInfo describes one store for /v2/info/stores.
@@ -118,6 +142,7 @@ func (h *Handler) routes() {
 		{"GET", "/v2/images/{id}/locations", h.listLocations, false},
 		{"POST", "/v2/images/{id}/locations", h.addLocation, false},
 		{"GET", "/v2/tasks", h.listTasks, false},
+		{"POST", "/v2/tasks", h.createTask, false},
 		{"GET", "/v2/tasks/{id}", h.showTask, false},
 		{"DELETE", "/v2/tasks/{id}", h.deleteTask, false},
 
@@ -148,6 +173,7 @@ func (h *Handler) routes() {
 		{"DELETE", "/v2/quotas/{project}", h.resetQuotas, false},
 	}
 	table = append(table, h.metadefRoutes()...)
+	table = append(table, h.cacheRoutes()...)
 	allowed := map[string][]string{}
 	for _, rt := range table {
 		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))
@@ -196,7 +222,9 @@ func (h *Handler) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		reqID := newRequestID()
-		w.Header().Set("X-Openstack-Request-Id", reqID)
+		w.Header().Set(requestid.Header, reqID)
+		r = r.WithContext(requestid.With(r.Context(), reqID))
+		var who caller.Principal
 		rec := &accesslog.Recorder{ResponseWriter: w}
 		// The request's own logger is made only on the error paths: With
 		// formats its attribute on every call, and most requests succeed.
@@ -211,10 +239,19 @@ func (h *Handler) wrap(rt route) http.Handler {
 					writeError(rec, r, reqLog(), errInternal)
 				}
 			}
+			elapsed := time.Since(start)
+			status := rec.Status
+			if status == 0 {
+				status = http.StatusOK
+			}
 			h.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", reqID),
 				slog.String("method", r.Method), slog.String("route", rt.pattern),
-				slog.String("path", r.URL.Path), slog.Int("status", rec.Status), slog.Int64("bytes", rec.Bytes),
-				slog.Int64("duration_ms", time.Since(start).Milliseconds()))
+				slog.String("path", r.URL.Path), slog.Int("status", status), slog.Int64("bytes", rec.Bytes),
+				slog.Int64("duration_ms", elapsed.Milliseconds()),
+				slog.String("project_id", who.ProjectID), slog.String("user_id", who.UserID))
+			if h.opts.Observer != nil {
+				h.opts.Observer.ObserveRequest(rt.pattern, r.Method, status, elapsed)
+			}
 		}()
 		if !rt.public {
 			p, err := h.authn.Authenticate(r.Context(), r)
@@ -222,12 +259,17 @@ func (h *Handler) wrap(rt route) http.Handler {
 				writeError(rec, r, reqLog(), h.authError(err))
 				return
 			}
+			who = p
 			r = r.WithContext(caller.WithPrincipal(r.Context(), p))
 		}
 		if id := r.PathValue("id"); id != "" {
 			r.SetPathValue("id", image.CanonicalID(id))
 		}
 		if err := rt.handle(rec, r); err != nil {
+			var qe *image.QuotaError
+			if h.opts.Observer != nil && errors.As(err, &qe) {
+				h.opts.Observer.QuotaRefused(qe.Quota)
+			}
 			if rec.Wrote {
 				reqLog().WarnContext(r.Context(), "error after response started", "err", err)
 				return

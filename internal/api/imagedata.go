@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glint-image/glint/internal/image"
@@ -28,7 +30,7 @@ func (h *Handler) uploadData(w http.ResponseWriter, r *http.Request) error {
 		store = r.Header.Get("X-Image-Meta-Store")
 	}
 	if err := h.svc.Upload(r.Context(), principal(r), r.PathValue("id"), store, body, declared); err != nil {
-		return err
+		return stalledErr(body, err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -104,7 +106,12 @@ func (h *Handler) downloadData(w http.ResponseWriter, r *http.Request) error {
 		hdr.Set("Content-Range", "bytes "+itoa(data.Offset)+"-"+itoa(data.Offset+data.Length-1)+"/"+itoa(*data.Image.Size))
 	}
 	w.WriteHeader(status)
-	return h.sendBody(w, data.Body, data.Length)
+	sent, err := h.sendBody(w, data.Body, data.Length)
+	if h.opts.Events != nil {
+		// Glance reports every download that began, short ones at ERROR.
+		h.opts.Events.ImageSent(context.WithoutCancel(r.Context()), data.Image, sent, principal(r))
+	}
+	return err
 }
 
 // sendChunk is how much of a download goes out under one write deadline.
@@ -117,17 +124,18 @@ const sendChunk = 1 << 20
 // never times out and a stalled one does. The copy goes through w's
 // ReadFrom, which hands a file to the kernel (sendfile) instead of
 // copying it through user space.
-func (h *Handler) sendBody(w http.ResponseWriter, body io.Reader, n int64) error {
+func (h *Handler) sendBody(w http.ResponseWriter, body io.Reader, n int64) (sent int64, err error) {
 	rc := http.NewResponseController(w)
 	for n > 0 {
 		_ = rc.SetWriteDeadline(time.Now().Add(h.opts.IdleTimeout))
 		c, err := io.CopyN(w, body, min(n, sendChunk))
 		n -= c
+		sent += c
 		if err != nil {
-			return err
+			return sent, err
 		}
 	}
-	return nil
+	return sent, nil
 }
 
 // parseRange reads one "bytes=a-b", "bytes=a-" or "bytes=-n" range. Glance
@@ -189,6 +197,10 @@ type idleReader struct {
 	r       io.Reader
 	rc      *http.ResponseController
 	timeout time.Duration
+	// stalled is set once a read timed out. The timeout also cancels the
+	// request's context, so a store writing in the background (S3) may
+	// fail first with "context canceled"; stalledErr still answers 408.
+	stalled atomic.Bool
 }
 
 func (i *idleReader) Read(p []byte) (int, error) {
@@ -196,7 +208,17 @@ func (i *idleReader) Read(p []byte) (int, error) {
 	n, err := i.r.Read(p)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		// The domain words this as a stalled upload (408), not a broken one.
+		i.stalled.Store(true)
 		err = fmt.Errorf("%w: nothing received for %s", image.ErrTimeout, i.timeout)
 	}
 	return n, err
+}
+
+// stalledErr is err, or the stalled-upload error when the body stalled.
+func stalledErr(body io.Reader, err error) error {
+	if ir, ok := body.(*idleReader); ok && err != nil && ir.stalled.Load() && !errors.Is(err, image.ErrTimeout) {
+		return &httpError{status: http.StatusRequestTimeout,
+			explanation: "Upload stalled: the client sent no data for too long and was cut off."}
+	}
+	return err
 }

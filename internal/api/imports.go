@@ -26,7 +26,7 @@ func (h *Handler) stageData(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer release()
 	if err := h.svc.Stage(r.Context(), principal(r), r.PathValue("id"), body, declared); err != nil {
-		return err
+		return stalledErr(body, err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -208,13 +208,35 @@ func TestGlanceDownload(t *testing.T) {
 		t.Fatal("the token reached the task")
 	}
 
+	// Tempest's test_image_glance_download_import_bad_endpoint: an
+	// unknown region and interface are the task's failure, not the
+	// request's.
+	badRegion := func(id string) (int, string) {
+		resp, body := e.do("owner", "POST", "/v2/images/"+id+"/import",
+			map[string]string{"Content-Type": "application/json", "X-Auth-Token": "token-of-a"},
+			`{"method":{"name":"glance-download","glance_image_id":"`+rid+`","glance_region":"not a region","glance_service_interface":"not an interface"}}`)
+		return resp.StatusCode, body
+	}
+	bad := e.createImage(t, `{"name":"bad","disk_format":"raw","container_format":"bare","hw_cpu_cores":"1","os_distro":"windows"}`)
+	if code, body := badRegion(bad); code != 202 {
+		t.Fatalf("glance-download to an unknown region: %d %s", code, body)
+	}
+	e.waitImage(t, bad, importEnded)
+	if tk := e.waitTask(t, bad); tk["status"] != "failure" || tk["message"] != "No image service endpoint in region not a region with interface not an interface is configured for glance-download" {
+		t.Errorf("unknown region: task %v", tk)
+	}
+	if img := e.imageJSON(t, bad); img["status"] != "queued" || img["hw_cpu_cores"] != "1" || img["os_distro"] != "windows" {
+		t.Errorf("unknown region: image %v", img)
+	}
+
 	for _, c := range []struct{ remoteID, extra, token, want string }{
-		{rid, `,"glance_service_interface":"internal"`, "token-of-a", "400:No image service endpoint in region RegionTwo with interface internal"},
+		{rid, `,"glance_service_interface":"internal"`, "token-of-a", "task:No image service endpoint in region RegionTwo with interface internal"},
+		{"6a1d2a4e-3f0b-4d55-9d7e-2b8f0c1e9a77", "", "token-of-a", "task:Remote image 6a1d2a4e-3f0b-4d55-9d7e-2b8f0c1e9a77 could not be read in region RegionTwo"},
 		{"not-a-uuid", "", "token-of-a", "400:Remote image id does not look like a UUID: not-a-uuid"},
 		{queued, "", "token-of-a", "task:Source image status should be active instead of queued"},
 		{rid, "", "someone-else", "task:401 Unauthorized"},
 	} {
-		id := e.createImage(t, `{"name":"x","disk_format":"raw","container_format":"bare"}`)
+		id := e.createImage(t, `{"name":"x","disk_format":"raw","container_format":"bare","hw_cpu_cores":"1","os_distro":"windows"}`)
 		code, body := download(id, c.remoteID, c.extra, c.token)
 		kind, want, _ := strings.Cut(c.want, ":")
 		if kind != "task" {
@@ -230,7 +252,7 @@ func TestGlanceDownload(t *testing.T) {
 		if tk := e.waitTask(t, id); tk["status"] != "failure" || !strings.Contains(tk["message"].(string), want) {
 			t.Errorf("%v: task %v", c, tk)
 		}
-		if img := e.imageJSON(t, id); img["status"] != "queued" || img["disk_format"] != "raw" {
+		if img := e.imageJSON(t, id); img["status"] != "queued" || img["disk_format"] != "raw" || img["hw_cpu_cores"] != "1" || img["os_distro"] != "windows" {
 			t.Errorf("%v: image %v", c, img)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/glint-image/glint/internal/config"
@@ -27,7 +29,13 @@ import (
 // public, tags t0..t49), built once per size and shared by the benchmarks.
 //
 //	go test -run X -bench Requests -benchtime 2000x ./internal/api/
+//
+// With GLINT_BENCH_OPS=1 (and GLINT_TEST_RABBITMQ_URL) every benchmark also
+// runs as NAME-ops on a catalog served with metrics on and notifications
+// published to RabbitMQ, so one run gives the overhead of both as a ratio
+// (docs/benchmarks.md).
 type benchCatalog struct {
+	ops  bool
 	once sync.Once
 	h    http.Handler
 	ids  []string
@@ -51,6 +59,9 @@ func catalogOf(b, parent *testing.B, c *benchCatalog, n int) *benchCatalog {
 		cfg := config.Default()
 		cfg.DataDir = parent.TempDir()
 		cfg.Auth = config.AuthTrustedHeaders
+		if c.ops {
+			opsConfig(parent, &cfg)
+		}
 		srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
 			c.err = err
@@ -86,6 +97,14 @@ func catalogOf(b, parent *testing.B, c *benchCatalog, n int) *benchCatalog {
 			})
 		}
 		c.err = g.Wait()
+		if c.err == nil && c.ops {
+			// Measure the steady state: the seeding's notifications
+			// published and the outbox drained first.
+			c.err = waitPublished(cfg, n)
+			if c.err == nil {
+				c.err = waitDrained(srv)
+			}
+		}
 	})
 	if c.err != nil {
 		b.Fatal(c.err)
@@ -96,7 +115,6 @@ func catalogOf(b, parent *testing.B, c *benchCatalog, n int) *benchCatalog {
 // BenchmarkWrites are the write requests of glint bench, in process: a
 // JSON-patch of one property, and a create.
 func BenchmarkWrites(b *testing.B) {
-	cat := &benchCatalog{}
 	parentB := b
 	writes := []struct {
 		name   string
@@ -122,84 +140,89 @@ func BenchmarkWrites(b *testing.B) {
 				return `{"name":"bench-new-` + strconv.Itoa(i) + `","disk_format":"raw","container_format":"bare","tags":["bench-new"]}`
 			}, http.StatusCreated},
 	}
-	for _, w := range writes {
-		b.Run(w.name, func(b *testing.B) {
-			c := catalogOf(b, parentB, cat, 2000)
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu0 := processCPU()
-			defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
-			for i := range b.N {
-				req := httptest.NewRequest(w.method, w.path(i, c), strings.NewReader(w.body(i)))
-				req.Header.Set("Content-Type", w.ctype)
-				benchHeaders(req, false)
-				rec := httptest.NewRecorder()
-				c.h.ServeHTTP(rec, req)
-				if rec.Code != w.status {
-					b.Fatalf("%s %s: %d %s", w.method, req.URL, rec.Code, rec.Body)
-				}
-			}
-		})
-	}
-}
-
-func BenchmarkRequests(b *testing.B) {
-	for _, n := range []int{10000} {
-		cat := &benchCatalog{}
-		paths := []struct {
-			name string
-			path func(i int, c *benchCatalog) string
-		}{
-			{"show", func(i int, c *benchCatalog) string { return "/v2/images/" + c.ids[i%len(c.ids)] }},
-			{"list-default", func(int, *benchCatalog) string { return "/v2/images?limit=25" }},
-			{"list-sorted", func(int, *benchCatalog) string { return "/v2/images?limit=25&sort_key=name&sort_dir=asc" }},
-			{"list-tag", func(i int, _ *benchCatalog) string { return "/v2/images?limit=25&tag=t" + strconv.Itoa(i%50) }},
-			{"list-visibility", func(int, *benchCatalog) string { return "/v2/images?limit=25&visibility=public" }},
-			{"list-name", func(i int, c *benchCatalog) string {
-				return fmt.Sprintf("/v2/images?limit=25&name=bench-%06d", i%len(c.ids))
-			}},
-			{"list-1000", func(int, *benchCatalog) string { return "/v2/images?limit=1000" }},
-		}
-		// Every other list shape of glint bench (issue 14).
-		for _, q := range []struct{ name, query string }{
-			{"list-sort-status", "sort_key=status&sort_dir=asc"},
-			{"list-sort-size", "sort=size:desc"},
-			{"list-sort-updated_at", "sort=updated_at:asc"},
-			{"list-sort-id", "sort_key=id"},
-			{"list-sort-name,size", "sort=name:asc,size:desc"},
-			{"list-visibility-all", "visibility=all"},
-			{"list-visibility-shared", "visibility=shared&member_status=all"},
-			{"list-owner", "owner=bench-project"},
-			{"list-status", "status=active"},
-			{"list-in-disk_format", "disk_format=in:raw,qcow2"},
-			{"list-size_max", "size_max=1073741824"},
-			{"list-tags-2", "tag=t7&tag=bench"},
-			{"list-property", "bench_group=7"},
-			{"list-os_hidden", "os_hidden=true"},
-		} {
-			paths = append(paths, struct {
-				name string
-				path func(i int, c *benchCatalog) string
-			}{q.name, func(int, *benchCatalog) string { return "/v2/images?limit=25&" + q.query }})
-		}
-		for _, p := range paths {
-			parentB := b
-			b.Run(fmt.Sprintf("%s/%d", p.name, n), func(b *testing.B) {
-				c := catalogOf(b, parentB, cat, n)
+	for _, v := range benchVariants() {
+		cat := &benchCatalog{ops: v != ""}
+		for _, w := range writes {
+			b.Run(w.name+v, func(b *testing.B) {
+				c := catalogOf(b, parentB, cat, 2000)
 				b.ReportAllocs()
 				b.ResetTimer()
 				cpu0 := processCPU()
 				defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
 				for i := range b.N {
-					req := httptest.NewRequest("GET", p.path(i, c), nil)
+					req := httptest.NewRequest(w.method, w.path(i, c), strings.NewReader(w.body(i)))
+					req.Header.Set("Content-Type", w.ctype)
 					benchHeaders(req, false)
 					rec := httptest.NewRecorder()
 					c.h.ServeHTTP(rec, req)
-					if rec.Code != http.StatusOK {
-						b.Fatalf("%s: %d %s", req.URL, rec.Code, rec.Body)
+					if rec.Code != w.status {
+						b.Fatalf("%s %s: %d %s", w.method, req.URL, rec.Code, rec.Body)
 					}
 				}
 			})
+		}
+	}
+}
+
+func BenchmarkRequests(b *testing.B) {
+	for _, v := range benchVariants() {
+		for _, n := range []int{10000} {
+			cat := &benchCatalog{ops: v != ""}
+			paths := []struct {
+				name string
+				path func(i int, c *benchCatalog) string
+			}{
+				{"show", func(i int, c *benchCatalog) string { return "/v2/images/" + c.ids[i%len(c.ids)] }},
+				{"list-default", func(int, *benchCatalog) string { return "/v2/images?limit=25" }},
+				{"list-sorted", func(int, *benchCatalog) string { return "/v2/images?limit=25&sort_key=name&sort_dir=asc" }},
+				{"list-tag", func(i int, _ *benchCatalog) string { return "/v2/images?limit=25&tag=t" + strconv.Itoa(i%50) }},
+				{"list-visibility", func(int, *benchCatalog) string { return "/v2/images?limit=25&visibility=public" }},
+				{"list-name", func(i int, c *benchCatalog) string {
+					return fmt.Sprintf("/v2/images?limit=25&name=bench-%06d", i%len(c.ids))
+				}},
+				{"list-1000", func(int, *benchCatalog) string { return "/v2/images?limit=1000" }},
+			}
+			// Every other list shape of glint bench (issue 14).
+			for _, q := range []struct{ name, query string }{
+				{"list-sort-status", "sort_key=status&sort_dir=asc"},
+				{"list-sort-size", "sort=size:desc"},
+				{"list-sort-updated_at", "sort=updated_at:asc"},
+				{"list-sort-id", "sort_key=id"},
+				{"list-sort-name,size", "sort=name:asc,size:desc"},
+				{"list-visibility-all", "visibility=all"},
+				{"list-visibility-shared", "visibility=shared&member_status=all"},
+				{"list-owner", "owner=bench-project"},
+				{"list-status", "status=active"},
+				{"list-in-disk_format", "disk_format=in:raw,qcow2"},
+				{"list-size_max", "size_max=1073741824"},
+				{"list-tags-2", "tag=t7&tag=bench"},
+				{"list-property", "bench_group=7"},
+				{"list-os_hidden", "os_hidden=true"},
+			} {
+				paths = append(paths, struct {
+					name string
+					path func(i int, c *benchCatalog) string
+				}{q.name, func(int, *benchCatalog) string { return "/v2/images?limit=25&" + q.query }})
+			}
+			for _, p := range paths {
+				parentB := b
+				b.Run(fmt.Sprintf("%s/%d%s", p.name, n, v), func(b *testing.B) {
+					c := catalogOf(b, parentB, cat, n)
+					b.ReportAllocs()
+					b.ResetTimer()
+					cpu0 := processCPU()
+					defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
+					for i := range b.N {
+						req := httptest.NewRequest("GET", p.path(i, c), nil)
+						benchHeaders(req, false)
+						rec := httptest.NewRecorder()
+						c.h.ServeHTTP(rec, req)
+						if rec.Code != http.StatusOK {
+							b.Fatalf("%s: %d %s", req.URL, rec.Code, rec.Body)
+						}
+					}
+				})
+			}
 		}
 	}
 }
@@ -210,4 +233,89 @@ func processCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// waitPublished waits until the benchmark's queue holds n notifications.
+func waitPublished(cfg config.Config, n int) error {
+	conn, err := amqp.Dial(cfg.Notifications.TransportURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		q, err := ch.QueueDeclarePassive(cfg.Notifications.Topics[0]+".info", false, false, false, false, nil)
+		if err == nil && q.Messages >= n {
+			return nil
+		}
+		if err != nil {
+			if ch, err = conn.Channel(); err != nil {
+				return err
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the seeding's notifications were not published within 2 minutes")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitDrained waits until the outbox is empty (published and deleted),
+// as the metrics listener reports it.
+func waitDrained(srv *server.Server) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		rec := httptest.NewRecorder()
+		srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		if strings.Contains(rec.Body.String(), "\nglint_notification_outbox_backlog 0\n") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the outbox did not drain within 2 minutes")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// benchVariants are the name suffixes to run: "" always, "-ops" with
+// GLINT_BENCH_OPS set.
+func benchVariants() []string {
+	if os.Getenv("GLINT_BENCH_OPS") == "" {
+		return []string{""}
+	}
+	return []string{"", "-ops"}
+}
+
+// opsConfig turns on metrics (registry and instrumentation; the listener
+// itself only runs in Run) and notifications to the test broker, on an
+// exchange and queue of the benchmark's own, deleted afterwards.
+func opsConfig(b *testing.B, cfg *config.Config) {
+	url := os.Getenv("GLINT_TEST_RABBITMQ_URL")
+	if url == "" {
+		b.Fatal("GLINT_BENCH_OPS needs GLINT_TEST_RABBITMQ_URL")
+	}
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	cfg.MetricsListen = "127.0.0.1:0"
+	cfg.Notifications.TransportURL = url
+	cfg.Notifications.Exchange = "glance-bench-" + suffix
+	cfg.Notifications.Topics = []string{"notifications-bench-" + suffix}
+	b.Cleanup(func() {
+		conn, err := amqp.Dial(url)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		ch, err := conn.Channel()
+		if err != nil {
+			return
+		}
+		for _, p := range []string{"info", "error"} {
+			ch.QueueDelete(cfg.Notifications.Topics[0]+"."+p, false, false, false)
+		}
+		ch.ExchangeDelete(cfg.Notifications.Exchange, false, false)
+	})
 }

@@ -68,6 +68,9 @@ func (h *Handler) listTasks(w http.ResponseWriter, r *http.Request) error {
 func parseTaskQuery(v url.Values) (task.ListQuery, error) {
 	q := task.ListQuery{Limit: image.DefaultLimit, SortKey: "created_at"}
 	if s := v.Get("sort_key"); s != "" {
+		if !slices.Contains(task.SortKeys, s) {
+			return q, badRequest("Sort key supplied was not valid.")
+		}
 		q.SortKey = s
 	}
 	switch dir := v.Get("sort_dir"); dir {

@@ -5,11 +5,14 @@ import (
 	"strings"
 )
 
-// versions lists what glint speaks, in the shape Glance 25 (Zed) gives
-// without the image cache: v2.15 current, and the older minors it still
-// accepts. Multi-store adds the store-related minors 2.8 and 2.10-2.13.
+// versions lists what glint speaks, in the shape Glance 25 (Zed) gives:
+// v2.15 current, and the older minors it still accepts. Multi-store adds
+// the store-related minors 2.8 and 2.10-2.13; the image cache adds 2.14
+// and 2.16, which is then current.
 var versions = []struct{ id, status string }{
+	{"v2.16", "cache"},
 	{"v2.15", "CURRENT"},
+	{"v2.14", "cache"},
 	{"v2.13", "multi"},
 	{"v2.12", "multi"},
 	{"v2.11", "multi"},
@@ -33,10 +36,15 @@ func (h *Handler) listVersions(w http.ResponseWriter, r *http.Request) error {
 	list := make([]*object, 0, len(versions))
 	for _, v := range versions {
 		status := v.status
-		if status == "multi" {
-			if !h.opts.MultiStore {
-				continue
-			}
+		switch {
+		case status == "multi" && !h.opts.MultiStore, status == "cache" && !h.opts.Cache:
+			continue
+		case status == "multi":
+			status = "SUPPORTED"
+		case v.id == "v2.16":
+			// With the cache API, Zed's current version is 2.16.
+			status = "CURRENT"
+		case status == "cache", status == "CURRENT" && h.opts.Cache:
 			status = "SUPPORTED"
 		}
 		list = append(list, newObject().

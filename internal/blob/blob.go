@@ -99,3 +99,25 @@ var keyPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-
 func ValidKey(key string) bool {
 	return len(key) <= 512 && keyPattern.MatchString(key)
 }
+
+// Wrapper is a driver that decorates another (metrics); As looks through
+// it for the optional capabilities the decorator does not pass on.
+type Wrapper interface {
+	Unwrap() Driver
+}
+
+// As finds capability T in d or in the drivers it wraps.
+func As[T any](d Driver) (T, bool) {
+	for d != nil {
+		if c, ok := d.(T); ok {
+			return c, true
+		}
+		w, ok := d.(Wrapper)
+		if !ok {
+			break
+		}
+		d = w.Unwrap()
+	}
+	var zero T
+	return zero, false
+}

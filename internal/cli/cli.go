@@ -64,12 +64,18 @@ func serveCommand(stderr io.Writer) *cobra.Command {
 	f.BoolVar(&cfg.PolicyNewDefaults, "policy-new-defaults", false, "use the project-scoped reader/member/admin defaults instead of the Zed legacy ones")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (GLINT_LOG_LEVEL)")
 	f.BoolVar(&cfg.NoDashboard, "no-dashboard", false, "do not serve the web dashboard under /dashboard/")
+	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus /metrics and the detailed health check on host:port (GLINT_METRICS_LISTEN; off by default)")
+	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "auto (text on a terminal, JSON otherwise), text or json (GLINT_LOG_FORMAT)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		final, err := loadConfig(configFile, cmd, &cfg)
 		if err != nil {
 			return err
 		}
-		return serve(cmd.Context(), final, stderr)
+		reload := func() (string, bool) {
+			again, err := loadConfig(configFile, cmd, &cfg)
+			return again.LogLevel, err == nil
+		}
+		return serve(cmd.Context(), final, stderr, reload)
 	}
 	return cmd
 }
@@ -93,15 +99,17 @@ func loadConfig(file string, cmd *cobra.Command, flags *config.Config) (config.C
 	return final, nil
 }
 
-func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
+// serve runs the server; levelNow reads the configuration's log level
+// again, for SIGHUP.
+func serve(ctx context.Context, cfg config.Config, stderr io.Writer, levelNow func() (string, bool)) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	var level slog.Level
+	level := new(slog.LevelVar)
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		return fmt.Errorf("log-level: %q is not one of debug, info, warn, error", cfg.LogLevel)
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(logHandler(stderr, cfg.LogFormat, level))
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	srv, err := server.New(ctx, cfg, log)
@@ -109,5 +117,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
+	stopReload := reloadOnHUP(srv, level, levelNow, log)
+	defer stopReload()
 	return srv.Run(ctx)
 }

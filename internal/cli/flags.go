@@ -36,5 +36,9 @@ func copyFlag(dst, src *config.Config, name string) {
 		dst.LogLevel = src.LogLevel
 	case "no-dashboard":
 		dst.NoDashboard = src.NoDashboard
+	case "metrics-listen":
+		dst.MetricsListen = src.MetricsListen
+	case "log-format":
+		dst.LogFormat = src.LogFormat
 	}
 }

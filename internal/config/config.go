@@ -102,6 +102,8 @@ type Config struct {
 	ImageFormat ImageFormat
 	// Import configures the image import API.
 	Import Import
+	// Cache is the node-local image cache for remote stores.
+	Cache Cache
 	// NoDashboard turns off the web dashboard under /dashboard/ (on by
 	// default with built-in identity or Keystone; trusted-headers mode has
 	// no sign-in, so no dashboard).
@@ -116,6 +118,10 @@ type Config struct {
 	// MiB, image_stage_total in MiB); -1 or absent means unlimited. Admins
 	// override them per project.
 	Quotas map[string]int64
+
+	// Operations: metrics, health check, notifications, logs
+	// (operations.go).
+	Operations
 }
 
 // ImageFormat is Glance's [image_format] inspection settings.
@@ -158,6 +164,11 @@ type Store struct {
 	Type string
 	// Path is the directory of a file store.
 	Path string
+	// Layout of a file store: "" keeps glint's (blobs/ and tmp/ under
+	// Path); "glance" reads and writes image files directly in Path, as
+	// Glance's file store does, so glint serves a Glance store's files in
+	// place after `glint admin migrate-glance`.
+	Layout string
 	// S3 configures an s3 store.
 	S3 S3
 	// RBD configures an rbd store; the driver owns and checks it.
@@ -189,6 +200,7 @@ func Default() Config {
 		LogLevel:        "info",
 		Metadata:        Metadata{Driver: "sqlite"},
 		Import:          defaultImport(),
+		Operations:      defaultOperations(),
 	}
 }
 
@@ -208,6 +220,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		if v := getenv(name); v != "" {
 			*dst = v
 		}
+	}
+	if err := c.applyOperationsEnv(getenv); err != nil {
+		return err
 	}
 	if v := getenv("GLINT_SIZE_CAP"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -288,6 +303,8 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateMetadata()...)
 	errs = append(errs, c.validateStores()...)
 	errs = append(errs, c.validateImport()...)
+	errs = append(errs, c.validateOperations()...)
+	errs = append(errs, c.validateCache()...)
 	if c.PolicyFile != "" {
 		// The rules themselves are checked when the policy engine loads
 		// them; this catches a wrong path with the other settings.

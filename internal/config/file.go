@@ -33,6 +33,7 @@ type fileConfig struct {
 	Quotas                    map[string]int64 `yaml:"quotas"`
 	ImageFormat               *fileImageFormat `yaml:"image_format"`
 	Import                    *fileImport      `yaml:"import"`
+	Cache                     *fileCache       `yaml:"cache"`
 	PublicURL                 *string          `yaml:"public_url"`
 	Region                    *string          `yaml:"region"`
 	TokenTTL                  *string          `yaml:"token_ttl"`
@@ -42,6 +43,7 @@ type fileConfig struct {
 	Dashboard                 *bool            `yaml:"dashboard"`
 	ShowImageDirectURL        *bool            `yaml:"show_image_direct_url"`
 	ShowMultipleLocations     *bool            `yaml:"show_multiple_locations"`
+	fileOperations            `yaml:",inline"`
 }
 
 type fileKeystone struct {
@@ -85,6 +87,7 @@ type fileStore struct {
 	Description string      `yaml:"description"`
 	Type        string      `yaml:"type"`
 	Path        string      `yaml:"path"`
+	Layout      string      `yaml:"layout"`
 	S3          *fileS3     `yaml:"s3"`
 	RBD         *rbd.Config `yaml:"rbd"`
 }
@@ -189,6 +192,10 @@ func (c *Config) apply(f fileConfig) error {
 	if err := c.applyImport(f.Import); err != nil {
 		return err
 	}
+	if err := c.applyOperations(f.fileOperations); err != nil {
+		return err
+	}
+	c.applyCache(f.Cache)
 	if f.Store != nil {
 		st, err := f.Store.store("store")
 		if err != nil {
@@ -237,7 +244,7 @@ func (c *Config) applyLimits(l *fileLimits) error {
 }
 
 func (fs fileStore) store(where string) (Store, error) {
-	st := Store{ID: fs.ID, Description: fs.Description, Type: fs.Type, Path: fs.Path}
+	st := Store{ID: fs.ID, Description: fs.Description, Type: fs.Type, Path: fs.Path, Layout: fs.Layout}
 	if fs.RBD != nil {
 		st.RBD = *fs.RBD
 	}

@@ -95,6 +95,11 @@ func TestValidateStores(t *testing.T) {
 			c.DefaultStore = "os_glance_x"
 		}, "stores[0].id"},
 		{"bad type", func(c *Config) { c.Stores = []Store{{ID: "a", Type: "tape"}}; c.DefaultStore = "a" }, "stores[0].type"},
+		{"unknown file layout", func(c *Config) {
+			c.Stores = []Store{{ID: "a", Type: "file", Path: "/x", Layout: "flat"}}
+			c.DefaultStore = "a"
+		}, "stores[0].layout"},
+		{"layout on s3", func(c *Config) { c.Stores = []Store{{ID: "a", Type: "s3", Layout: "glance"}}; c.DefaultStore = "a" }, "stores[0].layout"},
 		{"s3 without bucket", func(c *Config) { c.Stores = []Store{{ID: "a", Type: "s3"}}; c.DefaultStore = "a" }, "stores[0].s3"},
 		{"s3 part too small", func(c *Config) {
 			c.Stores = []Store{{ID: "a", Type: "s3", S3: S3{Endpoint: "e", Bucket: "b", PartSize: 1 << 20}}}

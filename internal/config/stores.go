@@ -59,7 +59,13 @@ func validateStore(where string, st Store) []error {
 		if strings.TrimSpace(st.Path) == "" {
 			return []error{fmt.Errorf("%s.path: required for a file store", where)}
 		}
+		if st.Layout != "" && st.Layout != "glance" {
+			return []error{fmt.Errorf("%s.layout: %q is not glance (or empty for glint's own)", where, st.Layout)}
+		}
 	case "s3":
+		if st.Layout != "" {
+			return []error{fmt.Errorf("%s.layout: only for a file store", where)}
+		}
 		// The store checks its own section; each problem is reported
 		// under its key in the file.
 		return keyed(where+".s3", st.S3.Validate())

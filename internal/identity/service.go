@@ -34,6 +34,9 @@ type Config struct {
 	// where operators set it, refuses less than 10; tests ask for less
 	// explicitly to run faster.
 	PasswordCost int
+	// TokenCache, when set, is told whether each token validation was
+	// answered from the cache (metrics).
+	TokenCache func(hit bool)
 
 	// Login throttling (throttle.go): after MaxLoginFailures failed
 	// password logins for one user from one source, each less than

@@ -15,7 +15,13 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (*Token, error)
 	}
 	now := s.now()
 	if t := s.validated.get(raw, now); t != nil {
+		if s.cfg.TokenCache != nil {
+			s.cfg.TokenCache(true)
+		}
 		return t, nil
+	}
+	if s.cfg.TokenCache != nil {
+		s.cfg.TokenCache(false)
 	}
 	p, err := verify(s.keys, raw)
 	if err != nil {

@@ -283,7 +283,7 @@ func (s *Service) Download(ctx context.Context, p caller.Principal, id string, r
 	if err != nil {
 		return nil, err
 	}
-	body, err := driver.Reader(ctx, key, offset)
+	body, err := s.readData(ctx, img, driver, key, offset)
 	if errors.Is(err, blob.ErrNotFound) {
 		s.log.ErrorContext(ctx, "image data missing from store", "image_id", id, "key", loc)
 		return nil, newError(ErrUnavailable, "Image data for %s is not available.", id)

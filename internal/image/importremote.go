@@ -21,7 +21,7 @@ func (s *Service) remoteEndpoint(region, iface string) (string, error) {
 			}
 		}
 	}
-	return "", newError(ErrInvalid, "No image service endpoint in region %s with interface %s is configured for glance-download", region, iface)
+	return "", fmt.Errorf("No image service endpoint in region %s with interface %s is configured for glance-download", region, iface)
 }
 
 // maxRemoteRecord bounds the JSON of a remote image record.
@@ -44,7 +44,7 @@ func (j *importJob) glanceDownload(ctx context.Context, src *source) error {
 	url := base + "/v2/images/" + j.glanceImage
 	body, _, err := j.s.opts.Import.Fetcher.Open(ctx, url, how)
 	if err != nil {
-		return err
+		return fmt.Errorf("Remote image %s could not be read in region %s: %w", j.glanceImage, j.glanceRegion, err)
 	}
 	raw, err := io.ReadAll(io.LimitReader(body, maxRemoteRecord))
 	body.Close()

@@ -88,11 +88,9 @@ func (s *Service) Import(ctx context.Context, p caller.Principal, id string, req
 			return newError(ErrInvalid, "URI for web-download does not pass filtering: %s", req.URI)
 		}
 	}
-	if req.Method == MethodGlanceDownload {
-		if _, err := s.remoteEndpoint(req.GlanceRegion, req.GlanceServiceInterface); err != nil {
-			return err
-		}
-	}
+	// glance-download's region, interface and remote image are checked
+	// by the task, as in Glance: the request is accepted (202) and a bad
+	// one fails the task with the reason, the image back in queued.
 	t, err := s.newImportTask(p, img, req, stores)
 	if err != nil {
 		return err

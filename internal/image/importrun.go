@@ -22,6 +22,9 @@ import (
 // runner; a failure undoes the import: the image returns to queued (or,
 // for copy-image, loses the copies this task made) and the lock goes.
 func (s *Service) Execute(ctx context.Context, t *task.Task, rep *task.Reporter) (map[string]any, error) {
+	if t.Type == task.TypeImport {
+		return s.executeLegacy(ctx, t, rep)
+	}
 	j, err := s.newJob(t, rep)
 	if err != nil {
 		return nil, err

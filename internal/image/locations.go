@@ -147,7 +147,7 @@ func (s *Service) addLocations(ctx context.Context, img *Image, values []any, op
 // lookup: a URL that names nothing is refused).
 func (s *Service) resolveLocation(ctx context.Context, img *Image, url string) (newLocation, error) {
 	for _, id := range s.stores.IDs() {
-		r, ok := s.stores.Drivers[id].(blob.Resolver)
+		r, ok := blob.As[blob.Resolver](s.stores.Drivers[id])
 		if !ok {
 			continue
 		}
@@ -246,7 +246,7 @@ func (s *Service) removeLocation(ctx context.Context, img *Image, pos string) er
 	if err != nil {
 		return err
 	}
-	if c, ok := d.(blob.InUseChecker); ok {
+	if c, ok := blob.As[blob.InUseChecker](d); ok {
 		if err := c.InUse(ctx, key); errors.Is(err, blob.ErrInUse) {
 			return &Error{Kind: ErrConflict, cause: err, Msg: fmt.Sprintf("The data for Image %s could not be deleted because it is in use.", img.ID)}
 		}

@@ -145,9 +145,19 @@ func (s *Service) enforce(ctx context.Context, project string, deltas map[string
 // overQuota words the refusal as Glance does (its LimitExceeded wrapping
 // oslo.limit's ProjectOverLimit).
 func overQuota(project, name string, limit, usage, delta int64) error {
-	return newError(ErrTooLarge, "The request returned a 413 Request Entity Too Large. This generally means that rate limiting or a quota threshold was breached.\n\nThe response body:\nProject %s is over a limit for [Resource %s is over limit of %d due to current usage %d and delta %d]",
-		project, name, limit, usage, delta)
+	return &QuotaError{Quota: name, err: newError(ErrTooLarge, "The request returned a 413 Request Entity Too Large. This generally means that rate limiting or a quota threshold was breached.\n\nThe response body:\nProject %s is over a limit for [Resource %s is over limit of %d due to current usage %d and delta %d]",
+		project, name, limit, usage, delta).(*Error)}
 }
+
+// QuotaError is a refusal by one quota: an ErrTooLarge *Error (errors.As
+// finds either) that also names the quota, for counting refusals.
+type QuotaError struct {
+	Quota string
+	err   *Error
+}
+
+func (e *QuotaError) Error() string { return e.err.Error() }
+func (e *QuotaError) Unwrap() error { return e.err }
 
 // remainingBytes is how many more bytes project may hold under a byte
 // quota (image_size_total or image_stage_total), or -1 when unlimited,

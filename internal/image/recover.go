@@ -56,7 +56,7 @@ func (s *Service) Recover(ctx context.Context) error {
 	single := s.opts.StrandedAfter == 0
 	if single {
 		for _, id := range s.stores.IDs() {
-			if sw, ok := s.stores.Drivers[id].(blob.Sweeper); ok {
+			if sw, ok := blob.As[blob.Sweeper](s.stores.Drivers[id]); ok {
 				if err := sw.Sweep(ctx); err != nil {
 					return err
 				}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/imagecache"
 	"github.com/glint-image/glint/internal/policy"
 )
 
@@ -46,6 +47,9 @@ type Options struct {
 	// ShowMultipleLocations allows changing locations by JSON-patch
 	// (Glance's show_multiple_locations also gates that).
 	ShowMultipleLocations bool
+	// Cache keeps this node's copies of image data in remote stores (nil:
+	// no cache); see cache.go.
+	Cache *imagecache.Cache
 }
 
 // DefaultSizeCap is Glance's image_size_cap: 1 TiB.
@@ -197,6 +201,7 @@ func (s *Service) Delete(ctx context.Context, p caller.Principal, id string) err
 		return err
 	}
 	s.removeData(context.WithoutCancel(ctx), prior)
+	s.uncache(id)
 	if prior.Status == StatusUploading || prior.Status == StatusImporting {
 		// A running import notices the deletion at its next step and
 		// stops; the staged data goes now.

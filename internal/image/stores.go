@@ -126,7 +126,7 @@ func (s *Service) checkNotInUse(ctx context.Context, img *Image) error {
 		if err != nil {
 			return err
 		}
-		c, ok := d.(blob.InUseChecker)
+		c, ok := blob.As[blob.InUseChecker](d)
 		if !ok {
 			continue
 		}
@@ -156,7 +156,7 @@ func (s *Service) LocationViews(img *Image) []LocationView {
 	var out []LocationView
 	for _, loc := range img.Locations() {
 		store, key := splitLocation(loc)
-		l, ok := s.stores.Drivers[store].(blob.Locator)
+		l, ok := blob.As[blob.Locator](s.stores.Drivers[store])
 		if !ok {
 			continue
 		}

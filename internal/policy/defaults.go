@@ -103,6 +103,7 @@ var sections = []section{
 		{"cache_image", "role:admin", "rule:manage_image_cache", "Queue an image for caching."},
 		{"cache_list", "role:admin", "rule:manage_image_cache", "List cached and queued images."},
 		{"cache_delete", "role:admin", "rule:manage_image_cache", "Remove images from the cache or the queue."},
+		{"cache_prune", "role:admin", "", "Prune the cache to its size (POST /v2/cache/prune, Glance 2026.1)."},
 	}},
 	{"Metadata definitions", metadefRules()},
 }

@@ -87,6 +87,7 @@ func TestDefaultSets(t *testing.T) {
 		{"cache_image", "", "NNNY", "NNNY"},
 		{"cache_list", "", "NNNY", "NNNY"},
 		{"cache_delete", "", "NNNY", "NNNY"},
+		{"cache_prune", "", "NNNY", "NNNY"},
 		{"get_metadef_namespaces", "private", "YYYY", "YYNY"},
 	}
 	for _, name := range sortedKeys(actions) {

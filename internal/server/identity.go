@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/glint-image/glint/internal/auth"
 	"github.com/glint-image/glint/internal/auth/keystone"
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/identity"
 	"github.com/glint-image/glint/internal/identityapi"
+	"github.com/glint-image/glint/internal/requestid"
 )
 
 // identityParts is how callers are identified: the authenticator for the
@@ -43,7 +45,7 @@ func (s *Server) identity(ctx context.Context, store identity.Store) (identityPa
 		k := cfg.Keystone
 		a, err := keystone.New(keystone.Config{URL: k.URL, Username: k.Username, Password: k.Password,
 			UserDomainName: k.UserDomainName, ProjectName: k.ProjectName, ProjectDomainName: k.ProjectDomainName,
-			CacheTTL: k.CacheTTL}, nil, nil)
+			CacheTTL: k.CacheTTL, TokenCache: s.tokenCache("keystone")}, &http.Client{Timeout: 30 * time.Second, Transport: requestid.Transport{}}, nil)
 		if err != nil {
 			return identityParts{}, err
 		}
@@ -61,7 +63,8 @@ func (s *Server) identity(ctx context.Context, store identity.Store) (identityPa
 	if err != nil {
 		return identityParts{}, err
 	}
-	svc, err := identity.NewService(store, identity.Config{Key: key, TokenTTL: cfg.TokenTTL, PasswordCost: cfg.PasswordCost, Log: s.log})
+	svc, err := identity.NewService(store, identity.Config{Key: key, TokenTTL: cfg.TokenTTL, PasswordCost: cfg.PasswordCost, Log: s.log,
+		TokenCache: s.tokenCache("builtin")})
 	if err != nil {
 		return identityParts{}, err
 	}

@@ -101,7 +101,9 @@ func (p *pending) wrap(next http.Handler) http.Handler {
 // isTransfer tells image data uploads (the Image API's and the
 // dashboard's, which streams to the Image API).
 func isTransfer(r *http.Request) bool {
-	return r.Method == http.MethodPut && (strings.HasSuffix(r.URL.Path, "/file") || strings.HasSuffix(r.URL.Path, "/stage"))
+	p := r.URL.Path
+	return r.Method == http.MethodPut && (strings.HasPrefix(p, "/v2/images/") || strings.HasPrefix(p, "/dashboard/images/")) &&
+		(strings.HasSuffix(p, "/file") || strings.HasSuffix(p, "/stage"))
 }
 
 // deadlineBody lifts the body deadline once the body is in, so a handler

@@ -48,6 +48,26 @@ func TestSlowBodies(t *testing.T) {
 		t.Fatalf("a trickled body was cut off after %s, want about 2s", took)
 	}
 
+	// Image data keeps its idle timeout only: an upload slower than the
+	// body timeout but never stalled goes through.
+	id := p.createImage()
+	up, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	io.WriteString(up, "PUT /v2/images/"+id+"/file HTTP/1.1\r\nHost: x\r\nX-Project-Id: proj-a\r\nX-Roles: member\r\n"+
+		"Content-Type: application/octet-stream\r\nContent-Length: 6\r\n\r\n")
+	for range 6 {
+		time.Sleep(600 * time.Millisecond)
+		up.Write([]byte{0})
+	}
+	up.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err = http.ReadResponse(bufio.NewReader(up), nil)
+	if err != nil || resp.StatusCode != 204 {
+		t.Fatalf("an upload slower than the body timeout: %v %v", resp, err)
+	}
+
 	// Three silent connections take every slot: a fourth is closed
 	// without an answer.
 	var silent []net.Conn

@@ -19,9 +19,12 @@ import (
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/dashboard"
 	"github.com/glint-image/glint/internal/diskformat"
+	"github.com/glint-image/glint/internal/health"
 	"github.com/glint-image/glint/internal/identity"
 	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/imagecache"
 	"github.com/glint-image/glint/internal/metadef"
+	"github.com/glint-image/glint/internal/metrics"
 	"github.com/glint-image/glint/internal/policy"
 	"github.com/glint-image/glint/internal/task"
 )
@@ -31,9 +34,19 @@ type Server struct {
 	cfg     config.Config
 	log     *slog.Logger
 	svc     *image.Service
+	cache   *imagecache.Cache // nil when this node has no image cache
 	closers []func() error
 	handler http.Handler
+	// metrics is nil unless a metrics listener is configured; health
+	// answers /healthcheck (operations.go).
+	metrics *metrics.Metrics
+	health  *health.Checker
+	policy  *policy.Reloadable
 }
+
+// ReloadPolicy re-reads the policy file (SIGHUP); on error the rules in
+// force stay.
+func (s *Server) ReloadPolicy() error { return s.policy.Reload() }
 
 // recoverEvery is how often a node of a multi-node deployment looks for
 // uploads abandoned by a dead node; strandedAfter is how long an upload's
@@ -71,6 +84,8 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.instrument(records, stores)
+	records, events := s.notifications(records)
 	if err := image.ValidateLimits(cfg.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}
@@ -80,20 +95,28 @@ func (s *Server) build(ctx context.Context) error {
 		// A shared database means other nodes may be mid-upload.
 		opts.StrandedAfter = strandedAfter
 	}
-	authz, err := policy.New(policy.Options{NewDefaults: cfg.PolicyNewDefaults, File: cfg.PolicyFile})
+	authz, err := policy.NewReloadable(policy.Options{NewDefaults: cfg.PolicyNewDefaults, File: cfg.PolicyFile})
 	if err != nil {
 		return err
 	}
+	s.policy = authz
 	var runner *task.Runner
 	if opts.Import, runner, err = s.importOptions(records, stores); err != nil {
 		return err
 	}
+	if opts.Cache, err = s.openCache(stores); err != nil {
+		return err
+	}
+	s.cache = opts.Cache
 	s.svc, err = image.NewService(records, stores, authz, s.log, opts)
 	if err != nil {
 		return err
 	}
 	if err := s.svc.Recover(ctx); err != nil {
 		return fmt.Errorf("recovering after the last run: %w", err)
+	}
+	if opts.Cache != nil {
+		opts.Cache.StartPrefetcher(s.svc.CacheSource)
 	}
 	// Import tasks run in the background from now on, on every node;
 	// Close stops them before the stores close.
@@ -113,14 +136,15 @@ func (s *Server) build(ctx context.Context) error {
 		return err
 	}
 	images := api.New(s.svc, ident.authn, s.log, api.Options{IdleTimeout: cfg.IdleTimeout, MaxTransfers: cfg.MaxTransfers,
-		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog,
-		ShowDirectURL: cfg.ShowImageDirectURL, ShowMultipleLocations: cfg.ShowMultipleLocations})
+		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog, Observer: s.observed(),
+		Events: events, ShowDirectURL: cfg.ShowImageDirectURL, ShowMultipleLocations: cfg.ShowMultipleLocations,
+		Cache: opts.Cache != nil})
 	dash, err := s.dashboard(images, ident)
 	if err != nil {
 		return err
 	}
 	if ident.api == nil && dash == nil {
-		s.handler = images
+		s.handler = s.front(images, ident.authn)
 		return nil
 	}
 	// The identity API and the dashboard go first: the image API answers
@@ -137,7 +161,7 @@ func (s *Server) build(ctx context.Context) error {
 		root = dashboard.RedirectBrowsers(images)
 	}
 	mux.Handle("/", root)
-	s.handler = mux
+	s.handler = s.front(mux, ident.authn)
 	return nil
 }
 
@@ -203,6 +227,12 @@ func (s *Server) Run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.log.Info("glint listening", "addr", ln.Addr().String(), "data_dir", s.cfg.DataDir, "auth", s.cfg.Auth)
+	stopMetrics, err := s.serveMetrics(ctx)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMetrics()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if s.cfg.Metadata.Driver != "sqlite" {

@@ -22,6 +22,10 @@ const singleStore = "default"
 // one place, no registration side effects.
 var storeFactories = map[string]func(ctx context.Context, st config.Store) (blob.Driver, map[string]any, error){
 	"file": func(_ context.Context, st config.Store) (blob.Driver, map[string]any, error) {
+		if st.Layout == "glance" {
+			d, err := filesystem.NewFlat(st.Path)
+			return d, map[string]any{"data_dir": st.Path}, err
+		}
 		d, err := filesystem.New(st.Path)
 		return d, map[string]any{"data_dir": st.Path}, err
 	},
@@ -39,6 +43,13 @@ var storeFactories = map[string]func(ctx context.Context, st config.Store) (blob
 		c := st.RBD.WithDefaults()
 		return d, map[string]any{"pool": c.Pool, "chunk_size": c.ChunkSizeMiB, "thin_provisioning": c.ThinProvisioning}, nil
 	},
+}
+
+// OpenStores builds the image stores cfg names, for the admin commands
+// that read or write image data (glint admin migrate-glance).
+func OpenStores(ctx context.Context, cfg config.Config) (image.Stores, error) {
+	st, _, err := openStores(ctx, cfg)
+	return st, err
 }
 
 // openStores builds the image stores: the configured ones, or a single

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/glint-image/glint/internal/image"
@@ -50,13 +51,15 @@ func (s *Store) GetImage(ctx context.Context, id string) (_ *image.Image, err er
 // and tags, if the image is still in status ifStatus.
 func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.Status, ifUpdatedAt time.Time) error {
 	return s.write(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE images SET name = $1, visibility = $2,
-			protected = $3, os_hidden = $4, min_disk = $5, min_ram = $6, disk_format = $7,
-			container_format = $8, owner = $9, updated_at = $10
-			WHERE id = $11 AND status = $12 AND updated_at = $13 AND deleted_at IS NULL`,
-			nullString(img.Name), string(img.Visibility), img.Protected, img.Hidden,
-			img.MinDisk, img.MinRAM, nullString(img.DiskFormat), nullString(img.ContainerFormat),
-			nullString(img.Owner), s.d.BindTime(img.UpdatedAt), img.ID, string(ifStatus), s.d.BindTime(ifUpdatedAt))
+		set, args, err := s.changedColumns(ctx, tx, img)
+		if err != nil {
+			return err
+		}
+		n := len(args)
+		args = append(args, s.d.BindTime(img.UpdatedAt), img.ID, string(ifStatus), s.d.BindTime(ifUpdatedAt))
+		res, err := tx.ExecContext(ctx, `UPDATE images SET `+set+`updated_at = $`+strconv.Itoa(n+1)+`
+			WHERE id = $`+strconv.Itoa(n+2)+` AND status = $`+strconv.Itoa(n+3)+
+			` AND updated_at = $`+strconv.Itoa(n+4)+` AND deleted_at IS NULL`, args...)
 		if err != nil {
 			return err
 		}
@@ -65,6 +68,52 @@ func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.
 		}
 		return replaceSets(ctx, tx, img.ID, img.Properties, img.Tags)
 	})
+}
+
+// changedColumns returns the SET assignments ("name = $1, ") and values
+// of the client-mutable columns whose stored value differs from img's.
+// Every column an UPDATE sets rewrites each index holding it, and the
+// listing's indexes (00008) put visibility and owner in front of most of
+// them: a PATCH of one property would otherwise rewrite some twenty index
+// entries. A row that is missing sets nothing; the UPDATE then finds no
+// row and changedOne says why.
+func (s *Store) changedColumns(ctx context.Context, tx *Tx, img *image.Image) (string, []any, error) {
+	var (
+		name, disk, container, owner sql.NullString
+		visibility                   string
+		protected, hidden            bool
+		minDisk, minRAM              int64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT name, visibility, protected, os_hidden, min_disk, min_ram,
+		disk_format, container_format, owner FROM images WHERE id = $1`+s.d.LockRow, img.ID).
+		Scan(&name, &visibility, &protected, &hidden, &minDisk, &minRAM, &disk, &container, &owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	var set string
+	var args []any
+	add := func(changed bool, col string, v any) {
+		if changed {
+			args = append(args, v)
+			set += col + " = $" + strconv.Itoa(len(args)) + ", "
+		}
+	}
+	differs := func(stored sql.NullString, p *string) bool {
+		return stored.Valid != (p != nil) || (p != nil && stored.String != *p)
+	}
+	add(differs(name, img.Name), "name", nullString(img.Name))
+	add(visibility != string(img.Visibility), "visibility", string(img.Visibility))
+	add(protected != img.Protected, "protected", img.Protected)
+	add(hidden != img.Hidden, "os_hidden", img.Hidden)
+	add(minDisk != img.MinDisk, "min_disk", img.MinDisk)
+	add(minRAM != img.MinRAM, "min_ram", img.MinRAM)
+	add(differs(disk, img.DiskFormat), "disk_format", nullString(img.DiskFormat))
+	add(differs(container, img.ContainerFormat), "container_format", nullString(img.ContainerFormat))
+	add(differs(owner, img.Owner), "owner", nullString(img.Owner))
+	return set, args, nil
 }
 
 // pairs calls fn with the two text columns of each row of query ($1 = id).
@@ -343,4 +392,47 @@ func (s *Store) CreateBatch(ctx context.Context, imgs []*image.Image, members []
 		s.Analyze(ctx)
 	}
 	return err
+}
+
+// PutImage writes a record verbatim (image.VerbatimStore): the image row
+// is upserted, its properties, tags and members replaced, in one write.
+func (s *Store) PutImage(ctx context.Context, img *image.Image, members []*image.Member) error {
+	return s.write(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO images (`+imageColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
+			visibility = excluded.visibility, protected = excluded.protected, os_hidden = excluded.os_hidden,
+			min_disk = excluded.min_disk, min_ram = excluded.min_ram, disk_format = excluded.disk_format,
+			container_format = excluded.container_format, owner = excluded.owner, size = excluded.size,
+			virtual_size = excluded.virtual_size, checksum = excluded.checksum,
+			os_hash_algo = excluded.os_hash_algo, os_hash_value = excluded.os_hash_value,
+			location = excluded.location, created_at = excluded.created_at,
+			updated_at = excluded.updated_at, deleted_at = excluded.deleted_at`,
+			img.ID, nullString(img.Name), string(img.Status), string(img.Visibility),
+			img.Protected, img.Hidden, img.MinDisk, img.MinRAM,
+			nullString(img.DiskFormat), nullString(img.ContainerFormat), nullString(img.Owner),
+			nullInt(img.Size), nullInt(img.VirtualSize), nullIfEmpty(img.Checksum),
+			nullIfEmpty(img.HashAlgo), nullIfEmpty(img.HashValue), img.Location,
+			s.d.BindTime(img.CreatedAt), s.d.BindTime(img.UpdatedAt), s.nullTime(img.DeletedAt))
+		if err != nil {
+			return s.constraintErr(err, "image "+img.ID)
+		}
+		for _, table := range []string{"image_properties", "image_tags", "image_members"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE image_id = $1`, img.ID); err != nil {
+				return err
+			}
+		}
+		if err := insertSets(ctx, tx, img.ID, img.Properties, img.Tags); err != nil {
+			return err
+		}
+		for _, m := range members {
+			_, err := tx.ExecContext(ctx, `INSERT INTO image_members (`+memberColumns+`)
+				VALUES ($1, $2, $3, $4, $5)`,
+				img.ID, m.MemberID, string(m.Status), s.d.BindTime(m.CreatedAt), s.d.BindTime(m.UpdatedAt))
+			if err != nil {
+				return s.constraintErr(err, fmt.Sprintf("member %s of image %s", m.MemberID, img.ID))
+			}
+		}
+		return nil
+	})
 }

@@ -116,6 +116,7 @@ type Store struct {
 	stmts        stmtCache
 	group        *groupCommit // nil unless Dialect.GroupCommit
 	stats        statsRefresh
+	obs          TxObserver // nil: not observed (observe.go)
 }
 
 var _ image.Store = (*Store)(nil)
@@ -169,8 +170,13 @@ func deadConn(err error) bool {
 // commit (Dialect.GroupCommit) fn shares its transaction with other
 // writers' (see commit.go); it sees their changes as if they ran just
 // before it, and its own are kept or undone as a whole.
-func (s *Store) write(ctx context.Context, fn func(tx *Tx) error) error {
-	var err error
+func (s *Store) write(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if s.obs != nil {
+		defer func(start time.Time) { s.observe("write", start, err) }(time.Now())
+	}
+	// Notifications of this change go into the outbox in its own
+	// transaction (outbox.go).
+	fn = withOutbox(ctx, fn)
 	if s.group != nil {
 		err = s.group.run(ctx, fn)
 	} else {
@@ -200,7 +206,10 @@ const (
 
 // read runs fn in a read-only transaction with the dialect's snapshot
 // options.
-func (s *Store) read(ctx context.Context, fn func(tx *Tx) error) error {
+func (s *Store) read(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if s.obs != nil {
+		defer func(start time.Time) { s.observe("read", start, err) }(time.Now())
+	}
 	opts := s.d.ReadTx
 	opts.ReadOnly = true
 	return s.inTx(ctx, s.r, &opts, fn)

@@ -130,6 +130,15 @@ func (s *Store) ListTasks(ctx context.Context, q task.ListQuery) (_ []*task.Task
 	case "id":
 		cols = cols[2:]
 	}
+	// Unfinished tasks have no expiry: they sort as the oldest, and the
+	// keyset comparison needs a value (bound after the marker check,
+	// whose query does not use it).
+	noExpiry := func() {
+		if key == "expires_at" {
+			args = append(args, s.d.BindTime(time.Unix(0, 0).UTC()))
+			cols[0] = fmt.Sprintf("COALESCE(expires_at, $%d)", len(args))
+		}
+	}
 	dir, cmp := " DESC", "<"
 	if q.SortAsc {
 		dir, cmp = " ASC", ">"
@@ -149,8 +158,12 @@ func (s *Store) ListTasks(ctx context.Context, q task.ListQuery) (_ []*task.Task
 			return nil, err
 		}
 		args = markerArgs
+		noExpiry()
 		list := strings.Join(cols, ", ")
 		where += ` AND (` + list + `) ` + cmp + ` (SELECT ` + list + ` FROM tasks WHERE id = ` + m + `)`
+	}
+	if q.Marker == "" {
+		noExpiry()
 	}
 	args = append(args, q.Limit)
 	return s.queryTasks(ctx, s.r, `SELECT `+taskColumns+` FROM tasks WHERE `+where+

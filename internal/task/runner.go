@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/glint-image/glint/internal/requestid"
 )
 
 // Executor runs one claimed task to its end. It returns the task's result
@@ -181,9 +183,11 @@ func (r *Runner) claimAll(ctx context.Context, exec Executor) {
 
 // run executes one claimed task under a renewed lease.
 func (r *Runner) run(parent context.Context, exec Executor, t *Task) {
-	ctx, cancel := context.WithCancel(parent)
+	// The task's lines and the calls it makes (web-download,
+	// glance-download) carry the id of the request that created it.
+	ctx, cancel := context.WithCancel(requestid.With(parent, t.RequestID))
 	defer cancel()
-	log := r.log.With("task_id", t.ID, "image_id", t.ImageID, "attempt", t.Attempts)
+	log := r.log.With("task_id", t.ID, "image_id", t.ImageID, "attempt", t.Attempts, "request_id", t.RequestID)
 	rep := &Reporter{}
 	rep.set(Progress{Message: t.Message, Result: t.Result})
 	lost := make(chan struct{})

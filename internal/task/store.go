@@ -91,4 +91,4 @@ type ListQuery struct {
 }
 
 // SortKeys are the columns a list may be sorted by.
-var SortKeys = []string{"created_at", "updated_at", "id", "type", "status", "owner", "image_id", "user_id", "request_id"}
+var SortKeys = []string{"created_at", "updated_at", "expires_at", "id", "type", "status", "owner", "image_id", "user_id", "request_id"}

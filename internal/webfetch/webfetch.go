@@ -29,6 +29,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/glint-image/glint/internal/requestid"
 )
 
 // Policy is what downloads may reach and how long they may take.
@@ -65,7 +67,7 @@ func New(pol Policy) *Fetcher {
 		IdleConnTimeout:       time.Minute,
 		DisableCompression:    true, // the bytes are the image, as served
 	}
-	f.client = &http.Client{Transport: transport, CheckRedirect: f.checkRedirect}
+	f.client = &http.Client{Transport: requestid.Transport{Base: transport}, CheckRedirect: f.checkRedirect}
 	return f
 }
 

@@ -37,6 +37,9 @@ type Config struct {
 	CacheTTL time.Duration
 	// CacheSize bounds the number of remembered tokens.
 	CacheSize int
+	// TokenCache, when set, is told whether each validation was answered
+	// from the cache (metrics).
+	TokenCache func(hit bool)
 }
 
 // Defaults for Config.
@@ -122,7 +125,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (call
 		return caller.Principal{}, auth.ErrUnauthenticated
 	}
 	key := sha256.Sum256([]byte(token))
-	if e, ok := a.cached(key); ok {
+	e, ok := a.cached(key)
+	if a.cfg.TokenCache != nil {
+		a.cfg.TokenCache(ok)
+	}
+	if ok {
 		if !e.ok {
 			return caller.Principal{}, auth.ErrUnauthenticated
 		}
@@ -133,7 +140,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (call
 	if err != nil {
 		return caller.Principal{}, err
 	}
-	e := v.(entry)
+	e = v.(entry)
 	a.remember(key, e)
 	if !e.ok {
 		return caller.Principal{}, auth.ErrUnauthenticated

@@ -66,6 +66,41 @@ func New(root string) (*Driver, error) {
 	return d, nil
 }
 
+// FlatTmp is the directory NewFlat keeps its temp files in, inside the
+// store directory. Its leading dot keeps it apart from every key
+// (blob.ValidKey refuses segments starting with '.').
+const FlatTmp = ".glint-tmp"
+
+// NewFlat returns a driver whose blobs are the files directly under dir,
+// named by their keys, as Glance's file store keeps images
+// (<filesystem_store_datadir>/<image id>): glint serves the files of a
+// Glance it took over where they are. Temp files go to dir/.glint-tmp.
+// dir must exist: a missing one is a mistyped path, not a new store.
+func NewFlat(dir string) (*Driver, error) {
+	if dir == "" {
+		return nil, errors.New("filesystem: empty store directory")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("filesystem: directory %q: %w", dir, err)
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("filesystem: store directory %s: %w", abs, errors.Join(err, errNotDir(fi)))
+	}
+	d := &Driver{blobs: abs, tmp: filepath.Join(abs, FlatTmp)}
+	if err := os.MkdirAll(d.tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("filesystem: %w", err)
+	}
+	return d, nil
+}
+
+func errNotDir(fi os.FileInfo) error {
+	if fi != nil && !fi.IsDir() {
+		return errors.New("not a directory")
+	}
+	return nil
+}
+
 // Writer starts a blob in a fresh temp file; see writer.go.
 func (d *Driver) Writer(ctx context.Context, key string) (blob.Writer, error) {
 	path, err := d.path(key)

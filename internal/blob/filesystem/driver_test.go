@@ -41,6 +41,49 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceFlat runs the suite on the flat layout (Glance's file
+// store directory): blobs directly under the directory, temp files in
+// .glint-tmp, and the directory itself never pruned.
+func TestConformanceFlat(t *testing.T) {
+	blobtest.Run(t, func(t *testing.T) blob.Driver {
+		dir := t.TempDir()
+		d, err := filesystem.NewFlat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatalf("store directory gone: %v", err)
+			}
+			if len(entries) != 1 || entries[0].Name() != filesystem.FlatTmp {
+				t.Errorf("store directory holds %v, want only %s", entries, filesystem.FlatTmp)
+			}
+			wantEmpty(t, filepath.Join(dir, filesystem.FlatTmp))
+		})
+		return d
+	})
+}
+
+// A Glance image file is read where it is, by its file name.
+func TestFlatReadsExistingFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "0f6b1a2c-3d4e-4f50-8a9b-0c1d2e3f4a5b"), []byte("glance"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	d, err := filesystem.NewFlat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := d.Stat(t.Context(), "0f6b1a2c-3d4e-4f50-8a9b-0c1d2e3f4a5b")
+	if err != nil || info.Size != 6 {
+		t.Fatalf("Stat: %+v, %v", info, err)
+	}
+	if _, err := filesystem.NewFlat(filepath.Join(dir, "missing")); err == nil {
+		t.Error("NewFlat of a missing directory succeeded")
+	}
+}
+
 func BenchmarkDriver(b *testing.B) {
 	blobtest.Bench(b, func(tb testing.TB) blob.Driver {
 		d, _ := newDriver(tb)

@@ -61,6 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) image.Store) {
 		{"LockImport", testLockImport},
 		{"UpdateImport", testUpdateImport},
 		{"Imports", testImports},
+		{"PutImage", testPutImage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

@@ -159,6 +159,7 @@ func wantIDs(t *testing.T, what string, got []string, want ...string) {
 func testList(t *testing.T, s task.Store) {
 	a, b, c, d := newTask("a", 1), newTask("b", 2), newTask("c", 3), newTask("d", 4)
 	b.Owner, c.Status, d.Type = "other", task.StatusSuccess, task.TypeImport
+	c.ExpiresAt = ptr(at(2000))
 	expired := newTask("e", 5)
 	expired.Status, expired.ExpiresAt = task.StatusFailure, ptr(at(500))
 	create(t, s, a, b, c, d, expired)
@@ -172,6 +173,10 @@ func testList(t *testing.T, s task.Store) {
 	wantIDs(t, "by owner", list(t, s, task.ListQuery{SortKey: "owner", SortAsc: true}), "b", "a", "c", "d")
 	wantIDs(t, "by id desc", list(t, s, task.ListQuery{SortKey: "id"}), "d", "c", "b", "a")
 	wantIDs(t, "by status", list(t, s, task.ListQuery{SortKey: "status"}), "c", "d", "b", "a")
+	// Unfinished tasks have no expiry and sort as the oldest.
+	wantIDs(t, "by expires_at", list(t, s, task.ListQuery{SortKey: "expires_at"}), "c", "d", "b", "a")
+	wantIDs(t, "by expires_at asc", list(t, s, task.ListQuery{SortKey: "expires_at", SortAsc: true}), "a", "b", "d", "c")
+	wantIDs(t, "by expires_at after c", list(t, s, task.ListQuery{SortKey: "expires_at", Marker: "c"}), "d", "b", "a")
 
 	_, err := s.ListTasks(t.Context(), task.ListQuery{SortKey: "input", Limit: 10, Now: at(1000)})
 	wantErr(t, "unknown sort key", err, task.ErrBadQuery)
@@ -189,7 +194,7 @@ func testListPages(t *testing.T, s task.Store) {
 		create(t, s, tk)
 	}
 	for _, asc := range []bool{false, true} {
-		for _, key := range []string{"created_at", "status", "id"} {
+		for _, key := range []string{"created_at", "status", "id", "expires_at"} {
 			var pages []string
 			marker := ""
 			for range 10 {

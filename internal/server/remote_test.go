@@ -1,0 +1,171 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/blob/s3"
+	"github.com/glint-image/glint/internal/config"
+	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
+	"github.com/glint-image/glint/internal/testenv"
+)
+
+// TestRemoteImportAndDelete is what Tempest's test_remote_import and
+// test_remote_delete check with a second Image API endpoint: an image
+// staged through node A is imported (glance-direct) through node B, and
+// another staged through A is deleted through B, staged data included.
+// Both nodes share one PostgreSQL schema and one S3 bucket; staged data
+// lives in the shared store, so neither needs to reach the other (Glance
+// needs worker_self_reference_url to proxy the import to the staging
+// node). Each node's image cache is its own: B's answers list what B
+// cached, A's stays empty.
+func TestRemoteImportAndDelete(t *testing.T) {
+	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
+	if endpoint == "" {
+		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
+	}
+	dsn := pgtest.Schema(t)
+	prefix := "remote-" + strings.ToLower(rand.Text())[:10] + "/"
+	s3cfg := config.S3{Endpoint: endpoint, Bucket: "glint-cluster-test", Prefix: prefix, PathStyle: true, CreateBucket: true,
+		AccessKey: os.Getenv("GLINT_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("GLINT_TEST_S3_SECRET_KEY")}
+	node := func() (string, *server.Server) {
+		cfg := config.Default()
+		cfg.DataDir = t.TempDir()
+		cfg.Auth = config.AuthTrustedHeaders
+		cfg.Metadata = config.Metadata{Driver: "postgres", DSN: dsn}
+		cfg.SingleStore = &config.Store{Type: "s3", S3: s3cfg}
+		srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(srv.Handler())
+		t.Cleanup(func() { ts.Close(); srv.Close() })
+		return ts.URL, srv
+	}
+	a, nodeA := node()
+	b, nodeB := node()
+	call := func(base, method, path, ctype string, body []byte) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
+		req.Header.Set("X-Project-Id", "proj")
+		req.Header.Set("X-User-Id", "user")
+		req.Header.Set("X-Roles", "admin,member")
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, out
+	}
+	staged := func(data []byte) string {
+		t.Helper()
+		status, body := call(a, "POST", "/v2/images", "application/json", []byte(`{"name":"remote","disk_format":"raw","container_format":"bare"}`))
+		if status != 201 {
+			t.Fatalf("create on A: %d %s", status, body)
+		}
+		var img struct{ ID string }
+		json.Unmarshal(body, &img)
+		if status, body := call(a, "PUT", "/v2/images/"+img.ID+"/stage", "application/octet-stream", data); status != 204 {
+			t.Fatalf("stage on A: %d %s", status, body)
+		}
+		return img.ID
+	}
+	show := func(base, id string) map[string]any {
+		t.Helper()
+		status, body := call(base, "GET", "/v2/images/"+id, "", nil)
+		var m map[string]any
+		if status != 200 || json.Unmarshal(body, &m) != nil {
+			t.Fatalf("show %s: %d %s", id, status, body)
+		}
+		return m
+	}
+	store, err := s3.New(context.Background(), s3.Config{Endpoint: endpoint, Bucket: s3cfg.Bucket, Prefix: prefix, PathStyle: true,
+		AccessKey: s3cfg.AccessKey, SecretKey: s3cfg.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// test_remote_import: stage on A, import on B.
+	data := make([]byte, 5<<20+3)
+	rand.Read(data)
+	id := staged(data)
+	if status, body := call(b, "POST", "/v2/images/"+id+"/import", "application/json", []byte(`{"method":{"name":"glance-direct"}}`)); status != 202 {
+		t.Fatalf("import on B: %d %s", status, body)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for show(b, id)["status"] != "active" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the import through B did not finish: %v", show(b, id))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if status, got := call(b, "GET", "/v2/images/"+id+"/file", "", nil); status != 200 || !bytes.Equal(got, data) {
+		t.Fatalf("download on B: %d, %d bytes", status, len(got))
+	}
+	if _, err := store.Stat(context.Background(), "staging/"+id); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("staged data after the import: %v", err)
+	}
+	// The cache API answers for the node that serves the call.
+	cached := func(base string) []any {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			status, body := call(base, "GET", "/v2/cache", "", nil)
+			var st struct {
+				Cached []any `json:"cached_images"`
+			}
+			if status != 200 || json.Unmarshal(body, &st) != nil {
+				t.Fatalf("GET /v2/cache: %d %s", status, body)
+			}
+			if len(st.Cached) > 0 || base == a || time.Now().After(deadline) {
+				return st.Cached
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if n := len(cached(b)); n != 1 {
+		t.Fatalf("B's cache holds %d images, want the one downloaded through B", n)
+	}
+	if n := len(cached(a)); n != 0 {
+		t.Fatalf("A's cache holds %d images; nothing was downloaded through A", n)
+	}
+	// The counters a metrics exporter reads.
+	if st, ok := nodeB.CacheStats(); !ok || st.Misses != 1 || st.FillBytes != int64(len(data)) || st.Entries != 1 {
+		t.Fatalf("B's cache counters: %+v %v", st, ok)
+	}
+	if st, ok := nodeA.CacheStats(); !ok || st.Misses != 0 || st.Entries != 0 {
+		t.Fatalf("A's cache counters: %+v %v", st, ok)
+	}
+
+	// test_remote_delete: stage on A, delete on B.
+	gone := staged([]byte("staged, never imported"))
+	if _, err := store.Stat(context.Background(), "staging/"+gone); err != nil {
+		t.Fatalf("staged data: %v", err)
+	}
+	if status, body := call(b, "DELETE", "/v2/images/"+gone, "", nil); status != 204 {
+		t.Fatalf("delete on B: %d %s", status, body)
+	}
+	if st := show(a, gone)["status"]; st != "deleted" {
+		t.Fatalf("after delete on B, A shows %v", st)
+	}
+	if _, err := store.Stat(context.Background(), "staging/"+gone); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("staged data after the delete through B: %v", err)
+	}
+}
