@@ -47,6 +47,7 @@ func TestRemoteImportAndDelete(t *testing.T) {
 		cfg.Auth = config.AuthTrustedHeaders
 		cfg.Metadata = config.Metadata{Driver: "postgres", DSN: dsn}
 		cfg.SingleStore = &config.Store{Type: "s3", S3: s3cfg}
+		cfg.MetricsListen = "127.0.0.1:9393" // served below through MetricsHandler
 		srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
 			t.Fatal(err)
@@ -152,6 +153,25 @@ func TestRemoteImportAndDelete(t *testing.T) {
 	}
 	if st, ok := nodeA.CacheStats(); !ok || st.Misses != 0 || st.Entries != 0 {
 		t.Fatalf("A's cache counters: %+v %v", st, ok)
+	}
+	// and what it scrapes.
+	metricsB := httptest.NewServer(nodeB.MetricsHandler())
+	defer metricsB.Close()
+	fams := scrape(t, metricsB.URL)
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"glint_image_cache_requests_total", map[string]string{"result": "miss"}, 1},
+		{"glint_image_cache_requests_total", map[string]string{"result": "hit"}, 0},
+		{"glint_image_cache_bytes_total", map[string]string{"kind": "fill"}, float64(len(data))},
+		{"glint_image_cache_entries", nil, 1},
+		{"glint_image_cache_size_bytes", nil, float64(len(data))},
+	} {
+		if v := value(fams, c.name, c.labels); v != c.want {
+			t.Errorf("B's %s%v = %v, want %v", c.name, c.labels, v, c.want)
+		}
 	}
 
 	// test_remote_delete: stage on A, delete on B.

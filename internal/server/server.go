@@ -108,6 +108,11 @@ func (s *Server) build(ctx context.Context) error {
 		return err
 	}
 	s.cache = opts.Cache
+	if s.cache != nil {
+		if err := s.metrics.Register(metrics.NewCache(s.cache.Stats)); err != nil {
+			return err
+		}
+	}
 	s.svc, err = image.NewService(records, stores, authz, s.log, opts)
 	if err != nil {
 		return err
