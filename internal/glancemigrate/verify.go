@@ -105,7 +105,7 @@ func (v *Verifier) Verify(ctx context.Context) (*VerifyReport, error) {
 	v.glance, v.glint = v.Caller.client(v.Client, v.GlanceURL), v.Caller.client(v.Client, v.GlintURL)
 	rep := &VerifyReport{}
 	for _, hidden := range []string{"false", "true"} {
-		err := imageclient.Each(ctx, v.glance, "?limit=200&os_hidden="+hidden, func(p *imageclient.Page) (bool, error) {
+		err := imageclient.Each(ctx, v.glance, "?limit=200&visibility=all&os_hidden="+hidden, func(p *imageclient.Page) (bool, error) {
 			for _, img := range p.Images {
 				v.one(ctx, img.Raw, rep)
 			}
