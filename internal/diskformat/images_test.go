@@ -42,8 +42,20 @@ func run(t testing.TB, name string, args ...string) {
 func qemuImg(t testing.TB, dir, name string, args ...string) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
-	run(t, "qemu-img", append(append([]string{"create", "-q"}, args[:len(args)-1]...), path, args[len(args)-1])...)
-	return path
+	args = append(append([]string{"create", "-q"}, args[:len(args)-1]...), path, args[len(args)-1])
+	// A LUKS image's key derivation is calibrated on the thread's CPU
+	// time, which a loaded machine can report as zero ("Unable to get
+	// accurate CPU usage"): that one failure is qemu-img's, and is tried
+	// again; any other fails the test at once.
+	for try := 1; ; try++ {
+		out, err := exec.Command(tool(t, "qemu-img"), args...).CombinedOutput()
+		if err == nil {
+			return path
+		}
+		if try == 5 || !strings.Contains(string(out), "Unable to get accurate CPU usage") {
+			t.Fatalf("qemu-img %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
 }
 
 // qemuInfo is qemu-img's view of an image, the oracle for virtual sizes.
