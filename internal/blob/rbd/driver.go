@@ -116,8 +116,8 @@ func (d *Driver) Close() error {
 // FSID is the cluster's id, the first part of location URLs.
 func (d *Driver) FSID() string { return d.fsid }
 
-// Remote: the data is in the cluster, not on this node, so the image
-// cache keeps local copies (blob.Remote).
+// Remote reports true: the data is in the cluster, not on this node, so
+// the image cache keeps local copies (blob.Remote).
 func (d *Driver) Remote() bool { return true }
 
 // Pool is the pool the driver stores images in.
