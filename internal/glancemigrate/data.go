@@ -3,9 +3,6 @@ package glancemigrate
 import (
 	"context"
 	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/glint-image/glint/internal/blob"
+	"github.com/glint-image/glint/internal/checksum"
 	"github.com/glint-image/glint/internal/image"
 )
 
@@ -159,7 +157,7 @@ func (m *Migrator) copyVerified(ctx context.Context, d blob.Driver, g *glanceIma
 	hashes := []io.Writer{md}
 	var h hash.Hash
 	if g.HashAlgo.Valid && g.HashAlgo.String != "" {
-		h = newHash(g.HashAlgo.String)
+		h = checksum.New(g.HashAlgo.String)
 		if h == nil {
 			return 0, fmt.Errorf("os_hash_algo %q: not one glint can check", g.HashAlgo.String)
 		}
@@ -194,24 +192,6 @@ func verify(g *glanceImage, n int64, md5hex string, h hash.Hash) error {
 		if got := hex.EncodeToString(h.Sum(nil)); got != g.HashValue.String {
 			return fmt.Errorf("os_hash_value mismatch: %s %s, record says %s", g.HashAlgo.String, got, g.HashValue.String)
 		}
-	}
-	return nil
-}
-
-func newHash(algo string) hash.Hash {
-	switch algo {
-	case "sha512":
-		return sha512.New()
-	case "sha384":
-		return sha512.New384()
-	case "sha256":
-		return sha256.New()
-	case "sha224":
-		return sha256.New224()
-	case "sha1":
-		return sha1.New()
-	case "md5":
-		return md5.New()
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 
+	"github.com/glint-image/glint/internal/checksum"
 	"github.com/glint-image/glint/internal/imageclient"
 )
 
@@ -230,7 +231,7 @@ func (v *Verifier) checkData(ctx context.Context, id string, g map[string]any) e
 	var h hash.Hash
 	algo, _ := g["os_hash_algo"].(string)
 	if algo != "" {
-		if h = newHash(algo); h == nil {
+		if h = checksum.New(algo); h == nil {
 			return fmt.Errorf("os_hash_algo %q unknown", algo)
 		}
 	}

@@ -3,9 +3,6 @@ package imagecache
 import (
 	"context"
 	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/glint-image/glint/internal/checksum"
 )
 
 // fill copies one image from its store into incomplete/<id>, once, for
@@ -272,7 +271,7 @@ type sums struct {
 
 func newSums(algo string) *sums {
 	s := &sums{md5: md5.New()}
-	if h := newHash(algo); h != nil {
+	if h := checksum.New(algo); h != nil {
 		s.algo = h
 	}
 	return s
@@ -295,22 +294,4 @@ func (s *sums) check(src Source) error {
 	return nil
 }
 
-func newHash(algo string) hash.Hash {
-	switch algo {
-	case "md5":
-		return md5.New()
-	case "sha1":
-		return sha1.New()
-	case "sha224":
-		return sha256.New224()
-	case "sha256":
-		return sha256.New()
-	case "sha384":
-		return sha512.New384()
-	case "sha512":
-		return sha512.New()
-	}
-	return nil
-}
-
-func hashKnown(algo string) bool { return algo == "" || newHash(algo) != nil }
+func hashKnown(algo string) bool { return algo == "" || checksum.New(algo) != nil }
