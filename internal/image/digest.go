@@ -89,12 +89,6 @@ func copyHashed(dst io.Writer, src io.Reader, d *digester, limit int64, tooBig e
 			_, werr := dst.Write(c.buf[:c.n])
 			d.wait()
 			if werr != nil {
-				if c.err != nil && c.err != io.EOF {
-					// The body broke while this last piece was written: a
-					// write cut short by the request's end is a symptom of
-					// that, and the body's error says what happened.
-					return total, &bodyError{c.err}
-				}
 				return total, werr
 			}
 			total += int64(c.n)
