@@ -260,7 +260,13 @@ func (h *Handler) wrap(rt route) http.Handler {
 				return
 			}
 			who = p
-			r = r.WithContext(caller.WithPrincipal(r.Context(), p))
+			ctx := caller.WithPrincipal(r.Context(), p)
+			if tok := r.Header.Get("X-Auth-Token"); tok != "" {
+				// For the services called on the caller's behalf
+				// (an external Barbican for image signatures).
+				ctx = caller.WithToken(ctx, tok)
+			}
+			r = r.WithContext(ctx)
 		}
 		if id := r.PathValue("id"); id != "" {
 			r.SetPathValue("id", image.CanonicalID(id))

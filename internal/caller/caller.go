@@ -51,3 +51,17 @@ func FromContext(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
 }
+
+type tokenKey struct{}
+
+// WithToken returns ctx carrying the caller's token, for the services
+// glint calls on the caller's behalf (an external Barbican).
+func WithToken(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, tokenKey{}, token)
+}
+
+// TokenFromContext returns the caller's token in ctx, "" if none.
+func TokenFromContext(ctx context.Context) string {
+	t, _ := ctx.Value(tokenKey{}).(string)
+	return t
+}

@@ -119,6 +119,10 @@ type Config struct {
 	// override them per project.
 	Quotas map[string]int64
 
+	// KeyManager serves and fetches the certificates of signed images
+	// (keymanager.go).
+	KeyManager KeyManager
+
 	// Operations: metrics, health check, notifications, logs
 	// (operations.go).
 	Operations
@@ -200,6 +204,7 @@ func Default() Config {
 		LogLevel:        "info",
 		Metadata:        Metadata{Driver: "sqlite"},
 		Import:          defaultImport(),
+		KeyManager:      KeyManager{Driver: KeyManagerBuiltin},
 		Operations:      defaultOperations(),
 	}
 }
@@ -215,6 +220,8 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		"GLINT_METADATA_DRIVER": &c.Metadata.Driver,
 		"GLINT_METADATA_DSN":    &c.Metadata.DSN,
 		"GLINT_DEFAULT_STORE":   &c.DefaultStore,
+		"GLINT_KEY_MANAGER":     &c.KeyManager.Driver,
+		"GLINT_BARBICAN_URL":    &c.KeyManager.BarbicanURL,
 	}
 	for name, dst := range strs {
 		if v := getenv(name); v != "" {
@@ -305,6 +312,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateImport()...)
 	errs = append(errs, c.validateOperations()...)
 	errs = append(errs, c.validateCache()...)
+	errs = append(errs, c.validateKeyManager()...)
 	if c.PolicyFile != "" {
 		// The rules themselves are checked when the policy engine loads
 		// them; this catches a wrong path with the other settings.

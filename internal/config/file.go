@@ -44,6 +44,7 @@ type fileConfig struct {
 	ShowImageDirectURL        *bool            `yaml:"show_image_direct_url"`
 	ShowMultipleLocations     *bool            `yaml:"show_multiple_locations"`
 	fileOperations            `yaml:",inline"`
+	fileKeyManager            `yaml:",inline"`
 }
 
 type fileKeystone struct {
@@ -196,6 +197,7 @@ func (c *Config) apply(f fileConfig) error {
 		return err
 	}
 	c.applyCache(f.Cache)
+	c.applyKeyManager(f.fileKeyManager)
 	if f.Store != nil {
 		st, err := f.Store.store("store")
 		if err != nil {

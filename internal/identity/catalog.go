@@ -48,7 +48,9 @@ var Interfaces = []string{"public", "internal", "admin"}
 // identity service at AuthURL(base), each on every interface in region.
 // The catalog is derived rather than stored, so every node serving the
 // same URL shows the same one; ids are stable hashes for the same reason.
-func Catalog(base, region string) []CatalogService {
+// keyManagerPath, when not empty, adds the built-in key manager (the
+// key-manager service, Barbican's API) at base+keyManagerPath.
+func Catalog(base, region, keyManagerPath string) []CatalogService {
 	if region == "" {
 		region = DefaultRegion
 	}
@@ -58,6 +60,10 @@ func Catalog(base, region string) []CatalogService {
 		{Type: "image", Name: "glance", Description: "Image service"},
 	}
 	urls := map[string]string{"identity": AuthURL(base), "image": base}
+	if keyManagerPath != "" {
+		services = append(services, CatalogService{Type: "key-manager", Name: "barbican", Description: "Key manager (built into glint)"})
+		urls["key-manager"] = base + keyManagerPath
+	}
 	for i := range services {
 		svc := &services[i]
 		svc.ID = stableID("service", svc.Type)

@@ -343,7 +343,7 @@ func TestRandomPassword(t *testing.T) {
 }
 
 func TestCatalog(t *testing.T) {
-	cat := identity.Catalog("http://127.0.0.1:9292/", "")
+	cat := identity.Catalog("http://127.0.0.1:9292/", "", "")
 	urls := map[string]string{}
 	for _, s := range cat {
 		if len(s.Endpoints) != 3 {
@@ -359,7 +359,7 @@ func TestCatalog(t *testing.T) {
 	if urls["image"] != "http://127.0.0.1:9292" || urls["identity"] != "http://127.0.0.1:9292/identity/v3" {
 		t.Errorf("catalog urls %v", urls)
 	}
-	if again := identity.Catalog("http://other:1", "R2"); again[0].ID != cat[0].ID || again[0].Endpoints[0].Region != "R2" {
+	if again := identity.Catalog("http://other:1", "R2", ""); again[0].ID != cat[0].ID || again[0].Endpoints[0].Region != "R2" {
 		t.Error("catalog ids are not stable or region ignored")
 	}
 }

@@ -41,7 +41,7 @@ func (c *call) endpoint(e identity.Endpoint) endpointJSON {
 }
 
 func (h *Handler) catalog(c *call) []identity.CatalogService {
-	return identity.Catalog(c.base, h.opts.Region)
+	return identity.Catalog(c.base, h.opts.Region, h.opts.KeyManagerPath)
 }
 
 // listServices is GET /v3/services, filtered by ?type= and ?name=.

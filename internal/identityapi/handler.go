@@ -32,6 +32,9 @@ type Options struct {
 	PublicURL string
 	// Region names the catalog's region; default RegionOne.
 	Region string
+	// KeyManagerPath is where the built-in key manager is mounted, for
+	// the catalog; empty when it is not.
+	KeyManagerPath string
 	// MaxJSONBody bounds request bodies (bytes); default 64 KiB, plenty for
 	// any identity request.
 	MaxJSONBody int64

@@ -60,7 +60,7 @@ func (h *Handler) issueToken(w http.ResponseWriter, c *call) error {
 }
 
 func (h *Handler) renderToken(c *call, t *identity.Token) tokenJSON {
-	return c.renderToken(t, identity.Catalog(c.base, h.opts.Region), !c.URL.Query().Has("nocatalog"))
+	return c.renderToken(t, identity.Catalog(c.base, h.opts.Region, h.opts.KeyManagerPath), !c.URL.Query().Has("nocatalog"))
 }
 
 // parseAuth checks the shape of a login, as Keystone's schema does (400),
@@ -260,7 +260,7 @@ func (h *Handler) authCatalog(w http.ResponseWriter, c *call) error {
 		return httpErr(http.StatusForbidden, "A project-scoped token is required to produce a service catalog.")
 	}
 	writeJSON(w, c, http.StatusOK, map[string]any{
-		"catalog": catalogJSON(identity.Catalog(c.base, h.opts.Region)),
+		"catalog": catalogJSON(identity.Catalog(c.base, h.opts.Region, h.opts.KeyManagerPath)),
 		"links":   c.listLinks(),
 	})
 	return nil

@@ -48,6 +48,10 @@ func (s *Service) Upload(ctx context.Context, p caller.Principal, id, store stri
 	if err != nil {
 		return err
 	}
+	sig, err := s.signatureCheck(ctx, p, img)
+	if err != nil {
+		return err
+	}
 	owner := ""
 	if img.Owner != nil {
 		owner = *img.Owner
@@ -56,7 +60,7 @@ func (s *Service) Upload(ctx context.Context, p caller.Principal, id, store stri
 	if err != nil {
 		return err
 	}
-	result, err := s.receive(ctx, img, driver, body, declared, limit)
+	result, err := s.receive(ctx, img, driver, body, declared, limit, sig)
 	if err != nil {
 		s.restoreQueued(ctx, id)
 		return err
@@ -157,20 +161,24 @@ func (s *Service) finishUpload(ctx context.Context, id, owner string, result Upl
 // receive streams body into a new blob and returns what to record (with
 // the bare blob key as Location). The format inspector reads the data on
 // its way: an image that is unsafe or not in its declared disk_format is
-// refused before the blob is committed.
-func (s *Service) receive(ctx context.Context, img *Image, driver blob.Driver, body io.Reader, declared int64, limit uploadLimit) (UploadResult, error) {
+// refused before the blob is committed, and so is data that does not
+// match the image's signature (sig, nil when unsigned).
+func (s *Service) receive(ctx context.Context, img *Image, driver blob.Driver, body io.Reader, declared int64, limit uploadLimit, sig SignatureCheck) (UploadResult, error) {
 	id := img.ID
 	key := id
 	w, err := driver.Writer(ctx, key)
 	if err != nil {
 		return UploadResult{}, err
 	}
-	d := newDigester()
+	d := newDigester(signatureHashes(sig)...)
 	defer d.close()
 	inspector := diskformat.New()
 	n, err := copyHashed(io.MultiWriter(w, inspector), &heartbeat{r: body, beat: func() { s.touch(ctx, id) }}, d, limit.bytes, limit.err)
 	if err == nil && declared >= 0 && n != declared {
 		err = newError(ErrInvalid, "Size of uploaded data (%d bytes) does not match the declared size (%d bytes).", n, declared)
+	}
+	if err == nil {
+		err = verifySignature(id, sig, d)
 	}
 	var virtual *int64
 	if err == nil {

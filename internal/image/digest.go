@@ -19,19 +19,19 @@ const chunkSize = 1 << 20
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
 // digester computes md5 (Glance's checksum) and sha512 (os_hash_value) of
-// a stream on two goroutines, so one upload can use two cores: each hash
-// alone runs at about the speed of the disk, both in series at half that.
+// a stream, and any extra hash (a signature's), each on a goroutine of its
+// own, so one upload can use several cores: each hash alone runs at about
+// the speed of the disk, all in series at a fraction of that.
 type digester struct {
-	hashes [2]hash.Hash
-	in     [2]chan []byte
+	hashes []hash.Hash
+	in     []chan []byte
 	done   chan struct{}
 }
 
-func newDigester() *digester {
-	d := &digester{
-		hashes: [2]hash.Hash{md5.New(), sha512.New()},
-		done:   make(chan struct{}, 2),
-	}
+func newDigester(extra ...hash.Hash) *digester {
+	d := &digester{hashes: append([]hash.Hash{md5.New(), sha512.New()}, extra...)}
+	d.done = make(chan struct{}, len(d.hashes))
+	d.in = make([]chan []byte, len(d.hashes))
 	for i := range d.hashes {
 		d.in[i] = make(chan []byte)
 		go func(h hash.Hash, in <-chan []byte) {
@@ -44,21 +44,24 @@ func newDigester() *digester {
 	return d
 }
 
-// start hands p to both hashers; p must stay untouched until wait returns.
+// start hands p to every hasher; p must stay untouched until wait returns.
 func (d *digester) start(p []byte) {
-	d.in[0] <- p
-	d.in[1] <- p
+	for _, in := range d.in {
+		in <- p
+	}
 }
 
 func (d *digester) wait() {
-	<-d.done
-	<-d.done
+	for range d.in {
+		<-d.done
+	}
 }
 
 // close stops the goroutines. The sums stay readable.
 func (d *digester) close() {
-	close(d.in[0])
-	close(d.in[1])
+	for _, in := range d.in {
+		close(in)
+	}
 }
 
 func (d *digester) md5Hex() string    { return hex.EncodeToString(d.hashes[0].Sum(nil)) }

@@ -266,6 +266,9 @@ func (j *importJob) toStores(ctx context.Context, img *Image, src *source) error
 	if err := j.checkSizeQuota(ctx, img, src.size); err != nil {
 		return err
 	}
+	if err := j.prepareSignature(ctx, img); err != nil {
+		return err
+	}
 	var first *UploadResult
 	stored := 0
 	for i, st := range j.stores {
@@ -276,7 +279,9 @@ func (j *importJob) toStores(ctx context.Context, img *Image, src *source) error
 		res, err := j.writeStore(ctx, st, src, first)
 		if err != nil {
 			var rej *diskformat.Rejection
-			if ctx.Err() != nil || errors.As(err, &rej) || j.mustSucceed || errors.Is(err, errDeleted) {
+			// Data refused as invalid (unsafe, a signature that does not
+			// match) is refused by every store alike.
+			if ctx.Err() != nil || errors.As(err, &rej) || errors.Is(err, ErrInvalid) || j.mustSucceed || errors.Is(err, errDeleted) {
 				return err
 			}
 			j.log.WarnContext(ctx, "import into a store failed; carrying on since all_stores_must_succeed is false", "store", st, "err", err)
@@ -365,7 +370,7 @@ func (j *importJob) writeStore(ctx context.Context, st string, src *source, firs
 	if err != nil {
 		return UploadResult{}, err
 	}
-	d := newDigester()
+	d := newDigester(signatureHashes(j.sig)...)
 	defer d.close()
 	var inspector *diskformat.Inspector
 	var dst io.Writer = w
@@ -379,6 +384,9 @@ func (j *importJob) writeStore(ctx context.Context, st string, src *source, firs
 	res := UploadResult{Size: n, Checksum: d.md5Hex(), HashAlgo: HashAlgo, HashValue: d.sha512Hex(), Location: location(st, j.id)}
 	if err == nil && src.size >= 0 && n != src.size {
 		err = fmt.Errorf("store %s received %d bytes of %d", st, n, src.size)
+	}
+	if err == nil {
+		err = verifySignature(j.id, j.sig, d)
 	}
 	if err == nil && inspector != nil {
 		var virtual int64

@@ -101,7 +101,9 @@ func (s *Service) Import(ctx context.Context, p caller.Principal, id string, req
 		}
 		return err
 	}
-	if req.Method == MethodGlanceDownload {
+	if req.Method == MethodGlanceDownload || (s.opts.Signatures != nil && signed(img)) {
+		// glance-download passes the token to the other region; a
+		// signed image's certificate is fetched with it (Barbican).
 		s.importTokens.Store(t.ID, req.Token)
 	}
 	if err := s.beginImport(ctx, img, t, req, stores, stolen); err != nil {

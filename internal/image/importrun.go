@@ -80,7 +80,9 @@ type importJob struct {
 	// the ones it added to the image record.
 	written, recorded []string
 	failed            []string
-	workDir           string
+	// sig checks the data of a signed image (nil: not signed).
+	sig     SignatureCheck
+	workDir string
 }
 
 func (s *Service) newJob(t *task.Task, rep *task.Reporter) (*importJob, error) {

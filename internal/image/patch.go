@@ -179,6 +179,8 @@ func applyChange(p caller.Principal, img *Image, c Change) error {
 		return newError(ErrForbidden, "Attribute 'id' is read-only.")
 	case name == "locations":
 		return newError(ErrForbidden, "It's not allowed to update locations if locations are invisible.")
+	case signatureProps[name] && signatureLocked(img) && ((c.Op == "remove" && isProp) || (c.Op != "remove" && img.Properties[name] != c.Value)):
+		return newError(ErrForbidden, "Property %s cannot be changed on an image in status %s: its data is verified against it.", name, img.Status)
 	case c.Op == "remove" && isCore:
 		return newDetail(ErrForbidden, "Property %s may not be removed.", name)
 	case c.Op == "remove" && !isProp:

@@ -50,6 +50,9 @@ type Options struct {
 	// Cache keeps this node's copies of image data in remote stores (nil:
 	// no cache); see cache.go.
 	Cache *imagecache.Cache
+	// Signatures verifies the data of signed images (nil: no
+	// verification).
+	Signatures Signatures
 }
 
 // DefaultSizeCap is Glance's image_size_cap: 1 TiB.

@@ -72,7 +72,7 @@ func (s *Server) identity(ctx context.Context, store identity.Store) (identityPa
 		return identityParts{}, err
 	}
 	base := publicBase(cfg)
-	h := identityapi.New(svc, s.log, identityapi.Options{PublicURL: cfg.PublicURL, Region: cfg.Region})
+	h := identityapi.New(svc, s.log, identityapi.Options{PublicURL: cfg.PublicURL, Region: cfg.Region, KeyManagerPath: keyManagerPath(cfg)})
 	return identityParts{authn: identity.NewTokenAuthenticator(svc), api: h, authURI: base + identity.PathPrefix, key: key}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/glint-image/glint/internal/api"
 	"github.com/glint-image/glint/internal/identity"
+	"github.com/glint-image/glint/internal/keymanager"
 	"github.com/glint-image/glint/internal/metadef"
 	"github.com/glint-image/glint/internal/notify"
 )
@@ -27,12 +28,14 @@ type notifiedRecords struct {
 	*notify.TaskStore
 	identityStore
 	metadefStore
+	secretStore
 	base Records
 }
 
 type (
 	identityStore = identity.Store
 	metadefStore  = metadef.Store
+	secretStore   = keymanager.Store
 )
 
 // Close closes the store underneath once.
@@ -40,7 +43,7 @@ func (r notifiedRecords) Close() error { return r.base.Close() }
 
 func wrapped(rec Records, n *notify.Notifier, ob outboxRecords, finished func(method, outcome string)) Records {
 	return notifiedRecords{ImageStore: n.WrapImages(rec), TaskStore: n.WrapTasks(rec, ob, finished),
-		identityStore: rec, metadefStore: n.WrapMetadefs(rec), base: rec}
+		identityStore: rec, metadefStore: n.WrapMetadefs(rec), secretStore: rec, base: rec}
 }
 
 // notifications wraps the record store so that its changes write Glance's

@@ -9,6 +9,7 @@ import (
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/identity"
 	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/keymanager"
 	"github.com/glint-image/glint/internal/metadef"
 	"github.com/glint-image/glint/internal/sqlstore/postgres"
 	"github.com/glint-image/glint/internal/sqlstore/sqlite"
@@ -22,6 +23,7 @@ type Records interface {
 	identity.Store
 	metadef.Store
 	task.Store
+	keymanager.Store
 }
 
 // OpenRecords opens the metadata store cfg names, migrating its schema

@@ -23,6 +23,7 @@ import (
 	"github.com/glint-image/glint/internal/identity"
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/imagecache"
+	"github.com/glint-image/glint/internal/keymanagerapi"
 	"github.com/glint-image/glint/internal/metadef"
 	"github.com/glint-image/glint/internal/metrics"
 	"github.com/glint-image/glint/internal/policy"
@@ -113,6 +114,11 @@ func (s *Server) build(ctx context.Context) error {
 			return err
 		}
 	}
+	verifier, secrets, err := s.signatures(records)
+	if err != nil {
+		return err
+	}
+	opts.Signatures = verifier
 	s.svc, err = image.NewService(records, stores, authz, s.log, opts)
 	if err != nil {
 		return err
@@ -148,17 +154,23 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if ident.api == nil && dash == nil {
+	if ident.api == nil && dash == nil && secrets == nil {
 		s.handler = s.front(images, ident.authn)
 		return nil
 	}
-	// The identity API and the dashboard go first: the image API answers
+	// The identity API, the key manager and the dashboard go first: the
+	// image API answers
 	// every other unknown path with its version list.
 	mux := http.NewServeMux()
 	var root http.Handler = images
 	if ident.api != nil {
 		mux.Handle(identity.PathPrefix+"/", http.StripPrefix(identity.PathPrefix, ident.api))
 		mux.Handle(identity.PathPrefix, http.StripPrefix(identity.PathPrefix, ident.api))
+	}
+	if secrets != nil {
+		km := keymanagerapi.New(secrets, ident.authn, s.log, keymanagerapi.Options{PublicURL: cfg.PublicURL})
+		mux.Handle(keymanagerapi.PathPrefix+"/", http.StripPrefix(keymanagerapi.PathPrefix, km))
+		mux.Handle(keymanagerapi.PathPrefix, http.StripPrefix(keymanagerapi.PathPrefix, km))
 	}
 	if dash != nil {
 		mux.Handle(dashboard.Prefix, dash)
