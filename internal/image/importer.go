@@ -54,6 +54,7 @@ type imageRules interface {
 	driverFor(loc string) (blob.Driver, string, error)
 	discard(ctx context.Context, loc string)
 	removeData(ctx context.Context, img *Image)
+	signatureCheck(ctx context.Context, p caller.Principal, img *Image) (SignatureCheck, error)
 }
 
 // importRecords are the image store's writes the import workflow makes

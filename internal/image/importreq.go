@@ -101,7 +101,7 @@ func (s *importer) Import(ctx context.Context, p caller.Principal, id string, re
 		}
 		return err
 	}
-	if req.Method == MethodGlanceDownload || (s.opts.Signatures != nil && signed(img)) {
+	if req.Method == MethodGlanceDownload || signed(img) {
 		// glance-download passes the token to the other region; a
 		// signed image's certificate is fetched with it (Barbican).
 		s.importTokens.Store(t.ID, req.Token)

@@ -102,7 +102,7 @@ func signed(img *Image) bool {
 // import, as the user who asked for it, with their token when it is still
 // known (an external Barbican needs it).
 func (j *importJob) prepareSignature(ctx context.Context, img *Image) error {
-	if j.s.opts.Signatures == nil || !signed(img) {
+	if !signed(img) {
 		return nil
 	}
 	p := caller.Principal{UserID: j.caller.UserID, ProjectID: j.caller.ProjectID, Roles: j.caller.Roles}

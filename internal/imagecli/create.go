@@ -24,6 +24,7 @@ type createFlags struct {
 	properties, tags                      []string
 	project, projectDomain, store         string
 	useImport, progress                   bool
+	sign                                  signFlags
 }
 
 func (a *app) createCommand() *cobra.Command {
@@ -50,6 +51,9 @@ func (a *app) createCommand() *cobra.Command {
 	fl.StringVar(&f.projectDomain, "project-domain", "", "domain the project belongs to (name or ID)")
 	fl.BoolVar(&f.useImport, "import", false, "use the image import API (glance-direct) instead of a direct upload")
 	fl.StringVar(&f.store, "store", "", "backend store to upload the image to (multi-store clouds)")
+	fl.StringVar(&f.sign.key, "sign-key", "", "sign the image data with this private key (PEM; RSA, or ECDSA on P-384/P-521): the server verifies the upload against --sign-cert-id")
+	fl.StringVar(&f.sign.key, "sign-key-path", "", "openstackclient's name of --sign-key")
+	fl.StringVar(&f.sign.certID, "sign-cert-id", "", "ID of the signing key's certificate in the key manager (openstack secret store)")
 	fl.BoolVar(&f.progress, "progress", false, "accepted for openstackclient compatibility: a bar shows whenever stderr is a terminal")
 	completeChoices(cmd, "container-format", containerFormats)
 	completeChoices(cmd, "disk-format", diskFormats)
@@ -69,6 +73,18 @@ func (a *app) createCommand() *cobra.Command {
 				return fmt.Errorf("'%s' is not a valid file: %w", imageclient.EscapeText(f.file), errors.Unwrap(err))
 			}
 			defer data.Close()
+		}
+		if f.sign.set() {
+			signed, err := signProperties(f.sign, data)
+			if err != nil {
+				return err
+			}
+			if props == nil {
+				props = map[string]string{}
+			}
+			for k, v := range signed {
+				props[k] = v
+			}
 		}
 		s, err := a.connect(ctx)
 		if err != nil {
