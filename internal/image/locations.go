@@ -135,6 +135,9 @@ func (s *Service) addLocations(ctx context.Context, img *Image, values []any, op
 		return newError(ErrTooLarge, "The limit has been exceeded on the number of allowed image locations. Attempted: %d, Maximum: %d", len(have), maxLocations)
 	}
 	if img.Status == StatusQueued {
+		if err := unverifiable(img); err != nil {
+			return err
+		}
 		size := adds[0].size
 		u.Status, u.Size = StatusActive, &size
 		u.Checksum, u.HashAlgo, u.HashValue = valid.checksum, valid.algo, valid.value
@@ -373,6 +376,9 @@ func (s *Service) AddLocation(ctx context.Context, p caller.Principal, id, url s
 		return newError(ErrConflict, "It's not allowed to add locations if image status is %s.", img.Status)
 	}
 	if err := s.authorize(ctx, p, "add_image_location", img); err != nil {
+		return err
+	}
+	if err := unverifiable(img); err != nil {
 		return err
 	}
 	if !p.HasRole("service") {

@@ -113,3 +113,13 @@ func (j *importJob) prepareSignature(ctx context.Context, img *Image) error {
 	j.sig, err = j.s.signatureCheck(ctx, p, img)
 	return err
 }
+
+// unverifiable refuses to make a signed image active from a location:
+// only an upload or an import reads the data through the verifier, and an
+// active signed image must hold verified data.
+func unverifiable(img *Image) error {
+	if !signed(img) {
+		return nil
+	}
+	return newError(ErrForbidden, "Image %s is signed: its data must be uploaded or imported so that the signature is verified, not added as a location.", img.ID)
+}

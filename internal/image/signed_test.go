@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/keymanager"
 	"github.com/glint-image/glint/internal/signature"
@@ -183,6 +184,12 @@ func TestSignatureLocked(t *testing.T) {
 	if _, err := s.svc.Update(ctx, owner, id, []image.Change{{Op: "add", Attr: "img_signature_hash_method", Value: "SHA-256"},
 		{Op: "add", Attr: "os_distro", Value: "debian"}}); err != nil {
 		t.Errorf("same value and another property: %v", err)
+	}
+	signedQueued := s.signedImage(t, data, s.rsa, s.rsaID, "SHA-256")
+	service := caller.Principal{UserID: "nova", ProjectID: "p", Roles: []string{"service", "member"}}
+	if err := s.svc.AddLocation(ctx, service, signedQueued, "file:///elsewhere", "", ""); !errors.Is(err, image.ErrForbidden) ||
+		!strings.Contains(err.Error(), "is signed: its data must be uploaded or imported") {
+		t.Errorf("a location for a signed image: %v, want 403", err)
 	}
 	unsigned := s.create(t, owner, "raw")
 	if err := s.svc.Upload(ctx, owner, unsigned, "", bytes.NewReader(data), int64(len(data))); err != nil {
