@@ -362,6 +362,14 @@ func TestCatalog(t *testing.T) {
 	if again := identity.Catalog("http://other:1", "R2", ""); again[0].ID != cat[0].ID || again[0].Endpoints[0].Region != "R2" {
 		t.Error("catalog ids are not stable or region ignored")
 	}
+	if len(cat) != 2 {
+		t.Errorf("without a key manager the catalog has %d services", len(cat))
+	}
+	withKM := identity.Catalog("http://127.0.0.1:9292", "", "/key-manager")
+	last := withKM[len(withKM)-1]
+	if len(withKM) != 3 || last.Type != "key-manager" || last.Name != "barbican" || last.Endpoints[0].URL != "http://127.0.0.1:9292/key-manager" {
+		t.Errorf("the key manager in the catalog: %+v", last)
+	}
 }
 
 func TestTokenAuthenticator(t *testing.T) {

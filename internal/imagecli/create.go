@@ -53,6 +53,7 @@ func (a *app) createCommand() *cobra.Command {
 	fl.StringVar(&f.store, "store", "", "backend store to upload the image to (multi-store clouds)")
 	fl.StringVar(&f.sign.key, "sign-key", "", "sign the image data with this private key (PEM; RSA, or ECDSA on P-384/P-521): the server verifies the upload against --sign-cert-id")
 	fl.StringVar(&f.sign.key, "sign-key-path", "", "openstackclient's name of --sign-key")
+	fl.StringVar(&f.sign.hash, "sign-hash", "SHA-256", "hash method of the signature: SHA-224, SHA-256 (openstackclient's), SHA-384, SHA-512 (the cheapest to verify)")
 	fl.StringVar(&f.sign.certID, "sign-cert-id", "", "ID of the signing key's certificate in the key manager (openstack secret store)")
 	fl.BoolVar(&f.progress, "progress", false, "accepted for openstackclient compatibility: a bar shows whenever stderr is a terminal")
 	completeChoices(cmd, "container-format", containerFormats)

@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -21,14 +20,18 @@ import (
 // signFlags are image create's signing options (openstackclient's
 // --sign-key-path and --sign-cert-id).
 type signFlags struct {
-	key, certID string
+	key, certID, hash string
 }
+
+// signHashes are the hash methods Glance verifies, by their names in
+// img_signature_hash_method.
+var signHashes = map[string]crypto.Hash{"SHA-224": crypto.SHA224, "SHA-256": crypto.SHA256, "SHA-384": crypto.SHA384, "SHA-512": crypto.SHA512}
 
 func (f signFlags) set() bool { return f.key != "" || f.certID != "" }
 
 // signProperties signs the image data in file with the private key as
-// openstackclient does (SHA-256; RSA-PSS with the longest salt, or ECDSA
-// on P-384 or P-521) and returns the four img_signature* properties that
+// openstackclient does (SHA-256 unless --sign-hash names another; RSA-PSS
+// with the longest salt, or ECDSA on P-384 or P-521) and returns the four img_signature* properties that
 // make the server verify the upload against the certificate certID names
 // in the key manager. The file is read once for the signature and left at
 // its start for the upload.
@@ -39,11 +42,19 @@ func signProperties(f signFlags, file *os.File) (map[string]string, error) {
 	if f.key == "" || f.certID == "" {
 		return nil, errors.New("'sign-key' and 'sign-cert-id' must both be present when attempting to sign an image.")
 	}
+	method := f.hash
+	if method == "" {
+		method = "SHA-256"
+	}
+	hash, ok := signHashes[method]
+	if !ok {
+		return nil, fmt.Errorf("--sign-hash: %s is not one of SHA-224, SHA-256, SHA-384, SHA-512", imageclient.EscapeText(method))
+	}
 	key, keyType, err := loadSigningKey(f.key)
 	if err != nil {
 		return nil, err
 	}
-	h := sha256.New()
+	h := hash.New()
 	if _, err := io.Copy(h, file); err != nil {
 		return nil, fmt.Errorf("reading %s to sign it: %w", imageclient.EscapeText(file.Name()), err)
 	}
@@ -53,7 +64,7 @@ func signProperties(f signFlags, file *os.File) (map[string]string, error) {
 	var sig []byte
 	switch k := key.(type) {
 	case *rsa.PrivateKey:
-		sig, err = rsa.SignPSS(rand.Reader, k, crypto.SHA256, h.Sum(nil), &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})
+		sig, err = rsa.SignPSS(rand.Reader, k, hash, h.Sum(nil), &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})
 	case *ecdsa.PrivateKey:
 		sig, err = ecdsa.SignASN1(rand.Reader, k, h.Sum(nil))
 	}
@@ -62,7 +73,7 @@ func signProperties(f signFlags, file *os.File) (map[string]string, error) {
 	}
 	return map[string]string{
 		"img_signature":                  base64.StdEncoding.EncodeToString(sig),
-		"img_signature_hash_method":      "SHA-256",
+		"img_signature_hash_method":      method,
 		"img_signature_key_type":         keyType,
 		"img_signature_certificate_uuid": f.certID,
 	}, nil

@@ -51,13 +51,17 @@ func TestCreateSigned(t *testing.T) {
 	c.addUser("demo")
 	env := c.userEnv("demo")
 	path, _ := writeData(t, c.dir, "img.raw", 2<<20+3)
-	for _, kind := range []string{"rsa", "ec384", "ec521"} {
+	for kind, hash := range map[string]string{"rsa": "SHA-256", "ec384": "SHA-384", "ec521": "SHA-512"} {
 		key := signtest.NewKey(t, kind, "demo signer")
 		cert := c.storeCertificate("demo", key.CertDER)
-		ok(t, env, "create", "--file", path, "--sign-key", key.Path, "--sign-cert-id", cert, "signed-"+kind)
+		args := []string{"create", "--file", path, "--sign-key", key.Path, "--sign-cert-id", cert, "signed-" + kind}
+		if hash != "SHA-256" {
+			args = append(args, "--sign-hash", hash)
+		}
+		ok(t, env, args...)
 		img := showJSON(t, env, "signed-"+kind)
 		props, _ := img["properties"].(map[string]any)
-		if img["status"] != "active" || props["img_signature_key_type"] != key.KeyType() || props["img_signature_hash_method"] != "SHA-256" ||
+		if img["status"] != "active" || props["img_signature_key_type"] != key.KeyType() || props["img_signature_hash_method"] != hash ||
 			props["img_signature_certificate_uuid"] != cert {
 			t.Errorf("%s: %v", kind, img)
 		}

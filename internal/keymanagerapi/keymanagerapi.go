@@ -16,6 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/glint-image/glint/internal/accesslog"
 	"github.com/glint-image/glint/internal/auth"
 	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/keymanager"
@@ -58,11 +61,26 @@ func New(svc *keymanager.Service, authn auth.Authenticator, log *slog.Logger, op
 	return h
 }
 
+// ServeHTTP serves a request and writes its access log line (never the
+// payload, nor the token).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "" {
 		r.URL.Path = "/"
 	}
-	h.mux.ServeHTTP(w, r)
+	start := time.Now()
+	reqID := "req-" + uuid.NewString()
+	w.Header().Set("X-Openstack-Request-Id", reqID)
+	rec := &accesslog.Recorder{ResponseWriter: w}
+	_, route := h.mux.Handler(r)
+	defer func() {
+		status := rec.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		h.log.InfoContext(r.Context(), "request", "request_id", reqID, "method", r.Method, "route", PathPrefix+strings.TrimPrefix(route, r.Method+" "),
+			"status", status, "bytes", rec.Bytes, "duration_ms", time.Since(start).Milliseconds())
+	}()
+	h.mux.ServeHTTP(rec, r)
 }
 
 // authed authenticates the caller first; a failure is Barbican's 401.

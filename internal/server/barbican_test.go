@@ -120,7 +120,7 @@ func TestBarbicanKeyManager(t *testing.T) {
 	}
 	const unknown = "11111111-2222-4333-8444-555555555555"
 	if id, status, out := upload("unknown certificate", unknown, data); status != http.StatusBadRequest ||
-		!strings.Contains(string(out), "Signature verification failed for image "+id+": Signature verification for the image failed: Unable to retrieve certificate with ID: "+unknown+".") {
+		!strings.Contains(string(out), "Signature verification failed for image "+id+": Signature verification for the image failed: Certificate not found with ID: "+unknown+".") {
 		t.Errorf("unknown certificate: %d %s", status, out)
 	}
 }

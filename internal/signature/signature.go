@@ -160,7 +160,9 @@ func (v *Verifier) Check(ctx context.Context, p caller.Principal, props map[stri
 		return nil, refuse("Invalid signature key type: %s", keyType)
 	}
 	if kind == kindBinaryCurve {
-		return nil, refuse("Unsupported signature key type: %s (glint verifies RSA-PSS, DSA, ECC_SECP384R1 and ECC_SECP521R1)", keyType)
+		// Go has no binary-field curves; cursive on cryptography 47 and
+		// later has none either and answers the same.
+		return nil, refuse("Invalid signature key type: %s", keyType)
 	}
 	cert, err := v.certificate(ctx, p, props[PropCertificateID])
 	if err != nil {
@@ -175,7 +177,11 @@ func (v *Verifier) Check(ctx context.Context, p caller.Principal, props map[stri
 // certificate fetches, parses and validates the signing certificate.
 func (v *Verifier) certificate(ctx context.Context, p caller.Principal, id string) (*x509.Certificate, error) {
 	secret, err := v.km.Fetch(ctx, p, id)
+	if errors.Is(err, keymanager.ErrNotFound) {
+		return nil, &Error{Reason: "Certificate not found with ID: " + id, cause: err}
+	}
 	if err != nil {
+		// Refused (another project's), or the key manager failed.
 		return nil, &Error{Reason: "Unable to retrieve certificate with ID: " + id, cause: err}
 	}
 	if secret.Type != keymanager.TypeCertificate {

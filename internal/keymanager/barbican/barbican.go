@@ -96,6 +96,9 @@ func (c *Client) get(ctx context.Context, tok, path, accept string) ([]byte, str
 	if len(body) > maxBody {
 		return nil, "", fmt.Errorf("barbican: the answer to %s passes %d bytes", path, maxBody)
 	}
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, "", fmt.Errorf("barbican: GET %s: %w", path, keymanager.ErrNotFound)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, "", fmt.Errorf("barbican: GET %s: %s: %.200s", path, resp.Status, body)
 	}
