@@ -53,7 +53,7 @@ func (a *app) setCommand() *cobra.Command {
 	}
 	fl.BoolVar(&f.deactivate, "deactivate", false, "deactivate the image")
 	fl.BoolVar(&f.deactivate, "deactivated", false, "deactivate the image")
-	fl.MarkHidden("deactivated")
+	mustFlag(fl.MarkHidden("deactivated"))
 	fl.BoolVar(&f.activate, "activate", false, "activate the image")
 	fl.StringVar(&f.project, "project", "", "set an alternate project on this image, or with --accept/--reject/--pending the member to update (name or ID)")
 	fl.StringVar(&f.projectDomain, "project-domain", "", "domain the project belongs to (name or ID)")
