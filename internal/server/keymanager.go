@@ -12,7 +12,7 @@ import (
 	"github.com/glint-image/glint/internal/keymanager"
 	"github.com/glint-image/glint/internal/keymanager/barbican"
 	"github.com/glint-image/glint/internal/keymanagerapi"
-	"github.com/glint-image/glint/internal/requestid"
+	"github.com/glint-image/glint/internal/requestid/forward"
 	"github.com/glint-image/glint/internal/signature"
 )
 
@@ -31,7 +31,7 @@ func (s *Server) signatures(records keymanager.Store) (*signature.Verifier, *key
 	}
 	opts := signature.Options{Roots: roots}
 	if k.Driver == config.KeyManagerBarbican {
-		c, err := barbican.New(k.BarbicanURL, &http.Client{Timeout: 30 * time.Second, Transport: requestid.Transport{}})
+		c, err := barbican.New(k.BarbicanURL, &http.Client{Timeout: 30 * time.Second, Transport: forward.Transport{}})
 		if err != nil {
 			return nil, nil, err
 		}

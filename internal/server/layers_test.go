@@ -19,7 +19,7 @@ func TestLayers(t *testing.T) {
 		return strings.Fields(string(out))
 	}
 	const mod = "github.com/glint-image/glint/internal/"
-	for _, p := range []string{"image", "metadef", "task", "caller", "policy", "checksum"} {
+	for _, p := range []string{"image", "metadef", "task", "caller", "policy", "checksum", "signature", "keymanager"} {
 		for _, d := range deps(t, mod+p, "{{.ImportPath}}") {
 			if d == "net/http" {
 				t.Errorf("%s depends on net/http: the domain knows no transport", p)
