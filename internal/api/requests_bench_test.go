@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -39,12 +39,12 @@ import (
 type benchCatalog struct {
 	// variant is "", "-metrics" or "-ops".
 	variant string
-	once sync.Once
-	h    http.Handler
-	srv  *server.Server
-	cfg  config.Config
-	ids  []string
-	err  error
+	once    sync.Once
+	h       http.Handler
+	srv     *server.Server
+	cfg     config.Config
+	ids     []string
+	err     error
 }
 
 func benchHeaders(req *http.Request, admin bool) {
