@@ -180,15 +180,13 @@ func (n *Notifier) memberEvent(ctx context.Context, imageID, memberID, eventType
 type TaskStore struct {
 	task.Store
 	n        *Notifier
-	out      Outbox
 	finished func(method, outcome string)
 }
 
-// WrapTasks decorates st. out takes the notification of a claim, which is
-// written right after the claim's own transaction (the claimed task is
-// known only then). finished, when set, counts finished tasks.
-func (n *Notifier) WrapTasks(st task.Store, out Outbox, finished func(method, outcome string)) *TaskStore {
-	return &TaskStore{Store: st, n: n, out: out, finished: finished}
+// WrapTasks decorates st (a sqlstore-based store). finished, when set,
+// counts finished tasks.
+func (n *Notifier) WrapTasks(st task.Store, finished func(method, outcome string)) *TaskStore {
+	return &TaskStore{Store: st, n: n, finished: finished}
 }
 
 func (n *Notifier) taskEvents(ctx context.Context, id string, after func(*task.Task), types ...string) context.Context {
@@ -216,18 +214,20 @@ func (s *TaskStore) CreateTask(ctx context.Context, t *task.Task) error {
 	return s.Store.CreateTask(s.n.taskEvents(ctx, t.ID, nil, "task.create"), t)
 }
 
+// ClaimTask writes task.processing in the claim's own transaction, as
+// Glance sends it when a task begins processing. A task taken over from a
+// dead runner (a second attempt) was announced already.
 func (s *TaskStore) ClaimTask(ctx context.Context, node string, expiredBefore, leaseUntil, at time.Time) (*task.Task, error) {
-	t, err := s.Store.ClaimTask(ctx, node, expiredBefore, leaseUntil, at)
-	if err != nil || t == nil || t.Attempts > 1 || !s.n.Enabled("task.processing") {
-		// A task taken over from a dead runner was announced already.
-		return t, err
+	if s.n.Enabled("task.processing") {
+		ctx = s.n.hook(ctx, func(_ context.Context, tx *sqlstore.Tx) ([]event, error) {
+			t := tx.ClaimedTask()
+			if t == nil || t.Attempts > 1 {
+				return nil, nil
+			}
+			return []event{{"task.processing", Info, taskOf(t, s.n.now())}}, nil
+		})
 	}
-	if m, ok, merr := s.n.Message("task.processing", Info, taskOf(t, s.n.now())); merr == nil && ok {
-		if err := s.out.AppendOutbox(context.WithoutCancel(ctx), m); err == nil {
-			s.n.poke()
-		}
-	}
-	return t, nil
+	return s.Store.ClaimTask(ctx, node, expiredBefore, leaseUntil, at)
 }
 
 func (s *TaskStore) FinishTask(ctx context.Context, id, node string, f task.Final, at time.Time) error {

@@ -52,10 +52,8 @@ func withOutbox(ctx context.Context, fn func(tx *Tx) error) func(tx *Tx) error {
 	return func(tx *Tx) error {
 		// A group-commit transaction is shared: what an earlier job left
 		// is not this change's.
-		tx.left = nil
-		defer func() { tx.left = nil }()
-		tx.hooked = true
-		defer func() { tx.hooked = false }()
+		tx.left, tx.leftTask, tx.hooked = nil, nil, true
+		defer func() { tx.left, tx.leftTask, tx.hooked = nil, nil, false }()
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -94,6 +92,10 @@ func (t *Tx) wrote(img *image.Image) {
 		t.left = img
 	}
 }
+
+// ClaimedTask is the task the transaction's change claimed (ClaimTask),
+// as it left it, or nil when it claimed none (for an OutboxHook).
+func (t *Tx) ClaimedTask() *task.Task { return t.leftTask }
 
 // Task reads a task inside the transaction (for an OutboxHook).
 func (t *Tx) Task(ctx context.Context, id string) (*task.Task, error) {

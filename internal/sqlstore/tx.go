@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/task"
 )
 
 // Tx is a transaction of the store. Its statements go through the store's
@@ -33,6 +34,8 @@ type Tx struct {
 	// answers an OutboxHook from it instead of a query. Only a change
 	// with a hook sets it (see withOutbox).
 	left *image.Image
+	// leftTask is the task the running change claimed (ClaimedTask).
+	leftTask *task.Task
 	// hooked says the running change has an OutboxHook.
 	hooked bool
 }
