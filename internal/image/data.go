@@ -254,6 +254,9 @@ type Data struct {
 	// Offset and Length are the bytes of the image Body holds.
 	Offset, Length int64
 	Partial        bool
+	// Cached says this node's image cache served the data (a copy),
+	// not the store.
+	Cached bool
 }
 
 // Download opens an image's data, or the part of it rng names.
@@ -283,7 +286,7 @@ func (s *Service) Download(ctx context.Context, p caller.Principal, id string, r
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.readData(ctx, img, driver, key, offset)
+	body, cached, err := s.readData(ctx, img, driver, key, offset)
 	if errors.Is(err, blob.ErrNotFound) {
 		s.log.ErrorContext(ctx, "image data missing from store", "image_id", id, "key", loc)
 		return nil, newError(ErrUnavailable, "Image data for %s is not available.", id)
@@ -291,7 +294,7 @@ func (s *Service) Download(ctx context.Context, p caller.Principal, id string, r
 	if err != nil {
 		return nil, err
 	}
-	return &Data{Image: img, Body: body, Offset: offset, Length: length, Partial: rng != nil}, nil
+	return &Data{Image: img, Body: body, Offset: offset, Length: length, Partial: rng != nil, Cached: cached}, nil
 }
 
 // resolveRange turns a range into offset and length for an image of size

@@ -280,14 +280,16 @@ func (n *Notifier) Events(out Outbox, log *slog.Logger) *Events {
 }
 
 // ImageSent writes image.send: INFO when the whole image went out, ERROR
-// when the download ended short, as Glance does.
-func (e *Events) ImageSent(ctx context.Context, img *image.Image, sent int64, to caller.Principal) {
+// when the download ended short, as Glance does. from, the client's
+// address, is set when the image cache served the download; Glance's
+// cache middleware adds it as destination_ip.
+func (e *Events) ImageSent(ctx context.Context, img *image.Image, sent int64, to caller.Principal, from string) {
 	priority := Info
 	if img.Size == nil || sent != *img.Size {
 		priority = Error
 	}
 	m, ok, err := e.n.Message("image.send", priority, sendPayload{BytesSent: sent, ImageID: img.ID, OwnerID: img.Owner,
-		ReceiverTenantID: to.ProjectID, ReceiverUserID: to.UserID})
+		ReceiverTenantID: to.ProjectID, ReceiverUserID: to.UserID, DestinationIP: from})
 	if err == nil && ok {
 		err = e.out.AppendOutbox(ctx, m)
 		e.n.poke()
