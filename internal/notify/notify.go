@@ -120,18 +120,14 @@ func (n *Notifier) Message(eventType, priority string, payload any) (sqlstore.Ou
 // means escaping its quotes and backslashes only.
 func wrap(inner []byte) []byte {
 	const head, tail = `{"oslo.version":"2.0","oslo.message":"`, `"}`
-	quotes := bytes.Count(inner, []byte{'"'}) + bytes.Count(inner, []byte{'\\'})
-	out := make([]byte, 0, len(head)+len(inner)+quotes+len(tail))
+	escapes := bytes.Count(inner, []byte{'"'}) + bytes.Count(inner, []byte{'\\'})
+	out := make([]byte, 0, len(head)+len(inner)+escapes+len(tail))
 	out = append(out, head...)
-	for len(inner) > 0 {
-		i := bytes.IndexAny(inner, `"\`)
-		if i < 0 {
-			out = append(out, inner...)
-			break
+	for _, c := range inner {
+		if c == '"' || c == '\\' {
+			out = append(out, '\\')
 		}
-		out = append(out, inner[:i]...)
-		out = append(out, '\\', inner[i])
-		inner = inner[i+1:]
+		out = append(out, c)
 	}
 	return append(out, tail...)
 }

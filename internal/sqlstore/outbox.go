@@ -160,12 +160,10 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]OutboxMessage, 
 	var out []OutboxMessage
 	for rows.Next() {
 		var m OutboxMessage
-		var body string
 		var created any
-		if err := rows.Scan(&m.ID, &m.EventType, &m.Priority, &body, &created); err != nil {
+		if err := rows.Scan(&m.ID, &m.EventType, &m.Priority, &m.Body, &created); err != nil {
 			return nil, fmt.Errorf("%s: outbox: %w", s.d.Name, err)
 		}
-		m.Body = []byte(body)
 		if m.CreatedAt, err = s.d.ScanTime(created); err != nil {
 			return nil, err
 		}
