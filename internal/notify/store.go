@@ -101,9 +101,11 @@ func (s *ImageStore) SaveImage(ctx context.Context, img *image.Image, ifStatus i
 
 func (s *ImageStore) SetStatus(ctx context.Context, id string, from, to image.Status, at time.Time) error {
 	types := []string{"image.update"}
-	if to == image.StatusSaving || to == image.StatusUploading {
+	if to == image.StatusSaving {
 		// Data is about to be written: Glance's set_data sends
-		// image.prepare after the image is saved in its new status.
+		// image.prepare after the image is saved in its new status. A
+		// stage (uploading) sends none: Glance writes the staging
+		// store directly, not through set_data.
 		types = append(types, "image.prepare")
 	}
 	var failed []event
