@@ -1,0 +1,34 @@
+-- The PostgreSQL twin of internal/sqlstore/sqlite/migrations/00018_list_filters.sql:
+-- property rows carry their image's created_at for property filters in
+-- the default order; indexes that a longer one already serves go; the
+-- status, checksum and os_hash_value indexes keep only the rows searched
+-- for.
+
+-- +goose Up
+ALTER TABLE image_properties ADD COLUMN image_created_at TIMESTAMPTZ;
+UPDATE image_properties SET image_created_at = images.created_at FROM images WHERE images.id = image_properties.image_id;
+ALTER TABLE image_properties ALTER COLUMN image_created_at SET NOT NULL;
+CREATE INDEX image_properties_name_value_order ON image_properties (name, value, image_created_at, image_id);
+DROP INDEX image_properties_name_value;
+
+DROP INDEX image_tags_value;
+DROP INDEX image_members_member;
+DROP INDEX images_status;
+CREATE INDEX images_status ON images (status) WHERE status IN ('saving', 'uploading', 'importing');
+DROP INDEX images_checksum;
+CREATE INDEX images_checksum ON images (checksum) WHERE checksum IS NOT NULL;
+DROP INDEX images_os_hash_value;
+CREATE INDEX images_os_hash_value ON images (os_hash_value) WHERE os_hash_value IS NOT NULL;
+
+-- +goose Down
+DROP INDEX images_os_hash_value;
+CREATE INDEX images_os_hash_value ON images (os_hash_value);
+DROP INDEX images_checksum;
+CREATE INDEX images_checksum ON images (checksum);
+DROP INDEX images_status;
+CREATE INDEX images_status ON images (status);
+CREATE INDEX image_members_member ON image_members (member, status);
+CREATE INDEX image_tags_value ON image_tags (value);
+CREATE INDEX image_properties_name_value ON image_properties (name, value);
+DROP INDEX image_properties_name_value_order;
+ALTER TABLE image_properties DROP COLUMN image_created_at;
