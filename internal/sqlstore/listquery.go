@@ -119,8 +119,13 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	// Deleted and killed images never appear in a listing.
 	p.and("images.deleted_at IS NULL")
 	p.and("images.status NOT IN ('killed', 'deleted')")
-	if q.Hidden != nil {
-		p.and("images.os_hidden = " + p.arg(*q.Hidden))
+	switch {
+	case q.Hidden != nil && *q.Hidden:
+		// As the partial indexes of hidden images state it (migration
+		// 00018): a database uses them only for a query that says so.
+		p.and("images.os_hidden")
+	case q.Hidden != nil:
+		p.and("images.os_hidden = " + p.arg(false))
 	}
 	if q.Protected != nil {
 		p.and("images.protected = " + p.arg(*q.Protected))

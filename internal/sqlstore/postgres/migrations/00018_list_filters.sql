@@ -2,7 +2,7 @@
 -- property rows carry their image's created_at for property filters in
 -- the default order; indexes that a longer one already serves go; the
 -- status, checksum and os_hash_value indexes keep only the rows searched
--- for.
+-- for; hidden images have default-order indexes of their own.
 
 -- +goose Up
 ALTER TABLE image_properties ADD COLUMN image_created_at TIMESTAMPTZ;
@@ -19,8 +19,12 @@ DROP INDEX images_checksum;
 CREATE INDEX images_checksum ON images (checksum) WHERE checksum IS NOT NULL;
 DROP INDEX images_os_hash_value;
 CREATE INDEX images_os_hash_value ON images (os_hash_value) WHERE os_hash_value IS NOT NULL;
+CREATE INDEX images_hidden_visibility ON images (visibility, created_at, id) WHERE os_hidden;
+CREATE INDEX images_hidden_owner ON images (owner, visibility, created_at, id) WHERE os_hidden;
 
 -- +goose Down
+DROP INDEX images_hidden_owner;
+DROP INDEX images_hidden_visibility;
 DROP INDEX images_os_hash_value;
 CREATE INDEX images_os_hash_value ON images (os_hash_value);
 DROP INDEX images_checksum;

@@ -13,6 +13,9 @@
 --   status is searched for the in-flight states on start-up (a new image
 --   is queued, so it is in none), checksum and os_hash_value for a value
 --   (an image has none until its data is uploaded).
+-- * Hidden images (os_hidden) are few: a listing of them in the default
+--   order reads them from indexes of their own, which cost nothing to
+--   the images that are not hidden.
 
 -- +goose Up
 CREATE TABLE image_properties_new (
@@ -36,8 +39,12 @@ DROP INDEX images_checksum;
 CREATE INDEX images_checksum ON images (checksum) WHERE checksum IS NOT NULL;
 DROP INDEX images_os_hash_value;
 CREATE INDEX images_os_hash_value ON images (os_hash_value) WHERE os_hash_value IS NOT NULL;
+CREATE INDEX images_hidden_visibility ON images (visibility, created_at, id) WHERE os_hidden;
+CREATE INDEX images_hidden_owner ON images (owner, visibility, created_at, id) WHERE os_hidden;
 
 -- +goose Down
+DROP INDEX images_hidden_owner;
+DROP INDEX images_hidden_visibility;
 DROP INDEX images_os_hash_value;
 CREATE INDEX images_os_hash_value ON images (os_hash_value);
 DROP INDEX images_checksum;
