@@ -112,6 +112,9 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if order[0].key == "id" && d.IDFirst != "" {
+		order[0].expr = d.IDFirst
+	}
 	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex, indexedBy: d.IndexedBy, members: d.MembersFrom}
 	if p.members == "" {
 		p.members = "image_members m CROSS JOIN images"

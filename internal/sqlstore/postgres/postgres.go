@@ -156,6 +156,9 @@ var dialect = sqlstore.Dialect{
 	// query that runs in a millisecond, so jit is off too. The settings
 	// last until the transaction ends.
 	ListSetup: "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off; SET LOCAL jit = off",
+	// The C and POSIX collations order by bytes alike; see migration
+	// 00018's images_visibility_id.
+	IDFirst: `images.id COLLATE "POSIX"`,
 	// Left free, the planner may walk every shared image in a sort key's
 	// order and look each up among the caller's memberships, all of them
 	// when the caller has none; a lateral subquery, kept apart by OFFSET

@@ -2,7 +2,8 @@
 -- property rows carry their image's created_at for property filters in
 -- the default order; indexes that a longer one already serves go; the
 -- status, checksum and os_hash_value indexes keep only the rows searched
--- for; hidden images have default-order indexes of their own.
+-- for; hidden images have default-order indexes of their own; the id
+-- order indexes are on id COLLATE "POSIX".
 
 -- +goose Up
 ALTER TABLE image_properties ADD COLUMN image_created_at TIMESTAMPTZ;
@@ -19,10 +20,22 @@ DROP INDEX images_checksum;
 CREATE INDEX images_checksum ON images (checksum) WHERE checksum IS NOT NULL;
 DROP INDEX images_os_hash_value;
 CREATE INDEX images_os_hash_value ON images (os_hash_value) WHERE os_hash_value IS NOT NULL;
+-- Listings in id order sort on id COLLATE "POSIX" (the same byte order
+-- as the column's "C"): the primary key does not give that order, so
+-- the planner reads these indexes instead of walking the primary key and
+-- filtering it (postgres.go, IDFirst).
+DROP INDEX images_visibility_id;
+CREATE INDEX images_visibility_id ON images (visibility, id COLLATE "POSIX");
+DROP INDEX images_owner_id;
+CREATE INDEX images_owner_id ON images (owner, visibility, id COLLATE "POSIX");
 CREATE INDEX images_hidden_visibility ON images (visibility, created_at, id) WHERE os_hidden;
 CREATE INDEX images_hidden_owner ON images (owner, visibility, created_at, id) WHERE os_hidden;
 
 -- +goose Down
+DROP INDEX images_owner_id;
+CREATE INDEX images_owner_id ON images (owner, visibility, id);
+DROP INDEX images_visibility_id;
+CREATE INDEX images_visibility_id ON images (visibility, id);
 DROP INDEX images_hidden_owner;
 DROP INDEX images_hidden_visibility;
 DROP INDEX images_os_hash_value;
