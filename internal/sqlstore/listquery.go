@@ -74,7 +74,7 @@ type branch struct {
 	sorted bool
 	// indexes names the branch's index for each first sort key
 	// (migration 00008) when the branch reads images by visibility or by
-	// owner and visibility; see firstKeyIndex.
+	// owner and visibility (visibilityIndex, ownerIndex); nil otherwise.
 	indexes func(key string) string
 }
 
@@ -588,11 +588,11 @@ func (p *listPlan) sql(selectImages string) string {
 		if b.sorted && len(terms) > 1 {
 			// The branch reads all its rows and sorts them whatever the
 			// term: one pass with the whole keyset condition.
-			any := make([]string, len(terms))
+			alts := make([]string, len(terms))
 			for i, t := range terms {
-				any[i] = "(" + strings.Join(t, " AND ") + ")"
+				alts[i] = "(" + strings.Join(t, " AND ") + ")"
 			}
-			terms = [][]string{{"(" + strings.Join(any, " OR ") + ")"}}
+			terms = [][]string{{"(" + strings.Join(alts, " OR ") + ")"}}
 		}
 		for i, term := range terms {
 			pages = append(pages, p.branchSQL(b, term, i))
