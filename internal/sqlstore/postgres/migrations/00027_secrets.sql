@@ -1,4 +1,4 @@
--- The PostgreSQL twin of internal/sqlstore/sqlite/migrations/00018_secrets.sql.
+-- The PostgreSQL twin of internal/sqlstore/sqlite/migrations/00027_secrets.sql.
 
 -- +goose Up
 CREATE TABLE secrets (
