@@ -32,6 +32,9 @@ func (h *Handler) writeStores(w http.ResponseWriter, _ *http.Request, detail boo
 		if st.Default {
 			o.add("default", "true")
 		}
+		if st.ReadOnly {
+			o.add("read-only", "true")
+		}
 		if detail {
 			o.add("type", st.Type).add("weight", 0).add("properties", st.Properties)
 		}
