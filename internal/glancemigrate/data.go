@@ -91,7 +91,7 @@ func (m *Migrator) adoptURL(ctx context.Context, g *glanceImage, gl glanceLocati
 	}
 	scheme, _, _ := strings.Cut(gl.URL, "://")
 	for _, id := range ids {
-		r, ok := m.Stores.Drivers[id].(blob.Resolver)
+		r, ok := blob.As[blob.Resolver](m.Stores.Drivers[id])
 		if !ok {
 			continue
 		}
