@@ -169,7 +169,13 @@ func glintStoreFor(st GlanceStore, o ConfigOptions) (*glintStore, string) {
 		}
 		return &glintStore{ID: st.ID, Type: "rbd", RBD: conf}, ""
 	case "http":
-		return nil, fmt.Sprintf("store %s (http, read-only): glint cannot serve http locations yet; images whose data is only there are skipped", name)
+		if st.ID == "" {
+			return nil, "the http store of a single-store Glance: glint has http stores only among several (stores:); images whose data is only at web URLs are skipped"
+		}
+		// Read-only, as Glance's: images at web URLs are served from
+		// there. import.web_download's rules apply; internal
+		// addresses need http.allowed_networks.
+		return &glintStore{ID: st.ID, Type: "http"}, ""
 	}
 	return nil, fmt.Sprintf("store %s (%s): no glint equivalent", name, strings.TrimSpace(st.Type))
 }

@@ -62,6 +62,13 @@ func locationWithMeta(store, key string, meta map[string]any) string {
 	return loc + "?" + base64.RawURLEncoding.EncodeToString(b)
 }
 
+// LocationEntry is a location as records keep it: the data's store and
+// key, and the metadata given with the location (Glance's, beyond the
+// store), for writers of records such as the Glance migration.
+func LocationEntry(store, key string, meta map[string]any) string {
+	return locationWithMeta(store, key, meta)
+}
+
 // locationMeta returns the metadata a location keeps (nil when none).
 func locationMeta(loc string) map[string]any {
 	_, enc, ok := strings.Cut(loc, "?")
