@@ -150,6 +150,10 @@ func TestHTTPLocations(t *testing.T) {
 	if !strings.Contains(body, `{"id":"web","read-only":"true"}`) {
 		t.Errorf("/v2/info/stores: %d %s", resp.StatusCode, body)
 	}
+	resp, _ = e.do("owner", "POST", "/v2/images", map[string]string{"Content-Type": "application/json"}, `{"name":"h"}`)
+	if got := resp.Header.Get("OpenStack-image-store-ids"); got != "fast" {
+		t.Errorf("OpenStack-image-store-ids: %q, want the writable stores only", got)
+	}
 
 	// Removing the http location forgets the URL only; the file copy
 	// stays and serves.

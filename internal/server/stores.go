@@ -71,7 +71,7 @@ func openStores(ctx context.Context, cfg config.Config) (image.Stores, []api.Sto
 	for _, st := range cfg.Stores {
 		if st.Type == "http" {
 			stores.Drivers[st.ID] = openHTTPStore(cfg.Import.WebDownload, st)
-			infos = append(infos, api.StoreInfo{ID: st.ID, Description: st.Description, Type: st.Type, ReadOnly: true})
+			infos = append(infos, api.StoreInfo{ID: st.ID, Description: st.Description, Type: st.Type, ReadOnly: true, Properties: map[string]any{}})
 			continue
 		}
 		d, props, err := storeFactories[st.Type](ctx, st)
