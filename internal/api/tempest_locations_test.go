@@ -12,8 +12,9 @@ import (
 // python3-tempest 33.0.0), check by check, against glint with
 // show_multiple_locations and show_image_direct_url on and an http store
 // (Tempest's image.http_image is a web URL; here a local server, which the
-// store is configured to reach). Tempest itself needs Keystone and a
-// whole cloud, so its assertions are restated here.
+// store is configured to reach). internal/server's test of the same name
+// runs Tempest itself; this one restates its assertions for a quick run
+// without Python.
 func TestTempestImageLocations(t *testing.T) {
 	web := newWebServer(t, pattern(100_000))
 	e := webEnv(t, web, nil)
