@@ -60,13 +60,18 @@ stores:
 			t.Fatalf("no clouds.yaml:\n%s", p.logs.String())
 		}
 	}
-	env := []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=glint"}
-	osc(t, cli, env, "project", "create", "demo")
-	osc(t, cli, env, "user", "create", "--domain", "Default", "--password", "pw-tempest", "demo")
-	osc(t, cli, env, "role", "add", "--project", "demo", "--user", "demo", "member")
+	admin := []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=glint"}
+	osc(t, cli, admin, "project", "create", "demo")
+	osc(t, cli, admin, "user", "create", "--domain", "Default", "--password", "pw-tempest", "demo")
+	osc(t, cli, admin, "role", "add", "--project", "demo", "--user", "demo", "member")
 
+	// Tempest registers workspaces by name in ~/.tempest: a home of the
+	// test's own keeps runs apart.
 	ws := filepath.Join(dir, "tempest")
-	if out, err := exec.Command(tempest, "init", ws).CombinedOutput(); err != nil {
+	env := append(cleanOSEnv(), "HOME="+dir)
+	initCmd := exec.Command(tempest, "init", ws)
+	initCmd.Env = env
+	if out, err := initCmd.CombinedOutput(); err != nil {
 		t.Fatalf("tempest init: %v\n%s", err, out)
 	}
 	accounts := filepath.Join(ws, "etc", "accounts.yaml")
@@ -110,7 +115,7 @@ run_validation = false
 	}
 	cmd := exec.Command(tempest, "run", "--regex", `tempest\.api\.image\.v2\.test_images\.ImageLocationsTest`)
 	cmd.Dir = ws
-	cmd.Env = cleanOSEnv()
+	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "- Passed: 8") || !strings.Contains(string(out), "- Failed: 0") ||
 		!strings.Contains(string(out), "- Skipped: 0") {
