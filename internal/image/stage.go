@@ -17,37 +17,85 @@ func (s *Service) stagingKey(id string) string { return s.opts.Import.StagingPre
 // streams into the staging store, and the staged size is recorded. The
 // staging store is shared by every node, so the import may run anywhere
 // (Glance keeps staged data on the node that received it and proxies the
-// import there).
+// import there). A body that breaks off is kept as a partial upload when
+// the staging store can (ResumeStage), and the image returns to queued.
 func (s *Service) Stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64) error {
+	_, err := s.stage(ctx, p, id, body, declared, nil)
+	return err
+}
+
+// StageProgress tells how much of an image's staged data was received.
+func (s *Service) StageProgress(ctx context.Context, p caller.Principal, id string) (Progress, error) {
+	img, err := s.stageable(ctx, p, id)
+	if err != nil {
+		return Progress{}, err
+	}
+	return s.progress(ctx, img, PartialStage, StatusUploading)
+}
+
+// ResumeStage continues staging from rng.Start (see ResumeUpload).
+func (s *Service) ResumeStage(ctx context.Context, p caller.Principal, id string, body io.Reader, rng DataRange) (Progress, error) {
+	return s.stage(ctx, p, id, body, -1, &rng)
+}
+
+// stageable finds an image the caller may stage data for.
+func (s *Service) stageable(ctx context.Context, p caller.Principal, id string) (*Image, error) {
 	if !s.methodEnabled(MethodGlanceDirect) {
-		return newError(ErrNotFound, "'glance-direct' method is not available at this site.")
+		return nil, newError(ErrNotFound, "'glance-direct' method is not available at this site.")
 	}
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.authorize(ctx, p, "modify_image", img); err != nil {
-		return err
+		return nil, err
 	}
-	if declared > s.opts.SizeCap {
-		return errTooBig
+	return img, nil
+}
+
+func (s *Service) stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64, rng *DataRange) (Progress, error) {
+	img, err := s.stageable(ctx, p, id)
+	if err != nil {
+		return Progress{}, err
+	}
+	t := &transfer{kind: PartialStage, img: img, owner: ownerOf(img), driver: s.opts.Import.Staging,
+		key: s.stagingKey(id), total: declared, heart: func() { s.touchStatus(ctx, id, StatusUploading) }}
+	if rng != nil {
+		t.resumed, t.start, t.total = true, rng.Start, rng.Total
+	}
+	if t.total > s.opts.SizeCap {
+		return Progress{}, errTooBig
 	}
 	if img.Status != StatusQueued {
-		return newError(ErrConflict, "Image status transition from %s to uploading is not allowed", img.Status)
+		return Progress{}, newError(ErrConflict, "Image status transition from %s to uploading is not allowed", img.Status)
 	}
-	owner := ""
-	if img.Owner != nil {
-		owner = *img.Owner
-	}
-	limit, err := s.startData(ctx, id, owner, declared, QuotaImageStageTotal, StatusUploading)
+	limit, err := s.startData(ctx, id, t.owner, t.quotaDeclared(), QuotaImageStageTotal, StatusUploading)
 	if err != nil {
-		return err
+		return Progress{}, err
 	}
-	n, err := s.receiveStaged(ctx, id, body, declared, limit)
+	if rng == nil {
+		s.dropPartialOf(ctx, id)
+	} else {
+		t.prev, err = s.partialFor(ctx, id, PartialStage, *rng)
+	}
+	if err == nil {
+		err = s.openTransfer(ctx, t)
+	}
 	if err != nil {
 		s.unstage(ctx, id)
-		return err
+		return Progress{}, err
 	}
+	n, done, err := s.stream(ctx, t, body, limit, declared)
+	if !done {
+		s.restoreStatus(ctx, id, StatusUploading)
+		return Progress{Received: n, Total: t.total}, err
+	}
+	if err := t.w.Commit(ctx); err != nil {
+		t.cancel(ctx, s)
+		s.unstage(ctx, id)
+		return Progress{}, uploadError(err)
+	}
+	s.forgetPartial(ctx, t)
 	props := map[string]string{}
 	if host := s.opts.Import.StageHost; host != "" {
 		props[propStageHost] = host
@@ -57,37 +105,11 @@ func (s *Service) Stage(ctx context.Context, p caller.Principal, id string, body
 	if err != nil {
 		s.unstage(ctx, id)
 		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
-			return newError(ErrGone, "Image %s could not be found after upload. The image may have been deleted during the upload.", id)
+			return Progress{}, newError(ErrGone, "Image %s could not be found after upload. The image may have been deleted during the upload.", id)
 		}
-		return err
+		return Progress{}, err
 	}
-	return nil
-}
-
-// receiveStaged streams the body into the staging store.
-func (s *Service) receiveStaged(ctx context.Context, id string, body io.Reader, declared int64, limit uploadLimit) (int64, error) {
-	w, err := s.opts.Import.Staging.Writer(ctx, s.stagingKey(id))
-	if err != nil {
-		return 0, err
-	}
-	beat := &heartbeat{r: body, beat: func() { s.touchStatus(ctx, id, StatusUploading) }}
-	n, err := copyLimited(w, beat, limit.bytes, limit.err)
-	if err == nil && declared >= 0 && n != declared {
-		err = newError(ErrInvalid, "Size of uploaded data (%d bytes) does not match the declared size (%d bytes).", n, declared)
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err == nil {
-		err = w.Commit(ctx)
-	}
-	if err != nil {
-		if cerr := w.Cancel(context.WithoutCancel(ctx)); cerr != nil {
-			s.log.ErrorContext(ctx, "cancelling staging writer", "image_id", id, "err", cerr)
-		}
-		return 0, uploadError(err)
-	}
-	return n, nil
+	return Progress{Received: n, Total: n, Done: true}, nil
 }
 
 // unstage undoes a failed stage: the staged data goes, the image returns

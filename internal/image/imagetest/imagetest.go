@@ -62,6 +62,7 @@ func Run(t *testing.T, newStore func(t *testing.T) image.Store) {
 		{"UpdateImport", testUpdateImport},
 		{"Imports", testImports},
 		{"PutImage", testPutImage},
+		{"Partials", testPartials},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
