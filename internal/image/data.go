@@ -42,7 +42,7 @@ func (s *Service) UploadProgress(ctx context.Context, p caller.Principal, id str
 	if err := s.authorize(ctx, p, "upload_image", img); err != nil {
 		return Progress{}, err
 	}
-	return s.progress(ctx, img, PartialFile, StatusSaving)
+	return s.dataProgress(ctx, img, PartialFile, StatusSaving)
 }
 
 // ResumeUpload continues an upload with a body holding the bytes from
@@ -83,18 +83,19 @@ func (s *Service) upload(ctx context.Context, p caller.Principal, id, store stri
 		return Progress{}, err
 	}
 	// The image is this request's now (saving): the partial upload cannot
-	// change under it.
-	if rng == nil {
-		s.dropPartialOf(ctx, id)
-	} else if t.prev, err = s.partialFor(ctx, id, PartialFile, *rng); err == nil && t.prev != nil {
-		if store != "" && store != t.prev.Store {
-			err = offsetError(ErrConflict, t.prev.Offset, "The upload of image %s goes to store %s, not %s.", id, t.prev.Store, store)
-		} else {
-			t.storeID, t.driver, err = s.pickStore(t.prev.Store)
+	// change under it. A resume goes to the store its partial upload is in.
+	if rng != nil {
+		var pt *Partial
+		if pt, err = s.partialFor(ctx, id, PartialFile, *rng); err == nil && pt != nil {
+			if store != "" && store != pt.Store {
+				err = offsetError(ErrConflict, pt.Offset, "The upload of image %s goes to store %s, not %s.", id, pt.Store, store)
+			} else {
+				t.storeID, t.driver, err = s.pickStore(pt.Store)
+			}
 		}
 	}
 	if err == nil {
-		err = s.openTransfer(ctx, t)
+		err = s.openData(ctx, t, rng)
 	}
 	if err != nil {
 		s.restoreQueued(ctx, id)

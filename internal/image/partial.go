@@ -112,8 +112,8 @@ func (s *Service) resumeTTL() time.Duration {
 	return DefaultResumeTTL
 }
 
-// progress describes what an image has received of kind's data.
-func (s *Service) progress(ctx context.Context, img *Image, kind string, busy Status) (Progress, error) {
+// dataProgress describes what an image has received of kind's data.
+func (s *Service) dataProgress(ctx context.Context, img *Image, kind string, busy Status) (Progress, error) {
 	pr := Progress{Total: -1, Busy: img.Status == busy}
 	switch {
 	case kind == PartialFile && img.Location != "" && img.Size != nil,

@@ -10,7 +10,7 @@ import (
 )
 
 // stagingKey is where an image's staged data lives in the staging store.
-func (s *Service) stagingKey(id string) string { return s.opts.Import.StagingPrefix + id }
+func (s *importer) stagingKey(id string) string { return s.opts.Import.StagingPrefix + id }
 
 // Stage receives data for a later glance-direct import (PUT
 // /v2/images/{id}/stage). The image moves queued → uploading, the data
@@ -19,27 +19,27 @@ func (s *Service) stagingKey(id string) string { return s.opts.Import.StagingPre
 // (Glance keeps staged data on the node that received it and proxies the
 // import there). A body that breaks off is kept as a partial upload when
 // the staging store can (ResumeStage), and the image returns to queued.
-func (s *Service) Stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64) error {
+func (s *importer) Stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64) error {
 	_, err := s.stage(ctx, p, id, body, declared, nil)
 	return err
 }
 
 // StageProgress tells how much of an image's staged data was received.
-func (s *Service) StageProgress(ctx context.Context, p caller.Principal, id string) (Progress, error) {
+func (s *importer) StageProgress(ctx context.Context, p caller.Principal, id string) (Progress, error) {
 	img, err := s.stageable(ctx, p, id)
 	if err != nil {
 		return Progress{}, err
 	}
-	return s.progress(ctx, img, PartialStage, StatusUploading)
+	return s.dataProgress(ctx, img, PartialStage, StatusUploading)
 }
 
-// ResumeStage continues staging from rng.Start (see ResumeUpload).
-func (s *Service) ResumeStage(ctx context.Context, p caller.Principal, id string, body io.Reader, rng DataRange) (Progress, error) {
+// ResumeStage continues staging from rng.Start (see Service.ResumeUpload).
+func (s *importer) ResumeStage(ctx context.Context, p caller.Principal, id string, body io.Reader, rng DataRange) (Progress, error) {
 	return s.stage(ctx, p, id, body, -1, &rng)
 }
 
 // stageable finds an image the caller may stage data for.
-func (s *Service) stageable(ctx context.Context, p caller.Principal, id string) (*Image, error) {
+func (s *importer) stageable(ctx context.Context, p caller.Principal, id string) (*Image, error) {
 	if !s.methodEnabled(MethodGlanceDirect) {
 		return nil, newError(ErrNotFound, "'glance-direct' method is not available at this site.")
 	}
@@ -53,7 +53,7 @@ func (s *Service) stageable(ctx context.Context, p caller.Principal, id string) 
 	return img, nil
 }
 
-func (s *Service) stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64, rng *DataRange) (Progress, error) {
+func (s *importer) stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64, rng *DataRange) (Progress, error) {
 	img, err := s.stageable(ctx, p, id)
 	if err != nil {
 		return Progress{}, err
@@ -73,25 +73,17 @@ func (s *Service) stage(ctx context.Context, p caller.Principal, id string, body
 	if err != nil {
 		return Progress{}, err
 	}
-	if rng == nil {
-		s.dropPartialOf(ctx, id)
-	} else {
-		t.prev, err = s.partialFor(ctx, id, PartialStage, *rng)
-	}
-	if err == nil {
-		err = s.openTransfer(ctx, t)
-	}
-	if err != nil {
+	if err := s.openData(ctx, t, rng); err != nil {
 		s.unstage(ctx, id)
 		return Progress{}, err
 	}
-	n, done, err := s.stream(ctx, t, body, limit, declared)
+	n, done, err := s.streamData(ctx, t, body, limit, declared)
 	if !done {
-		s.restoreStatus(ctx, id, StatusUploading)
+		s.requeue(ctx, id)
 		return Progress{Received: n, Total: t.total}, err
 	}
 	if err := t.w.Commit(ctx); err != nil {
-		t.cancel(ctx, s)
+		s.cancelData(ctx, t)
 		s.unstage(ctx, id)
 		return Progress{}, uploadError(err)
 	}
@@ -114,17 +106,25 @@ func (s *Service) stage(ctx context.Context, p caller.Principal, id string, body
 
 // unstage undoes a failed stage: the staged data goes, the image returns
 // to queued (Glance's _unstage).
-func (s *Service) unstage(ctx context.Context, id string) {
+func (s *importer) unstage(ctx context.Context, id string) {
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	s.removeStaged(cleanup, id)
+	s.requeue(cleanup, id)
+}
+
+// requeue returns an image from uploading to queued: after a failed stage,
+// or one whose data is kept as a partial upload.
+func (s *importer) requeue(ctx context.Context, id string) {
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
 	if err := s.store.SetStatus(cleanup, id, StatusUploading, StatusQueued, s.now()); err != nil && !errors.Is(err, ErrConflict) {
 		s.log.ErrorContext(ctx, "restoring image to queued after staging", "image_id", id, "err", err)
 	}
 }
 
 // removeStaged deletes an image's staged data, if any.
-func (s *Service) removeStaged(ctx context.Context, id string) {
+func (s *importer) removeStaged(ctx context.Context, id string) {
 	if !s.imports() {
 		return
 	}
@@ -136,7 +136,7 @@ func (s *Service) removeStaged(ctx context.Context, id string) {
 
 // touchStatus refreshes updated_at of an image still in status st (the
 // heartbeat of a running stage, as touch is for uploads).
-func (s *Service) touchStatus(ctx context.Context, id string, st Status) {
+func (s *importer) touchStatus(ctx context.Context, id string, st Status) {
 	if err := s.store.SetStatus(ctx, id, st, st, s.now()); err != nil {
 		s.log.WarnContext(ctx, "refreshing a heartbeat", "image_id", id, "err", err)
 	}

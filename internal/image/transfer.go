@@ -224,3 +224,28 @@ func (s *Service) forgetPartial(ctx context.Context, t *transfer) {
 		s.log.ErrorContext(ctx, "forgetting a partial upload", "image_id", t.img.ID, "err", err)
 	}
 }
+
+// openData prepares a transfer whose image is already in its transfer
+// status (this request holds it): a plain PUT (rng nil) drops any partial
+// upload and starts afresh; a resume continues the partial upload it
+// names, refused (OffsetError) when it starts elsewhere. Then the writer,
+// the hashes and the inspector open.
+func (s *Service) openData(ctx context.Context, t *transfer, rng *DataRange) error {
+	if rng == nil {
+		s.dropPartialOf(ctx, t.img.ID)
+	} else {
+		var err error
+		if t.prev, err = s.partialFor(ctx, t.img.ID, t.kind, *rng); err != nil {
+			return err
+		}
+	}
+	return s.openTransfer(ctx, t)
+}
+
+// streamData is stream for the import workflow.
+func (s *Service) streamData(ctx context.Context, t *transfer, body io.Reader, limit uploadLimit, declared int64) (int64, bool, error) {
+	return s.stream(ctx, t, body, limit, declared)
+}
+
+// cancelData discards a transfer that failed after its body was in.
+func (s *Service) cancelData(ctx context.Context, t *transfer) { t.cancel(ctx, s) }
