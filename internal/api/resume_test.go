@@ -146,45 +146,52 @@ func TestResumeKilledConnections(t *testing.T) {
 	}
 	for _, target := range []string{"file", "stage"} {
 		t.Run(target, func(t *testing.T) {
-			e := newEnvConfig(t, func(c *config.Config) {
-				c.SizeCap = 1 << 30
-				c.Import.Methods = []string{"glance-direct"}
-			})
-			img, err := images.Create(ctx, e.owner, images.CreateOpts{Name: "killed", DiskFormat: "raw", ContainerFormat: "bare"}).Extract()
-			wantStatus(t, err, 0)
-			data := randomBytes(size, 2)
-			k := &killer{left: 5, rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7)), max: int64(size/6 - 256<<10)} // five kills always fit in the image
-			pc := &gophercloud.ProviderClient{HTTPClient: http.Client{Transport: headerTransport{
-				// A connection per request, so each data PUT gets a budget.
-				base: &http.Transport{DialContext: k.dial, DisableKeepAlives: true},
-				hdr:  http.Header{"X-Project-Id": {"proj-a"}, "X-User-Id": {"user-a"}, "X-Roles": {"member"}},
-			}}}
-			c := &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: e.url + "/", ResourceBase: e.url + "/v2/", Type: "image"}
-			up := &imageclient.Upload{Client: c, URL: c.ServiceURL("images", img.ID, target), Source: bytes.NewReader(data),
-				Size: int64(size), Backoff: 20 * time.Millisecond, MaxBackoff: time.Second, Retries: 12}
-			if err := up.Run(ctx); err != nil {
-				t.Fatalf("upload with killed connections: %v (kills left %d, sent %d)", err, k.left, up.Sent)
-			}
-			if k.killed() != 5 {
-				t.Fatalf("%d connections killed, want 5", k.killed())
-			}
-			if ratio := float64(up.Sent) / float64(size); ratio > 1.1 {
-				t.Fatalf("sent %d bytes for a %d-byte image: %.3f×, want ≤ 1.1×", up.Sent, size, ratio)
-			} else {
-				t.Logf("sent %.3f× the image's %d bytes over 5 killed connections", ratio, size)
-			}
-			if target == "file" {
-				checkImage(t, e, img.ID, data)
-			} else {
-				after, err := images.Get(ctx, e.owner, img.ID).Extract()
-				wantStatus(t, err, 0)
-				if after.Status != "uploading" || after.SizeBytes != int64(size) {
-					t.Fatalf("after the resumed stage: %s, %d bytes", after.Status, after.SizeBytes)
-				}
-			}
-			e.assertNoPartialData(t)
+			e := newEnvConfig(t, func(c *config.Config) { c.Import.Methods = []string{"glance-direct"} })
+			killedUpload(t, e, target, size)
 		})
 	}
+}
+
+// killedUpload uploads (or stages) size random bytes to a new image of e
+// through connections killed five times, and checks the result.
+func killedUpload(t *testing.T, e *env, target string, size int) {
+	t.Helper()
+	if size > 64<<20 {
+		t.Fatalf("the test cloud's size cap is 64 MiB, not %d bytes", size)
+	}
+	img, err := images.Create(ctx, e.owner, images.CreateOpts{Name: "killed", DiskFormat: "raw", ContainerFormat: "bare"}).Extract()
+	wantStatus(t, err, 0)
+	data := randomBytes(size, 2)
+	k := &killer{left: 5, rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7)), max: int64(size/6 - 256<<10)} // five kills always fit in the image
+	pc := &gophercloud.ProviderClient{HTTPClient: http.Client{Transport: headerTransport{
+		// A connection per request, so each data PUT gets a budget.
+		base: &http.Transport{DialContext: k.dial, DisableKeepAlives: true},
+		hdr:  http.Header{"X-Project-Id": {"proj-a"}, "X-User-Id": {"user-a"}, "X-Roles": {"member"}},
+	}}}
+	c := &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: e.url + "/", ResourceBase: e.url + "/v2/", Type: "image"}
+	up := &imageclient.Upload{Client: c, URL: c.ServiceURL("images", img.ID, target), Source: bytes.NewReader(data),
+		Size: int64(size), Backoff: 20 * time.Millisecond, MaxBackoff: time.Second, Retries: 12}
+	if err := up.Run(ctx); err != nil {
+		t.Fatalf("upload with killed connections: %v (kills left %d, sent %d)", err, k.left, up.Sent)
+	}
+	if k.killed() != 5 {
+		t.Fatalf("%d connections killed, want 5", k.killed())
+	}
+	if ratio := float64(up.Sent) / float64(size); ratio > 1.1 {
+		t.Fatalf("sent %d bytes for a %d-byte image: %.3f×, want ≤ 1.1×", up.Sent, size, ratio)
+	} else {
+		t.Logf("sent %.3f× the image's %d bytes over 5 killed connections", ratio, size)
+	}
+	if target == "file" {
+		checkImage(t, e, img.ID, data)
+	} else {
+		after, err := images.Get(ctx, e.owner, img.ID).Extract()
+		wantStatus(t, err, 0)
+		if after.Status != "uploading" || after.SizeBytes != int64(size) {
+			t.Fatalf("after the resumed stage: %s, %d bytes", after.Status, after.SizeBytes)
+		}
+	}
+	e.assertNoPartialData(t)
 }
 
 // killer hands out connections that it cuts after a random number of
