@@ -20,7 +20,8 @@ import (
 //
 //	PUT  Content-Range: bytes */*  (or */T), empty body
 //	     → 308 with Upload-Offset: N (and Range: bytes=0-N-1 when N > 0):
-//	       N bytes are kept, send the rest from byte N;
+//	       N bytes are kept, send the rest from byte N (when all of them
+//	       are kept, the query finishes the upload: 204);
 //	       204 when the data is complete; 409 (Retry-After) while another
 //	       PUT of it is running.
 //	PUT  Content-Range: bytes N-M/T  (or N-M/* when T is not known yet),
@@ -96,6 +97,12 @@ func (h *Handler) resumeData(w http.ResponseWriter, r *http.Request, dr *dataRan
 			return &httpError{status: http.StatusConflict,
 				explanation: "An upload of this image's data is in progress; ask again when it has ended.",
 				header:      http.Header{"Retry-After": {"2"}}}
+		}
+		if err == nil && !pr.Done && pr.Total >= 0 && pr.Received == pr.Total {
+			// Every byte is kept but the PUT that brought the last ones
+			// ended before it could finish (its client went away): the
+			// query finishes it, as object stores' "bytes */TOTAL" does.
+			pr, err = resume(http.NoBody, image.DataRange{Start: pr.Received, Total: pr.Total})
 		}
 	} else {
 		var release func()

@@ -210,12 +210,11 @@ func sendKilled(t testing.TB, e *env, target string, size, kills int) int64 {
 // killer hands out connections that it cuts after a random number of
 // bytes written, left times.
 type killer struct {
-	mu    sync.Mutex
-	left  int
-	done  int
-	rnd   *rand.Rand
-	max   int64
-	conns []net.Conn
+	mu   sync.Mutex
+	left int
+	done int
+	rnd  *rand.Rand
+	max  int64
 }
 
 func (k *killer) killed() int {

@@ -78,6 +78,13 @@ func (s *Service) upload(ctx context.Context, p caller.Principal, id, store stri
 	if t.storeID, t.driver, err = s.pickStore(store); err != nil {
 		return Progress{}, err
 	}
+	if rng == nil && img.Status == StatusQueued {
+		// A plain PUT starts over: what an earlier one kept must not
+		// count against the quota this one is checked against. (It is
+		// dropped again once this request holds the image, in case a
+		// resume kept more meanwhile.)
+		s.dropPartialOf(ctx, id)
+	}
 	limit, err := s.startData(ctx, id, t.owner, t.quotaDeclared(), QuotaImageSizeTotal, StatusSaving)
 	if err != nil {
 		return Progress{}, err

@@ -62,6 +62,7 @@ type imageRules interface {
 	cancelData(ctx context.Context, t *transfer)
 	forgetPartial(ctx context.Context, t *transfer)
 	dataProgress(ctx context.Context, img *Image, kind string, busy Status) (Progress, error)
+	dropPartialOf(ctx context.Context, id string)
 }
 
 // importRecords are the image store's writes the import workflow makes

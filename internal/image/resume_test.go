@@ -2,6 +2,7 @@ package image_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"crypto/sha512"
 	"encoding/hex"
@@ -370,5 +371,44 @@ func TestResumeStage(t *testing.T) {
 	}
 	if pr, _ := r.svc.StageProgress(ctx, owner, id); !pr.Done {
 		t.Fatalf("stage progress after completion: %+v", pr)
+	}
+}
+
+// cancelAtEOF cancels its context when its body has been read to the
+// end: a client that sent every byte and went away before the answer.
+type cancelAtEOF struct {
+	r      io.Reader
+	cancel func()
+}
+
+func (c *cancelAtEOF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.cancel()
+	}
+	return n, err
+}
+
+// A PUT whose client left after the last byte keeps all of them; a
+// resume with no bytes (what the API's progress query sends) finishes it.
+func TestResumeAllBytesKept(t *testing.T) {
+	r := newResumeService(t, nil)
+	id := r.create(t, owner)
+	data := randomData(2<<20, 10)
+	ctx, cancel := context.WithCancel(t.Context())
+	err := r.svc.Upload(ctx, owner, id, "", &cancelAtEOF{r: bytes.NewReader(data), cancel: cancel}, int64(len(data)))
+	if err == nil {
+		t.Fatal("an upload whose context ended succeeded")
+	}
+	pr, err := r.svc.UploadProgress(t.Context(), owner, id)
+	if err != nil || pr.Received != int64(len(data)) || pr.Done {
+		t.Fatalf("progress: %+v, %v", pr, err)
+	}
+	pr, err = r.svc.ResumeUpload(t.Context(), owner, id, "", bytes.NewReader(nil), image.DataRange{Start: pr.Received, Total: pr.Total})
+	if err != nil || !pr.Done {
+		t.Fatalf("finishing resume: %+v, %v", pr, err)
+	}
+	if got := download(t, r, id); !bytes.Equal(got, data) {
+		t.Fatal("downloaded data differs")
 	}
 }

@@ -69,6 +69,9 @@ func (s *importer) stage(ctx context.Context, p caller.Principal, id string, bod
 	if img.Status != StatusQueued {
 		return Progress{}, newError(ErrConflict, "Image status transition from %s to uploading is not allowed", img.Status)
 	}
+	if rng == nil {
+		s.dropPartialOf(ctx, id) // a plain PUT starts over (see Service.upload)
+	}
 	limit, err := s.startData(ctx, id, t.owner, t.quotaDeclared(), QuotaImageStageTotal, StatusUploading)
 	if err != nil {
 		return Progress{}, err

@@ -141,9 +141,12 @@ func (u *Upload) put(ctx context.Context, offset int64, resume bool) error {
 		h["Content-Range"] = "bytes " + strconv.FormatInt(offset, 10) + "-" + strconv.FormatInt(u.Size-1, 10) + "/" +
 			strconv.FormatInt(u.Size, 10)
 		if offset == u.Size {
-			// Everything is kept but the last answer was lost: the query
-			// said so (done); nothing to send.
-			return nil
+			// Every byte is kept; the server finishes the upload when
+			// asked (a server that did not would answer 308 again).
+			if _, done, err := u.query(ctx); done || err != nil {
+				return err
+			}
+			return &Error{Status: http.StatusConflict, Message: "the server keeps every byte but does not finish the upload"}
 		}
 	}
 	resp, err := u.do(ctx, h, body, u.Size-offset)
