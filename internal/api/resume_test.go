@@ -7,9 +7,12 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -22,6 +25,7 @@ import (
 
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/imageclient"
+	"github.com/glint-image/glint/internal/server"
 )
 
 // TestResumeProtocol walks the Content-Range continuation over HTTP: a
@@ -300,4 +304,43 @@ func BenchmarkResumedUpload(b *testing.B) {
 			b.ReportMetric(float64(sent)/float64(size)/float64(b.N), "sent/size")
 		})
 	}
+}
+
+// TestResumeOnAnotherNode: an upload cut on one node continues on another
+// that shares its database and store (PostgreSQL and S3: this suite's
+// second run).
+func TestResumeOnAnotherNode(t *testing.T) {
+	e := newEnv(t)
+	if e.cfg.Metadata.Driver != "postgres" {
+		t.Skip("needs a database nodes share: runs in the PostgreSQL+S3 run of this suite")
+	}
+	other, err := server.New(context.Background(), e.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(other.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		other.Close()
+	})
+	img, err := images.Create(ctx, e.owner, images.CreateOpts{Name: "two-nodes", DiskFormat: "raw", ContainerFormat: "bare"}).Extract()
+	wantStatus(t, err, 0)
+	data := randomBytes(20<<20+5, 3)
+	path := "/v2/images/" + img.ID + "/file"
+	cutUpload(t, e, path, data, 7<<20+1)
+	// The second node answers from the shared records.
+	node2 := &env{t: t, url: ts.URL}
+	resp, _ := node2.do("owner", "PUT", path, map[string]string{"Content-Range": "bytes */*"}, "")
+	kept, _ := strconv.Atoi(resp.Header.Get("Upload-Offset"))
+	if resp.StatusCode != 308 || kept != 7<<20+1 {
+		t.Fatalf("the other node's progress: %d, Upload-Offset %q", resp.StatusCode, resp.Header.Get("Upload-Offset"))
+	}
+	rng := "bytes " + strconv.Itoa(kept) + "-" + strconv.Itoa(len(data)-1) + "/" + strconv.Itoa(len(data))
+	resp, body := node2.do("owner", "PUT", path, map[string]string{"Content-Type": "application/octet-stream", "Content-Range": rng},
+		string(data[kept:]))
+	if resp.StatusCode != 204 {
+		t.Fatalf("resume on the other node: %d %s", resp.StatusCode, body)
+	}
+	checkImage(t, e, img.ID, data)
+	e.assertNoPartialData(t)
 }
