@@ -14,11 +14,12 @@ import (
 	"github.com/glint-image/glint/internal/blob"
 )
 
-// Resumable writers keep their data in a file of their own under
-// partialDir (beside tmp, so Commit is still a rename within one
-// filesystem), which Sweep leaves alone while it is younger than
-// blob.KeepPartials: a checkpointed upload outlives the process that took
-// it.
+// A resumable writer starts in a temp file like any writer, so a process
+// that crashes before its first checkpoint leaves what Sweep removes at
+// the next start. Its checkpoint moves the file to partialDir (beside
+// tmp, so Commit is still a rename within one filesystem), which Sweep
+// leaves alone while it is younger than blob.KeepPartials: a checkpointed
+// upload outlives the process that took it.
 
 var _ blob.Resumer = (*Driver)(nil)
 
@@ -42,10 +43,7 @@ func (d *Driver) ResumableWriter(ctx context.Context, key string) (blob.Resumabl
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(d.partialDir(), 0o700); err != nil {
-		return nil, fmt.Errorf("filesystem: writer %q: %w", key, err)
-	}
-	f, err := os.CreateTemp(d.partialDir(), "partial-*")
+	f, err := os.CreateTemp(d.tmp, "upload-*")
 	if err != nil {
 		return nil, fmt.Errorf("filesystem: writer %q: %w", key, err)
 	}
@@ -171,9 +169,26 @@ func (r *resumable) Checkpoint(ctx context.Context) ([]byte, error) {
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}
+	name := w.f.Name()
+	if err == nil && filepath.Dir(name) != w.d.partialDir() {
+		name, err = w.d.keep(name)
+	}
 	if err != nil {
 		os.Remove(w.f.Name())
 		return nil, fmt.Errorf("filesystem: checkpoint %q: %w", w.key, err)
 	}
-	return json.Marshal(resumeState{File: filepath.Base(w.f.Name()), Size: w.size})
+	return json.Marshal(resumeState{File: filepath.Base(name), Size: w.size})
+}
+
+// keep moves a checkpointed temp file into partialDir and returns its new
+// name there.
+func (d *Driver) keep(tmp string) (string, error) {
+	if err := os.MkdirAll(d.partialDir(), 0o700); err != nil {
+		return "", err
+	}
+	name := filepath.Join(d.partialDir(), "partial-"+strings.TrimPrefix(filepath.Base(tmp), "upload-"))
+	if err := os.Rename(tmp, name); err != nil {
+		return "", err
+	}
+	return name, nil
 }

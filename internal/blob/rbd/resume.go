@@ -16,9 +16,9 @@ import (
 	"github.com/glint-image/glint/internal/blob"
 )
 
-// A resumable writer fills a temporary image like any writer, named with
-// partialMark so that Sweep keeps it (closed, it has no watcher) for
-// blob.KeepPartials. Its checkpoint writes out the buffered chunk and
+// A resumable writer fills a temporary image like any writer; its first
+// checkpoint renames it with partialMark, so that Sweep keeps it (closed,
+// it has no watcher) for blob.KeepPartials. Its checkpoint writes out the buffered chunk and
 // closes the image; Resume reopens it and writes on at the offset the
 // checkpoint recorded, which is all RBD needs: writes go at an offset.
 
@@ -39,7 +39,9 @@ func (d *Driver) ResumableWriter(ctx context.Context, key string) (blob.Resumabl
 	}
 	var suffix [8]byte
 	rand.Read(suffix[:])
-	w, err := d.writer(ctx, key, imageName(key)+tempMark+partialMark+hex.EncodeToString(suffix[:]))
+	// A temporary image like any writer's until its first checkpoint
+	// renames it, so one a crash leaves before that is swept as usual.
+	w, err := d.writer(ctx, key, imageName(key)+tempMark+hex.EncodeToString(suffix[:]))
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +137,17 @@ func (r *resumable) Checkpoint(ctx context.Context) ([]byte, error) {
 			err = errors.Join(err, rerr)
 		}
 		return nil, fmt.Errorf("rbd: checkpoint %s: %w", w.tmp, err)
+	}
+	if !strings.Contains(w.tmp, tempMark+partialMark) {
+		partial := strings.Replace(w.tmp, tempMark, tempMark+partialMark, 1)
+		if err := cephrbd.GetImage(w.d.ioctx, w.tmp).Rename(partial); err != nil {
+			w.err = err
+			if rerr := w.d.remove(w.tmp); rerr != nil && !errors.Is(rerr, blob.ErrNotFound) {
+				err = errors.Join(err, rerr)
+			}
+			return nil, fmt.Errorf("rbd: checkpoint %s: %w", w.tmp, err)
+		}
+		w.tmp = partial
 	}
 	w.err = errors.New("rbd: write after Checkpoint")
 	w.committed = true // Cancel must leave the image alone now
