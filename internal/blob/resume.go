@@ -38,8 +38,9 @@ type ResumableWriter interface {
 	Checkpoint(ctx context.Context) (state []byte, err error)
 }
 
-// ErrResumeState: a resume state is malformed, of another driver, or names
-// data that is no longer there; the upload has to start again.
+// ErrResumeState is the error of a resume state that is malformed, of
+// another driver, or names data that is no longer there: the upload has
+// to start again.
 var ErrResumeState = errors.New("blob: resume state not usable")
 
 // KeepPartials is how long a driver's own sweep (Sweeper) keeps a
