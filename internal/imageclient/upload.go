@@ -249,7 +249,8 @@ func (c *counter) Read(p []byte) (int, error) {
 	c.pos += int64(n)
 	if c.u.Progress != nil && c.pos > c.u.high {
 		fresh := min(int64(n), c.pos-c.u.high)
-		c.u.Progress.Write(p[n-int(fresh) : n])
+		// A progress display that fails is no reason to stop the upload.
+		_, _ = c.u.Progress.Write(p[n-int(fresh) : n])
 		c.u.high = c.pos
 	}
 	return n, err

@@ -122,7 +122,7 @@ func (d *Driver) readTail(ctx context.Context, st resumeState) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer obj.Close()
+	defer func() { _ = obj.Close() }() // only read
 	tail, err := io.ReadAll(io.LimitReader(obj, st.Tail+1))
 	if errorCode(err) == "NoSuchKey" || (err == nil && int64(len(tail)) != st.Tail) {
 		return nil, fmt.Errorf("tail of upload %s: %w", st.UploadID, blob.ErrResumeState)
