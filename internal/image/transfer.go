@@ -238,6 +238,9 @@ func (s *Service) openData(ctx context.Context, t *transfer, rng *DataRange) err
 		if t.prev, err = s.partialFor(ctx, t.img.ID, t.kind, *rng); err != nil {
 			return err
 		}
+		if t.total < 0 && t.prev != nil {
+			t.total = t.prev.Total // announced by an earlier PUT ("bytes N-M/*" now)
+		}
 	}
 	return s.openTransfer(ctx, t)
 }
