@@ -36,6 +36,7 @@ func (h *Handler) routes() {
 
 		"GET /dashboard/project/images":     h.projectImages,
 		"GET /dashboard/project/usage":      h.usagePanel,
+		"GET /dashboard/project/pending":    h.pendingCount,
 		"GET /dashboard/project/images/new": h.createForm,
 		"POST /dashboard/project/images":    h.createImage,
 		"GET /dashboard/admin/images":       h.adminImages,
