@@ -32,7 +32,9 @@ func (r rowView) CanDelete() bool { return r.CanEdit() && !r.Protected }
 
 // CanShare reports whether the row offers the members dialog.
 // A private image offers it too: the dialog offers to make it shared.
-func (r rowView) CanShare() bool { return r.Mine && (r.Visibility == "shared" || r.Visibility == "private") }
+func (r rowView) CanShare() bool {
+	return r.Mine && (r.Visibility == "shared" || r.Visibility == "private")
+}
 
 // RowURL is where the row reloads itself from while it changes.
 func (r rowView) RowURL() string {
