@@ -62,6 +62,16 @@ func (h *Handler) routes() {
 		"PUT /dashboard/images/{id}/file":                     h.upload,
 		"GET /dashboard/images/{id}/file":                     h.download,
 
+		"GET /dashboard/admin/metadefs":               h.metadefsList,
+		"GET /dashboard/admin/metadefs/new":           h.metadefsImportForm,
+		"POST /dashboard/admin/metadefs":              h.metadefsImport,
+		"GET /dashboard/admin/metadefs/{ns}":          h.metadefsShow,
+		"GET /dashboard/admin/metadefs/{ns}/edit":     h.metadefsEditForm,
+		"POST /dashboard/admin/metadefs/{ns}/edit":    h.metadefsEdit,
+		"POST /dashboard/admin/metadefs/{ns}/protect": h.metadefsProtect,
+		"GET /dashboard/admin/metadefs/{ns}/delete":   h.metadefsDeleteConfirm,
+		"POST /dashboard/admin/metadefs/{ns}/delete":  h.metadefsDelete,
+
 		"GET /dashboard/admin/quotas":                  h.quotas,
 		"GET /dashboard/admin/quotas/{project}":        h.quotaForm,
 		"POST /dashboard/admin/quotas/{project}":       h.setQuota,
