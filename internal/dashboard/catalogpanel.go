@@ -54,7 +54,9 @@ func (n namespaceRow) ResourceTypes() []string {
 }
 
 // Path is the namespace's page.
-func (n namespaceRow) Path() string { return Prefix + "admin/metadefs/" + url.PathEscape(n.Namespace.Namespace) }
+func (n namespaceRow) Path() string {
+	return Prefix + "admin/metadefs/" + url.PathEscape(n.Namespace.Namespace)
+}
 
 type metadefsPage struct {
 	base
