@@ -53,6 +53,10 @@ type tableView struct {
 	Usage      []quota
 	Owners     []projectRef
 	Admin      bool
+	// Total is how many images the view holds over all pages (nil when
+	// not counted); Capped: more than that.
+	Total  *int
+	Capped bool
 }
 
 // Columns is how many columns the table has (for empty-state cells).
@@ -116,6 +120,7 @@ func (h *Handler) table(ctx context.Context, c *gophercloud.ServiceClient, s *se
 	if err != nil {
 		return t, err
 	}
+	t.Total, t.Capped = page.Total, page.Capped
 	list := page.Images
 	more := len(list) > l.Limit
 	if more {

@@ -64,14 +64,14 @@ func TestIssue20MetadataDefinitions(t *testing.T) {
 		if i == 0 {
 			// Import from a file; the same again is refused in words.
 			b.do(chromedp.Click(chromedp.CSS(`button[hx-get="/dashboard/admin/metadefs/new"]`)))
-			b.waitModal("the import dialog")
+			b.waitDialog("the import dialog")
 			b.clean("import dialog")
 			b.shot("i20-metadefs-import")
 			b.do(chromedp.SetUploadFiles(chromedp.CSS("#ns-file"), []string{file}), chromedp.Click(chromedp.CSS(`#modal button[type=submit]`)))
 			b.waitModalClosed("the import dialog to close")
 			b.until("the imported row", nsRowJS("Example::Backup"))
 			b.do(chromedp.Click(chromedp.CSS(`button[hx-get="/dashboard/admin/metadefs/new"]`)))
-			b.waitModal("the import dialog again")
+			b.waitDialog("the import dialog again")
 			b.do(chromedp.SetUploadFiles(chromedp.CSS("#ns-file"), []string{file}), chromedp.Click(chromedp.CSS(`#modal button[type=submit]`)))
 			b.until("the duplicate refusal", `document.getElementById("import-error")?.textContent.includes("already exists")`)
 			b.do(chromedp.SendKeys(chromedp.CSS("#ns-json"), `{"namespace": "Broken",`))
@@ -105,7 +105,7 @@ func TestIssue20MetadataDefinitions(t *testing.T) {
 	// Edit on the page, then protect and unprotect from the list.
 	b.resize(viewports[0])
 	b.do(chromedp.Click(chromedp.CSS(`.head-actions button[hx-get$="/edit"]`)))
-	b.waitModal("the edit dialog")
+	b.waitDialog("the edit dialog")
 	b.do(chromedp.SetValue(chromedp.CSS("#ns-display"), "Example Backups"), chromedp.Click(chromedp.CSS(`#modal button[type=submit]`)))
 	b.waitModalClosed("the edit dialog to close")
 	b.until("the new title", `document.querySelector("h1")?.textContent.includes("Example Backups")`)
@@ -130,7 +130,7 @@ func TestIssue20MetadataDefinitions(t *testing.T) {
 
 	// Delete asks first.
 	eval[chromedp.Void](b, nsRowJS("Example::Backup")+`.querySelector('button[aria-label^="Delete"]').click()`)
-	b.waitModal("the delete confirmation")
+	b.waitDialog("the delete confirmation")
 	if got := eval[string](b, `document.activeElement.textContent`); got != "Cancel" {
 		t.Fatalf("the confirmation focuses %q, want Cancel", got)
 	}
@@ -152,7 +152,7 @@ func TestIssue20MetadataDefinitions(t *testing.T) {
 		b.resize(v)
 		b.open("/dashboard/project/images")
 		b.clickIn("cirros-0.6.2-x86_64-disk", `button[hx-get$="/edit"]`)
-		b.waitModal("the edit dialog")
+		b.waitDialog("the edit dialog")
 		b.do(chromedp.Click(chromedp.CSS(`#modal button[type=submit].primary`)))
 		b.until("the advice", `document.querySelector("#modal .notice")?.textContent.includes("image_build_date")`)
 		advice := eval[string](b, `document.querySelector("#modal .notice").textContent`)
@@ -168,4 +168,13 @@ func TestIssue20MetadataDefinitions(t *testing.T) {
 		t.Fatalf("%d layout problems:\n%s", len(problems), strings.Join(problems, "\n"))
 	}
 	b.noScriptErrors("metadata definitions")
+}
+
+// waitDialog waits for a dialog to open and htmx to have taken over its
+// content (the dialog focuses a control after that): a click before then
+// would submit its form without htmx.
+func (b *tab) waitDialog(what string) {
+	b.t.Helper()
+	b.waitModal(what)
+	b.until(what+" to take focus", `document.getElementById("modal").contains(document.activeElement)`)
 }

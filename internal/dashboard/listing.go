@@ -160,13 +160,15 @@ func (l listing) apiQuery(project string) url.Values {
 		}
 	}
 	if l.Name != "" {
-		// Glance filters names by equality; a name that itself starts
-		// with "in:" is quoted as a one-element list.
-		if strings.HasPrefix(l.Name, "in:") {
-			q.Set("name", `in:"`+strings.ReplaceAll(l.Name, `"`, "")+`"`)
-		} else {
-			q.Set("name", l.Name)
-		}
+		// Names are searched by prefix, through the API's in-process
+		// extension (a range of the name index); the public API keeps
+		// Glance's exact match.
+		q.Set("glint_name_prefix", l.Name)
+	}
+	if l.Tab != "shared" {
+		// The shared tab drops rows after listing (the project's own
+		// shared images), so a count of the listing would be wrong there.
+		q.Set("glint_total", "1")
 	}
 	for k, v := range map[string]string{"status": l.Status, "disk_format": l.DiskFormat, "protected": l.Protected, "os_hidden": l.Hidden} {
 		if v != "" {

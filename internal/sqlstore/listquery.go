@@ -115,6 +115,11 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	oneRange := false
 	for _, f := range q.Filters {
 		selective := (f.Op == "eq" || f.Op == "in") && slices.Contains(selectiveFields, f.Field)
+		// A name prefix is one range of the name index, unless names are
+		// the order: then each branch reads its own index by name.
+		if f.Op == "prefix" && len(f.Values) == 1 && f.Values[0] != "" {
+			selective = p.order[0].expr != sortExprs["name"]
+		}
 		if err := p.filter(f, selective); err != nil {
 			return nil, err
 		}
@@ -362,6 +367,9 @@ func (p *listPlan) filter(f image.Filter, selective bool) error {
 		}
 		values[i] = v
 	}
+	if f.Op == "prefix" {
+		return p.prefix(f)
+	}
 	if f.Op == "in" {
 		if len(values) == 0 {
 			return invalid("Filter %s in: needs at least one value", f.Field)
@@ -387,6 +395,34 @@ func (p *listPlan) filter(f image.Filter, selective bool) error {
 		return invalid("Invalid filter operator %q for %s", f.Op, f.Field)
 	}
 	p.and(ref + " " + sqlOp + " " + p.arg(values[0]))
+	return nil
+}
+
+// prefixEnd follows every name that starts with a prefix: U+10FFFF is
+// the highest code point, so in byte order (SQLite's BINARY, PostgreSQL's
+// "C" collation) prefix+U+10FFFF sorts after prefix+anything else a name
+// holds (a name that itself continues with U+10FFFF, a noncharacter, is
+// the one miss).
+const prefixEnd = "\U0010FFFF"
+
+// prefix adds a name-prefix condition as a range, so an index serves it:
+// when names are the first sort key, each branch's own (visibility or
+// owner, name, ...) index, read in order and stopped after a page;
+// otherwise the name index (images_name), whose range holds exactly the
+// names with the prefix, sorted afterwards. An empty prefix is no filter.
+func (p *listPlan) prefix(f image.Filter) error {
+	if f.Field != "name" || len(f.Values) != 1 {
+		return invalid("Filter %s prefix: only names, with one value", f.Field)
+	}
+	v := f.Values[0]
+	if v == "" {
+		return nil
+	}
+	ref := "images.name"
+	if p.order[0].expr == sortExprs["name"] {
+		ref = sortExprs["name"]
+	}
+	p.and(ref + " >= " + p.arg(v) + " AND " + ref + " < " + p.arg(v+prefixEnd))
 	return nil
 }
 
@@ -515,6 +551,14 @@ func (p *listPlan) terms(b branch) [][]string {
 // and cut to one page of ids and sort keys, joined to the images it names.
 func (p *listPlan) sql(selectImages string) string {
 	keys := func(i int, _ orderKey) string { return "k" + strconv.Itoa(i) }
+	return selectImages + " FROM (" + p.pageSQL() + ") AS page JOIN images ON images.id = page.pid ORDER BY " +
+		p.orderBy(func(i int, k orderKey) string { return "page." + keys(i, k) })
+}
+
+// pageSQL is the page of ids and sort keys: one branch's, or the merge of
+// the branches' pages.
+func (p *listPlan) pageSQL() string {
+	keys := func(i int, _ orderKey) string { return "k" + strconv.Itoa(i) }
 	cols := "pid"
 	for i := range p.order {
 		cols += ", k" + strconv.Itoa(i)
@@ -532,8 +576,7 @@ func (p *listPlan) sql(selectImages string) string {
 		}
 		page = strings.Join(pages, " UNION ") + " ORDER BY " + p.orderBy(keys) + " LIMIT " + p.limit
 	}
-	return selectImages + " FROM (" + page + ") AS page JOIN images ON images.id = page.pid ORDER BY " +
-		p.orderBy(func(i int, k orderKey) string { return "page." + keys(i, k) })
+	return page
 }
 
 // branchSQL is one branch's page of ids and sort keys, after term; the
