@@ -23,7 +23,9 @@ func testListPrefix(t *testing.T, s image.Store) {
 	unnamed := newImage("p9")
 	unnamed.Name = nil
 	create(t, s, unnamed)
-	prefix := func(v string) []image.Filter { return []image.Filter{{Field: "name", Op: "prefix", Values: []string{v}}} }
+	prefix := func(v string) []image.Filter {
+		return []image.Filter{{Field: "name", Op: "prefix", Values: []string{v}}}
+	}
 	for _, tc := range []struct {
 		prefix string
 		want   []string
