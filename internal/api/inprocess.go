@@ -17,6 +17,9 @@ const (
 	// paramNamePrefix lists the images whose name starts with the value
 	// (a range of the name index, see sqlstore.listPlan.prefix).
 	paramNamePrefix = "glint_name_prefix"
+	// paramNameContains lists the images whose name holds the value, a
+	// bounded scan (see sqlstore's containsScan).
+	paramNameContains = "glint_name_contains"
 	// paramTotal adds "glint_total" (the images the listing holds over
 	// all its pages, counted up to image.MaxCount) and
 	// "glint_total_capped" to the answer.
@@ -50,6 +53,12 @@ func listExtensions(r *http.Request, v url.Values) (filters []image.Filter, tota
 			filters = append(filters, image.Filter{Field: "name", Op: "prefix", Values: []string{p[0]}})
 		}
 		v.Del(paramNamePrefix)
+	}
+	if p, ok := v[paramNameContains]; ok {
+		if p[0] != "" {
+			filters = append(filters, image.Filter{Field: "name", Op: "contains", Values: []string{p[0]}})
+		}
+		v.Del(paramNameContains)
 	}
 	if _, ok := v[paramTotal]; ok {
 		total = true

@@ -16,7 +16,7 @@ func TestListExtensionsNotPublic(t *testing.T) {
 			t.Fatalf("create %s: %d %s", name, resp.StatusCode, body)
 		}
 	}
-	resp, body := e.do("owner", "GET", "/v2/images?glint_name_prefix=ubuntu&glint_total=1", nil, "")
+	resp, body := e.do("owner", "GET", "/v2/images?glint_name_prefix=ubuntu&glint_name_contains=buntu&glint_total=1", nil, "")
 	if resp.StatusCode != 200 || !strings.Contains(body, `"images":[]`) || strings.Contains(body, "glint_total\":") {
 		t.Fatalf("public listing with the extension's parameters: %d %s", resp.StatusCode, body)
 	}

@@ -8,8 +8,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// Item 6: the name filter finds names by their start, as the user types,
-// and the table says how many images the view holds.
+// Item 6: the name filter finds names by their start or by a part of
+// them, as the user types, and the table says how many images the view
+// holds.
 func TestIssue20Search(t *testing.T) {
 	t.Parallel()
 	c, _ := issue20Cloud(t)
@@ -56,6 +57,16 @@ func TestIssue20Search(t *testing.T) {
 		eval[chromedp.Void](b, `document.getElementById("flt-name").value = ""`)
 		b.do(chromedp.SendKeys(chromedp.CSS("#flt-name"), "c"))
 		b.until("one result", total+` === "1 image" && `+rowJS("cirros-0.6.2-x86_64-disk"))
+
+		// A substring, anywhere in the name.
+		eval[chromedp.Void](b, `document.getElementById("flt-name").value = ""`)
+		b.do(chromedp.SetValue(chromedp.CSS("#flt-match"), "contains"), chromedp.SendKeys(chromedp.CSS("#flt-name"), "-02"))
+		b.until("the substring results", total+` === "10 images" && `+rows+` === 10 && `+rowJS("build-029"))
+		eval[chromedp.Void](b, `document.getElementById("flt-name").value = ""`)
+		b.do(chromedp.SendKeys(chromedp.CSS("#flt-name"), "x86"))
+		b.until("the substring in the middle", total+` === "1 image" && `+rowJS("cirros-0.6.2-x86_64-disk"))
+		b.clean("substring search " + v.name)
+		b.shot("i20-search-contains-" + v.name)
 	}
 	b.noScriptErrors("search")
 }

@@ -18,6 +18,9 @@ type listing struct {
 	Tab string
 
 	Name, Status, Visibility, DiskFormat, Protected, Type, Owner, Member, Hidden string
+	// Match is how Name matches: "" (the name starts with it) or
+	// "contains".
+	Match string
 
 	Sort, Dir string
 	Limit     int
@@ -52,6 +55,7 @@ func parseListing(panel string, q url.Values) listing {
 	l := listing{Panel: panel, Name: strings.TrimSpace(q.Get("name")), Status: choose(q.Get("status"), statusChoices),
 		DiskFormat: choose(q.Get("disk_format"), diskFormats), Protected: choose(q.Get("protected"), []string{"true", "false"}),
 		Type: choose(q.Get("type"), []string{"snapshot"}), Hidden: choose(q.Get("hidden"), []string{"true"}),
+		Match: choose(q.Get("match"), []string{"contains"}),
 		Sort: choose(q.Get("sort"), sortableKeys), Dir: choose(q.Get("dir"), []string{"asc", "desc"}),
 		Marker: idLike(q.Get("marker")), Before: idLike(q.Get("before"))}
 	if len(l.Name) > 255 {
@@ -160,10 +164,14 @@ func (l listing) apiQuery(project string) url.Values {
 		}
 	}
 	if l.Name != "" {
-		// Names are searched by prefix, through the API's in-process
-		// extension (a range of the name index); the public API keeps
-		// Glance's exact match.
-		q.Set("glint_name_prefix", l.Name)
+		// Names are searched by prefix (a range of the name index) or
+		// substring (a bounded scan), through the API's in-process
+		// extension; the public API keeps Glance's exact match.
+		if l.Match == "contains" {
+			q.Set("glint_name_contains", l.Name)
+		} else {
+			q.Set("glint_name_prefix", l.Name)
+		}
 	}
 	if l.Tab != "shared" {
 		// The shared tab drops rows after listing (the project's own
@@ -193,6 +201,7 @@ func (l listing) values() url.Values {
 		set("tab", l.Tab, "project")
 	}
 	set("name", l.Name, "")
+	set("match", l.Match, "")
 	set("status", l.Status, "")
 	set("visibility", l.Visibility, "")
 	set("disk_format", l.DiskFormat, "")
@@ -292,7 +301,7 @@ func (l listing) Filtered() bool {
 
 // ClearURL is the tab without filters (sort and size kept).
 func (l listing) ClearURL() string {
-	m := listing{Panel: l.Panel, Tab: l.Tab, Sort: l.Sort, Dir: l.Dir, Limit: l.Limit}
+	m := listing{Panel: l.Panel, Tab: l.Tab, Sort: l.Sort, Dir: l.Dir, Limit: l.Limit, Match: l.Match}
 	if m.Tab == "shared" {
 		m.Member = "all"
 	}

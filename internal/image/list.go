@@ -113,8 +113,8 @@ func normalizeList(q *ListQuery) error {
 		if !slices.Contains(FilterFields, f.Field) {
 			return newError(ErrInvalid, "Invalid filter: %s", f.Field)
 		}
-		if f.Op == "prefix" && f.Field != "name" {
-			return newError(ErrInvalid, "Invalid filter: only names filter by prefix, not %s", f.Field)
+		if (f.Op == "prefix" || f.Op == "contains") && f.Field != "name" {
+			return newError(ErrInvalid, "Invalid filter: only names filter by %s, not %s", f.Op, f.Field)
 		}
 	}
 	return nil

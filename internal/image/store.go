@@ -151,9 +151,11 @@ type Scope struct {
 // Filter is one condition on a core column.
 //
 // Field is one of the FilterFields. Op is "eq", "neq", "in", "gt", "gte",
-// "lt", "lte", or "prefix" (name only: names that start with the value,
-// read as a range of the name index; glint's in-process extension, never
-// parsed from the public API). Values holds one value, or several for "in". Values of
+// "lt", "lte", or, for names only, "prefix" (names that start with the
+// value: a range of the name index) and "contains" (names that hold it:
+// a bounded scan, see sqlstore's containsScan); those two are glint's
+// in-process extensions, never parsed from the public API. Values holds
+// one value, or several for "in". Values of
 // integer columns are decimal strings; of created_at/updated_at, RFC 3339
 // timestamps; of protected/os_hidden, "true"/"false".
 type Filter struct {

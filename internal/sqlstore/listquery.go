@@ -51,7 +51,20 @@ type listPlan struct {
 	marker   []string // placeholders of the marker's sort tuple, if any
 	bindTime func(time.Time) any
 	noIndex  func(expr string) string // Dialect.NoIndex; nil in other plans
+	// contains is the condition of a name-substring filter on a
+	// branch's scanned rows (column nm), "" for none; scan the
+	// placeholder of how many rows each branch scans for it.
+	contains, scan string
+	containsFn func(expr, arg string) string // Dialect.Contains
 }
+
+// containsScan bounds a name-substring search: each branch of a page
+// reads at most this many index entries in the listing's order and keeps
+// those whose name holds the text. No index finds substrings, so the
+// search is bounded instead: a page covers the next containsScan images
+// of each branch, and a name further on is found only on later pages of
+// a listing that asks for them (or by a prefix, which is indexed).
+const containsScan = 10000
 
 // orderKey is one element of the sort tuple.
 type orderKey struct {
@@ -102,7 +115,7 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex}
+	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex, containsFn: d.Contains}
 	// Deleted and killed images never appear in a listing.
 	p.and("images.deleted_at IS NULL")
 	p.and("images.status NOT IN ('killed', 'deleted')")
@@ -370,6 +383,9 @@ func (p *listPlan) filter(f image.Filter, selective bool) error {
 	if f.Op == "prefix" {
 		return p.prefix(f)
 	}
+	if f.Op == "contains" {
+		return p.substring(f)
+	}
 	if f.Op == "in" {
 		if len(values) == 0 {
 			return invalid("Filter %s in: needs at least one value", f.Field)
@@ -423,6 +439,23 @@ func (p *listPlan) prefix(f image.Filter) error {
 		ref = sortExprs["name"]
 	}
 	p.and(ref + " >= " + p.arg(v) + " AND " + ref + " < " + p.arg(v+prefixEnd))
+	return nil
+}
+
+// substring keeps the names that hold a text, among the containsScan
+// rows each branch reads in order (see containsScan).
+func (p *listPlan) substring(f image.Filter) error {
+	if f.Field != "name" || len(f.Values) != 1 {
+		return invalid("Filter %s contains: only names, with one value", f.Field)
+	}
+	if f.Values[0] == "" {
+		return nil
+	}
+	if p.contains != "" || p.containsFn == nil {
+		return invalid("Filter name contains: one text at a time")
+	}
+	p.contains = p.containsFn("s.nm", p.arg(f.Values[0]))
+	p.scan = p.arg(containsScan)
 	return nil
 }
 
@@ -590,8 +623,20 @@ func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 	}
 	where := slices.Concat(p.where, b.where, term)
 	rest := &listPlan{order: p.order[fixed:]}
-	return "SELECT " + cols + " FROM " + b.from + " WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.limit
+	if p.contains == "" {
+		return "SELECT " + cols + " FROM " + b.from + " WHERE " + strings.Join(where, " AND ") +
+			" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.limit
+	}
+	// A substring search reads the branch's next rows in order, at most
+	// p.scan of them, and keeps a page of those whose name holds it.
+	keys := "pid"
+	for i := range p.order {
+		keys += ", k" + strconv.Itoa(i)
+	}
+	scanned := "SELECT " + cols + ", images.name AS nm FROM " + b.from + " WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.scan
+	return "SELECT " + keys + " FROM (" + scanned + ") AS s WHERE " + p.contains +
+		" ORDER BY " + rest.orderBy(func(i int, _ orderKey) string { return "s.k" + strconv.Itoa(i+fixed) }) + " LIMIT " + p.limit
 }
 
 // markerQuery selects the marker row's sort tuple; $1 is its id.

@@ -59,6 +59,41 @@ func testListPrefix(t *testing.T, s image.Store) {
 	checkOrder(t, "newest first", list(t, s, q), "p7", "p4", "p2")
 	q.Marker = "p2"
 	checkOrder(t, "newest first, second page", list(t, s, q), "p1")
+	// A substring: anywhere in the name, byte for byte.
+	contains := func(v string) []image.Filter {
+		return []image.Filter{{Field: "name", Op: "contains", Values: []string{v}}}
+	}
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"24.04", []string{"p2", "p7"}},
+		{"buntu", []string{"p1", "p2", "p3", "p4", "p7"}},
+		{"minimal", []string{"p7"}},
+		{"ü", []string{"p8"}},
+		{"UBUNTU", nil},
+		{"%", nil},
+		{"_", nil},
+		{"", []string{"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"}},
+	} {
+		q := everything()
+		q.Filters = contains(tc.text)
+		checkSet(t, "contains "+tc.text, list(t, s, q), tc.want...)
+		q.Sort = []image.SortKey{{Key: "name", Desc: true}}
+		checkSet(t, "contains "+tc.text+" by name", list(t, s, q), tc.want...)
+		if n, err := s.CountImages(t.Context(), q, 100); err != nil || n != len(tc.want) {
+			t.Errorf("CountImages contains %q: %d, %v; want %d", tc.text, n, err, len(tc.want))
+		}
+	}
+	q = everything()
+	q.Filters, q.Limit = contains("buntu"), 2
+	checkOrder(t, "contains, newest first", list(t, s, q), "p7", "p4")
+	q.Marker = "p4"
+	checkOrder(t, "contains, second page", list(t, s, q), "p3", "p2")
+	q = everything()
+	q.Filters = append(contains("04"), image.Filter{Field: "name", Op: "prefix", Values: []string{"ubuntu-24"}})
+	checkSet(t, "contains and prefix", list(t, s, q), "p2", "p7")
+
 	// Only names take a prefix.
 	q = everything()
 	q.Filters = []image.Filter{{Field: "status", Op: "prefix", Values: []string{"act"}}}

@@ -168,6 +168,7 @@ var dialect = sqlstore.Dialect{
 	// SQLite picks the index of a range filter and sorts all it finds
 	// over walking an index in order and stopping after a page.
 	NoIndex:         func(expr string) string { return "+" + expr },
+	Contains:        func(expr, arg string) string { return "instr(" + expr + ", " + arg + ") > 0" },
 	Explain:         "EXPLAIN QUERY PLAN ",
 	CacheStatements: true,
 	GroupCommit:     true,
