@@ -56,7 +56,7 @@ func parseListing(panel string, q url.Values) listing {
 		DiskFormat: choose(q.Get("disk_format"), diskFormats), Protected: choose(q.Get("protected"), []string{"true", "false"}),
 		Type: choose(q.Get("type"), []string{"snapshot"}), Hidden: choose(q.Get("hidden"), []string{"true"}),
 		Match: choose(q.Get("match"), []string{"contains"}),
-		Sort: choose(q.Get("sort"), sortableKeys), Dir: choose(q.Get("dir"), []string{"asc", "desc"}),
+		Sort:  choose(q.Get("sort"), sortableKeys), Dir: choose(q.Get("dir"), []string{"asc", "desc"}),
 		Marker: idLike(q.Get("marker")), Before: idLike(q.Get("before"))}
 	if len(l.Name) > 255 {
 		l.Name = l.Name[:255]

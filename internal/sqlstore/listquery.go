@@ -55,7 +55,7 @@ type listPlan struct {
 	// branch's scanned rows (column nm), "" for none; scan the
 	// placeholder of how many rows each branch scans for it.
 	contains, scan string
-	containsFn func(expr, arg string) string // Dialect.Contains
+	containsFn     func(expr, arg string) string // Dialect.Contains
 }
 
 // containsScan bounds a name-substring search: each branch of a page
