@@ -43,7 +43,7 @@ func (h *Handler) findProject(ctx context.Context, s *session, typed string) (lo
 		if err != nil {
 			return lookup{}, err
 		}
-		return lookup{Project: projectRef{ID: p.ID, Name: p.Name}, Found: found, Checked: true}, nil
+		return lookup{Project: projectRef(p), Found: found, Checked: true}, nil
 	}
 	c := h.identityClient(s.Token)
 	var byID struct {
