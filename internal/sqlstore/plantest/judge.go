@@ -74,7 +74,9 @@ func Postgres(plan []string, _ int) string {
 	for i, line := range plan {
 		m := pgScan.FindStringSubmatch(line)
 		if m == nil {
-			if pgSort.MatchString(line) && i+1 < len(plan) {
+			// An incremental sort orders the ties of an index's first
+			// key, group by group, and stops with the LIMIT.
+			if pgSort.MatchString(line) && !strings.Contains(line, "Incremental Sort") && i+1 < len(plan) {
 				if child := nextNode(plan, i); child >= 0 && pgScan.MatchString(plan[child]) {
 					cond := nodeLine(plan, child, "Index Cond:")
 					if !selective.MatchString(strings.ReplaceAll(cond, " = ", "=?")) {
@@ -104,9 +106,11 @@ func RowsRead(plan []string) int {
 			continue
 		}
 		var rows, loops int
-		fmt.Sscanf(m[1]+" "+m[2], "%d %d", &rows, &loops)
-		var removed int
-		fmt.Sscanf(nodeLine(plan, i, "Rows Removed by Filter:"), "Rows Removed by Filter: %d", &removed)
+		if _, err := fmt.Sscanf(m[1]+" "+m[2], "%d %d", &rows, &loops); err != nil {
+			continue // pgRows matched digits; this cannot happen
+		}
+		var removed int // stays 0 when the node has no such line
+		_, _ = fmt.Sscanf(nodeLine(plan, i, "Rows Removed by Filter:"), "Rows Removed by Filter: %d", &removed)
 		total += (rows + removed) * loops
 	}
 	return total
