@@ -176,5 +176,6 @@ func TestIssue20MetadataDefinitions(t *testing.T) {
 func (b *tab) waitDialog(what string) {
 	b.t.Helper()
 	b.waitModal(what)
-	b.until(what+" to take focus", `document.getElementById("modal").contains(document.activeElement)`)
+	b.until(what+" to take focus", `document.getElementById("modal").contains(document.activeElement) &&
+		[...document.querySelectorAll("#modal form[hx-post]")].every(f => f["htmx-internal-data"] && f["htmx-internal-data"].listenerInfos)`)
 }
