@@ -53,6 +53,7 @@ type listPlan struct {
 	noIndex   func(expr string) string  // Dialect.NoIndex; nil in other plans
 	indexedBy func(index string) string // Dialect.IndexedBy
 	members   string                    // Dialect.MembersFrom
+	rowKey    string                    // Dialect.RowKey
 }
 
 // orderKey is one element of the sort tuple.
@@ -115,9 +116,12 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	if order[0].key == "id" && d.IDFirst != "" {
 		order[0].expr = d.IDFirst
 	}
-	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex, indexedBy: d.IndexedBy, members: d.MembersFrom}
+	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex, indexedBy: d.IndexedBy, members: d.MembersFrom, rowKey: d.RowKey}
 	if p.members == "" {
 		p.members = "image_members m CROSS JOIN images"
+	}
+	if p.rowKey == "" {
+		p.rowKey = "images.id"
 	}
 	// Deleted and killed images never appear in a listing.
 	p.and("images.deleted_at IS NULL")
@@ -605,7 +609,7 @@ func (p *listPlan) sql(selectImages string) string {
 		}
 		page = strings.Join(pages, " UNION ") + " ORDER BY " + p.orderBy(keys) + " LIMIT " + p.limit
 	}
-	return selectImages + " FROM (" + page + ") AS page JOIN images ON images.id = page.pid ORDER BY " +
+	return selectImages + " FROM (" + page + ") AS page JOIN images ON " + p.rowKey + " = page.pid ORDER BY " +
 		p.orderBy(func(i int, k orderKey) string { return "page." + keys(i, k) })
 }
 
@@ -614,7 +618,7 @@ func (p *listPlan) sql(selectImages string) string {
 // out of its ORDER BY (SQLite sees no order in an index otherwise when
 // the fixed key is an expression).
 func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
-	cols := "images.id AS pid"
+	cols := p.rowKey + " AS pid"
 	for i, k := range p.order {
 		cols += ", " + b.expr(k) + " AS k" + strconv.Itoa(i)
 	}

@@ -92,6 +92,11 @@ type Dialect struct {
 	// the memberships first; "" for "image_members m CROSS JOIN images",
 	// which SQLite joins in the order written.
 	MembersFrom string
+	// RowKey is the expression that finds an image row fastest once a
+	// listing's merged page names it; "" for images.id. SQLite's rowid is
+	// one seek of the table's B-tree where the id is a seek of its index
+	// and then one of the table.
+	RowKey string
 
 	// ListSetup runs in a listing's transaction before a listing merged
 	// from several branches: settings that keep the planner on the
