@@ -138,12 +138,31 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 		p.and("images.protected = " + p.arg(*q.Protected))
 	}
 	oneRange := false
+	var sizeProbe []string
 	for _, f := range q.Filters {
 		selective := (f.Op == "eq" || f.Op == "in") && slices.Contains(selectiveFields, f.Field)
 		if err := p.filter(f, selective); err != nil {
 			return nil, err
 		}
 		oneRange = oneRange || selective
+		if op, ok := comparisons[f.Op]; ok && f.Op != "eq" && f.Field == "size" && len(f.Values) == 1 {
+			sizeProbe = append(sizeProbe, "COALESCE(probe.size, -1) "+op+" "+"$"+strconv.Itoa(len(p.args)))
+		}
+	}
+	if len(sizeProbe) > 0 {
+		// A size range is tested on each row of a branch's walk (see
+		// filter), which reads the whole branch when nothing is in the
+		// range. Whether any image at all is in it is a few seeks of the
+		// (visibility, size) indexes, evaluated once per query: a
+		// necessary condition, so a range that matches nothing reads
+		// nothing.
+		// Sizes are never negative, and NULL sizes are -1 in the index
+		// and match no size filter. (A scalar subquery rather than
+		// EXISTS: SQLite turns an EXISTS into a join, which changes the
+		// branch's plan.)
+		p.and("(SELECT 1 FROM images AS probe WHERE probe.visibility IN " +
+			"('public', 'private', 'shared', 'community') AND COALESCE(probe.size, -1) >= 0 AND " +
+			strings.Join(sizeProbe, " AND ") + " LIMIT 1) IS NOT NULL")
 	}
 	props := slices.Sorted(maps.Keys(q.Properties))
 	tags := q.Tags
