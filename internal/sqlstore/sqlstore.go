@@ -336,13 +336,6 @@ func strPtr(v sql.NullString) *string {
 	return &v.String
 }
 
-func intPtr(v sql.NullInt64) *int64 {
-	if !v.Valid {
-		return nil
-	}
-	return &v.Int64
-}
-
 // timeColumn is a scan destination for a time column: the dialect decodes
 // whatever the driver returns (text for SQLite, time.Time for PostgreSQL).
 type timeColumn struct {
