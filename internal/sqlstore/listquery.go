@@ -54,6 +54,7 @@ type listPlan struct {
 	indexedBy func(index string) string // Dialect.IndexedBy
 	members   string                    // Dialect.MembersFrom
 	rowKey    string                    // Dialect.RowKey
+	gate      string                    // a condition for reading any branch at all, "" for none
 	// contains is the condition of a name-substring filter on a
 	// branch's scanned rows (column nm), "" for none; scan the
 	// placeholder of how many rows each branch scans for it.
@@ -172,16 +173,15 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 		// A size range is tested on each row of a branch's walk (see
 		// filter), which reads the whole branch when nothing is in the
 		// range. Whether any image at all is in it is a few seeks of the
-		// (visibility, size) indexes, evaluated once per query: a
-		// necessary condition, so a range that matches nothing reads
-		// nothing.
-		// Sizes are never negative, and NULL sizes are -1 in the index
-		// and match no size filter. (A scalar subquery rather than
-		// EXISTS: SQLite turns an EXISTS into a join, which changes the
-		// branch's plan.)
-		p.and("(SELECT 1 FROM images AS probe WHERE probe.visibility IN " +
+		// (visibility, size) indexes, a necessary condition (sizes are
+		// never negative; NULL sizes are -1 in the index and match no
+		// size filter), and it is each branch's LIMIT: SQLite computes a
+		// LIMIT once, before the walk, and reads nothing for a LIMIT of 0.
+		// (In the WHERE clause SQLite tested the probe's cached answer on
+		// every row; as EXISTS it made it a join and changed the plan.)
+		p.gate = "(SELECT 1 FROM images AS probe WHERE probe.visibility IN " +
 			"('public', 'private', 'shared', 'community') AND COALESCE(probe.size, -1) >= 0 AND " +
-			strings.Join(sizeProbe, " AND ") + " LIMIT 1) IS NOT NULL")
+			strings.Join(sizeProbe, " AND ") + " LIMIT 1) IS NOT NULL"
 	}
 	props := slices.Sorted(maps.Keys(q.Properties))
 	tags := q.Tags
@@ -724,9 +724,14 @@ func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 	if b.indexes != nil && p.indexedBy != nil && !p.indexOrdered() {
 		from += p.indexedBy(b.indexes(p.order[0].key))
 	}
+	limit, scan := p.limit, p.scan
+	if p.gate != "" {
+		limit = "CASE WHEN " + p.gate + " THEN " + p.limit + " ELSE 0 END"
+		scan = "CASE WHEN " + p.gate + " THEN " + p.scan + " ELSE 0 END"
+	}
 	if p.contains == "" {
 		return "SELECT " + cols + " FROM " + from + " WHERE " + strings.Join(where, " AND ") +
-			" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.limit
+			" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + limit
 	}
 	// A substring search reads the branch's next rows in order, at most
 	// p.scan of them, and keeps a page of those whose name holds it.
@@ -735,7 +740,7 @@ func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 		keys += ", k" + strconv.Itoa(i)
 	}
 	scanned := "SELECT " + cols + ", images.name AS nm FROM " + from + " WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.scan
+		" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + scan
 	return "SELECT " + keys + " FROM (" + scanned + ") AS s WHERE " + p.contains +
 		" ORDER BY " + rest.orderBy(func(i int, _ orderKey) string { return "s.k" + strconv.Itoa(i+fixed) }) + " LIMIT " + p.limit
 }
