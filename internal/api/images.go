@@ -97,10 +97,13 @@ func (h *Handler) deleteImage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) listImages(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseListQuery(r.URL.Query())
+	params := r.URL.Query()
+	extra, total := listExtensions(r, params)
+	q, err := parseListQuery(params)
 	if err != nil {
 		return err
 	}
+	q.Filters = append(q.Filters, extra...)
 	page, err := h.svc.List(r.Context(), principal(r), q)
 	if err != nil {
 		return err
@@ -112,7 +115,16 @@ func (h *Handler) listImages(w http.ResponseWriter, r *http.Request) error {
 	if page.More && len(page.Images) > 0 {
 		body.add("next", nextLink(r.URL.Query(), page.Images[len(page.Images)-1].ID))
 	}
-	return writeJSON(w, http.StatusOK, body)
+	if total {
+		n, capped, err := h.svc.Count(r.Context(), principal(r), q)
+		if err != nil {
+			return err
+		}
+		body.add("glint_total", n).add("glint_total_capped", capped)
+	}
+	// About a kilobyte an image: a page of 1000 is encoded without the
+	// buffer doubling its way up from the pool's 8 KiB.
+	return writeJSONSized(w, http.StatusOK, body, len(page.Images)<<10)
 }
 
 func (h *Handler) deactivate(w http.ResponseWriter, r *http.Request) error {
@@ -181,7 +193,15 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 
 // writeJSON encodes v (an *object or any JSON value) with its length.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
+	return writeJSONSized(w, status, v, 0)
+}
+
+// writeJSONSized is writeJSON for an answer of about size bytes.
+func writeJSONSized(w http.ResponseWriter, status int, v any, size int) error {
 	bp := jsonBuffers.Get().(*[]byte)
+	if cap(*bp) < size {
+		*bp = make([]byte, 0, size)
+	}
 	body, err := appendValue((*bp)[:0], v)
 	defer func() {
 		// Huge answers (a page of 1000 images) are not kept for the next one.

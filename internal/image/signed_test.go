@@ -92,7 +92,7 @@ func (s *signedService) nothingKept(t *testing.T, what, id string) {
 	}
 }
 
-func randomData(n int) []byte {
+func signedData(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
 	return b
@@ -105,7 +105,7 @@ func randomData(n int) []byte {
 func TestSignedUpload(t *testing.T) {
 	s := newSignedService(t)
 	ctx := t.Context()
-	data := randomData(3<<20 + 17) // several chunks
+	data := signedData(3<<20 + 17) // several chunks
 	tampered := bytes.Clone(data)
 	tampered[2<<20] ^= 0x80
 
@@ -162,7 +162,7 @@ func TestSignedUpload(t *testing.T) {
 func TestSignatureLocked(t *testing.T) {
 	s := newSignedService(t)
 	ctx := t.Context()
-	data := randomData(1000)
+	data := signedData(1000)
 	id := s.signedImage(t, data, s.rsa, s.rsaID, "SHA-256")
 	if _, err := s.svc.Update(ctx, owner, id, []image.Change{{Op: "replace", Attr: "img_signature_hash_method", Value: "SHA-256"},
 		{Op: "add", Attr: "img_signature_key_type", Value: "RSA-PSS"}}); err != nil {
@@ -206,7 +206,7 @@ func TestSignatureLocked(t *testing.T) {
 func TestSignedImport(t *testing.T) {
 	s := newSignedService(t)
 	ctx := t.Context()
-	data := randomData(2<<20 + 5)
+	data := signedData(2<<20 + 5)
 	tampered := bytes.Clone(data)
 	tampered[0] ^= 1
 	direct := image.ImportRequest{Method: image.MethodGlanceDirect, AllStoresMustSucceed: true, Stores: []string{"a"},

@@ -24,6 +24,11 @@ func (rec *Records) ListImages(ctx context.Context, q image.ListQuery) ([]*image
 	return rec.images.ListImages(ctx, q)
 }
 
+func (rec *Records) CountImages(ctx context.Context, q image.ListQuery, max int) (int, error) {
+	defer rec.observe("CountImages", time.Now())
+	return rec.images.CountImages(ctx, q, max)
+}
+
 func (rec *Records) SaveImage(ctx context.Context, img *image.Image, ifStatus image.Status, ifUpdatedAt time.Time) error {
 	defer rec.observe("SaveImage", time.Now())
 	return rec.images.SaveImage(ctx, img, ifStatus, ifUpdatedAt)
@@ -137,4 +142,24 @@ func (rec *Records) LockProject(ctx context.Context, project string) (func(), er
 func (rec *Records) Close() error {
 	defer rec.observe("Close", time.Now())
 	return rec.images.Close()
+}
+
+func (rec *Records) SavePartial(ctx context.Context, p *image.Partial) error {
+	defer rec.observe("SavePartial", time.Now())
+	return rec.images.SavePartial(ctx, p)
+}
+
+func (rec *Records) GetPartial(ctx context.Context, imageID string) (*image.Partial, error) {
+	defer rec.observe("GetPartial", time.Now())
+	return rec.images.GetPartial(ctx, imageID)
+}
+
+func (rec *Records) DeletePartial(ctx context.Context, imageID string, updatedAt time.Time) error {
+	defer rec.observe("DeletePartial", time.Now())
+	return rec.images.DeletePartial(ctx, imageID, updatedAt)
+}
+
+func (rec *Records) StalePartials(ctx context.Context, now time.Time, limit int) ([]*image.Partial, error) {
+	defer rec.observe("StalePartials", time.Now())
+	return rec.images.StalePartials(ctx, now, limit)
 }

@@ -91,12 +91,83 @@
       if (!modal().open) modalContent().replaceChildren();
     }, 0);
     if (opener && document.contains(opener)) opener.focus();
+    else if (openerWas) {
+      const el = findAgain(openerWas);
+      if (el) el.focus();
+    }
     opener = null;
   }), true);
 
+  // Focus survives the refreshes: after saving, the lists are swapped for
+  // new copies (the control that opened the dialog with them), or a row
+  // is gone. The last control focused outside a dialog is remembered by
+  // what it is (its id, row and label); when a swap takes it away, focus
+  // goes to its new copy, or to a neighbour of a deleted row, or to the
+  // page's main region, never to nowhere.
+  let lastFocus = null;
+  let openerWas = null;
+
+  function describe(el) {
+    if (!el || el === document.body || !el.closest || !el.isConnected) return null;
+    const row = el.closest("tr[id]");
+    const near = row && (row.nextElementSibling || row.previousElementSibling);
+    return {
+      id: el.id || "", row: row ? row.id : "", near: near && near.id ? near.id : "",
+      label: el.getAttribute("aria-label") || "", text: (el.textContent || "").trim(), tag: el.tagName,
+    };
+  }
+
+  function focusable(el) {
+    const closed = el.closest("details:not([open])");
+    if (closed && !el.matches("summary")) return closed.querySelector("summary");
+    return el.offsetParent !== null || el.matches("summary, main") ? el : null;
+  }
+
+  function findAgain(d) {
+    if (d.id) {
+      const el = document.getElementById(d.id);
+      if (el) return focusable(el);
+    }
+    const scope = d.row ? document.getElementById(d.row) : document.getElementById("main");
+    if (scope) {
+      for (const el of scope.querySelectorAll("button, a, summary, input, select, textarea")) {
+        const same = d.label ? el.getAttribute("aria-label") === d.label : el.tagName === d.tag && el.textContent.trim() === d.text;
+        if (same) {
+          const f = focusable(el);
+          if (f) return f;
+        }
+      }
+      if (d.row) return scope.querySelector("td.name a, a") || null;
+    }
+    const near = d.near && document.getElementById(d.near);
+    if (near) return near.querySelector("td.name a, a, button");
+    return document.getElementById("main");
+  }
+
+  function focusLost() {
+    const a = document.activeElement;
+    return !a || a === document.body || !a.isConnected;
+  }
+
+  document.addEventListener("focusin", function (e) {
+    if (e.target.closest && !e.target.closest("dialog, #toasts")) lastFocus = describe(e.target) || lastFocus;
+  });
+
+  document.addEventListener("htmx:afterSettle", guard(function () {
+    if (!lastFocus || modal().open || !focusLost()) return;
+    const el = findAgain(lastFocus);
+    if (el) el.focus();
+  }));
+
   document.addEventListener("htmx:beforeRequest", guard(function (e) {
     const t = e.detail.target;
-    if (t && t.id === "modal-content" && !modal().open) opener = document.activeElement;
+    if (t && t.id === "modal-content" && !modal().open) {
+      // The control that asked for the dialog (a click need not focus
+      // it: Safari's does not), else whatever has focus.
+      const elt = e.detail.elt;
+      opener = elt && elt.matches && elt.matches("button, a, summary, input, select") ? elt : document.activeElement;
+      openerWas = describe(opener);
+    }
   }));
 
   // A dialog's answer always fills the frame, whatever swap style the
@@ -199,9 +270,14 @@
     if (!t.classList.contains("toast-error")) setTimeout(function () { t.remove(); }, 7000);
   }
 
+  // At most maxToasts notices at a time: the dock they live in takes its
+  // height from the page, so an old one goes when a fourth comes.
+  const maxToasts = 3;
   new MutationObserver(function (list) {
     for (const m of list) for (const n of m.addedNodes) if (n.nodeType === 1 && n.classList.contains("toast")) autoHide(n);
-  }).observe(document.getElementById("toasts"), { childList: true });
+    const box = document.getElementById("toasts");
+    while (box && box.querySelectorAll(".toast").length > maxToasts) box.querySelector(".toast").remove();
+  }).observe(document.getElementById("toasts"), { childList: true, subtree: true });
 
   document.addEventListener("htmx:sendError", function () {
     notice("error", "The server could not be reached. Check your connection and try again.");
@@ -428,21 +504,32 @@
 
   function upload(d, file) {
     const item = trayItem(d.name || file.name, file.size);
+    active++;
+    send(d, file, item, 0, 0);
+  }
+
+  // send PUTs the file from byte offset: the whole file as one plain PUT
+  // first, then, after a lost connection, the rest as a resumed upload
+  // (Content-Range: bytes offset-last/size), which the server continues
+  // from the bytes it kept.
+  function send(d, file, item, offset, tries) {
     const xhr = new XMLHttpRequest();
     const started = Date.now();
-    active++;
     xhr.open("PUT", d.url);
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.setRequestHeader("X-CSRF-Token", csrf());
     xhr.setRequestHeader("Accept", "application/json");
     if (d.store) xhr.setRequestHeader("X-Image-Meta-Store", d.store);
+    const resumed = tries > 0 && file.size > 0;
+    if (resumed) xhr.setRequestHeader("Content-Range", "bytes " + offset + "-" + (file.size - 1) + "/" + file.size);
     xhr.upload.addEventListener("progress", function (e) {
-      const total = e.lengthComputable ? e.total : file.size;
+      const total = file.size;
+      const done = offset + e.loaded;
       item.bar.max = total || 1;
-      item.bar.value = e.loaded;
+      item.bar.value = done;
       const secs = Math.max((Date.now() - started) / 1000, 0.001);
-      const pct = total ? Math.floor(e.loaded * 100 / total) : 0;
-      item.text.textContent = pct + "% · " + units(e.loaded) + " of " + units(total) + " · " + units(e.loaded / secs) + "/s";
+      const pct = total ? Math.floor(done * 100 / total) : 0;
+      item.text.textContent = pct + "% · " + units(done) + " of " + units(total) + " · " + units(e.loaded / secs) + "/s";
     });
     xhr.upload.addEventListener("load", function () {
       item.text.textContent = "Sent; the server is checking the data…";
@@ -453,6 +540,8 @@
         item.bar.value = item.bar.max;
         finish(item, true, "Uploaded " + units(file.size));
         notice("ok", "The upload of " + name + " is complete.");
+      } else if (resumed && (xhr.status === 308 || xhr.status === 409 || xhr.status === 410 || xhr.status >= 500)) {
+        resumeLater(d, file, item, tries);
       } else {
         // The bytes were sent but not kept: the bar must not say done.
         item.bar.value = 0;
@@ -463,28 +552,93 @@
       }
     });
     xhr.addEventListener("error", function () {
+      if (file.size > 0) {
+        resumeLater(d, file, item, tries);
+        return;
+      }
       item.bar.value = 0;
       finish(item, false, "Failed: the connection was lost.");
       offerLeftover(item, d, file);
     });
-    xhr.addEventListener("abort", function () {
-      item.bar.value = 0;
-      if (d.created) {
-        // The image was made for this upload and an aborted upload
-        // stores nothing: it would only be an empty queued image
-        // counting against the quota.
-        finish(item, false, "Cancelled; removing the empty image…");
-        removeImage(d).then(function (ok) {
-          item.text.textContent = ok ? "Cancelled; the empty image was deleted." : "Cancelled; the image stays queued (it could not be deleted).";
-          if (!ok) offerLeftover(item, d, file);
-        });
-        return;
-      }
-      finish(item, false, "Cancelled; the image stays queued.");
-      offerLeftover(item, d, file);
-    });
+    xhr.addEventListener("abort", function () { cancelled(d, file, item); });
     item.cancel.onclick = function () { xhr.abort(); };
-    xhr.send(file);
+    xhr.send(resumed ? file.slice(offset) : file);
+  }
+
+  // resumeLater waits for the network (the browser's online event, or a
+  // pause that grows to 30 s), asks the server how much it kept, and
+  // sends the rest. After about a quarter of an hour of failures it gives
+  // up and offers the usual retry.
+  function resumeLater(d, file, item, tries) {
+    if (tries >= 40) {
+      item.bar.value = 0;
+      finish(item, false, "Failed: the connection was lost and did not come back.");
+      offerLeftover(item, d, file);
+      return;
+    }
+    item.text.textContent = "Connection lost; resuming when the network is back…";
+    let timer = null;
+    const go = function () {
+      window.removeEventListener("online", go);
+      clearTimeout(timer);
+      item.cancel.onclick = function () { cancelled(d, file, item); };
+      ask(d, file, item, tries + 1);
+    };
+    item.cancel.onclick = function () {
+      window.removeEventListener("online", go);
+      clearTimeout(timer);
+      cancelled(d, file, item);
+    };
+    if (navigator.onLine === false) {
+      window.addEventListener("online", go);
+    } else {
+      timer = setTimeout(go, Math.min(1000 * Math.pow(2, Math.min(tries, 5)), 30000));
+    }
+  }
+
+  // ask sends the progress query (Content-Range: bytes */size, no body).
+  function ask(d, file, item, tries) {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", d.url);
+    xhr.setRequestHeader("Content-Range", "bytes */" + file.size);
+    xhr.setRequestHeader("X-CSRF-Token", csrf());
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.addEventListener("load", function () {
+      const kept = parseInt(xhr.getResponseHeader("Upload-Offset") || "", 10);
+      if (xhr.status >= 200 && xhr.status < 300) {
+        item.bar.value = item.bar.max;
+        finish(item, true, "Uploaded " + units(file.size));
+        notice("ok", "The upload of " + (d.name || file.name) + " is complete.");
+      } else if ((xhr.status === 308 || xhr.status === 410) && kept >= 0 && kept <= file.size) {
+        send(d, file, item, kept, tries);
+      } else if (xhr.status === 409 || xhr.status >= 500) {
+        resumeLater(d, file, item, tries);
+      } else {
+        item.bar.value = 0;
+        const why = apiMessage(xhr);
+        finish(item, false, "Failed: " + why);
+        offerLeftover(item, d, file);
+      }
+    });
+    xhr.addEventListener("error", function () { resumeLater(d, file, item, tries); });
+    xhr.send();
+  }
+
+  function cancelled(d, file, item) {
+    item.bar.value = 0;
+    if (d.created) {
+      // The image was made for this upload and a cancelled upload is
+      // not worth keeping: it would only be an empty queued image (and
+      // any bytes kept) counting against the quota.
+      finish(item, false, "Cancelled; removing the empty image…");
+      removeImage(d).then(function (ok) {
+        item.text.textContent = ok ? "Cancelled; the empty image was deleted." : "Cancelled; the image stays queued (it could not be deleted).";
+        if (!ok) offerLeftover(item, d, file);
+      });
+      return;
+    }
+    finish(item, false, "Cancelled; the image stays queued.");
+    offerLeftover(item, d, file);
   }
 
   window.addEventListener("beforeunload", function (e) {

@@ -52,6 +52,8 @@ func Run(t *testing.T, newStore func(t *testing.T) image.Store) {
 		{"ListFlags", testListFlags},
 		{"ListFilters", testListFilters},
 		{"ListFilterErrors", testListFilterErrors},
+		{"ListPrefix", testListPrefix},
+		{"CountImages", testCountImages},
 		{"ListPropertiesTags", testListPropertiesTags},
 		{"ListSortKeys", testListSortKeys},
 		{"ListTieBreakers", testListTieBreakers},
@@ -62,6 +64,7 @@ func Run(t *testing.T, newStore func(t *testing.T) image.Store) {
 		{"UpdateImport", testUpdateImport},
 		{"Imports", testImports},
 		{"PutImage", testPutImage},
+		{"Partials", testPartials},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
