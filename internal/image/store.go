@@ -103,6 +103,9 @@ type Store interface {
 	// across every process sharing the store, until unlock is called.
 	LockProject(ctx context.Context, project string) (unlock func(), err error)
 
+	// Shared data (sharing.go).
+	DataRefs
+
 	Close() error
 }
 

@@ -62,6 +62,9 @@ func Run(t *testing.T, newStore func(t *testing.T) image.Store) {
 		{"UpdateImport", testUpdateImport},
 		{"Imports", testImports},
 		{"PutImage", testPutImage},
+		{"SharedData", testSharedData},
+		{"SharedDataConflict", testSharedDataConflict},
+		{"SharedDataRace", testSharedDataRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
