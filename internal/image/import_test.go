@@ -30,31 +30,45 @@ type importService struct {
 
 func newImportService(t *testing.T, single bool, plugins ...image.Plugin) *importService {
 	t.Helper()
+	return newImportServiceWith(t, []string{"default"}, func(o *image.Options) {
+		o.Import.Plugins = plugins
+		if !single {
+			o.StrandedAfter = time.Hour
+		}
+	})
+}
+
+// newImportServiceWith is newImportService with one file store per id
+// (named in the API, multi-store, when there are several; the first is
+// the default and the staging store) and options changed by edit.
+func newImportServiceWith(t *testing.T, ids []string, edit func(*image.Options)) *importService {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "glint.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	fs, err := filesystem.New(filepath.Join(dir, "images"))
-	if err != nil {
-		t.Fatal(err)
+	stores := image.Stores{Drivers: map[string]blob.Driver{}, Default: ids[0], Named: len(ids) > 1}
+	for _, id := range ids {
+		fs, err := filesystem.New(filepath.Join(dir, "images-"+id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores.Drivers[id] = fs
 	}
 	authz, err := policy.New(policy.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := image.Options{Import: image.ImportOptions{Methods: image.DefaultImportMethods, Tasks: st,
-		StagingPrefix: "staging/", WorkDir: filepath.Join(dir, "work"), Plugins: plugins}}
-	if !single {
-		opts.StrandedAfter = time.Hour
-	}
-	svc, err := image.NewService(st, image.Stores{Drivers: map[string]blob.Driver{"default": fs}, Default: "default"},
-		authz, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
+		StagingPrefix: "staging/", WorkDir: filepath.Join(dir, "work")}}
+	edit(&opts)
+	svc, err := image.NewService(st, stores, authz, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &importService{svc: svc, store: st, staging: fs}
+	return &importService{svc: svc, store: st, staging: stores.Drivers[ids[0]]}
 }
 
 var owner = caller.Principal{UserID: "u", ProjectID: "p", Roles: []string{"member"}}

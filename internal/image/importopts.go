@@ -125,18 +125,18 @@ type Work struct {
 }
 
 // imports returns whether import is configured at all.
-func (s *Service) imports() bool { return s.opts.Import.Tasks != nil }
+func (s *importer) imports() bool { return s.opts.Import.Tasks != nil }
 
 // ImportMethods lists the enabled import methods (GET /v2/info/import and
 // the OpenStack-image-import-methods header).
-func (s *Service) ImportMethods() []string {
+func (s *importer) ImportMethods() []string {
 	if !s.imports() {
 		return nil
 	}
 	return s.opts.Import.Methods
 }
 
-func (s *Service) methodEnabled(m string) bool {
+func (s *importer) methodEnabled(m string) bool {
 	for _, e := range s.ImportMethods() {
 		if e == m {
 			return true

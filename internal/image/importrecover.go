@@ -21,7 +21,7 @@ import (
 // single says this is the only node: every cut-off stage is stranded, and
 // the import work directory holds nothing live. With several nodes, a
 // stage counts as cut off when its heartbeat is older than cutoff.
-func (s *Service) recoverImports(ctx context.Context, single bool, cutoff time.Time) error {
+func (s *importer) recoverImports(ctx context.Context, single bool, cutoff time.Time) error {
 	if !s.imports() {
 		return nil
 	}
@@ -58,7 +58,7 @@ func (s *Service) recoverImports(ctx context.Context, single bool, cutoff time.T
 }
 
 // recoverLock ends an import whose task will not run any more.
-func (s *Service) recoverLock(ctx context.Context, img *Image) error {
+func (s *importer) recoverLock(ctx context.Context, img *Image) error {
 	holder, locked := img.Properties[ImportLock]
 	if !locked && img.Status != StatusImporting {
 		return nil

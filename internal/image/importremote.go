@@ -13,7 +13,7 @@ import (
 // glance-download. Glance takes it from the caller's service catalog;
 // glint from its configuration, so that a user cannot point an import at
 // an endpoint of their choosing.
-func (s *Service) remoteEndpoint(region, iface string) (string, error) {
+func (s *importer) remoteEndpoint(region, iface string) (string, error) {
 	for name, eps := range s.opts.Import.Regions {
 		if strings.EqualFold(name, region) {
 			if url := eps[iface]; url != "" {

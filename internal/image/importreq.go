@@ -48,7 +48,7 @@ type importContext struct {
 // Import starts an import (202 when it returns nil): it checks the
 // request as Glance does, takes the image's import lock, records the task,
 // moves the image to importing and leaves the work to a task runner.
-func (s *Service) Import(ctx context.Context, p caller.Principal, id string, req ImportRequest) error {
+func (s *importer) Import(ctx context.Context, p caller.Principal, id string, req ImportRequest) error {
 	if !s.methodEnabled(req.Method) {
 		return newError(ErrInvalid, "Unknown import method name '%s'.", req.Method)
 	}
@@ -159,7 +159,7 @@ func checkImportable(img *Image, req *ImportRequest) error {
 // every task, so a lock is stale exactly when its task is gone or
 // finished, and busting it never waits. It returns the task whose lock was
 // stolen (nil when there was none, or it was missing).
-func (s *Service) checkImportLock(ctx context.Context, img *Image) (*task.Task, error) {
+func (s *importer) checkImportLock(ctx context.Context, img *Image) (*task.Task, error) {
 	holder, locked := img.Properties[ImportLock]
 	if !locked {
 		return nil, nil
@@ -187,7 +187,7 @@ func (s *Service) checkImportLock(ctx context.Context, img *Image) (*task.Task, 
 
 // importStores resolves the target stores, as Glance's
 // get_stores_from_request. Without multi-store it is the one store.
-func (s *Service) importStores(img *Image, req *ImportRequest) ([]string, error) {
+func (s *importer) importStores(img *Image, req *ImportRequest) ([]string, error) {
 	if !s.multiStore() {
 		// Glance ignores stores and all_stores without enabled_backends;
 		// its one store is None, which holds any active image.
@@ -237,12 +237,12 @@ func (s *Service) importStores(img *Image, req *ImportRequest) ([]string, error)
 
 // multiStore reports whether stores are named in the API (Glance's
 // enabled_backends).
-func (s *Service) multiStore() bool { return s.stores.Named }
+func (s *importer) multiStore() bool { return s.stores.Named }
 
 // newImportTask builds the pending task of an import. Its input is
 // Glance's: the image id, the request body and the target stores (null
 // for the one store of a single-store deployment).
-func (s *Service) newImportTask(p caller.Principal, img *Image, req ImportRequest, stores []string) (*task.Task, error) {
+func (s *importer) newImportTask(p caller.Principal, img *Image, req ImportRequest, stores []string) (*task.Task, error) {
 	backend := make([]any, len(stores))
 	for i, st := range stores {
 		backend[i] = st
@@ -288,7 +288,7 @@ const (
 // beginImport records the task, marks the image as being imported (with
 // the lock already held) and checks the quotas the method uses; on a
 // refusal it undoes all of it.
-func (s *Service) beginImport(ctx context.Context, img *Image, t *task.Task, req ImportRequest, stores []string, stolen *task.Task) error {
+func (s *importer) beginImport(ctx context.Context, img *Image, t *task.Task, req ImportRequest, stores []string, stolen *task.Task) error {
 	u := ImportUpdate{SetProps: map[string]string{}, DelProps: []string{propStageHost, propBytesDone, propBytesTotal}}
 	importing := storeList(img.Properties[propImportingStores])
 	failed := storeList(img.Properties[propFailedStores])
@@ -337,7 +337,7 @@ func (s *Service) beginImport(ctx context.Context, img *Image, t *task.Task, req
 // importQuota checks what Glance's import flow checks once the image is
 // marked: a glance-direct import counts the staged size against
 // image_size_total, the others use staging space and an upload slot.
-func (s *Service) importQuota(ctx context.Context, img *Image, method string) error {
+func (s *importer) importQuota(ctx context.Context, img *Image, method string) error {
 	owner := ""
 	if img.Owner != nil {
 		owner = *img.Owner
@@ -358,7 +358,7 @@ func (s *Service) importQuota(ctx context.Context, img *Image, method string) er
 }
 
 // failPending fails a task that never ran.
-func (s *Service) failPending(ctx context.Context, t *task.Task, msg string) {
+func (s *importer) failPending(ctx context.Context, t *task.Task, msg string) {
 	ctx = context.WithoutCancel(ctx)
 	f := task.Final{Status: task.StatusFailure, Message: msg, ExpiresAt: s.now().Add(task.TimeToLive)}
 	if err := s.opts.Import.Tasks.FinishTask(ctx, t.ID, "", f, s.now()); err != nil {
@@ -367,7 +367,7 @@ func (s *Service) failPending(ctx context.Context, t *task.Task, msg string) {
 }
 
 // dropLock releases taskID's import lock, if it still holds it.
-func (s *Service) dropLock(ctx context.Context, id, taskID string) {
+func (s *importer) dropLock(ctx context.Context, id, taskID string) {
 	err := s.store.UpdateImport(context.WithoutCancel(ctx), id, taskID, ImportUpdate{DelProps: []string{ImportLock}}, s.now())
 	if err != nil && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) {
 		s.log.ErrorContext(ctx, "dropping an import lock", "image_id", id, "task_id", taskID, "err", err)

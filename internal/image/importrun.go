@@ -21,7 +21,7 @@ import (
 // interrupted by a crash or a shutdown is simply run again by the next
 // runner; a failure undoes the import: the image returns to queued (or,
 // for copy-image, loses the copies this task made) and the lock goes.
-func (s *Service) Execute(ctx context.Context, t *task.Task, rep *task.Reporter) (map[string]any, error) {
+func (s *importer) Execute(ctx context.Context, t *task.Task, rep *task.Reporter) (map[string]any, error) {
 	if t.Type == task.TypeImport {
 		return s.executeLegacy(ctx, t, rep)
 	}
@@ -63,7 +63,7 @@ func (s *Service) Execute(ctx context.Context, t *task.Task, rep *task.Reporter)
 
 // importJob is one run of an import task.
 type importJob struct {
-	s      *Service
+	s      *importer
 	t      *task.Task
 	rep    *task.Reporter
 	log    *slog.Logger
@@ -83,7 +83,7 @@ type importJob struct {
 	workDir           string
 }
 
-func (s *Service) newJob(t *task.Task, rep *task.Reporter) (*importJob, error) {
+func (s *importer) newJob(t *task.Task, rep *task.Reporter) (*importJob, error) {
 	j := &importJob{s: s, t: t, rep: rep, id: t.ImageID, mustSucceed: true,
 		log: s.log.With("task_id", t.ID, "image_id", t.ImageID)}
 	if err := json.Unmarshal(t.Context, &j.caller); err != nil {

@@ -40,7 +40,7 @@ type legacyContext struct {
 // CreateTask records a task for the runner (201 when it returns). Only
 // type import runs; api_image_import tasks come from the import API, so
 // one created here fails at once, as Glance's does without its input.
-func (s *Service) CreateTask(ctx context.Context, p caller.Principal, req TaskRequest) (*task.Task, error) {
+func (s *importer) CreateTask(ctx context.Context, p caller.Principal, req TaskRequest) (*task.Task, error) {
 	if err := s.taskAccess(ctx, p, "add_task"); err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (s *Service) CreateTask(ctx context.Context, p caller.Principal, req TaskRe
 // checkLegacySource applies Glance's request-time checks on
 // input.import_from (scripts/utils.py validate_location_uri and the
 // OSSN-0105 filter), with glint's fetcher rules as the filter.
-func (s *Service) checkLegacySource(input map[string]any) error {
+func (s *importer) checkLegacySource(input map[string]any) error {
 	from, _ := input["import_from"].(string)
 	if from == "" {
 		return newError(ErrInvalid, "Invalid location: None")
@@ -109,7 +109,7 @@ func (s *Service) checkLegacySource(input map[string]any) error {
 
 // executeLegacy runs a legacy import task: make the image (once), take
 // its import lock, then the web-download steps of Execute.
-func (s *Service) executeLegacy(ctx context.Context, t *task.Task, rep *task.Reporter) (map[string]any, error) {
+func (s *importer) executeLegacy(ctx context.Context, t *task.Task, rep *task.Reporter) (map[string]any, error) {
 	var lc legacyContext
 	if err := json.Unmarshal(t.Context, &lc); err != nil || lc.ImageID == "" {
 		return nil, errors.New("the import task is malformed")
@@ -190,7 +190,7 @@ func cloneAttrs(m map[string]any) map[string]any {
 
 // legacyImage returns the task's image, creating it on the first run and
 // taking its import lock for the task. A failure here fails the task.
-func (s *Service) legacyImage(ctx context.Context, t *task.Task, lc legacyContext, props map[string]any) (*Image, error) {
+func (s *importer) legacyImage(ctx context.Context, t *task.Task, lc legacyContext, props map[string]any) (*Image, error) {
 	img, err := s.store.GetImage(ctx, lc.ImageID)
 	if errors.Is(err, ErrNotFound) {
 		attrs := cloneAttrs(props)
@@ -226,7 +226,7 @@ func (s *Service) legacyImage(ctx context.Context, t *task.Task, lc legacyContex
 // dropLegacyImage deletes the image of a failed legacy import (Glance's
 // revert deletes it too) and returns cause. An interrupted run (ctx
 // ended) keeps it for the next.
-func (s *Service) dropLegacyImage(ctx context.Context, t *task.Task, id string, cause error) error {
+func (s *importer) dropLegacyImage(ctx context.Context, t *task.Task, id string, cause error) error {
 	if ctx.Err() != nil {
 		return cause
 	}

@@ -90,5 +90,5 @@ func (s *Service) Recover(ctx context.Context) error {
 	for _, img := range deleted {
 		s.removeData(ctx, img)
 	}
-	return s.recoverImports(ctx, single, cutoff)
+	return s.importer.recoverImports(ctx, single, cutoff)
 }

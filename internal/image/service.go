@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -68,10 +67,8 @@ type Service struct {
 	quota  quotaLocks
 	// updates serialise the patches of one image on this node (patch.go).
 	updates updateLocks
-	// importTokens keeps the callers' tokens of glance-download imports
-	// (task id → token), in memory only: a token never reaches the
-	// database.
-	importTokens sync.Map
+	// importer runs the import workflow (importer.go).
+	importer importWorkflow
 }
 
 // NewService wires a Service.
@@ -85,13 +82,9 @@ func NewService(store Store, stores Stores, authz Authorizer, log *slog.Logger, 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Import.MaxAttempts <= 0 {
-		opts.Import.MaxAttempts = 3
-	}
-	if opts.Import.Tasks != nil && opts.Import.Staging == nil {
-		opts.Import.Staging = stores.Drivers[stores.Default]
-	}
-	return &Service{store: store, stores: stores, authz: authz, log: log, opts: opts}, nil
+	s := &Service{store: store, stores: stores, authz: authz, log: log, opts: opts}
+	s.importer = newImporter(s, store, stores, log, opts)
+	return s, nil
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
@@ -205,7 +198,7 @@ func (s *Service) Delete(ctx context.Context, p caller.Principal, id string) err
 	if prior.Status == StatusUploading || prior.Status == StatusImporting {
 		// A running import notices the deletion at its next step and
 		// stops; the staged data goes now.
-		s.removeStaged(context.WithoutCancel(ctx), id)
+		s.importer.removeStaged(context.WithoutCancel(ctx), id)
 	}
 	return nil
 }

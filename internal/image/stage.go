@@ -10,7 +10,7 @@ import (
 )
 
 // stagingKey is where an image's staged data lives in the staging store.
-func (s *Service) stagingKey(id string) string { return s.opts.Import.StagingPrefix + id }
+func (s *importer) stagingKey(id string) string { return s.opts.Import.StagingPrefix + id }
 
 // Stage receives data for a later glance-direct import (PUT
 // /v2/images/{id}/stage). The image moves queued → uploading, the data
@@ -18,7 +18,7 @@ func (s *Service) stagingKey(id string) string { return s.opts.Import.StagingPre
 // staging store is shared by every node, so the import may run anywhere
 // (Glance keeps staged data on the node that received it and proxies the
 // import there).
-func (s *Service) Stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64) error {
+func (s *importer) Stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64) error {
 	if !s.methodEnabled(MethodGlanceDirect) {
 		return newError(ErrNotFound, "'glance-direct' method is not available at this site.")
 	}
@@ -65,7 +65,7 @@ func (s *Service) Stage(ctx context.Context, p caller.Principal, id string, body
 }
 
 // receiveStaged streams the body into the staging store.
-func (s *Service) receiveStaged(ctx context.Context, id string, body io.Reader, declared int64, limit uploadLimit) (int64, error) {
+func (s *importer) receiveStaged(ctx context.Context, id string, body io.Reader, declared int64, limit uploadLimit) (int64, error) {
 	w, err := s.opts.Import.Staging.Writer(ctx, s.stagingKey(id))
 	if err != nil {
 		return 0, err
@@ -92,7 +92,7 @@ func (s *Service) receiveStaged(ctx context.Context, id string, body io.Reader, 
 
 // unstage undoes a failed stage: the staged data goes, the image returns
 // to queued (Glance's _unstage).
-func (s *Service) unstage(ctx context.Context, id string) {
+func (s *importer) unstage(ctx context.Context, id string) {
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	s.removeStaged(cleanup, id)
@@ -102,7 +102,7 @@ func (s *Service) unstage(ctx context.Context, id string) {
 }
 
 // removeStaged deletes an image's staged data, if any.
-func (s *Service) removeStaged(ctx context.Context, id string) {
+func (s *importer) removeStaged(ctx context.Context, id string) {
 	if !s.imports() {
 		return
 	}
@@ -114,7 +114,7 @@ func (s *Service) removeStaged(ctx context.Context, id string) {
 
 // touchStatus refreshes updated_at of an image still in status st (the
 // heartbeat of a running stage, as touch is for uploads).
-func (s *Service) touchStatus(ctx context.Context, id string, st Status) {
+func (s *importer) touchStatus(ctx context.Context, id string, st Status) {
 	if err := s.store.SetStatus(ctx, id, st, st, s.now()); err != nil {
 		s.log.WarnContext(ctx, "refreshing a heartbeat", "image_id", id, "err", err)
 	}

@@ -17,7 +17,7 @@ import (
 // owner of an image can follow its import.
 
 // Task returns one task.
-func (s *Service) Task(ctx context.Context, p caller.Principal, id string) (*task.Task, error) {
+func (s *importer) Task(ctx context.Context, p caller.Principal, id string) (*task.Task, error) {
 	if err := s.taskAccess(ctx, p, "get_task"); err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func taskNotFound(id string) error {
 }
 
 // Tasks returns a page of tasks; more is set when the page is full.
-func (s *Service) Tasks(ctx context.Context, p caller.Principal, q task.ListQuery) (tasks []*task.Task, more bool, err error) {
+func (s *importer) Tasks(ctx context.Context, p caller.Principal, q task.ListQuery) (tasks []*task.Task, more bool, err error) {
 	if err := s.taskAccess(ctx, p, "get_tasks"); err != nil {
 		return nil, false, err
 	}
@@ -56,7 +56,7 @@ func (s *Service) Tasks(ctx context.Context, p caller.Principal, q task.ListQuer
 }
 
 // ImageTasks returns the tasks of an image the caller may see.
-func (s *Service) ImageTasks(ctx context.Context, p caller.Principal, id string) ([]*task.Task, error) {
+func (s *importer) ImageTasks(ctx context.Context, p caller.Principal, id string) ([]*task.Task, error) {
 	if _, err := s.visible(ctx, p, id, false); err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (s *Service) ImageTasks(ctx context.Context, p caller.Principal, id string)
 	return out, nil
 }
 
-func (s *Service) taskAccess(ctx context.Context, p caller.Principal, rule string) error {
+func (s *importer) taskAccess(ctx context.Context, p caller.Principal, rule string) error {
 	t := policy.Target{Owner: p.ProjectID}
 	if err := s.allow(ctx, p, "tasks_api_access", t); err != nil {
 		return err
