@@ -38,6 +38,11 @@ func openRead(f *os.File, fi os.FileInfo, offset int64) (io.ReadCloser, error) {
 // sparseReader reads a file with holes. Committed blobs never change in
 // place (a new Commit renames a new file over the name), so the map of
 // holes it learns stays true for the open file.
+//
+// It is also a syscall.Conn, as *os.File is, so that a copy to a socket
+// still uses sendfile (where the kernel reads holes as zero pages, no disk
+// involved): the file's offset is set to the reader's position when the
+// socket asks, and read back before the reader goes on.
 type sparseReader struct {
 	f         *os.File
 	fd        int
@@ -45,9 +50,20 @@ type sparseReader struct {
 	// The segment around off: [off, holeEnd) is a hole, or [off, dataEnd)
 	// is data; both behind off means the next segment is not known yet.
 	holeEnd, dataEnd int64
+	// moved: the file's offset was handed out (SyscallConn) and is the
+	// position now, not off.
+	moved bool
 }
 
+var (
+	_ syscall.Conn = (*sparseReader)(nil)
+	_ io.Seeker    = (*sparseReader)(nil)
+)
+
 func (r *sparseReader) Read(p []byte) (int, error) {
+	if err := r.sync(); err != nil {
+		return 0, err
+	}
 	if r.off >= r.size {
 		return 0, io.EOF
 	}
@@ -93,6 +109,52 @@ func (r *sparseReader) locate() {
 		hole = r.size
 	}
 	r.dataEnd = min(hole, r.size)
+}
+
+// sync takes the position back from the file's offset after a sendfile.
+func (r *sparseReader) sync() error {
+	if !r.moved {
+		return nil
+	}
+	pos, err := r.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	r.off, r.moved = pos, false
+	r.holeEnd, r.dataEnd = 0, 0
+	return nil
+}
+
+// SyscallConn hands the file to a socket's sendfile, from the reader's
+// position.
+func (r *sparseReader) SyscallConn() (syscall.RawConn, error) {
+	if err := r.sync(); err != nil {
+		return nil, err
+	}
+	if _, err := r.f.Seek(r.off, io.SeekStart); err != nil {
+		return nil, err
+	}
+	r.moved = true
+	return r.f.SyscallConn()
+}
+
+// Seek moves the position (the metrics count a download's bytes by it).
+func (r *sparseReader) Seek(offset int64, whence int) (int64, error) {
+	if err := r.sync(); err != nil {
+		return 0, err
+	}
+	switch whence {
+	case io.SeekCurrent:
+		offset += r.off
+	case io.SeekEnd:
+		offset += r.size
+	}
+	if offset < 0 {
+		return 0, errors.New("filesystem: seek to a negative position")
+	}
+	r.off = offset
+	r.holeEnd, r.dataEnd = 0, 0
+	return offset, nil
 }
 
 func (r *sparseReader) Close() error { return r.f.Close() }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -122,6 +123,8 @@ func TestDenseDataStaysDense(t *testing.T) {
 // data) stored sparse (by the driver) and dense (every zero written, as
 // before sparse storage), into io.Discard and through a loopback TCP
 // socket as a download does. The target: sparse at least as fast.
+// sparse-nosendfile copies the sparse reader through Read alone (holes
+// from memory, data by pread), for comparison with sendfile.
 func BenchmarkDownload(b *testing.B) {
 	img := rawImage(256 << 20)
 	dir := b.TempDir()
@@ -144,8 +147,9 @@ func BenchmarkDownload(b *testing.B) {
 	}
 	b.Logf("on disk: dense %d MiB, sparse %d MiB", blocks(b, filepath.Join(dir, "dense"))>>20, blocks(b, filepath.Join(dir, "sparse"))>>20)
 	for _, sink := range []string{"discard", "socket"} {
-		for _, key := range []string{"dense", "sparse"} {
-			b.Run(sink+"/"+key, func(b *testing.B) {
+		for _, name := range []string{"dense", "sparse", "sparse-nosendfile"} {
+			key, _, hide := strings.Cut(name, "-")
+			b.Run(sink+"/"+name, func(b *testing.B) {
 				dst, done := io.Writer(io.Discard), func() {}
 				if sink == "socket" {
 					dst, done = socket(b)
@@ -157,7 +161,11 @@ func BenchmarkDownload(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					n, err := io.Copy(dst, r)
+					var src io.Reader = r
+					if hide {
+						src = struct{ io.Reader }{r} // copied through Read alone
+					}
+					n, err := io.Copy(dst, src)
 					r.Close()
 					if err != nil || n != int64(len(img)) {
 						b.Fatalf("read %d bytes, %v", n, err)
@@ -190,4 +198,72 @@ func socket(b *testing.B) (io.Writer, func()) {
 		b.Fatal(err)
 	}
 	return c, func() { c.Close(); <-drained; ln.Close() }
+}
+
+// TestSparseSendfile: a sparse blob read partly through Read and then
+// copied to a socket (sendfile from the file's offset) arrives whole and
+// in order, from an offset too, and the reader's position is its end
+// afterwards (the metrics count downloads by it).
+func TestSparseSendfile(t *testing.T) {
+	img := rawImage(24 << 20)
+	d, _ := newDriver(t)
+	w := write(t, d, "raw", string(img))
+	if err := w.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []int64{0, 1<<20 - 3, 9 << 20} {
+		r, err := d.Reader(t.Context(), "raw", off)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := r.(syscall.Conn); !ok {
+			t.Fatalf("a sparse blob's reader %T offers no file for sendfile", r)
+		}
+		head := make([]byte, 70000)
+		if _, err := io.ReadFull(r, head); err != nil {
+			t.Fatal(err)
+		}
+		got := append(head, received(t, r)...)
+		if !bytes.Equal(got, img[off:]) {
+			t.Errorf("from %d: got %d bytes, equal: false", off, len(got))
+		}
+		if pos, err := r.(io.Seeker).Seek(0, io.SeekCurrent); err != nil || pos != int64(len(img)) {
+			t.Errorf("from %d: position after the copy %d, %v; want %d", off, pos, err, len(img))
+		}
+		if n, err := r.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+			t.Errorf("from %d: Read at the end = %d, %v", off, n, err)
+		}
+		r.Close()
+	}
+}
+
+// received copies r through a loopback TCP connection (so the socket's
+// ReadFrom may use sendfile) and returns what arrived.
+func received(t *testing.T, r io.Reader) []byte {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		b, _ := io.ReadAll(c)
+		c.Close()
+		got <- b
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(c, r); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	return <-got
 }
