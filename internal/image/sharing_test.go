@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha512"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -88,12 +89,17 @@ func s3Store(t *testing.T) blob.Driver {
 // sharingService is an image service with one store, "default".
 func sharingService(t *testing.T, st image.Store, d blob.Driver, share bool) *image.Service {
 	t.Helper()
+	return sharingServiceOpts(t, st, d, share, image.Options{})
+}
+
+func sharingServiceOpts(t *testing.T, st image.Store, d blob.Driver, share bool, opts image.Options) *image.Service {
+	t.Helper()
 	authz, err := policy.New(policy.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc, err := image.NewService(st, image.Stores{Drivers: map[string]blob.Driver{"default": d}, Default: "default",
-		Shared: map[string]bool{"default": share}}, authz, slog.New(slog.NewTextHandler(io.Discard, nil)), image.Options{})
+		Shared: map[string]bool{"default": share}}, authz, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,4 +298,37 @@ func TestSharedUploadDeleteRace(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSharedDataNotALocation: with show_multiple_locations, a location
+// naming shared data (here left by a deleted image, still used by
+// another) is refused: a record holding it without a reference would
+// lose it when the images sharing it go. S3 is the store whose URLs map
+// back to keys.
+func TestSharedDataNotALocation(t *testing.T) {
+	d := s3Store(t)
+	svc := sharingServiceOpts(t, records["sqlite"](t), d, true, image.Options{ShowMultipleLocations: true})
+	data := []byte(strings.Repeat("shared by two ", 4096))
+	first, err := uploadImage(t, svc, member("a"), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := uploadImage(t, svc, member("b"), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Delete(t.Context(), member("a"), first); err != nil {
+		t.Fatal(err)
+	}
+	img, err := svc.Create(t.Context(), member("c"), map[string]any{"name": "c", "disk_format": "raw", "container_format": "bare"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := d.(blob.Locator).URL(first)
+	_, err = svc.Update(t.Context(), member("c"), img.ID, []image.Change{{Op: "add", Attr: "locations/-",
+		Value: map[string]any{"url": url, "metadata": map[string]any{}}}})
+	if !errors.Is(err, image.ErrConflict) {
+		t.Errorf("adding the location of shared data: %v, want a conflict", err)
+	}
+	wantData(t, svc, member("b"), second, data)
 }
