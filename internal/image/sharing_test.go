@@ -187,6 +187,7 @@ func TestTenProjectsOneCopy(t *testing.T) {
 					ids[i] = id
 				}
 				u := usage(t, d)
+				t.Logf("ten uploads of %d bytes: %d blob(s), %d bytes in the store", len(data), u.Blobs, u.Physical)
 				if limit := int64(len(data)) * 11 / 10; u.Physical > limit || u.Blobs != 1 {
 					t.Errorf("ten uploads of %d bytes take %+v in the store, want one blob of at most %d bytes", len(data), u, limit)
 				}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/glint-image/glint/internal/blob"
 	"github.com/glint-image/glint/internal/blob/filesystem"
 )
@@ -76,6 +78,7 @@ func TestSparseUsage(t *testing.T) {
 				t.Fatal(err)
 			}
 			used := blocks(t, filepath.Join(root, "blobs", "raw"))
+			t.Logf("%d MiB image with %d MiB of data: %d KiB on disk", len(img)>>20, len(img)>>23, used>>10)
 			if data := int64(len(img) / 8); used > data*11/10 {
 				t.Errorf("a %d-byte image with %d bytes of data takes %d bytes on disk, want ≤ %d", len(img), data, used, data*11/10)
 			}
@@ -124,7 +127,9 @@ func TestDenseDataStaysDense(t *testing.T) {
 // before sparse storage), into io.Discard and through a loopback TCP
 // socket as a download does. The target: sparse at least as fast.
 // sparse-nosendfile copies the sparse reader through Read alone (holes
-// from memory, data by pread), for comparison with sendfile.
+// from memory, data by pread), for comparison with sendfile; socket-cold
+// drops the file's pages from the page cache before each download, as
+// for an image not read lately.
 func BenchmarkDownload(b *testing.B) {
 	size := 256 << 20
 	if testing.Short() {
@@ -136,7 +141,7 @@ func BenchmarkDownload(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "dense"), img, 0o600); err != nil {
+	if err := writeSynced(filepath.Join(dir, "dense"), img); err != nil {
 		b.Fatal(err)
 	}
 	w, err := d.Writer(b.Context(), "sparse")
@@ -150,17 +155,22 @@ func BenchmarkDownload(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("on disk: dense %d MiB, sparse %d MiB", blocks(b, filepath.Join(dir, "dense"))>>20, blocks(b, filepath.Join(dir, "sparse"))>>20)
-	for _, sink := range []string{"discard", "socket"} {
+	for _, sink := range []string{"discard", "socket", "socket-cold"} {
 		for _, name := range []string{"dense", "sparse", "sparse-nosendfile"} {
 			key, _, hide := strings.Cut(name, "-")
 			b.Run(sink+"/"+name, func(b *testing.B) {
 				dst, done := io.Writer(io.Discard), func() {}
-				if sink == "socket" {
+				if sink != "discard" {
 					dst, done = socket(b)
 				}
 				defer done()
 				b.SetBytes(int64(len(img)))
 				for b.Loop() {
+					if sink == "socket-cold" {
+						b.StopTimer()
+						evict(b, filepath.Join(dir, key))
+						b.StartTimer()
+					}
 					r, err := d.Reader(b.Context(), key, 0)
 					if err != nil {
 						b.Fatal(err)
@@ -177,6 +187,37 @@ func BenchmarkDownload(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// writeSynced writes a file and syncs it, so its pages are clean and can
+// be evicted.
+func writeSynced(path string, p []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(p); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// evict drops a file's pages from the page cache (a download of an image
+// not read lately), for that file alone.
+func evict(b *testing.B, path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		b.Skipf("fadvise: %v", err)
 	}
 }
 
