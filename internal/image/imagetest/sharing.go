@@ -63,7 +63,7 @@ func testSharedData(t *testing.T, s image.Store) {
 	}
 	finishShared(t, s, "a", upload("file:a", "x", 100), "file:a")
 	finishShared(t, s, "b", upload("file:b", "x", 100), "file:a")
-	finishShared(t, s, "c", upload("s3:c", "x", 100), "s3:c")   // another store
+	finishShared(t, s, "c", upload("s3:c", "x", 100), "s3:c")     // another store
 	finishShared(t, s, "d", upload("file:d", "y", 100), "file:d") // another hash
 	finishShared(t, s, "e", upload("file:e", "x", 99), "file:e")  // another size
 	finishShared(t, s, "f", upload("file:f", "x", 100), "file:a")
@@ -131,7 +131,9 @@ func testSharedDataRace(t *testing.T, s image.Store) {
 		var loc string
 		var errRelease, errFinish error
 		wg.Go(func() { unused, errRelease = s.ReleaseData(t.Context(), first, "file:"+first) })
-		wg.Go(func() { loc, errFinish = s.FinishShared(t.Context(), second, upload("file:"+second, content, 1000), at(4)) })
+		wg.Go(func() {
+			loc, errFinish = s.FinishShared(t.Context(), second, upload("file:"+second, content, 1000), at(4))
+		})
 		wg.Wait()
 		if errRelease != nil || errFinish != nil {
 			t.Fatalf("round %d: ReleaseData: %v; FinishShared: %v", i, errRelease, errFinish)
