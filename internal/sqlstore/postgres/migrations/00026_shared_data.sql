@@ -1,5 +1,5 @@
 -- The PostgreSQL twin of
--- internal/sqlstore/sqlite/migrations/00018_shared_data.sql.
+-- internal/sqlstore/sqlite/migrations/00026_shared_data.sql.
 
 -- +goose Up
 CREATE TABLE shared_data (
