@@ -2,7 +2,6 @@ package image
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -108,14 +107,4 @@ func (s *Service) checkNotShared(ctx context.Context, url, store, key string) er
 		return newError(ErrConflict, "Invalid location: %s holds data that %d images share", url, n)
 	}
 	return nil
-}
-
-// DataSharing reports, per store, the data that identical uploads share
-// and the bytes that saves (for `glint admin usage` and the metrics).
-func (s *Service) DataSharing(ctx context.Context) ([]StoreSharing, error) {
-	out, err := s.store.DataSharing(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("shared data: %w", err)
-	}
-	return out, nil
 }

@@ -177,7 +177,8 @@ func TestTenProjectsOneCopy(t *testing.T) {
 		for _, rec := range []string{"sqlite", "postgres"} {
 			t.Run(store+"/"+rec, func(t *testing.T) {
 				d := map[string]func(*testing.T) blob.Driver{"file": fileStore, "s3": s3Store}[store](t)
-				svc := sharingService(t, records[rec](t), d, true)
+				st := records[rec](t)
+				svc := sharingService(t, st, d, true)
 				ids := make([]string, 10)
 				for i := range ids {
 					id, err := uploadImage(t, svc, member(fmt.Sprint("project-", i)), data)
@@ -191,7 +192,7 @@ func TestTenProjectsOneCopy(t *testing.T) {
 				if limit := int64(len(data)) * 11 / 10; u.Physical > limit || u.Blobs != 1 {
 					t.Errorf("ten uploads of %d bytes take %+v in the store, want one blob of at most %d bytes", len(data), u, limit)
 				}
-				sharing, err := svc.DataSharing(t.Context())
+				sharing, err := st.DataSharing(t.Context())
 				if err != nil || len(sharing) != 1 || sharing[0].Saved != 9*int64(len(data)) || sharing[0].Images != 10 {
 					t.Errorf("DataSharing = %+v, %v; want 9×%d bytes saved by 10 images", sharing, err, len(data))
 				}
