@@ -17,39 +17,40 @@ import (
 
 // metadefRoutes is the catalog's part of the route table.
 func (h *Handler) metadefRoutes() []route {
+	c := h.catalog
 	rs := []route{
-		{"GET", "/v2/metadefs/namespaces", h.listNamespaces, false},
-		{"POST", "/v2/metadefs/namespaces", h.createNamespace, false},
-		{"GET", "/v2/metadefs/namespaces/{ns}", noBody(h.showNamespace), false},
-		{"PUT", "/v2/metadefs/namespaces/{ns}", h.updateNamespace, false},
-		{"DELETE", "/v2/metadefs/namespaces/{ns}", noBody(h.deleteNamespace), false},
+		{"GET", "/v2/metadefs/namespaces", c(h.listNamespaces), false},
+		{"POST", "/v2/metadefs/namespaces", c(h.createNamespace), false},
+		{"GET", "/v2/metadefs/namespaces/{ns}", noBody(c(h.showNamespace)), false},
+		{"PUT", "/v2/metadefs/namespaces/{ns}", c(h.updateNamespace), false},
+		{"DELETE", "/v2/metadefs/namespaces/{ns}", noBody(c(h.deleteNamespace)), false},
 
-		{"GET", "/v2/metadefs/namespaces/{ns}/objects", h.listObjects, false},
-		{"POST", "/v2/metadefs/namespaces/{ns}/objects", h.createObject, false},
-		{"DELETE", "/v2/metadefs/namespaces/{ns}/objects", h.deleteContent(metadef.PartObjects), false},
-		{"GET", "/v2/metadefs/namespaces/{ns}/objects/{name}", noBody(h.showObject), false},
-		{"PUT", "/v2/metadefs/namespaces/{ns}/objects/{name}", h.updateObject, false},
-		{"DELETE", "/v2/metadefs/namespaces/{ns}/objects/{name}", noBody(h.deleteObject), false},
+		{"GET", "/v2/metadefs/namespaces/{ns}/objects", c(h.listObjects), false},
+		{"POST", "/v2/metadefs/namespaces/{ns}/objects", c(h.createObject), false},
+		{"DELETE", "/v2/metadefs/namespaces/{ns}/objects", c(h.deleteContent(metadef.PartObjects)), false},
+		{"GET", "/v2/metadefs/namespaces/{ns}/objects/{name}", noBody(c(h.showObject)), false},
+		{"PUT", "/v2/metadefs/namespaces/{ns}/objects/{name}", c(h.updateObject), false},
+		{"DELETE", "/v2/metadefs/namespaces/{ns}/objects/{name}", noBody(c(h.deleteObject)), false},
 
-		{"GET", "/v2/metadefs/namespaces/{ns}/properties", noBody(h.listProperties), false},
-		{"POST", "/v2/metadefs/namespaces/{ns}/properties", h.createProperty, false},
-		{"DELETE", "/v2/metadefs/namespaces/{ns}/properties", h.deleteContent(metadef.PartProperties), false},
-		{"GET", "/v2/metadefs/namespaces/{ns}/properties/{name}", h.showProperty, false},
-		{"PUT", "/v2/metadefs/namespaces/{ns}/properties/{name}", h.updateProperty, false},
-		{"DELETE", "/v2/metadefs/namespaces/{ns}/properties/{name}", h.deleteProperty, false},
+		{"GET", "/v2/metadefs/namespaces/{ns}/properties", noBody(c(h.listProperties)), false},
+		{"POST", "/v2/metadefs/namespaces/{ns}/properties", c(h.createProperty), false},
+		{"DELETE", "/v2/metadefs/namespaces/{ns}/properties", c(h.deleteContent(metadef.PartProperties)), false},
+		{"GET", "/v2/metadefs/namespaces/{ns}/properties/{name}", c(h.showProperty), false},
+		{"PUT", "/v2/metadefs/namespaces/{ns}/properties/{name}", c(h.updateProperty), false},
+		{"DELETE", "/v2/metadefs/namespaces/{ns}/properties/{name}", c(h.deleteProperty), false},
 
-		{"GET", "/v2/metadefs/namespaces/{ns}/tags", h.listTags, false},
-		{"POST", "/v2/metadefs/namespaces/{ns}/tags", h.createTags, false},
-		{"DELETE", "/v2/metadefs/namespaces/{ns}/tags", h.deleteContent(metadef.PartTags), false},
-		{"GET", "/v2/metadefs/namespaces/{ns}/tags/{name}", noBody(h.showTag), false},
-		{"POST", "/v2/metadefs/namespaces/{ns}/tags/{name}", noBody(h.createTag), false},
-		{"PUT", "/v2/metadefs/namespaces/{ns}/tags/{name}", h.updateTag, false},
-		{"DELETE", "/v2/metadefs/namespaces/{ns}/tags/{name}", noBody(h.deleteTag), false},
+		{"GET", "/v2/metadefs/namespaces/{ns}/tags", c(h.listTags), false},
+		{"POST", "/v2/metadefs/namespaces/{ns}/tags", c(h.createTags), false},
+		{"DELETE", "/v2/metadefs/namespaces/{ns}/tags", c(h.deleteContent(metadef.PartTags)), false},
+		{"GET", "/v2/metadefs/namespaces/{ns}/tags/{name}", noBody(c(h.showTag)), false},
+		{"POST", "/v2/metadefs/namespaces/{ns}/tags/{name}", noBody(c(h.createTag)), false},
+		{"PUT", "/v2/metadefs/namespaces/{ns}/tags/{name}", c(h.updateTag), false},
+		{"DELETE", "/v2/metadefs/namespaces/{ns}/tags/{name}", noBody(c(h.deleteTag)), false},
 
-		{"GET", "/v2/metadefs/resource_types", noBody(h.listResourceTypes), false},
-		{"GET", "/v2/metadefs/namespaces/{ns}/resource_types", noBody(h.listAssociations), false},
-		{"POST", "/v2/metadefs/namespaces/{ns}/resource_types", h.createAssociation, false},
-		{"DELETE", "/v2/metadefs/namespaces/{ns}/resource_types/{rt}", noBody(h.deleteAssociation), false},
+		{"GET", "/v2/metadefs/resource_types", noBody(c(h.listResourceTypes)), false},
+		{"GET", "/v2/metadefs/namespaces/{ns}/resource_types", noBody(c(h.listAssociations)), false},
+		{"POST", "/v2/metadefs/namespaces/{ns}/resource_types", c(h.createAssociation), false},
+		{"DELETE", "/v2/metadefs/namespaces/{ns}/resource_types/{rt}", noBody(c(h.deleteAssociation)), false},
 	}
 	for _, name := range metadef.SchemaNames {
 		rs = append(rs, route{"GET", "/v2/schemas/metadefs/" + name, noBody(h.metadefSchema(name)), false})
@@ -67,12 +68,46 @@ func noBody(next func(http.ResponseWriter, *http.Request) error) func(http.Respo
 	}
 }
 
-// metadefs is the catalog service; a server without one answers 404.
-func (h *Handler) metadefs() (*metadef.Service, error) {
-	if h.opts.Metadefs == nil {
-		return nil, &httpError{status: http.StatusNotFound, explanation: "The resource could not be found."}
+// catalogHandler is a catalog handler: it is given the catalog service.
+type catalogHandler func(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error
+
+// catalog hands the catalog service to a handler; a server without one
+// answers 404.
+func (h *Handler) catalog(next catalogHandler) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if h.opts.Metadefs == nil {
+			return &httpError{status: http.StatusNotFound, explanation: "The resource could not be found."}
+		}
+		return next(h.opts.Metadefs, w, r)
 	}
-	return h.opts.Metadefs, nil
+}
+
+// parseBody reads a request body and parses it with parse: Glance checks
+// a catalog body before anything else.
+func parseBody[T any](h *Handler, r *http.Request, parse func([]byte) (T, error)) (T, error) {
+	body, err := h.readBody(r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return parse(body)
+}
+
+// writeMade writes what encoding made, or the encoding's error.
+func writeMade(w http.ResponseWriter, status int, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, status, v)
+}
+
+// noContent is a delete's answer: 204, or the call's error.
+func noContent(w http.ResponseWriter, err error) error {
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (h *Handler) metadefSchema(name string) func(http.ResponseWriter, *http.Request) error {
@@ -157,11 +192,7 @@ func parseLimit(s string) (int, error) {
 	return n, nil
 }
 
-func (h *Handler) listNamespaces(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
+func (h *Handler) listNamespaces(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
 	q := parseOrderedQuery(r.URL.RawQuery)
 	req := metadef.ListRequest{}
 	if s, ok := q.get("limit"); ok {
@@ -173,6 +204,7 @@ func (h *Handler) listNamespaces(w http.ResponseWriter, r *http.Request) error {
 	}
 	req.Marker, _ = q.get("marker")
 	req.Sort, _ = q.get("sort_key")
+	var err error
 	if req.Desc, err = sortDir(q); err != nil {
 		return err
 	}
@@ -216,16 +248,8 @@ func (h *Handler) listNamespaces(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-func (h *Handler) createNamespace(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
-	}
-	d, err := metadef.ParseNamespace(body)
+func (h *Handler) createNamespace(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	d, err := parseBody(h, r, metadef.ParseNamespace)
 	if err != nil {
 		return err
 	}
@@ -241,11 +265,7 @@ func (h *Handler) createNamespace(w http.ResponseWriter, r *http.Request) error 
 	return writeJSON(w, http.StatusCreated, out)
 }
 
-func (h *Handler) showNamespace(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
+func (h *Handler) showNamespace(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
 	q := parseOrderedQuery(r.URL.RawQuery)
 	if err := checkVisibility(q, metadef.VisibilityPublic, metadef.VisibilityPrivate); err != nil {
 		return err
@@ -256,22 +276,11 @@ func (h *Handler) showNamespace(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out, err := namespaceJSON(d, nonEmpty)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeMade(w, http.StatusOK, out, err)
 }
 
-func (h *Handler) updateNamespace(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
-	}
-	d, err := metadef.ParseNamespace(body)
+func (h *Handler) updateNamespace(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	d, err := parseBody(h, r, metadef.ParseNamespace)
 	if err != nil {
 		return err
 	}
@@ -282,28 +291,12 @@ func (h *Handler) updateNamespace(w http.ResponseWriter, r *http.Request) error 
 	return writeJSON(w, http.StatusOK, withLinks(namespaceFields(ns), ns.Name))
 }
 
-func (h *Handler) deleteNamespace(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	if err := svc.DeleteNamespace(r.Context(), principal(r), r.PathValue("ns")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+func (h *Handler) deleteNamespace(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	return noContent(w, svc.DeleteNamespace(r.Context(), principal(r), r.PathValue("ns")))
 }
 
-func (h *Handler) deleteContent(part metadef.Part) func(http.ResponseWriter, *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		svc, err := h.metadefs()
-		if err != nil {
-			return err
-		}
-		if err := svc.DeleteContent(r.Context(), principal(r), r.PathValue("ns"), part); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+func (h *Handler) deleteContent(part metadef.Part) catalogHandler {
+	return func(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+		return noContent(w, svc.DeleteContent(r.Context(), principal(r), r.PathValue("ns"), part))
 	}
 }

@@ -9,11 +9,7 @@ import (
 
 // A namespace's objects, properties, tags and resource type associations.
 
-func (h *Handler) listObjects(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
+func (h *Handler) listObjects(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
 	// Glance checks the paging parameters of an object listing but does
 	// not page it.
 	q := parseOrderedQuery(r.URL.RawQuery)
@@ -49,16 +45,8 @@ func (h *Handler) listObjects(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, newObject().add("objects", list).add("schema", "v2/schemas/metadefs/objects"))
 }
 
-func (h *Handler) createObject(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
-	}
-	ob, err := metadef.ParseObject(body, true)
+func (h *Handler) createObject(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	ob, err := parseBody(h, r, func(b []byte) (*metadef.Object, error) { return metadef.ParseObject(b, true) })
 	if err != nil {
 		return err
 	}
@@ -68,39 +56,21 @@ func (h *Handler) createObject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out, err := objectWritten(ns, created)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, out)
+	return writeMade(w, http.StatusCreated, out, err)
 }
 
-func (h *Handler) showObject(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
+func (h *Handler) showObject(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
 	ns := r.PathValue("ns")
 	ob, err := svc.GetObject(r.Context(), principal(r), ns, r.PathValue("name"))
 	if err != nil {
 		return err
 	}
 	out, err := objectJSON(ns, ob)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeMade(w, http.StatusOK, out, err)
 }
 
-func (h *Handler) updateObject(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
-	}
-	ob, err := metadef.ParseObject(body, false)
+func (h *Handler) updateObject(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	ob, err := parseBody(h, r, func(b []byte) (*metadef.Object, error) { return metadef.ParseObject(b, false) })
 	if err != nil {
 		return err
 	}
@@ -110,29 +80,14 @@ func (h *Handler) updateObject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out, err := objectWritten(ns, updated)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeMade(w, http.StatusOK, out, err)
 }
 
-func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	if err := svc.DeleteObject(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+func (h *Handler) deleteObject(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	return noContent(w, svc.DeleteObject(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name")))
 }
 
-func (h *Handler) listProperties(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
+func (h *Handler) listProperties(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
 	props, err := svc.ListProperties(r.Context(), principal(r), r.PathValue("ns"))
 	if err != nil {
 		return err
@@ -144,37 +99,18 @@ func (h *Handler) listProperties(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, newObject().add("properties", out))
 }
 
-func (h *Handler) writeProperty(w http.ResponseWriter, status int, p *metadef.Property) error {
-	out, err := propertyJSON(p)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, status, out)
-}
-
-func (h *Handler) showProperty(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
+func (h *Handler) showProperty(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
 	rt, _ := parseOrderedQuery(r.URL.RawQuery).get("resource_type")
 	p, err := svc.GetProperty(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name"), rt)
 	if err != nil {
 		return err
 	}
-	return h.writeProperty(w, http.StatusOK, p)
+	out, err := propertyJSON(p)
+	return writeMade(w, http.StatusOK, out, err)
 }
 
-func (h *Handler) createProperty(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
-	}
-	p, err := metadef.ParseProperty(body)
+func (h *Handler) createProperty(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	p, err := parseBody(h, r, metadef.ParseProperty)
 	if err != nil {
 		return err
 	}
@@ -182,19 +118,12 @@ func (h *Handler) createProperty(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.writeProperty(w, http.StatusCreated, created)
+	out, err := propertyJSON(created)
+	return writeMade(w, http.StatusCreated, out, err)
 }
 
-func (h *Handler) updateProperty(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
-	}
-	p, err := metadef.ParseProperty(body)
+func (h *Handler) updateProperty(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	p, err := parseBody(h, r, metadef.ParseProperty)
 	if err != nil {
 		return err
 	}
@@ -202,26 +131,15 @@ func (h *Handler) updateProperty(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.writeProperty(w, http.StatusOK, updated)
+	out, err := propertyJSON(updated)
+	return writeMade(w, http.StatusOK, out, err)
 }
 
-func (h *Handler) deleteProperty(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	if err := svc.DeleteProperty(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+func (h *Handler) deleteProperty(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	return noContent(w, svc.DeleteProperty(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name")))
 }
 
-func (h *Handler) listTags(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
+func (h *Handler) listTags(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
 	q := parseOrderedQuery(r.URL.RawQuery)
 	req := metadef.TagRequest{}
 	if s, _ := q.get("limit"); s != "" {
@@ -236,6 +154,7 @@ func (h *Handler) listTags(w http.ResponseWriter, r *http.Request) error {
 	}
 	req.Marker, _ = q.get("marker")
 	req.Sort, _ = q.get("sort_key")
+	var err error
 	if req.Desc, err = sortDir(q); err != nil {
 		return err
 	}
@@ -249,11 +168,7 @@ func (h *Handler) listTags(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, newObject().add("tags", tagNames(tags)))
 }
 
-func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
+func (h *Handler) showTag(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
 	t, err := svc.GetTag(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name"))
 	if err != nil {
 		return err
@@ -261,11 +176,7 @@ func (h *Handler) showTag(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, tagJSON(t))
 }
 
-func (h *Handler) createTag(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
+func (h *Handler) createTag(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
 	t, err := svc.CreateTag(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name"))
 	if err != nil {
 		return err
@@ -282,16 +193,8 @@ func appendTags(r *http.Request) bool {
 	return false
 }
 
-func (h *Handler) createTags(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
-	}
-	tags, err := metadef.ParseTags(body)
+func (h *Handler) createTags(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	tags, err := parseBody(h, r, metadef.ParseTags)
 	if err != nil {
 		return err
 	}
@@ -302,16 +205,8 @@ func (h *Handler) createTags(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, newObject().add("tags", tagNames(created)))
 }
 
-func (h *Handler) updateTag(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
-	}
-	t, err := metadef.ParseTag(body)
+func (h *Handler) updateTag(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	t, err := parseBody(h, r, metadef.ParseTag)
 	if err != nil {
 		return err
 	}
@@ -322,23 +217,11 @@ func (h *Handler) updateTag(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, tagJSON(updated))
 }
 
-func (h *Handler) deleteTag(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	if err := svc.DeleteTag(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+func (h *Handler) deleteTag(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	return noContent(w, svc.DeleteTag(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("name")))
 }
 
-func (h *Handler) listResourceTypes(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
+func (h *Handler) listResourceTypes(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
 	types, err := svc.ListResourceTypes(r.Context(), principal(r))
 	if err != nil {
 		return err
@@ -350,11 +233,7 @@ func (h *Handler) listResourceTypes(w http.ResponseWriter, r *http.Request) erro
 	return writeJSON(w, http.StatusOK, newObject().add("resource_types", list))
 }
 
-func (h *Handler) listAssociations(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
+func (h *Handler) listAssociations(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
 	assocs, err := svc.ListAssociations(r.Context(), principal(r), r.PathValue("ns"))
 	if err != nil {
 		return err
@@ -366,16 +245,8 @@ func (h *Handler) listAssociations(w http.ResponseWriter, r *http.Request) error
 	return writeJSON(w, http.StatusOK, newObject().add("resource_type_associations", list))
 }
 
-func (h *Handler) createAssociation(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(r)
-	if err != nil {
-		return err
-	}
-	a, err := metadef.ParseAssociation(body)
+func (h *Handler) createAssociation(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	a, err := parseBody(h, r, metadef.ParseAssociation)
 	if err != nil {
 		return err
 	}
@@ -386,14 +257,6 @@ func (h *Handler) createAssociation(w http.ResponseWriter, r *http.Request) erro
 	return writeJSON(w, http.StatusCreated, associationJSON(created, true))
 }
 
-func (h *Handler) deleteAssociation(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.metadefs()
-	if err != nil {
-		return err
-	}
-	if err := svc.DeleteAssociation(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("rt")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+func (h *Handler) deleteAssociation(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {
+	return noContent(w, svc.DeleteAssociation(r.Context(), principal(r), r.PathValue("ns"), r.PathValue("rt")))
 }

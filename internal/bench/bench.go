@@ -87,11 +87,14 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 		dir = d
 	}
 	var results []Result
+	var jsonErr error // the first failure to write a JSON result
 	emit := func(rs ...Result) {
 		for _, r := range rs {
 			results = append(results, r)
-			if opts.JSON != nil {
-				r.writeJSON(opts.JSON)
+			if opts.JSON != nil && jsonErr == nil {
+				if err := r.writeJSON(opts.JSON); err != nil {
+					jsonErr = fmt.Errorf("writing the JSON results: %w", err)
+				}
 			}
 			log.Info("result", "line", r.summary())
 		}
@@ -151,7 +154,7 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 	if opts.Markdown != nil {
 		writeMarkdown(opts.Markdown, results, opts)
 	}
-	return nil
+	return jsonErr
 }
 
 // runTarget runs every workload against one server.
@@ -264,7 +267,7 @@ func runTransfers(ctx context.Context, t *target, c *client, opts Options, one, 
 	var ids []string
 	defer func() {
 		for _, id := range ids {
-			c.deleteImage(context.WithoutCancel(ctx), id)
+			_ = c.deleteImage(context.WithoutCancel(ctx), id) // best effort: the results stand either way
 		}
 	}()
 

@@ -98,13 +98,13 @@ func (c *client) do(ctx context.Context, method, path, contentType string, body 
 	defer resp.Body.Close()
 	if resp.StatusCode != want {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		io.Copy(io.Discard, resp.Body)
+		_, _ = io.Copy(io.Discard, resp.Body) // drained so the connection is reused
 		return resp.StatusCode, &statusError{status: resp.StatusCode, body: string(b)}
 	}
 	if out != nil {
 		err = json.NewDecoder(resp.Body).Decode(out)
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body) // drained so the connection is reused
 	return resp.StatusCode, err
 }
 

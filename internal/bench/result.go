@@ -80,9 +80,13 @@ func hashResults(c hashCost) []Result {
 	}
 }
 
-func (r Result) writeJSON(w io.Writer) {
-	b, _ := json.Marshal(r)
-	w.Write(append(b, '\n'))
+func (r Result) writeJSON(w io.Writer) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 // summary is the result in one log line.

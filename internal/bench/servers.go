@@ -55,13 +55,16 @@ func startProcess(ctx context.Context, name string, cmd *exec.Cmd, base string, 
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	exited := make(chan struct{})
-	go func() { cmd.Wait(); logf.Close(); close(exited) }()
+	// The server's exit status is not a result: a server stopped by
+	// stop exits on a signal, and one that dies early says why in its log.
+	go func() { _ = cmd.Wait(); logf.Close(); close(exited) }()
+	// A group already gone (ESRCH) is what stop wants.
 	stop := func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-exited:
 		case <-time.After(15 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-exited
 		}
 	}

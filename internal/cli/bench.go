@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,7 +60,7 @@ markdown tables (and --json as JSON lines). See docs/benchmarks.md.`,
 	trivial.RunE = func(cmd *cobra.Command, _ []string) error { return bench.ServeTrivial(cmd.Context(), listen, file) }
 	cmd.AddCommand(trivial)
 
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
 		if len(opts.Clients) == 0 {
 			return fmt.Errorf("--clients: give at least one level")
 		}
@@ -79,20 +80,22 @@ markdown tables (and --json as JSON lines). See docs/benchmarks.md.`,
 			opts.Member, opts.Admin = id, id
 		}
 		opts.Markdown = stdout
+		// The result files are written as the run goes; closing one
+		// may be what reports that its last lines did not reach the disk.
 		if mdFile != "" {
-			fh, err := os.Create(mdFile)
-			if err != nil {
-				return err
+			fh, cerr := os.Create(mdFile)
+			if cerr != nil {
+				return cerr
 			}
-			defer fh.Close()
+			defer func() { err = errors.Join(err, fh.Close()) }()
 			opts.Markdown = io.MultiWriter(stdout, fh)
 		}
 		if jsonFile != "" {
-			fh, err := os.Create(jsonFile)
-			if err != nil {
-				return err
+			fh, cerr := os.Create(jsonFile)
+			if cerr != nil {
+				return cerr
 			}
-			defer fh.Close()
+			defer func() { err = errors.Join(err, fh.Close()) }()
 			opts.JSON = fh
 		}
 		log := slog.New(slog.NewTextHandler(stderr, nil))

@@ -116,7 +116,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer, levelNow fu
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer func() {
+		if err := srv.Close(); err != nil {
+			log.Error("closing the stores", "err", err)
+		}
+	}()
 	stopReload := reloadOnHUP(srv, level, levelNow, log)
 	defer stopReload()
 	return srv.Run(ctx)

@@ -89,12 +89,12 @@ func migrateGlanceCommand(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-func runMigration(ctx context.Context, cfg config.Config, gc *glancemigrate.GlanceConfig, opts glancemigrate.Options) (*glancemigrate.Report, error) {
+func runMigration(ctx context.Context, cfg config.Config, gc *glancemigrate.GlanceConfig, opts glancemigrate.Options) (_ *glancemigrate.Report, err error) {
 	st, _, err := server.OpenRecords(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
+	defer func() { err = errors.Join(err, st.Close()) }()
 	records, ok := st.(glancemigrate.Records)
 	if !ok {
 		return nil, errors.New("the metadata store cannot write records verbatim")

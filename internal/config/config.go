@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glint-image/glint/internal/blob/rbd"
+	"github.com/glint-image/glint/internal/blob/rbd/rbdconfig"
 	"github.com/glint-image/glint/internal/blob/s3/s3config"
 )
 
@@ -176,7 +176,7 @@ type Store struct {
 	// S3 configures an s3 store.
 	S3 S3
 	// RBD configures an rbd store; the driver owns and checks it.
-	RBD rbd.Config
+	RBD rbdconfig.Config
 }
 
 // SharesData tells whether uploads to the store share identical data:

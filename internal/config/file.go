@@ -11,7 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/glint-image/glint/internal/blob/rbd"
+	"github.com/glint-image/glint/internal/blob/rbd/rbdconfig"
 )
 
 // fileConfig is the YAML shape of a configuration file. Keys are snake_case;
@@ -83,14 +83,14 @@ type fileMetadata struct {
 }
 
 type fileStore struct {
-	ID          string      `yaml:"id"`
-	Description string      `yaml:"description"`
-	Type        string      `yaml:"type"`
-	Path        string      `yaml:"path"`
-	Layout      string      `yaml:"layout"`
-	ShareData   *bool       `yaml:"share_data"`
-	S3          *fileS3     `yaml:"s3"`
-	RBD         *rbd.Config `yaml:"rbd"`
+	ID          string            `yaml:"id"`
+	Description string            `yaml:"description"`
+	Type        string            `yaml:"type"`
+	Path        string            `yaml:"path"`
+	Layout      string            `yaml:"layout"`
+	ShareData   *bool             `yaml:"share_data"`
+	S3          *fileS3           `yaml:"s3"`
+	RBD         *rbdconfig.Config `yaml:"rbd"`
 }
 
 type fileS3 struct {

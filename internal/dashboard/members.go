@@ -129,7 +129,9 @@ func (h *Handler) membersAgain(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	w.Header().Set("HX-Trigger", "glint-refresh")
 	h.writeFragment(w, http.StatusOK, "members-dialog", v)
-	h.ui.tmpl.ExecuteTemplate(w, "toast", toast{Kind: "ok", Text: message})
+	if err := h.ui.tmpl.ExecuteTemplate(w, "toast", toast{Kind: "ok", Text: message}); err != nil {
+		h.log.Error("dashboard: rendering a toast", "err", err)
+	}
 	return nil
 }
 

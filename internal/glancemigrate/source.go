@@ -62,7 +62,8 @@ func openSource(ctx context.Context, connection string, accept []string) (*sourc
 	return s, nil
 }
 
-func (s *source) Close() error { return s.db.Close() }
+// Close ends the read-only connection to Glance's database.
+func (s *source) Close() { s.db.Close() }
 
 // dsnFor turns a SQLAlchemy URL into a database/sql driver and DSN.
 func dsnFor(connection string) (driver, dsn, dialect string, err error) {

@@ -222,7 +222,7 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 // crash safety, so it is not reported.
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
-		d.Sync()
+		_ = d.Sync()
 		d.Close()
 	}
 }

@@ -248,7 +248,7 @@ func (c *Cache) Read(ctx context.Context, src Source, offset int64) (body io.Rea
 		}
 		if r != nil {
 			if err := r.started(); err != nil {
-				r.Close()
+				_ = r.Close() // the start's failure is the one to report
 				return nil, false, err
 			}
 			return r, false, nil

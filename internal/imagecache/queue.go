@@ -157,6 +157,6 @@ func (c *Cache) prefetchQueued(resolve Resolver) {
 				break
 			}
 		}
-		fr.Close()
+		_ = fr.Close() // it only watched the fill, which reports its own end
 	}
 }

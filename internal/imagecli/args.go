@@ -107,5 +107,13 @@ func checkChoice(flag, value string, choices []string) error {
 }
 
 func completeChoices(cmd *cobra.Command, flag string, choices []string) {
-	cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(choices, cobra.ShellCompDirectiveNoFileComp))
+	mustFlag(cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(choices, cobra.ShellCompDirectiveNoFileComp)))
+}
+
+// mustFlag stops at a flag set-up that failed: it names a flag the
+// command does not define, a mistake in the command's own code.
+func mustFlag(err error) {
+	if err != nil {
+		panic(err)
+	}
 }

@@ -76,6 +76,28 @@ func (a *app) action(fn func(ctx context.Context, args []string) error) func(*co
 	}
 }
 
+// imageAction is action for a verb on the image its first argument names:
+// check (of the flags; nil for none) runs before anything is asked of the
+// cloud, then the session opens and the image is found for fn.
+func (a *app) imageAction(check func() error, fn func(ctx context.Context, s *session, rec record) error) func(*cobra.Command, []string) error {
+	return a.action(func(ctx context.Context, args []string) error {
+		if check != nil {
+			if err := check(); err != nil {
+				return err
+			}
+		}
+		s, err := a.connect(ctx)
+		if err != nil {
+			return err
+		}
+		rec, err := findImage(ctx, s.image, args[0])
+		if err != nil {
+			return err
+		}
+		return fn(ctx, s, rec)
+	})
+}
+
 func (a *app) debugWriter() io.Writer {
 	if a.debug {
 		return a.errw

@@ -69,7 +69,9 @@ func appendJSON(b *bytes.Buffer, v any, indent bool, depth int) error {
 				comma()
 			}
 			sep(depth + 1)
-			appendScalar(b, k)
+			if err := appendScalar(b, k); err != nil {
+				return err
+			}
 			b.WriteString(": ")
 			if err := appendJSON(b, v.values[i], indent, depth+1); err != nil {
 				return err

@@ -94,20 +94,9 @@ func (a *app) memberCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 	}
 	addOutputFlags(list, &o)
-	list.RunE = a.action(func(ctx context.Context, args []string) error {
-		if err := o.check(); err != nil {
-			return err
-		}
-		s, err := a.connect(ctx)
-		if err != nil {
-			return err
-		}
-		rec, err := findImage(ctx, s.image, args[0])
-		if err != nil {
-			return err
-		}
+	list.RunE = a.imageAction(o.check, func(ctx context.Context, s *session, rec record) error {
 		var rows [][]any
-		err = members.List(s.image, str(rec["id"])).EachPage(ctx, func(_ context.Context, p pagination.Page) (bool, error) {
+		err := members.List(s.image, str(rec["id"])).EachPage(ctx, func(_ context.Context, p pagination.Page) (bool, error) {
 			body, _ := imageclient.Normalize(p.(members.MemberPage).Body).(record)
 			items, _ := body["members"].([]any)
 			for _, it := range items {

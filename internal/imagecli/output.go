@@ -33,9 +33,8 @@ func addOutputFlags(cmd *cobra.Command, o *output) {
 	f.BoolVar(&o.noIndent, "noindent", false, "whether to disable indenting the JSON")
 	f.StringVar(&o.quote, "quote", "nonnumeric", "when to include quotes in csv: all, minimal, none, nonnumeric")
 	f.BoolVar(&o.printEmpty, "print-empty", false, "print an empty table if there is no data to show")
-	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
-	cmd.RegisterFlagCompletionFunc("quote", cobra.FixedCompletions([]string{"all", "minimal", "none", "nonnumeric"},
-		cobra.ShellCompDirectiveNoFileComp))
+	completeChoices(cmd, "format", formats)
+	completeChoices(cmd, "quote", []string{"all", "minimal", "none", "nonnumeric"})
 }
 
 // check rejects unknown options before anything is sent to the server.

@@ -32,15 +32,7 @@ func (a *app) saveCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&file, "file", "", "downloaded image save filename (default: stdout)")
 	cmd.Flags().IntVar(&chunkSize, "chunk-size", 1024, "accepted for openstackclient compatibility; data is streamed")
-	cmd.RunE = a.action(func(ctx context.Context, args []string) error {
-		s, err := a.connect(ctx)
-		if err != nil {
-			return err
-		}
-		rec, err := findImage(ctx, s.image, args[0])
-		if err != nil {
-			return err
-		}
+	cmd.RunE = a.imageAction(nil, func(ctx context.Context, s *session, rec record) error {
 		if file == "" {
 			return a.download(ctx, s.image, rec, a.out)
 		}

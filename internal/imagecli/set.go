@@ -53,7 +53,7 @@ func (a *app) setCommand() *cobra.Command {
 	}
 	fl.BoolVar(&f.deactivate, "deactivate", false, "deactivate the image")
 	fl.BoolVar(&f.deactivate, "deactivated", false, "deactivate the image")
-	fl.MarkHidden("deactivated")
+	mustFlag(fl.MarkHidden("deactivated"))
 	fl.BoolVar(&f.activate, "activate", false, "activate the image")
 	fl.StringVar(&f.project, "project", "", "set an alternate project on this image, or with --accept/--reject/--pending the member to update (name or ID)")
 	fl.StringVar(&f.projectDomain, "project-domain", "", "domain the project belongs to (name or ID)")
@@ -69,8 +69,10 @@ func (a *app) setCommand() *cobra.Command {
 	cmd.MarkFlagsMutuallyExclusive("hidden", "unhidden")
 	completeChoices(cmd, "container-format", containerFormats)
 	completeChoices(cmd, "disk-format", diskFormats)
-	cmd.RunE = a.action(func(ctx context.Context, args []string) error {
-		props, order, err := parseProperties(f.properties)
+	var props map[string]string
+	var order []string
+	readFlags := func() (err error) {
+		props, order, err = parseProperties(f.properties)
 		for _, e := range []error{err, checkChoice("container-format", f.containerFormat, containerFormats),
 			checkChoice("disk-format", f.diskFormat, diskFormats)} {
 			if e != nil {
@@ -83,14 +85,9 @@ func (a *app) setCommand() *cobra.Command {
 		if !cmd.Flags().Changed("min-ram") {
 			f.minRAM = -1
 		}
-		s, err := a.connect(ctx)
-		if err != nil {
-			return err
-		}
-		rec, err := findImage(ctx, s.image, args[0])
-		if err != nil {
-			return err
-		}
+		return nil
+	}
+	cmd.RunE = a.imageAction(readFlags, func(ctx context.Context, s *session, rec record) error {
 		if f.validate {
 			if err := a.validateProperties(ctx, s, withNamed(props, f.named)); err != nil {
 				return err

@@ -18,18 +18,7 @@ func (a *app) showCommand() *cobra.Command {
 	}
 	addOutputFlags(cmd, &o)
 	cmd.Flags().BoolVar(&humanReadable, "human-readable", false, "print image size in a human-friendly format")
-	cmd.RunE = a.action(func(ctx context.Context, args []string) error {
-		if err := o.check(); err != nil {
-			return err
-		}
-		s, err := a.connect(ctx)
-		if err != nil {
-			return err
-		}
-		rec, err := findImage(ctx, s.image, args[0])
-		if err != nil {
-			return err
-		}
+	cmd.RunE = a.imageAction(o.check, func(ctx context.Context, s *session, rec record) error {
 		fields, values := formatImage(rec, humanReadable)
 		return o.one(a.out, fields, values)
 	})

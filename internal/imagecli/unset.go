@@ -19,15 +19,7 @@ func (a *app) unsetCommand() *cobra.Command {
 	}
 	cmd.Flags().StringArrayVar(&tags, "tag", nil, "unset a tag on this image (repeat for several)")
 	cmd.Flags().StringArrayVar(&properties, "property", nil, "unset a property on this image (repeat for several)")
-	cmd.RunE = a.action(func(ctx context.Context, args []string) error {
-		s, err := a.connect(ctx)
-		if err != nil {
-			return err
-		}
-		rec, err := findImage(ctx, s.image, args[0])
-		if err != nil {
-			return err
-		}
+	cmd.RunE = a.imageAction(nil, func(ctx context.Context, s *session, rec record) error {
 		// Tags and properties go in one PATCH; names the image lacks are
 		// reported and counted, as openstackclient does.
 		p := &patch{rec: rec}

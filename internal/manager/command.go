@@ -151,7 +151,9 @@ func (r *runner) run(ctx context.Context) error {
 	var ve *ValidationError
 	if errors.As(err, &ve) {
 		if r.output == "json" {
-			writeJSON(r.out, Report{Problems: ve.Problems})
+			if werr := writeJSON(r.out, Report{Problems: ve.Problems}); werr != nil {
+				return werr
+			}
 		}
 		return err
 	}
@@ -196,7 +198,9 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	if r.dryRun {
 		if r.output == "json" {
-			writeJSON(r.out, report)
+			if err := writeJSON(r.out, report); err != nil {
+				return err
+			}
 		}
 		switch {
 		case len(plan.Errors) > 0:
@@ -218,7 +222,9 @@ func (r *runner) run(ctx context.Context) error {
 	sum := Tally(report.Results)
 	report.Summary = &sum
 	if r.output == "json" {
-		writeJSON(r.out, report)
+		if err := writeJSON(r.out, report); err != nil {
+			return err
+		}
 	} else if len(plan.Actions) > 0 {
 		writeResults(r.out, report.Results, sum)
 	}
@@ -284,7 +290,9 @@ func (r *runner) runShare(ctx context.Context) error {
 		}
 	}
 	if r.output == "json" {
-		writeJSON(r.out, Report{DryRun: r.dryRun, Shares: results})
+		if err := writeJSON(r.out, Report{DryRun: r.dryRun, Shares: results}); err != nil {
+			return err
+		}
 	} else {
 		for _, s := range results {
 			line := fmt.Sprintf("%s %s (%s) for project %s (%s): %s", s.Action, clean(s.Image), s.ImageID,

@@ -81,8 +81,12 @@ var schemaFields = []string{"type", "title", "description", "default", "minimum"
 	"minLength", "maxLength", "confidential", "items", "uniqueItems", "minItems", "maxItems", "additionalItems"}
 
 func propertyFields(p metadef.Property) map[string]any {
+	// The schema was checked when the property was written; one that does
+	// not parse leaves every field null, as an absent one does.
 	var schema map[string]any
-	json.Unmarshal(p.Schema, &schema)
+	if err := json.Unmarshal(p.Schema, &schema); err != nil {
+		schema = nil
+	}
 	out := map[string]any{"name": p.Name}
 	for _, k := range schemaFields {
 		out[k] = schema[k] // absent keys are null, as Glance's schema.get

@@ -1,13 +1,14 @@
 // Package requestid carries a request's id (X-Openstack-Request-Id) through
 // its context: into every log line written with that context, and into the
 // calls glint makes on the request's behalf (Keystone, web-download,
-// glance-download), as OpenStack services do.
+// glance-download), as OpenStack services do. The outgoing side lives in
+// requestid/forward, so that this package, which the domain uses, needs no
+// net/http.
 package requestid
 
 import (
 	"context"
 	"log/slog"
-	"net/http"
 )
 
 // Header is the header OpenStack services answer (and forward) the id in.
@@ -53,23 +54,4 @@ func (h *Handler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *Handler) WithGroup(name string) slog.Handler {
 	return &Handler{Handler: h.Handler.WithGroup(name)}
-}
-
-// Transport sets the request id of the outgoing request's context as
-// X-Openstack-Request-Id, so the service called can tie its logs to ours.
-type Transport struct {
-	// Base sends the request; nil is http.DefaultTransport.
-	Base http.RoundTripper
-}
-
-func (t Transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	if id := From(r.Context()); id != "" && r.Header.Get(Header) == "" {
-		r = r.Clone(r.Context())
-		r.Header.Set(Header, id)
-	}
-	return base.RoundTrip(r)
 }

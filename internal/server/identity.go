@@ -14,7 +14,7 @@ import (
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/identity"
 	"github.com/glint-image/glint/internal/identityapi"
-	"github.com/glint-image/glint/internal/requestid"
+	"github.com/glint-image/glint/internal/requestid/forward"
 )
 
 // identityParts is how callers are identified: the authenticator for the
@@ -45,7 +45,7 @@ func (s *Server) identity(ctx context.Context, store identity.Store) (identityPa
 		k := cfg.Keystone
 		a, err := keystone.New(keystone.Config{URL: k.URL, Username: k.Username, Password: k.Password,
 			UserDomainName: k.UserDomainName, ProjectName: k.ProjectName, ProjectDomainName: k.ProjectDomainName,
-			CacheTTL: k.CacheTTL, TokenCache: s.tokenCache("keystone")}, &http.Client{Timeout: 30 * time.Second, Transport: requestid.Transport{}}, nil)
+			CacheTTL: k.CacheTTL, TokenCache: s.tokenCache("keystone")}, &http.Client{Timeout: 30 * time.Second, Transport: forward.Transport{}}, nil)
 		if err != nil {
 			return identityParts{}, err
 		}

@@ -47,11 +47,11 @@ func wrapped(rec Records, n *notify.Notifier, ob outboxRecords, finished func(me
 // notifications, and starts the relay that publishes them, when a broker
 // is configured. With metrics but no broker, finished import tasks are
 // still counted (through a notifier with every event off).
-func (s *Server) notifications(rec Records) (Records, api.Events) {
+func (s *Server) notifications(rec Records) (Records, api.Events, error) {
 	cfg := s.cfg.Notifications
 	ob, ok := rec.(outboxRecords)
 	if !ok || (!cfg.Enabled() && s.metrics == nil) {
-		return rec, nil
+		return rec, nil, nil
 	}
 	var finished func(method, outcome string)
 	if s.metrics != nil {
@@ -59,7 +59,7 @@ func (s *Server) notifications(rec Records) (Records, api.Events) {
 	}
 	if !cfg.Enabled() {
 		off := notify.NewNotifier("", nil).Off()
-		return wrapped(rec, off, ob, finished), nil
+		return wrapped(rec, off, ob, finished), nil, nil
 	}
 	host, _ := os.Hostname()
 	pub := cfg.PublisherID
@@ -76,7 +76,7 @@ func (s *Server) notifications(rec Records) (Records, api.Events) {
 	go func() { defer close(done); relay.Run(ctx) }()
 	s.closers = append(s.closers, func() error { cancel(); <-done; return nil })
 	if s.metrics != nil {
-		s.metrics.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "glint_notification_outbox_backlog",
+		err := s.metrics.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "glint_notification_outbox_backlog",
 			Help: "Notifications written and not yet confirmed by the broker."}, func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -86,6 +86,9 @@ func (s *Server) notifications(rec Records) (Records, api.Events) {
 			}
 			return float64(n)
 		}))
+		if err != nil {
+			return nil, nil, err
+		}
 	}
-	return wrapped(rec, n, ob, finished), n.Events(ob, s.log)
+	return wrapped(rec, n, ob, finished), n.Events(ob, s.log), nil
 }

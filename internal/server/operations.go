@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/glint-image/glint/internal/auth"
@@ -32,7 +33,7 @@ type sqlRecords interface {
 
 // instrument sets up metrics (when a metrics listener is configured) on
 // the record store and the image stores, and the health checker.
-func (s *Server) instrument(records any, stores image.Stores) {
+func (s *Server) instrument(records any, stores image.Stores) error {
 	if s.cfg.MetricsListen != "" {
 		s.metrics = metrics.New()
 	}
@@ -42,11 +43,16 @@ func (s *Server) instrument(records any, stores image.Stores) {
 		if s.metrics != nil {
 			rs.Observe(s.metrics)
 			w, r := rs.Pools()
-			s.metrics.Register(collectors.NewDBStatsCollector(w, "writer"))
+			cs := []prometheus.Collector{collectors.NewDBStatsCollector(w, "writer"),
+				metrics.NewCatalog(rs.ImageCounts, rs.TaskCounts, s.log)}
 			if r != w {
-				s.metrics.Register(collectors.NewDBStatsCollector(r, "reader"))
+				cs = append(cs, collectors.NewDBStatsCollector(r, "reader"))
 			}
-			s.metrics.Register(metrics.NewCatalog(rs.ImageCounts, rs.TaskCounts, s.log))
+			for _, c := range cs {
+				if err := s.metrics.Register(c); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	for id, d := range stores.Drivers {
@@ -62,6 +68,7 @@ func (s *Server) instrument(records any, stores image.Stores) {
 		probes = append(probes, health.Probe{Name: "identity", Check: urlProbe(s.cfg.Keystone.URL)})
 	}
 	s.health = health.New(s.cfg.DisableByFilePath, probes...)
+	return nil
 }
 
 // storeProbe asks a store about a key that never exists: an answer of
@@ -178,6 +185,10 @@ func (s *Server) serveMetrics(ctx context.Context) (stop func(), err error) {
 	srv := &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
 		MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	s.log.Info("metrics listening", "addr", ln.Addr().String())
-	go srv.Serve(ln)
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("metrics listener stopped", "err", err)
+		}
+	}()
 	return func() { srv.Close() }, nil
 }

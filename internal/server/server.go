@@ -64,8 +64,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s := &Server{cfg: cfg, log: log}
 	if err := s.build(ctx); err != nil {
-		s.Close()
-		return nil, err
+		return nil, errors.Join(err, s.Close())
 	}
 	return s, nil
 }
@@ -84,8 +83,13 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.instrument(records, stores)
-	records, events := s.notifications(records)
+	if err := s.instrument(records, stores); err != nil {
+		return err
+	}
+	records, events, err := s.notifications(records)
+	if err != nil {
+		return err
+	}
 	if err := image.ValidateLimits(cfg.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}

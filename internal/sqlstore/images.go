@@ -391,7 +391,7 @@ func (s *Store) CreateBatch(ctx context.Context, imgs []*image.Image, members []
 		return nil
 	})
 	if err == nil && len(imgs) > 0 {
-		s.Analyze(ctx)
+		_ = s.Analyze(ctx) // on failure the planner keeps its statistics; the next refresh tries again
 	}
 	return err
 }

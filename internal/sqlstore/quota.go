@@ -82,7 +82,9 @@ func (s *Store) LockProject(ctx context.Context, project string) (func(), error)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		if _, err := conn.ExecContext(ctx, s.d.UnlockProject, project); err != nil {
-			conn.Raw(func(any) error { return driver.ErrBadConn })
+			// Raw returns the ErrBadConn that makes the pool drop the
+			// connection, and the lock with it.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 		conn.Close()
 	}, nil

@@ -36,7 +36,7 @@ func (s *Store) created() {
 		defer s.stats.running.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), analyzeTimeout)
 		defer cancel()
-		s.Analyze(ctx) // on failure the next refresh tries again; plans stay as they were
+		_ = s.Analyze(ctx) // on failure the next refresh tries again; plans stay as they were
 	}()
 }
 

@@ -30,7 +30,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/glint-image/glint/internal/requestid"
+	"github.com/glint-image/glint/internal/requestid/forward"
 )
 
 // Policy is what downloads may reach and how long they may take.
@@ -67,7 +67,7 @@ func New(pol Policy) *Fetcher {
 		IdleConnTimeout:       time.Minute,
 		DisableCompression:    true, // the bytes are the image, as served
 	}
-	f.client = &http.Client{Transport: requestid.Transport{Base: transport}, CheckRedirect: f.checkRedirect}
+	f.client = &http.Client{Transport: forward.Transport{Base: transport}, CheckRedirect: f.checkRedirect}
 	return f
 }
 

@@ -78,7 +78,7 @@ func content(seed uint64, n int) []byte {
 }
 
 // stream is an endless deterministic byte source for seed.
-func stream(seed uint64) io.Reader {
+func stream(seed uint64) *rand.ChaCha8 {
 	var s [32]byte
 	binary.LittleEndian.PutUint64(s[:], seed)
 	return rand.NewChaCha8(s)

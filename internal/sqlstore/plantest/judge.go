@@ -102,9 +102,11 @@ func RowsRead(plan []string) int {
 			continue
 		}
 		var rows, loops int
-		fmt.Sscanf(m[1]+" "+m[2], "%d %d", &rows, &loops)
-		var removed int
-		fmt.Sscanf(nodeLine(plan, i, "Rows Removed by Filter:"), "Rows Removed by Filter: %d", &removed)
+		if _, err := fmt.Sscanf(m[1]+" "+m[2], "%d %d", &rows, &loops); err != nil {
+			continue // pgRows matched digits; this cannot happen
+		}
+		var removed int // stays 0 when the node has no such line
+		_, _ = fmt.Sscanf(nodeLine(plan, i, "Rows Removed by Filter:"), "Rows Removed by Filter: %d", &removed)
 		total += (rows + removed) * loops
 	}
 	return total

@@ -58,8 +58,10 @@ func syncAndRename(tmp, dest string) error {
 	if err := os.Rename(tmp, dest); err != nil {
 		return err
 	}
+	// The backup is complete; syncing its directory makes its name
+	// durable where the file system allows it (not every one does).
 	if d, err := os.Open(filepath.Dir(dest)); err == nil {
-		d.Sync()
+		_ = d.Sync()
 		d.Close()
 	}
 	return nil

@@ -85,8 +85,9 @@ func same(t *testing.T, what string, got, want *task.Task) {
 	t.Helper()
 	g, w := *got, *want
 	var gc, wc any
-	json.Unmarshal(g.Context, &gc)
-	json.Unmarshal(w.Context, &wc)
+	if err := errors.Join(json.Unmarshal(g.Context, &gc), json.Unmarshal(w.Context, &wc)); err != nil {
+		t.Fatalf("%s: context %s or %s is not JSON: %v", what, g.Context, w.Context, err)
+	}
 	if !reflect.DeepEqual(gc, wc) {
 		t.Errorf("%s: context %s, want %s", what, g.Context, w.Context)
 	}
