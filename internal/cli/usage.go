@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -33,7 +34,7 @@ func usageCommand(stdout io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&configFile, "config", "", "YAML configuration file (GLINT_CONFIG)")
 	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the embedded SQLite database (GLINT_DATA_DIR)")
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table or json")
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
 		if format != "table" && format != "json" {
 			return fmt.Errorf("--format: %q is not table or json", format)
 		}
@@ -49,7 +50,7 @@ func usageCommand(stdout io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer func() { err = errors.Join(err, st.Close()) }()
 		stores, err := server.OpenStores(ctx, final)
 		if err != nil {
 			return err
