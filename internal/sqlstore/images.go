@@ -160,7 +160,7 @@ func replaceSets(ctx context.Context, tx *Tx, id string, props map[string]string
 		cur, had := curProps[name]
 		switch {
 		case !had:
-			_, err = tx.ExecContext(ctx, `INSERT INTO image_properties (image_id, name, value) VALUES ($1, $2, $3)`, id, name, value)
+			_, err = tx.ExecContext(ctx, insertProperty, id, name, value)
 		case cur != value:
 			_, err = tx.ExecContext(ctx, `UPDATE image_properties SET value = $3 WHERE image_id = $1 AND name = $2`, id, name, value)
 		}
@@ -281,9 +281,15 @@ func (s *Store) RemoveTag(ctx context.Context, id, tag string, at time.Time) err
 
 // Stranded lists live images left in saving, oldest first.
 func (s *Store) Stranded(ctx context.Context) ([]*image.Image, error) {
+	// inFlight repeats the condition of the partial index images_status
+	// (migration 00018), which holds only in-flight images: SQLite uses
+	// a partial index only for a query that states its condition.
 	return s.queryImages(ctx, s.selectImages+` FROM images
-		WHERE status = $1 AND deleted_at IS NULL ORDER BY created_at, id`, string(image.StatusSaving))
+		WHERE `+inFlight+` AND status = '`+string(image.StatusSaving)+`' AND deleted_at IS NULL ORDER BY created_at, id`)
 }
+
+// inFlight is the condition of the partial index images_status.
+const inFlight = "status IN ('saving', 'uploading', 'importing')"
 
 // DeletedWithData lists deleted images whose data may still exist.
 func (s *Store) DeletedWithData(ctx context.Context) ([]*image.Image, error) {
@@ -355,12 +361,21 @@ const insertTag = `INSERT INTO image_tags (image_id, value, image_created_at)
 	SELECT id, $2, created_at FROM images WHERE id = $1
 	ON CONFLICT DO NOTHING`
 
+// insertProperty adds property $2 = $3 to image $1, copying the image's
+// created_at for the property-ordered index (listquery.go), as insertTag
+// does.
+const insertProperty = `INSERT INTO image_properties (image_id, name, value, image_created_at)
+	SELECT id, $2, $3, created_at FROM images WHERE id = $1`
+
+// upsertProperty sets property $2 of image $1 to $3.
+const upsertProperty = insertProperty + `
+	ON CONFLICT (image_id, name) DO UPDATE SET value = excluded.value`
+
 // insertSets adds properties and tags to an image that has none. A tag
 // given twice is stored once.
 func insertSets(ctx context.Context, tx *Tx, id string, props map[string]string, tags []string) error {
 	for k, v := range props {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO image_properties (image_id, name, value)
-			VALUES ($1, $2, $3)`, id, k, v); err != nil {
+		if _, err := tx.ExecContext(ctx, insertProperty, id, k, v); err != nil {
 			return err
 		}
 	}
@@ -428,11 +443,12 @@ func (s *Store) PutImage(ctx context.Context, img *image.Image, members []*image
 			return err
 		}
 		for _, m := range members {
-			_, err := tx.ExecContext(ctx, `INSERT INTO image_members (`+memberColumns+`)
-				VALUES ($1, $2, $3, $4, $5)`,
-				img.ID, m.MemberID, string(m.Status), s.d.BindTime(m.CreatedAt), s.d.BindTime(m.UpdatedAt))
-			if err != nil {
-				return s.constraintErr(err, fmt.Sprintf("member %s of image %s", m.MemberID, img.ID))
+			// insertMember copies the image's created_at into the
+			// membership, which the listing of shared images orders by.
+			m := *m
+			m.ImageID = img.ID
+			if err := s.insertMember(ctx, tx, &m); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -27,8 +27,7 @@ func (s *Store) LockImport(ctx context.Context, id, taskID string, at time.Time)
 			s.d.BindTime(later(at, img.UpdatedAt)), id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO image_properties (image_id, name, value) VALUES ($1, $2, $3)`,
-			id, image.ImportLock, taskID)
+		_, err = tx.ExecContext(ctx, insertProperty, id, image.ImportLock, taskID)
 		return err
 	})
 }
@@ -82,8 +81,7 @@ func (s *Store) UpdateImport(ctx context.Context, id, taskID string, u image.Imp
 			}
 		}
 		for name, value := range u.SetProps {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO image_properties (image_id, name, value) VALUES ($1, $2, $3)
-				ON CONFLICT (image_id, name) DO UPDATE SET value = excluded.value`, id, name, value); err != nil {
+			if _, err := tx.ExecContext(ctx, upsertProperty, id, name, value); err != nil {
 				return err
 			}
 		}

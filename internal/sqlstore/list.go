@@ -76,7 +76,7 @@ func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr quer
 		return err
 	}
 	setup := s.d.ListSetup
-	if len(p.branches) == 1 {
+	if len(p.branches) == 1 && p.branches[0].drive == nil {
 		setup = "" // one index range of the planner's choosing
 	}
 	if q.Marker == "" && setup == "" {

@@ -43,18 +43,21 @@ import (
 // listPlan is a listing being built: the conditions every branch applies
 // (ANDed), their arguments, the complete sort tuple and the branches.
 type listPlan struct {
-	where    []string
-	args     []any
-	order    []orderKey
-	branches []branch
-	limit    string   // placeholder of the page size
-	marker   []string // placeholders of the marker's sort tuple, if any
-	bindTime func(time.Time) any
-	noIndex  func(expr string) string // Dialect.NoIndex; nil in other plans
+	where     []string
+	args      []any
+	order     []orderKey
+	branches  []branch
+	limit     string   // placeholder of the page size
+	marker    []string // placeholders of the marker's sort tuple, if any
+	bindTime  func(time.Time) any
+	noIndex   func(expr string) string  // Dialect.NoIndex; nil in other plans
+	indexedBy func(index string) string // Dialect.IndexedBy
+	members   string                    // Dialect.MembersFrom
 }
 
 // orderKey is one element of the sort tuple.
 type orderKey struct {
+	key  string // the API's sort key
 	expr string // SQL expression on images; nullable columns are mapped so NULL sorts lowest
 	desc bool
 }
@@ -66,6 +69,13 @@ type branch struct {
 	// drive maps sort expressions to the driving table's copies of them,
 	// which the branch orders and seeks on instead.
 	drive map[string]string
+	// sorted says that the branch reads all its rows and sorts them (the
+	// caller's memberships in an order they do not carry).
+	sorted bool
+	// indexes names the branch's index for each first sort key
+	// (migration 00008) when the branch reads images by visibility or by
+	// owner and visibility (visibilityIndex, ownerIndex); nil otherwise.
+	indexes func(key string) string
 }
 
 func (b branch) expr(k orderKey) string {
@@ -102,12 +112,23 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex}
+	if order[0].key == "id" && d.IDFirst != "" {
+		order[0].expr = d.IDFirst
+	}
+	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex, indexedBy: d.IndexedBy, members: d.MembersFrom}
+	if p.members == "" {
+		p.members = "image_members m CROSS JOIN images"
+	}
 	// Deleted and killed images never appear in a listing.
 	p.and("images.deleted_at IS NULL")
 	p.and("images.status NOT IN ('killed', 'deleted')")
-	if q.Hidden != nil {
-		p.and("images.os_hidden = " + p.arg(*q.Hidden))
+	switch {
+	case q.Hidden != nil && *q.Hidden:
+		// As the partial indexes of hidden images state it (migration
+		// 00018): a database uses them only for a query that says so.
+		p.and("images.os_hidden")
+	case q.Hidden != nil:
+		p.and("images.os_hidden = " + p.arg(false))
 	}
 	if q.Protected != nil {
 		p.and("images.protected = " + p.arg(*q.Protected))
@@ -120,16 +141,22 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 		}
 		oneRange = oneRange || selective
 	}
-	for _, name := range slices.Sorted(maps.Keys(q.Properties)) {
-		p.and(`EXISTS (SELECT 1 FROM image_properties pr WHERE pr.image_id = images.id
-			AND pr.name = ` + p.arg(name) + ` AND pr.value = ` + p.arg(q.Properties[name]) + `)`)
-	}
+	props := slices.Sorted(maps.Keys(q.Properties))
 	tags := q.Tags
 	main := branch{from: "images"}
-	if len(tags) > 0 && p.newestFirstOrder() {
+	switch {
+	case len(tags) > 0 && p.newestFirstOrder():
 		main = p.driveByTag(tags[0])
 		tags = tags[1:]
 		oneRange = true
+	case len(props) > 0 && p.newestFirstOrder():
+		main = p.driveByProperty(props[0], q.Properties[props[0]])
+		props = props[1:]
+		oneRange = true
+	}
+	for _, name := range props {
+		p.and(`EXISTS (SELECT 1 FROM image_properties pr WHERE pr.image_id = images.id
+			AND pr.name = ` + p.arg(name) + ` AND pr.value = ` + p.arg(q.Properties[name]) + `)`)
 	}
 	for _, tag := range tags {
 		p.and(`EXISTS (SELECT 1 FROM image_tags tg WHERE tg.image_id = images.id
@@ -147,7 +174,13 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 		main.where = append(main.where, "("+strings.Join(conds, " OR ")+")")
 		p.branches = []branch{main}
 	} else {
+		owner := ownerEquality(q.Filters)
 		for _, w := range ways {
+			if owner != "" && w.class != "" {
+				// A class of images of one owner is that owner's range
+				// of the class, not the class walked and filtered.
+				w = way{cond: "images.owner = " + p.arg(owner) + " AND images.visibility = '" + w.class + "'", owned: true}
+			}
 			p.branches = append(p.branches, w.branches(p)...)
 		}
 	}
@@ -181,11 +214,23 @@ func (p *listPlan) driveByTag(tag string) branch {
 	}
 }
 
+// driveByProperty is driveByTag for a property's value (index
+// image_properties_name_value_order, migration 00018).
+func (p *listPlan) driveByProperty(name, value string) branch {
+	return branch{
+		from:  "image_properties pr0 CROSS JOIN images",
+		where: []string{"pr0.name = " + p.arg(name), "pr0.value = " + p.arg(value), "images.id = pr0.image_id"},
+		drive: newestFirst("pr0.image_created_at", "pr0.image_id"),
+	}
+}
+
 // way is one way an image can be visible: a condition on the image, or a
 // membership of project (a placeholder) in status (a literal; "" for any).
 type way struct {
 	cond            string
 	project, status string
+	owned           bool   // cond is an owner and a visibility
+	class           string // cond is this visibility class
 }
 
 // member reports whether the way is a membership.
@@ -210,7 +255,11 @@ var memberStatuses = []string{"'pending'", "'accepted'", "'rejected'"}
 // branches are the index ranges that list the way's images.
 func (w way) branches(p *listPlan) []branch {
 	if !w.member() {
-		return []branch{{from: "images", where: []string{w.cond}}}
+		indexes := visibilityIndex
+		if w.owned {
+			indexes = ownerIndex
+		}
+		return []branch{{from: "images", where: []string{w.cond}, indexes: indexes}}
 	}
 	// Memberships are read one status at a time (index
 	// image_members_member_order), in their images' order for the default
@@ -229,7 +278,8 @@ func (w way) branches(p *listPlan) []branch {
 	bs := make([]branch, len(statuses))
 	for i, st := range statuses {
 		bs[i] = branch{
-			from: "image_members m CROSS JOIN images",
+			from:   p.members,
+			sorted: drive == nil,
 			where: []string{"m.member = " + w.project, "m.status = " + st,
 				"images.id = m.image_id", "images.visibility = 'shared'"},
 			drive: drive,
@@ -258,7 +308,6 @@ func (p *listPlan) visibility(q image.ListQuery) ([]way, error) {
 		}
 		return project
 	}
-	class := func(v string) way { return way{cond: "images.visibility = '" + v + "'"} }
 	nothing := way{cond: "1 = 0"}
 	// An empty project owns nothing and is nobody's member. One's own
 	// images are read one visibility at a time (index owner, visibility,
@@ -269,7 +318,7 @@ func (p *listPlan) visibility(q image.ListQuery) ([]way, error) {
 		}
 		ways := make([]way, len(vs))
 		for i, v := range vs {
-			ways[i] = way{cond: "images.owner = " + projectArg() + " AND images.visibility = '" + v + "'"}
+			ways[i] = way{cond: "images.owner = " + projectArg() + " AND images.visibility = '" + v + "'", owned: true}
 		}
 		return ways
 	}
@@ -296,6 +345,21 @@ func (p *listPlan) visibility(q image.ListQuery) ([]way, error) {
 	return nil, invalid("Invalid visibility value: %s", q.Visibility)
 }
 
+// class is the way of the images of visibility v (a literal from a fixed
+// list).
+func class(v string) way { return way{cond: "images.visibility = '" + v + "'", class: v} }
+
+// ownerEquality returns the owner that filters select, if they select
+// exactly one.
+func ownerEquality(fs []image.Filter) string {
+	for _, f := range fs {
+		if f.Field == "owner" && (f.Op == "eq" || f.Op == "in") && len(f.Values) == 1 {
+			return f.Values[0]
+		}
+	}
+	return ""
+}
+
 // memberStatusFilter returns the member status a shared image needs for a
 // non-admin to list it, as an SQL literal; "" for any.
 func memberStatusFilter(s string) (string, error) {
@@ -316,13 +380,12 @@ func memberStatusFilter(s string) (string, error) {
 // stay out of the default list unless they own them. Each visibility class
 // is a branch of its own, so each is read in order from its index.
 func (p *listPlan) adminVisibility(v, project string) ([]way, error) {
-	class := func(v string) way { return way{cond: "images.visibility = '" + v + "'"} }
 	switch {
 	case v == "" && project == "":
 		return []way{class("public"), class("private"), class("shared")}, nil
 	case v == "":
 		return []way{class("public"), class("private"), class("shared"),
-			{cond: "images.owner = " + p.arg(project) + " AND images.visibility = 'community'"}}, nil
+			{cond: "images.owner = " + p.arg(project) + " AND images.visibility = 'community'", owned: true}}, nil
 	case v == "all":
 		return []way{class("public"), class("private"), class("shared"), class("community")}, nil
 	case image.Visibility(v).Valid():
@@ -447,11 +510,11 @@ func sortOrder(keys []image.SortKey) ([]orderKey, error) {
 			continue
 		}
 		seen[k.Key] = true
-		order = append(order, orderKey{expr: expr, desc: k.Desc})
+		order = append(order, orderKey{key: k.Key, expr: expr, desc: k.Desc})
 	}
 	for _, k := range []string{"created_at", "id"} {
 		if !seen[k] {
-			order = append(order, orderKey{expr: sortExprs[k], desc: desc})
+			order = append(order, orderKey{key: k, expr: sortExprs[k], desc: desc})
 		}
 	}
 	for i, k := range order {
@@ -521,7 +584,17 @@ func (p *listPlan) sql(selectImages string) string {
 	}
 	var pages []string
 	for _, b := range p.branches {
-		for i, term := range p.terms(b) {
+		terms := p.terms(b)
+		if b.sorted && len(terms) > 1 {
+			// The branch reads all its rows and sorts them whatever the
+			// term: one pass with the whole keyset condition.
+			alts := make([]string, len(terms))
+			for i, t := range terms {
+				alts[i] = "(" + strings.Join(t, " AND ") + ")"
+			}
+			terms = [][]string{{"(" + strings.Join(alts, " OR ") + ")"}}
+		}
+		for i, term := range terms {
 			pages = append(pages, p.branchSQL(b, term, i))
 		}
 	}
@@ -547,7 +620,11 @@ func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 	}
 	where := slices.Concat(p.where, b.where, term)
 	rest := &listPlan{order: p.order[fixed:]}
-	return "SELECT " + cols + " FROM " + b.from + " WHERE " + strings.Join(where, " AND ") +
+	from := b.from
+	if b.indexes != nil && p.indexedBy != nil && !p.indexOrdered() {
+		from += p.indexedBy(b.indexes(p.order[0].key))
+	}
+	return "SELECT " + cols + " FROM " + from + " WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.limit
 }
 
@@ -558,4 +635,43 @@ func (p *listPlan) markerQuery() string {
 		exprs[i] = k.expr
 	}
 	return "SELECT " + strings.Join(exprs, ", ") + " FROM images WHERE images.id = $1 AND images.deleted_at IS NULL"
+}
+
+// visibilityIndex and ownerIndex name the index of a branch by visibility
+// class, or by owner and visibility, that is ordered by key first and then
+// by created_at and id (migration 00008).
+func visibilityIndex(key string) string {
+	if key == "created_at" {
+		return "images_visibility"
+	}
+	return "images_visibility_" + key
+}
+
+func ownerIndex(key string) string {
+	if key == "created_at" {
+		return "images_owner_visibility"
+	}
+	return "images_owner_" + key
+}
+
+// indexOrdered reports whether a branch's index gives the whole sort
+// tuple: one key then created_at and id (or id alone), all in one
+// direction. Otherwise (two keys, or directions mixed) the branch walks
+// its first key's index and sorts the ties of each of its values, which
+// with a LIMIT stops after a page and the ties of its last value.
+func (p *listPlan) indexOrdered() bool {
+	for _, k := range p.order {
+		if k.desc != p.order[0].desc {
+			return false
+		}
+	}
+	switch len(p.order) {
+	case 1:
+		return p.order[0].key == "id"
+	case 2:
+		return p.order[0].key == "created_at" && p.order[1].key == "id"
+	case 3:
+		return p.order[1].key == "created_at" && p.order[2].key == "id"
+	}
+	return false
 }

@@ -75,6 +75,23 @@ type Dialect struct {
 	// the column's index for a condition on it (SQLite: unary +); nil
 	// where the planner weighs a LIMIT well enough on its own.
 	NoIndex func(expr string) string
+	// IndexedBy names the index a table of the FROM clause must be read
+	// through (SQLite: INDEXED BY), for sorts whose first key an index
+	// orders but not the rest; nil where the planner finds the partial
+	// order itself (PostgreSQL's incremental sort).
+	IndexedBy func(index string) string
+	// IDFirst is the expression a listing sorts on when id is its first
+	// sort key; "" for images.id. PostgreSQL's planner, given id order,
+	// walks the primary key and filters it rather than a branch's
+	// (visibility, id) index, reading the whole table for an empty
+	// branch: a collation of the same byte order that the primary key
+	// lacks leaves it only the branches' indexes, which are built on it.
+	IDFirst string
+	// MembersFrom is the FROM clause of a listing's branch of the
+	// caller's memberships (m) joined to their images, which must read
+	// the memberships first; "" for "image_members m CROSS JOIN images",
+	// which SQLite joins in the order written.
+	MembersFrom string
 
 	// ListSetup runs in a listing's transaction before a listing merged
 	// from several branches: settings that keep the planner on the

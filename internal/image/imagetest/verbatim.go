@@ -59,6 +59,40 @@ func testPutImage(t *testing.T, s image.Store) {
 	if got := get(t, s, "other"); len(got.Tags) != 1 || !got.UpdatedAt.Equal(at(20)) {
 		t.Errorf("after AddTag: tags %v updated_at %v", got.Tags, got.UpdatedAt.Format(time.RFC3339Nano))
 	}
+
+	// Put records are listed as created ones are: a shared image put with
+	// an accepted member is on the member's page after a younger image
+	// (the listing reads memberships, and property rows, in their
+	// image's creation order, which a put must record too).
+	older, younger := newImage("put-older"), newImage("put-younger")
+	older.CreatedAt, older.UpdatedAt = at(30), at(30)
+	older.Properties = map[string]string{"put_group": "1"}
+	younger.CreatedAt, younger.UpdatedAt = at(31), at(31)
+	younger.Properties = map[string]string{"put_group": "1"}
+	for _, img := range []*image.Image{older, younger} {
+		err := vs.PutImage(ctx, img, []*image.Member{{ImageID: img.ID, MemberID: "put-member",
+			Status: image.MemberAccepted, CreatedAt: at(32), UpdatedAt: at(32)}})
+		if err != nil {
+			t.Fatalf("PutImage(%s): %v", img.ID, err)
+		}
+	}
+	member := image.Scope{Project: "put-member"}
+	for name, q := range map[string]image.ListQuery{
+		"default":  {Caller: member, Limit: 10, Marker: "put-younger"},
+		"property": {Caller: member, Limit: 10, Marker: "put-younger", Properties: map[string]string{"put_group": "1"}},
+	} {
+		imgs, err := s.ListImages(ctx, q)
+		if err != nil {
+			t.Fatalf("%s listing of put images: %v", name, err)
+		}
+		if len(imgs) != 1 || imgs[0].ID != "put-older" {
+			ids := []string{}
+			for _, img := range imgs {
+				ids = append(ids, img.ID)
+			}
+			t.Errorf("%s listing after put-younger: %v, want [put-older]", name, ids)
+		}
+	}
 }
 
 func checkMembers(t *testing.T, s image.Store, id string, want ...string) {

@@ -72,7 +72,9 @@ func Postgres(plan []string, _ int) string {
 	for i, line := range plan {
 		m := pgScan.FindStringSubmatch(line)
 		if m == nil {
-			if pgSort.MatchString(line) && i+1 < len(plan) {
+			// An incremental sort orders the ties of an index's first
+			// key, group by group, and stops with the LIMIT.
+			if pgSort.MatchString(line) && !strings.Contains(line, "Incremental Sort") && i+1 < len(plan) {
 				if child := nextNode(plan, i); child >= 0 && pgScan.MatchString(plan[child]) {
 					cond := nodeLine(plan, child, "Index Cond:")
 					if !selective.MatchString(strings.ReplaceAll(cond, " = ", "=?")) {

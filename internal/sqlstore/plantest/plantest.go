@@ -5,6 +5,9 @@ package plantest
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,6 +34,13 @@ const catalogSize = 3000
 // wrong with a plan ("" when nothing). known names the shapes the backend
 // may plan badly, with the reason: their plans are logged instead (the
 // planner's choice can differ from one sample of statistics to the next).
+//
+// Where the plan says how many rows it read (PostgreSQL's EXPLAIN
+// ANALYZE, RowsRead), Check then doubles the catalog and asks the same
+// shapes again: a shape that reads more than growthLimit times as many
+// rows at twice the size grows with the catalog, and fails, whatever
+// indexes its plan names. (The caller's memberships do not grow with the
+// catalog: a branch that reads all of them stays constant.)
 func Check(t *testing.T, s Explainer, judge func(plan []string, limit int) string, known map[string]string) {
 	if err := catalog.Seed(t.Context(), s, 0, catalogSize); err != nil {
 		t.Fatal(err)
@@ -38,7 +48,51 @@ func Check(t *testing.T, s Explainer, judge func(plan []string, limit int) strin
 	if err := s.Analyze(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	for _, sh := range catalog.Shapes(catalogSize) {
+	shapes := catalog.Shapes(catalogSize)
+	before := explainAll(t, s, shapes, judge, known)
+	counted := false
+	for _, n := range before {
+		counted = counted || n > 0
+	}
+	if !counted {
+		return
+	}
+	if err := catalog.Seed(t.Context(), s, catalogSize, 2*catalogSize); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Analyze(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	after := explainAll(t, s, shapes, judge, known)
+	for _, name := range slices.Sorted(maps.Keys(before)) {
+		b, a := before[name], after[name]
+		if float64(a) <= growthLimit*float64(b)+growthSlack {
+			continue
+		}
+		msg := fmt.Sprintf("reads %d rows at %d images and %d at %d: it grows with the catalog", b, catalogSize, a, 2*catalogSize)
+		if reason, ok := known[name]; ok {
+			t.Logf("%s: known: %s: %s", name, reason, msg)
+		} else {
+			t.Errorf("%s: %s", name, msg)
+		}
+	}
+}
+
+// A shape that reads O(page) rows reads about as many at any catalog
+// size; one that reads a share of the catalog reads twice as many at
+// twice the size. The slack absorbs a page's worth of rows that the
+// planner's choice of branch order can add.
+const (
+	growthLimit = 1.4
+	growthSlack = 40
+)
+
+// explainAll judges the plan of every shape, first page and a page after
+// a marker, and returns the rows each read (0 where the plan does not
+// say), by name.
+func explainAll(t *testing.T, s Explainer, shapes []catalog.Shape, judge func(plan []string, limit int) string, known map[string]string) map[string]int {
+	read := map[string]int{}
+	for _, sh := range shapes {
 		q := sh.Query
 		q.Limit = max(q.Limit/20, 10) // 25 -> 10, 1000 -> 50: pages far smaller than the catalog
 		first, err := s.ListImages(t.Context(), q)
@@ -64,9 +118,10 @@ func Check(t *testing.T, s Explainer, judge func(plan []string, limit int) strin
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
+			read[name] = RowsRead(plan)
 			msg := judge(plan, page.Limit)
 			if msg != "" || testing.Verbose() {
-				t.Logf("%s (%d rows read):\n%s", name, RowsRead(plan), indent(plan))
+				t.Logf("%s (%d rows read):\n%s", name, read[name], indent(plan))
 			}
 			switch reason, isKnown := known[name]; {
 			case isKnown && msg != "":
@@ -76,6 +131,7 @@ func Check(t *testing.T, s Explainer, judge func(plan []string, limit int) strin
 			}
 		}
 	}
+	return read
 }
 
 func indent(lines []string) string {
