@@ -64,9 +64,11 @@ type Observer interface {
 }
 
 // Events is told what the API alone knows: how many bytes of an image a
-// download sent, and to whom.
+// download sent, and to whom. from is the client's address when this
+// node's image cache served the download ("" otherwise), as Glance's cache
+// middleware reports it.
 type Events interface {
-	ImageSent(ctx context.Context, img *image.Image, sent int64, to caller.Principal)
+	ImageSent(ctx context.Context, img *image.Image, sent int64, to caller.Principal, from string)
 }
 
 // StoreInfo describes one store for /v2/info/stores.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -109,9 +110,21 @@ func (h *Handler) downloadData(w http.ResponseWriter, r *http.Request) error {
 	sent, err := h.sendBody(w, data.Body, data.Length)
 	if h.opts.Events != nil {
 		// Glance reports every download that began, short ones at ERROR.
-		h.opts.Events.ImageSent(context.WithoutCancel(r.Context()), data.Image, sent, principal(r))
+		from := ""
+		if data.Cached {
+			from = clientHost(r.RemoteAddr)
+		}
+		h.opts.Events.ImageSent(context.WithoutCancel(r.Context()), data.Image, sent, principal(r), from)
 	}
 	return err
+}
+
+// clientHost is the host part of a request's RemoteAddr.
+func clientHost(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 // sendChunk is how much of a download goes out under one write deadline.

@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -31,15 +33,18 @@ import (
 //	go test -run X -bench Requests -benchtime 2000x ./internal/api/
 //
 // With GLINT_BENCH_OPS=1 (and GLINT_TEST_RABBITMQ_URL) every benchmark also
-// runs as NAME-ops on a catalog served with metrics on and notifications
-// published to RabbitMQ, so one run gives the overhead of both as a ratio
-// (docs/benchmarks.md).
+// runs as NAME-metrics on a catalog served with metrics on, and as NAME-ops
+// with metrics on and notifications published to RabbitMQ, so one run
+// gives the overhead of each as a ratio (docs/benchmarks.md).
 type benchCatalog struct {
-	ops  bool
-	once sync.Once
-	h    http.Handler
-	ids  []string
-	err  error
+	// variant is "", "-metrics" or "-ops".
+	variant string
+	once    sync.Once
+	h       http.Handler
+	srv     *server.Server
+	cfg     config.Config
+	ids     []string
+	err     error
 }
 
 func benchHeaders(req *http.Request, admin bool) {
@@ -59,7 +64,10 @@ func catalogOf(b, parent *testing.B, c *benchCatalog, n int) *benchCatalog {
 		cfg := config.Default()
 		cfg.DataDir = parent.TempDir()
 		cfg.Auth = config.AuthTrustedHeaders
-		if c.ops {
+		if c.variant != "" {
+			cfg.MetricsListen = "127.0.0.1:0"
+		}
+		if c.variant == "-ops" {
 			opsConfig(parent, &cfg)
 		}
 		srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -68,7 +76,7 @@ func catalogOf(b, parent *testing.B, c *benchCatalog, n int) *benchCatalog {
 			return
 		}
 		parent.Cleanup(func() { srv.Close() })
-		c.h = srv.Handler()
+		c.h, c.srv, c.cfg = srv.Handler(), srv, cfg
 		c.ids = make([]string, n)
 		var g errgroup.Group
 		g.SetLimit(8)
@@ -97,7 +105,7 @@ func catalogOf(b, parent *testing.B, c *benchCatalog, n int) *benchCatalog {
 			})
 		}
 		c.err = g.Wait()
-		if c.err == nil && c.ops {
+		if c.err == nil && c.variant == "-ops" {
 			// Measure the steady state: the seeding's notifications
 			// published and the outbox drained first.
 			c.err = waitPublished(cfg, n)
@@ -113,52 +121,107 @@ func catalogOf(b, parent *testing.B, c *benchCatalog, n int) *benchCatalog {
 }
 
 // BenchmarkWrites are the write requests of glint bench, in process: a
-// JSON-patch of one property, and a create.
+// JSON-patch of one property, a create and a delete, one at a time and (-c8)
+// from 8 clients at once, where the record store's group commit lets
+// concurrent writes share a commit.
 func BenchmarkWrites(b *testing.B) {
 	parentB := b
-	writes := []struct {
+	type write struct {
 		name   string
 		method string
 		path   func(i int, c *benchCatalog) string
 		ctype  string
 		body   func(i int) string
 		status int
-	}{
-		{"patch", "PATCH", func(i int, c *benchCatalog) string {
-			j := (i * 7919) % len(c.ids)
-			if j%10 == 0 { // the public tenth is the admin project's
-				j++
-			}
-			return "/v2/images/" + c.ids[j]
-		},
-			"application/openstack-images-v2.1-json-patch",
-			func(i int) string {
-				return `[{"op":"replace","path":"/bench_counter","value":"` + strconv.Itoa(i) + `"}]`
-			}, http.StatusOK},
-		{"create", "POST", func(int, *benchCatalog) string { return "/v2/images" }, "application/json",
-			func(i int) string {
-				return `{"name":"bench-new-` + strconv.Itoa(i) + `","disk_format":"raw","container_format":"bare","tags":["bench-new"]}`
-			}, http.StatusCreated},
+	}
+	patch := write{"patch", "PATCH", func(i int, c *benchCatalog) string {
+		j := (i * 7919) % len(c.ids)
+		if j%10 == 0 { // the public tenth is the admin project's
+			j++
+		}
+		return "/v2/images/" + c.ids[j]
+	},
+		"application/openstack-images-v2.1-json-patch",
+		func(i int) string {
+			return `[{"op":"replace","path":"/bench_counter","value":"` + strconv.Itoa(i) + `"}]`
+		}, http.StatusOK}
+	create := write{"create", "POST", func(int, *benchCatalog) string { return "/v2/images" }, "application/json",
+		func(i int) string {
+			return `{"name":"bench-new-` + strconv.Itoa(i) + `","disk_format":"raw","container_format":"bare","tags":["bench-new"]}`
+		}, http.StatusCreated}
+	var doomed []string // images the delete benchmark deletes, made beforehand
+	del := write{"delete", "DELETE", func(i int, c *benchCatalog) string { return "/v2/images/" + doomed[i] }, "", func(int) string { return "" },
+		http.StatusNoContent}
+	do := func(b *testing.B, c *benchCatalog, w write, i int) {
+		req := httptest.NewRequest(w.method, w.path(i, c), strings.NewReader(w.body(i)))
+		if w.ctype != "" {
+			req.Header.Set("Content-Type", w.ctype)
+		}
+		benchHeaders(req, false)
+		rec := httptest.NewRecorder()
+		c.h.ServeHTTP(rec, req)
+		if rec.Code != w.status {
+			b.Fatalf("%s %s: %d %s", w.method, req.URL, rec.Code, rec.Body)
+		}
+	}
+	measure := func(b *testing.B) func() {
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu0, wchar0 := processCPU(), wchar()
+		return func() {
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(wchar()-wchar0)/float64(b.N), "wchar-B/op")
+		}
 	}
 	for _, v := range benchVariants() {
-		cat := &benchCatalog{ops: v != ""}
-		for _, w := range writes {
+		cat := &benchCatalog{variant: v}
+		for _, w := range []write{patch, create} {
 			b.Run(w.name+v, func(b *testing.B) {
 				c := catalogOf(b, parentB, cat, 2000)
-				b.ReportAllocs()
-				b.ResetTimer()
-				cpu0 := processCPU()
-				defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
+				defer measure(b)()
 				for i := range b.N {
-					req := httptest.NewRequest(w.method, w.path(i, c), strings.NewReader(w.body(i)))
-					req.Header.Set("Content-Type", w.ctype)
-					benchHeaders(req, false)
-					rec := httptest.NewRecorder()
-					c.h.ServeHTTP(rec, req)
-					if rec.Code != w.status {
-						b.Fatalf("%s %s: %d %s", w.method, req.URL, rec.Code, rec.Body)
-					}
+					do(b, c, w, i)
 				}
+			})
+		}
+		b.Run("delete"+v, func(b *testing.B) {
+			c := catalogOf(b, parentB, cat, 2000)
+			doomed = doomed[:0]
+			for i := range b.N {
+				req := httptest.NewRequest("POST", "/v2/images", strings.NewReader(`{"name":"doomed-`+strconv.Itoa(i)+`"}`))
+				req.Header.Set("Content-Type", "application/json")
+				benchHeaders(req, false)
+				rec := httptest.NewRecorder()
+				c.h.ServeHTTP(rec, req)
+				var img struct{ ID string }
+				if err := json.Unmarshal(rec.Body.Bytes(), &img); err != nil || rec.Code != http.StatusCreated {
+					b.Fatalf("create: %d %s", rec.Code, rec.Body)
+				}
+				doomed = append(doomed, img.ID)
+			}
+			// Let the setup's background work end first, in every
+			// variant: its notifications (settle), the statistics
+			// refresh its creations start (one per 1000).
+			if err := c.settle(); err != nil {
+				b.Fatal(err)
+			}
+			time.Sleep(time.Second)
+			defer measure(b)()
+			for i := range b.N {
+				do(b, c, del, i)
+			}
+		})
+		for _, w := range []write{patch, create} {
+			b.Run(w.name+"-c8"+v, func(b *testing.B) {
+				c := catalogOf(b, parentB, cat, 2000)
+				var next atomic.Int64
+				b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+				defer measure(b)()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						do(b, c, w, int(next.Add(1)))
+					}
+				})
 			})
 		}
 	}
@@ -167,7 +230,7 @@ func BenchmarkWrites(b *testing.B) {
 func BenchmarkRequests(b *testing.B) {
 	for _, v := range benchVariants() {
 		for _, n := range []int{10000} {
-			cat := &benchCatalog{ops: v != ""}
+			cat := &benchCatalog{variant: v}
 			paths := []struct {
 				name string
 				path func(i int, c *benchCatalog) string
@@ -235,6 +298,29 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// settle waits, with notifications on, until what was written so far is
+// published and gone from the outbox, so that a benchmark does not pay
+// for the relay's work on its setup.
+func (c *benchCatalog) settle() error {
+	if c.variant != "-ops" {
+		return nil
+	}
+	return waitDrained(c.srv)
+}
+
+// wchar is the number of bytes this process has written (the database's
+// journal, the broker's sockets).
+func wchar() int64 {
+	b, _ := os.ReadFile("/proc/self/io")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
 // waitPublished waits until the benchmark's queue holds n notifications.
 func waitPublished(cfg config.Config, n int) error {
 	conn, err := amqp.Dial(cfg.Notifications.TransportURL)
@@ -281,25 +367,25 @@ func waitDrained(srv *server.Server) error {
 	}
 }
 
-// benchVariants are the name suffixes to run: "" always, "-ops" with
-// GLINT_BENCH_OPS set.
+// benchVariants are the name suffixes to run: "" always, "-metrics" and
+// "-ops" with GLINT_BENCH_OPS set. (The metrics listener itself only runs
+// in Server.Run; metrics_listen turns on the registry and every
+// instrumented seam.)
 func benchVariants() []string {
 	if os.Getenv("GLINT_BENCH_OPS") == "" {
 		return []string{""}
 	}
-	return []string{"", "-ops"}
+	return []string{"", "-metrics", "-ops"}
 }
 
-// opsConfig turns on metrics (registry and instrumentation; the listener
-// itself only runs in Run) and notifications to the test broker, on an
-// exchange and queue of the benchmark's own, deleted afterwards.
+// opsConfig turns on notifications to the test broker, on an exchange and
+// queue of the benchmark's own, deleted afterwards.
 func opsConfig(b *testing.B, cfg *config.Config) {
 	url := os.Getenv("GLINT_TEST_RABBITMQ_URL")
 	if url == "" {
 		b.Fatal("GLINT_BENCH_OPS needs GLINT_TEST_RABBITMQ_URL")
 	}
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
-	cfg.MetricsListen = "127.0.0.1:0"
 	cfg.Notifications.TransportURL = url
 	cfg.Notifications.Exchange = "glance-bench-" + suffix
 	cfg.Notifications.Topics = []string{"notifications-bench-" + suffix}

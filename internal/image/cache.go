@@ -17,12 +17,12 @@ import (
 
 // readData opens an image's data at offset: through the cache when the
 // image's store is remote, else from the store.
-func (s *Service) readData(ctx context.Context, img *Image, d blob.Driver, key string, offset int64) (io.ReadCloser, error) {
+func (s *Service) readData(ctx context.Context, img *Image, d blob.Driver, key string, offset int64) (body io.ReadCloser, cached bool, err error) {
 	if s.opts.Cache == nil || !blob.IsRemote(d) || img.Status != StatusActive {
-		return d.Reader(ctx, key, offset)
+		body, err = d.Reader(ctx, key, offset)
+		return body, false, err
 	}
-	body, _, err := s.opts.Cache.Read(ctx, cacheSource(img, d, key), offset)
-	return body, err
+	return s.opts.Cache.Read(ctx, cacheSource(img, d, key), offset)
 }
 
 func cacheSource(img *Image, d blob.Driver, key string) imagecache.Source {

@@ -58,7 +58,7 @@ func (s *Service) Upload(ctx context.Context, p caller.Principal, id, store stri
 	}
 	result, err := s.receive(ctx, img, driver, body, declared, limit)
 	if err != nil {
-		s.restoreQueued(ctx, id)
+		s.restoreQueued(ctx, id, err)
 		return err
 	}
 	result.Location = location(storeID, result.Location)
@@ -132,7 +132,7 @@ func (s *Service) finishUpload(ctx context.Context, id, owner string, result Upl
 	unlock, err := s.lockProject(cleanup, owner)
 	if err != nil {
 		s.discard(cleanup, result.Location)
-		s.restoreQueued(ctx, id)
+		s.restoreQueued(ctx, id, err)
 		return err
 	}
 	defer unlock()
@@ -150,7 +150,17 @@ func (s *Service) finishUpload(ctx context.Context, id, owner string, result Upl
 	if errors.Is(err, ErrConflict) {
 		return newError(ErrGone, "Image %s could not be found after upload. The image may have been deleted during the upload.", id)
 	}
-	s.restoreQueued(ctx, id)
+	s.restoreQueued(ctx, id, err)
+	return err
+}
+
+type failureKey struct{}
+
+// FailureOf is why an upload gave up, on the context of the store call
+// that returns its image from saving to queued; nil on any other call.
+// Store decorators report it (Glance's ERROR image.upload notification).
+func FailureOf(ctx context.Context) error {
+	err, _ := ctx.Value(failureKey{}).(error)
 	return err
 }
 
@@ -211,11 +221,13 @@ func uploadError(err error) error {
 	return &Error{Kind: ErrUnavailable, Msg: "The image store could not take the data; try again later.", cause: err}
 }
 
-// restoreQueued returns an image from saving to queued after a failed
-// upload (Glance's ImageDataController._restore).
-func (s *Service) restoreQueued(ctx context.Context, id string) {
+// restoreQueued returns an image from saving to queued after an upload
+// failed with cause (Glance's ImageDataController._restore). The store
+// call carries the cause (FailureOf), for the failure's notification.
+func (s *Service) restoreQueued(ctx context.Context, id string, cause error) {
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
+	cleanup = context.WithValue(cleanup, failureKey{}, cause)
 	if err := s.store.SetStatus(cleanup, id, StatusSaving, StatusQueued, s.now()); err != nil && !errors.Is(err, ErrConflict) {
 		s.log.ErrorContext(ctx, "restoring image to queued", "image_id", id, "err", err)
 	}
@@ -254,6 +266,9 @@ type Data struct {
 	// Offset and Length are the bytes of the image Body holds.
 	Offset, Length int64
 	Partial        bool
+	// Cached says this node's image cache served the data (a copy),
+	// not the store.
+	Cached bool
 }
 
 // Download opens an image's data, or the part of it rng names.
@@ -283,7 +298,7 @@ func (s *Service) Download(ctx context.Context, p caller.Principal, id string, r
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.readData(ctx, img, driver, key, offset)
+	body, cached, err := s.readData(ctx, img, driver, key, offset)
 	if errors.Is(err, blob.ErrNotFound) {
 		s.log.ErrorContext(ctx, "image data missing from store", "image_id", id, "key", loc)
 		return nil, newError(ErrUnavailable, "Image data for %s is not available.", id)
@@ -291,7 +306,7 @@ func (s *Service) Download(ctx context.Context, p caller.Principal, id string, r
 	if err != nil {
 		return nil, err
 	}
-	return &Data{Image: img, Body: body, Offset: offset, Length: length, Partial: rng != nil}, nil
+	return &Data{Image: img, Body: body, Offset: offset, Length: length, Partial: rng != nil, Cached: cached}, nil
 }
 
 // resolveRange turns a range into offset and length for an image of size

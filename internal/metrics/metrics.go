@@ -30,6 +30,7 @@ type Metrics struct {
 	storeSeconds    *prometheus.HistogramVec
 	storeErrors     *prometheus.CounterVec
 	dbSeconds       *prometheus.HistogramVec
+	dbQuerySeconds  *prometheus.HistogramVec
 	tasks           *prometheus.CounterVec
 	tokenCache      *prometheus.CounterVec
 	quotaRefusals   *prometheus.CounterVec
@@ -56,6 +57,7 @@ func New() *Metrics {
 	m.storeSeconds = f.histogram("glint_store_operation_duration_seconds", "Latency of store operations (open writer, commit, open reader, stat, delete).", latencyBuckets, "store", "op")
 	m.storeErrors = f.counter("glint_store_operation_errors_total", "Store operations that failed (not found is not a failure).", "store", "op")
 	m.dbSeconds = f.histogram("glint_db_transaction_duration_seconds", "Latency of record-store transactions by kind (read, write).", latencyBuckets, "kind", "outcome")
+	m.dbQuerySeconds = f.histogram("glint_db_query_duration_seconds", "Latency of record-store operations (one query, or one transaction of a few), by operation: the store method (GetImage, ListImages, SaveImage, ClaimTask, ...).", latencyBuckets, "op")
 	m.tasks = f.counter("glint_import_tasks_total", "Import tasks that finished, by import method and outcome.", "method", "outcome")
 	m.tokenCache = f.counter("glint_token_cache_total", "Token validations answered from the cache (hit) or by the identity service (miss).", "source", "result")
 	m.quotaRefusals = f.counter("glint_quota_refusals_total", "Requests refused by a quota, by quota name.", "quota")

@@ -13,6 +13,9 @@
 package notify
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"time"
@@ -101,17 +104,45 @@ func (n *Notifier) Message(eventType, priority string, payload any) (sqlstore.Ou
 		return sqlstore.OutboxMessage{}, false, nil
 	}
 	now := n.now().UTC()
-	inner, err := json.Marshal(message{MessageID: uuid.NewString(), PublisherID: n.publisherID, EventType: eventType,
-		Priority: priority, Payload: payload, Timestamp: now.Format("2006-01-02 15:04:05.000000"),
-		UniqueID: strings.ReplaceAll(uuid.NewString(), "-", "")})
+	messageID, uniqueID := newIDs()
+	inner, err := json.Marshal(message{MessageID: messageID, PublisherID: n.publisherID, EventType: eventType,
+		Priority: priority, Payload: payload, Timestamp: now.Format("2006-01-02 15:04:05.000000"), UniqueID: uniqueID})
 	if err != nil {
 		return sqlstore.OutboxMessage{}, false, err
 	}
-	body, err := json.Marshal(envelope{Version: "2.0", Message: string(inner)})
-	if err != nil {
-		return sqlstore.OutboxMessage{}, false, err
+	return sqlstore.OutboxMessage{EventType: eventType, Priority: priority, Body: wrap(inner), CreatedAt: now}, true, nil
+}
+
+// wrap puts an encoded message into the v2 envelope. It is what
+// json.Marshal(envelope{...}) writes, without encoding the message a
+// second time through reflection: the message is encoding/json's output,
+// which has no control characters and no raw U+2028/U+2029, so quoting it
+// means escaping its quotes and backslashes only.
+func wrap(inner []byte) []byte {
+	const head, tail = `{"oslo.version":"2.0","oslo.message":"`, `"}`
+	escapes := bytes.Count(inner, []byte{'"'}) + bytes.Count(inner, []byte{'\\'})
+	out := make([]byte, 0, len(head)+len(inner)+escapes+len(tail))
+	out = append(out, head...)
+	for _, c := range inner {
+		if c == '"' || c == '\\' {
+			out = append(out, '\\')
+		}
+		out = append(out, c)
 	}
-	return sqlstore.OutboxMessage{EventType: eventType, Priority: priority, Body: body, CreatedAt: now}, true, nil
+	return append(out, tail...)
+}
+
+// newIDs returns a message_id (a random UUID) and a _unique_id (a random
+// UUID's hex), as oslo.messaging makes them, from one read of the random
+// source.
+func newIDs() (messageID, uniqueID string) {
+	var buf [32]byte
+	rand.Read(buf[:]) // never fails (crypto/rand)
+	for _, u := range [][]byte{buf[:16], buf[16:]} {
+		u[6] = u[6]&0x0f | 0x40 // version 4
+		u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	}
+	return uuid.UUID(buf[:16]).String(), hex.EncodeToString(buf[16:])
 }
 
 // Decode reads a published body back: the envelope, then the message.

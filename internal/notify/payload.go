@@ -96,6 +96,8 @@ type sendPayload struct {
 	OwnerID          *string `json:"owner_id"`
 	ReceiverTenantID string  `json:"receiver_tenant_id"`
 	ReceiverUserID   string  `json:"receiver_user_id"`
+	// DestinationIP is only in the notifications of cache hits.
+	DestinationIP string `json:"destination_ip,omitempty"`
 }
 
 // memberPayload is image.member.*'s.

@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -52,17 +54,20 @@ func (n *Notifier) hook(ctx context.Context, build func(ctx context.Context, tx 
 }
 
 // imageEvents builds events whose payloads are the image as the change
-// left it.
-func (n *Notifier) imageEvents(ctx context.Context, id string, types ...string) context.Context {
-	if types = n.enabled(types); len(types) == 0 {
+// left it, after the events first (whose payloads are already known).
+func (n *Notifier) imageEvents(ctx context.Context, id string, first []event, types ...string) context.Context {
+	if types = n.enabled(types); len(types) == 0 && len(first) == 0 {
 		return ctx
 	}
 	return n.hook(ctx, func(ctx context.Context, tx *sqlstore.Tx) ([]event, error) {
+		evs := append(make([]event, 0, len(first)+len(types)), first...)
+		if len(types) == 0 {
+			return evs, nil
+		}
 		img, err := tx.Image(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		evs := make([]event, 0, len(types))
 		for _, t := range types {
 			var p any = imageOf(img)
 			if t == "image.prepare" || t == "image.upload" {
@@ -87,41 +92,68 @@ type ImageStore struct {
 func (n *Notifier) WrapImages(st image.Store) *ImageStore { return &ImageStore{Store: st, n: n} }
 
 func (s *ImageStore) CreateImage(ctx context.Context, img *image.Image) error {
-	return s.Store.CreateImage(s.n.imageEvents(ctx, img.ID, "image.create"), img)
+	return s.Store.CreateImage(s.n.imageEvents(ctx, img.ID, nil, "image.create"), img)
 }
 
 func (s *ImageStore) SaveImage(ctx context.Context, img *image.Image, ifStatus image.Status, ifUpdatedAt time.Time) error {
-	return s.Store.SaveImage(s.n.imageEvents(ctx, img.ID, "image.update"), img, ifStatus, ifUpdatedAt)
+	return s.Store.SaveImage(s.n.imageEvents(ctx, img.ID, nil, "image.update"), img, ifStatus, ifUpdatedAt)
 }
 
 func (s *ImageStore) SetStatus(ctx context.Context, id string, from, to image.Status, at time.Time) error {
 	types := []string{"image.update"}
-	if to == image.StatusSaving || to == image.StatusUploading {
+	if to == image.StatusSaving {
 		// Data is about to be written: Glance's set_data sends
-		// image.prepare after the image is saved in its new status.
+		// image.prepare after the image is saved in its new status. A
+		// stage (uploading) sends none: Glance writes the staging
+		// store directly, not through set_data.
 		types = append(types, "image.prepare")
 	}
-	return s.Store.SetStatus(s.n.imageEvents(ctx, id, types...), id, from, to, at)
+	var failed []event
+	if cause := image.FailureOf(ctx); cause != nil && from == image.StatusSaving && to == image.StatusQueued &&
+		s.n.Enabled("image.upload") {
+		// Glance's set_data sends this before the image is restored.
+		failed = []event{{"image.upload", Error, uploadFailure(id, cause)}}
+	}
+	return s.Store.SetStatus(s.n.imageEvents(ctx, id, failed, types...), id, from, to, at)
+}
+
+// uploadFailure words a failed upload as Glance's set_data does in its
+// ERROR image.upload, a text payload, from the message glint gives the
+// client (never the internal cause behind it).
+func uploadFailure(id string, cause error) string {
+	var de *image.Error
+	if !errors.As(cause, &de) {
+		return fmt.Sprintf("Failed to upload image data for image %s due to internal error", id)
+	}
+	switch {
+	case errors.Is(cause, image.ErrGone):
+		return de.Msg // Glance's own wording already
+	case errors.Is(cause, image.ErrForbidden):
+		return fmt.Sprintf("Not allowed to upload image data for image %s: %s", id, de.Msg)
+	case errors.Is(cause, image.ErrInvalid):
+		return fmt.Sprintf("Cannot save data for image %s: %s", id, de.Msg)
+	}
+	return fmt.Sprintf("Failed to upload image data for image %s due to internal error: %s", id, de.Msg)
 }
 
 func (s *ImageStore) FinishUpload(ctx context.Context, id string, r image.UploadResult, at time.Time) error {
-	return s.Store.FinishUpload(s.n.imageEvents(ctx, id, "image.upload", "image.activate"), id, r, at)
+	return s.Store.FinishUpload(s.n.imageEvents(ctx, id, nil, "image.upload", "image.activate"), id, r, at)
 }
 
 func (s *ImageStore) DeleteImage(ctx context.Context, id string, at time.Time) (*image.Image, error) {
-	return s.Store.DeleteImage(s.n.imageEvents(ctx, id, "image.delete"), id, at)
+	return s.Store.DeleteImage(s.n.imageEvents(ctx, id, nil, "image.delete"), id, at)
 }
 
 func (s *ImageStore) AddTag(ctx context.Context, id, tag string, at time.Time) error {
-	return s.Store.AddTag(s.n.imageEvents(ctx, id, "image.update"), id, tag, at)
+	return s.Store.AddTag(s.n.imageEvents(ctx, id, nil, "image.update"), id, tag, at)
 }
 
 func (s *ImageStore) RemoveTag(ctx context.Context, id, tag string, at time.Time) error {
-	return s.Store.RemoveTag(s.n.imageEvents(ctx, id, "image.update"), id, tag, at)
+	return s.Store.RemoveTag(s.n.imageEvents(ctx, id, nil, "image.update"), id, tag, at)
 }
 
 func (s *ImageStore) LockImport(ctx context.Context, id, taskID string, at time.Time) error {
-	return s.Store.LockImport(s.n.imageEvents(ctx, id, "image.update"), id, taskID, at)
+	return s.Store.LockImport(s.n.imageEvents(ctx, id, nil, "image.update"), id, taskID, at)
 }
 
 func (s *ImageStore) UpdateImport(ctx context.Context, id, taskID string, u image.ImportUpdate, at time.Time) error {
@@ -133,7 +165,7 @@ func (s *ImageStore) UpdateImport(ctx context.Context, id, taskID string, u imag
 	case image.StatusActive:
 		types = []string{"image.upload", "image.activate"}
 	}
-	return s.Store.UpdateImport(s.n.imageEvents(ctx, id, types...), id, taskID, u, at)
+	return s.Store.UpdateImport(s.n.imageEvents(ctx, id, nil, types...), id, taskID, u, at)
 }
 
 func (s *ImageStore) AddMember(ctx context.Context, m *image.Member) error {
@@ -180,15 +212,13 @@ func (n *Notifier) memberEvent(ctx context.Context, imageID, memberID, eventType
 type TaskStore struct {
 	task.Store
 	n        *Notifier
-	out      Outbox
 	finished func(method, outcome string)
 }
 
-// WrapTasks decorates st. out takes the notification of a claim, which is
-// written right after the claim's own transaction (the claimed task is
-// known only then). finished, when set, counts finished tasks.
-func (n *Notifier) WrapTasks(st task.Store, out Outbox, finished func(method, outcome string)) *TaskStore {
-	return &TaskStore{Store: st, n: n, out: out, finished: finished}
+// WrapTasks decorates st (a sqlstore-based store). finished, when set,
+// counts finished tasks.
+func (n *Notifier) WrapTasks(st task.Store, finished func(method, outcome string)) *TaskStore {
+	return &TaskStore{Store: st, n: n, finished: finished}
 }
 
 func (n *Notifier) taskEvents(ctx context.Context, id string, after func(*task.Task), types ...string) context.Context {
@@ -216,18 +246,20 @@ func (s *TaskStore) CreateTask(ctx context.Context, t *task.Task) error {
 	return s.Store.CreateTask(s.n.taskEvents(ctx, t.ID, nil, "task.create"), t)
 }
 
+// ClaimTask writes task.processing in the claim's own transaction, as
+// Glance sends it when a task begins processing. A task taken over from a
+// dead runner (a second attempt) was announced already.
 func (s *TaskStore) ClaimTask(ctx context.Context, node string, expiredBefore, leaseUntil, at time.Time) (*task.Task, error) {
-	t, err := s.Store.ClaimTask(ctx, node, expiredBefore, leaseUntil, at)
-	if err != nil || t == nil || t.Attempts > 1 || !s.n.Enabled("task.processing") {
-		// A task taken over from a dead runner was announced already.
-		return t, err
+	if s.n.Enabled("task.processing") {
+		ctx = s.n.hook(ctx, func(_ context.Context, tx *sqlstore.Tx) ([]event, error) {
+			t := tx.ClaimedTask()
+			if t == nil || t.Attempts > 1 {
+				return nil, nil
+			}
+			return []event{{"task.processing", Info, taskOf(t, s.n.now())}}, nil
+		})
 	}
-	if m, ok, merr := s.n.Message("task.processing", Info, taskOf(t, s.n.now())); merr == nil && ok {
-		if err := s.out.AppendOutbox(context.WithoutCancel(ctx), m); err == nil {
-			s.n.poke()
-		}
-	}
-	return t, nil
+	return s.Store.ClaimTask(ctx, node, expiredBefore, leaseUntil, at)
 }
 
 func (s *TaskStore) FinishTask(ctx context.Context, id, node string, f task.Final, at time.Time) error {
@@ -280,14 +312,16 @@ func (n *Notifier) Events(out Outbox, log *slog.Logger) *Events {
 }
 
 // ImageSent writes image.send: INFO when the whole image went out, ERROR
-// when the download ended short, as Glance does.
-func (e *Events) ImageSent(ctx context.Context, img *image.Image, sent int64, to caller.Principal) {
+// when the download ended short, as Glance does. from, the client's
+// address, is set when the image cache served the download; Glance's
+// cache middleware adds it as destination_ip.
+func (e *Events) ImageSent(ctx context.Context, img *image.Image, sent int64, to caller.Principal, from string) {
 	priority := Info
 	if img.Size == nil || sent != *img.Size {
 		priority = Error
 	}
 	m, ok, err := e.n.Message("image.send", priority, sendPayload{BytesSent: sent, ImageID: img.ID, OwnerID: img.Owner,
-		ReceiverTenantID: to.ProjectID, ReceiverUserID: to.UserID})
+		ReceiverTenantID: to.ProjectID, ReceiverUserID: to.UserID, DestinationIP: from})
 	if err == nil && ok {
 		err = e.out.AppendOutbox(ctx, m)
 		e.n.poke()

@@ -38,8 +38,8 @@ type (
 // Close closes the store underneath once.
 func (r notifiedRecords) Close() error { return r.base.Close() }
 
-func wrapped(rec Records, n *notify.Notifier, ob outboxRecords, finished func(method, outcome string)) Records {
-	return notifiedRecords{ImageStore: n.WrapImages(rec), TaskStore: n.WrapTasks(rec, ob, finished),
+func wrapped(rec Records, n *notify.Notifier, finished func(method, outcome string)) Records {
+	return notifiedRecords{ImageStore: n.WrapImages(rec), TaskStore: n.WrapTasks(rec, finished),
 		identityStore: rec, metadefStore: n.WrapMetadefs(rec), base: rec}
 }
 
@@ -59,7 +59,7 @@ func (s *Server) notifications(rec Records) (Records, api.Events, error) {
 	}
 	if !cfg.Enabled() {
 		off := notify.NewNotifier("", nil).Off()
-		return wrapped(rec, off, ob, finished), nil, nil
+		return wrapped(rec, off, finished), nil, nil
 	}
 	host, _ := os.Hostname()
 	pub := cfg.PublisherID
@@ -90,5 +90,5 @@ func (s *Server) notifications(rec Records) (Records, api.Events, error) {
 			return nil, nil, err
 		}
 	}
-	return wrapped(rec, n, ob, finished), n.Events(ob, s.log), nil
+	return wrapped(rec, n, finished), n.Events(ob, s.log), nil
 }

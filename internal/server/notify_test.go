@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -317,11 +318,19 @@ func TestNotificationsSession(t *testing.T) {
 	all := c.wait("the import's notifications", func(rs []received) bool { return slices.Contains(types(rs), "task.run") })
 	seq := types(all[len(want):])
 	pos := func(ev string) int { return slices.Index(seq, ev) }
-	order := []string{"image.create", "image.prepare", "task.create", "task.processing", "image.upload", "image.activate", "task.success", "task.run"}
-	for i := 1; i < len(order); i++ {
-		if pos(order[i-1]) < 0 || pos(order[i]) < pos(order[i-1]) {
-			t.Fatalf("import events out of order (%s before %s): %v", order[i-1], order[i], seq)
+	// As in Glance: the stage sends image.update only, and image.prepare
+	// comes with the import. (Glance sends it from set_data once the
+	// task runs; glint when the image enters importing, which is before
+	// task.processing.)
+	for _, pair := range [][2]string{{"image.create", "task.create"}, {"task.create", "image.prepare"},
+		{"task.create", "task.processing"}, {"task.processing", "image.upload"}, {"image.prepare", "image.upload"},
+		{"image.upload", "image.activate"}, {"image.activate", "task.success"}, {"task.success", "task.run"}} {
+		if pos(pair[0]) < 0 || pos(pair[1]) < pos(pair[0]) {
+			t.Fatalf("import events out of order (%s before %s): %v", pair[0], pair[1], seq)
 		}
+	}
+	if n := strings.Count(strings.Join(seq, " "), "image.prepare"); n != 1 {
+		t.Errorf("%d image.prepare in the import, want 1 (none for the stage): %v", n, seq)
 	}
 	for _, r := range all[len(want):] {
 		if r.EventType == "task.success" && (r.Payload["type"] != "api_image_import" || r.Payload["status"] != "success" || r.Payload["result"] != nil) {
@@ -334,4 +343,64 @@ func TestNotificationsSession(t *testing.T) {
 		t.Errorf("error notifications: %v", types(errs.got))
 	}
 	errs.mu.Unlock()
+}
+
+// TestNotificationsUploadFailure checks what a failed upload sends, as
+// Glance does: image.prepare, then image.upload at ERROR with a text
+// payload, then image.update for the image back in queued.
+func TestNotificationsUploadFailure(t *testing.T) {
+	url := rabbitURL(t)
+	exchange, topic := unique("glance-test-"), unique("notifications-")
+	info := newConsumer(t, url, exchange, topic+".info", false)
+	errs := newConsumer(t, url, exchange, topic+".error", false)
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Auth = config.AuthTrustedHeaders
+	cfg.Notifications.TransportURL = url
+	cfg.Notifications.Exchange = exchange
+	cfg.Notifications.Topics = []string{topic}
+	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer func() { ts.Close(); srv.Close() }()
+	resp, body := call(t, "POST", ts.URL+"/v2/images", "p1", map[string]string{"Content-Type": "application/json"},
+		[]byte(`{"name":"short","disk_format":"raw","container_format":"bare"}`))
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	var img struct{ ID string }
+	json.Unmarshal(body, &img)
+	// A chunked body shorter than the size it declares.
+	req, _ := http.NewRequest("PUT", ts.URL+"/v2/images/"+img.ID+"/file", io.MultiReader(strings.NewReader("only this")))
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("X-Openstack-Image-Size", "1000")
+	req.Header.Set("X-Project-Id", "p1")
+	req.Header.Set("X-User-Id", "u-p1")
+	req.Header.Set("X-Roles", "member")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Fatalf("short upload: %d", resp.StatusCode)
+	}
+	got := errs.wait("the ERROR image.upload", func(rs []received) bool { return len(rs) >= 1 })
+	if got[0].EventType != "image.upload" || got[0].Priority != "ERROR" {
+		t.Fatalf("error notifications %v", types(got))
+	}
+	var text string
+	if _, _, raw, _, _ := notify.Decode(got[0].Body); json.Unmarshal(raw, &text) != nil ||
+		!strings.HasPrefix(text, "Cannot save data for image "+img.ID+": Size of uploaded data") {
+		t.Errorf("payload %q, want Glance's text for a bad upload", text)
+	}
+	infos := info.wait("the image's notifications", func(rs []received) bool { return len(rs) >= 4 })
+	if want := []string{"image.create", "image.update", "image.prepare", "image.update"}; !slices.Equal(types(infos), want) {
+		t.Fatalf("info notifications %v, want %v", types(infos), want)
+	}
+	if infos[3].Payload["status"] != "queued" {
+		t.Errorf("last image.update %v", infos[3].Payload)
+	}
 }

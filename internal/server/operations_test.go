@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -113,6 +114,8 @@ func value(fams map[string]*dto.MetricFamily, name string, want map[string]strin
 	return sum
 }
 
+var storeMethod = regexp.MustCompile(`^[A-Z][A-Za-z]+$`)
+
 // TestMetricsMove drives traffic through the API and checks that a scrape
 // parses with Prometheus's own text parser and that the families move:
 // requests by route pattern, transfers and store operations by store,
@@ -162,6 +165,10 @@ func TestMetricsMove(t *testing.T) {
 		{"glint_store_operation_duration_seconds", map[string]string{"store": "default", "op": "commit"}, 1},
 		{"glint_quota_refusals_total", map[string]string{"quota": "image_count_total"}, 1},
 		{"glint_db_transaction_duration_seconds", map[string]string{"kind": "write", "outcome": "ok"}, 3},
+		{"glint_db_query_duration_seconds", map[string]string{"op": "CreateImage"}, 2},
+		{"glint_db_query_duration_seconds", map[string]string{"op": "FinishUpload"}, 1},
+		{"glint_db_query_duration_seconds", map[string]string{"op": "ListImages"}, 1},
+		{"glint_db_query_duration_seconds", map[string]string{"op": "GetImage"}, 1},
 		{"go_sql_open_connections", map[string]string{"db_name": "writer"}, 1},
 		{"glint_images", map[string]string{"status": "active", "visibility": "shared"}, 1},
 		{"glint_images", map[string]string{"status": "queued"}, 1},
@@ -171,6 +178,14 @@ func TestMetricsMove(t *testing.T) {
 	for _, c := range checks {
 		if v := value(after, c.name, c.labels); v < c.min {
 			t.Errorf("%s%v = %v, want at least %v", c.name, c.labels, v, c.min)
+		}
+	}
+	// The query operations are store methods, nothing else.
+	for _, m := range after["glint_db_query_duration_seconds"].GetMetric() {
+		for _, l := range m.Label {
+			if op := l.GetValue(); l.GetName() != "op" || !storeMethod.MatchString(op) {
+				t.Errorf("glint_db_query_duration_seconds label %s=%q", l.GetName(), op)
+			}
 		}
 	}
 	if v := value(after, "glint_http_requests_in_flight", nil); v != 0 {

@@ -90,6 +90,9 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Timed outermost: an operation's latency includes the notification
+	// its transaction writes.
+	records = s.metrics.Records(records)
 	if err := image.ValidateLimits(cfg.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}

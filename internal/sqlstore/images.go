@@ -19,7 +19,13 @@ const imageColumns = `id, name, status, visibility, protected, os_hidden, min_di
 
 // CreateImage inserts img with its properties and tags.
 func (s *Store) CreateImage(ctx context.Context, img *image.Image) error {
-	err := s.write(ctx, func(tx *Tx) error { return insertImage(ctx, tx, s, img) })
+	err := s.write(ctx, func(tx *Tx) error {
+		if err := insertImage(ctx, tx, s, img); err != nil {
+			return err
+		}
+		tx.wrote(img)
+		return nil
+	})
 	if err == nil {
 		s.created()
 	}
@@ -66,7 +72,13 @@ func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.
 		if err := changedOne(ctx, tx, res, img.ID); err != nil {
 			return err
 		}
-		return replaceSets(ctx, tx, img.ID, img.Properties, img.Tags)
+		if err := replaceSets(ctx, tx, img.ID, img.Properties, img.Tags); err != nil {
+			return err
+		}
+		// The compare-and-set on status and updated_at means the columns
+		// not written are those img was read with.
+		tx.wrote(img)
+		return nil
 	})
 }
 
@@ -241,6 +253,12 @@ func (s *Store) DeleteImage(ctx context.Context, id string, at time.Time) (*imag
 		_, err = tx.ExecContext(ctx, `UPDATE images SET status = $1, deleted_at = $2, updated_at = $2
 			WHERE id = $3`, string(image.StatusDeleted), s.d.BindTime(at), id)
 		prior = img
+		if err == nil && tx.hooked {
+			gone := *img
+			stamp := at.UTC().Truncate(time.Microsecond) // as stored
+			gone.Status, gone.UpdatedAt, gone.DeletedAt = image.StatusDeleted, stamp, &stamp
+			tx.wrote(&gone)
+		}
 		return err
 	})
 	if err != nil {

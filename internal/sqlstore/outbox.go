@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +50,10 @@ func withOutbox(ctx context.Context, fn func(tx *Tx) error) func(tx *Tx) error {
 		return fn
 	}
 	return func(tx *Tx) error {
+		// A group-commit transaction is shared: what an earlier job left
+		// is not this change's.
+		tx.left, tx.leftTask, tx.hooked = nil, nil, true
+		defer func() { tx.left, tx.leftTask, tx.hooked = nil, nil, false }()
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -70,10 +75,27 @@ func (t *Tx) insertOutbox(ctx context.Context, msgs []OutboxMessage) error {
 	return nil
 }
 
-// Image reads an image inside the transaction (for an OutboxHook).
+// Image returns an image as the transaction's change left it (for an
+// OutboxHook): the image the change wrote when it knows it whole, else
+// read inside the transaction. The caller must not modify it.
 func (t *Tx) Image(ctx context.Context, id string) (*image.Image, error) {
+	if t.left != nil && t.left.ID == id {
+		return t.left, nil
+	}
 	return t.s.getImage(ctx, t, id, "")
 }
+
+// wrote tells an OutboxHook that img is the image as the change left it,
+// so that Image needs no query. Without a hook it does nothing.
+func (t *Tx) wrote(img *image.Image) {
+	if t.hooked {
+		t.left = img
+	}
+}
+
+// ClaimedTask is the task the transaction's change claimed (ClaimTask),
+// as it left it, or nil when it claimed none (for an OutboxHook).
+func (t *Tx) ClaimedTask() *task.Task { return t.leftTask }
 
 // Task reads a task inside the transaction (for an OutboxHook).
 func (t *Tx) Task(ctx context.Context, id string) (*task.Task, error) {
@@ -129,7 +151,7 @@ func (s *Store) LeaseOutbox(ctx context.Context, node string, until, now time.Ti
 
 // PendingOutbox returns up to limit waiting notifications, oldest first.
 func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, event_type, priority, body, created_at FROM notification_outbox
+	rows, err := pooled{s.r, s}.QueryContext(ctx, `SELECT id, event_type, priority, body, created_at FROM notification_outbox
 		ORDER BY id LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s: outbox: %w", s.d.Name, err)
@@ -138,12 +160,10 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]OutboxMessage, 
 	var out []OutboxMessage
 	for rows.Next() {
 		var m OutboxMessage
-		var body string
 		var created any
-		if err := rows.Scan(&m.ID, &m.EventType, &m.Priority, &body, &created); err != nil {
+		if err := rows.Scan(&m.ID, &m.EventType, &m.Priority, &m.Body, &created); err != nil {
 			return nil, fmt.Errorf("%s: outbox: %w", s.d.Name, err)
 		}
-		m.Body = []byte(body)
 		if m.CreatedAt, err = s.d.ScanTime(created); err != nil {
 			return nil, err
 		}
@@ -152,18 +172,20 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]OutboxMessage, 
 	return out, rows.Err()
 }
 
-// DeleteOutbox removes published notifications.
+// DeleteOutbox removes published notifications. The id list is padded to
+// a power of two, so its statement is one of a few cached ones.
 func (s *Store) DeleteOutbox(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	ids = padded(ids)
 	var b strings.Builder
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "$%d", i+1)
+		b.WriteString("$" + strconv.Itoa(i+1))
 		args[i] = id
 	}
 	return s.write(ctx, func(tx *Tx) error {

@@ -211,6 +211,9 @@ func (s *Store) ClaimTask(ctx context.Context, node string, expiredBefore, lease
 				return err
 			}
 			claimed = ts[0]
+			if tx.hooked {
+				tx.leftTask = claimed
+			}
 			return nil
 		}
 		return nil

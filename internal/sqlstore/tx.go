@@ -8,6 +8,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/glint-image/glint/internal/image"
+	"github.com/glint-image/glint/internal/task"
 )
 
 // Tx is a transaction of the store. Its statements go through the store's
@@ -26,6 +29,15 @@ type Tx struct {
 	// misses are texts that ran unprepared; prepareMisses prepares them
 	// once the transaction has let its connection go.
 	misses []string
+	// left is the image the running change left, when the change knows
+	// it without reading it back (a create, a save, a delete): Image
+	// answers an OutboxHook from it instead of a query. Only a change
+	// with a hook sets it (see withOutbox).
+	left *image.Image
+	// leftTask is the task the running change claimed (ClaimedTask).
+	leftTask *task.Task
+	// hooked says the running change has an OutboxHook.
+	hooked bool
 }
 
 func (t *Tx) ctx(ctx context.Context) context.Context {
