@@ -27,11 +27,15 @@ glint_ci_glance_apt() {
 }
 
 # glint_ci_glance_install installs what is missing: glance-api, PyMySQL
-# (Glance's MySQL driver), the MariaDB client.
+# (Glance's MySQL driver), boto3 (its s3 driver), the MariaDB client.
 glint_ci_glance_install() {
 	local missing=""
 	command -v glance-api >/dev/null 2>&1 || missing="$missing glance-api"
 	dpkg-query -W -f='${Status}' python3-pymysql 2>/dev/null | grep -q 'ok installed' || missing="$missing python3-pymysql"
+	# boto3: Glance's s3 driver, which the S3 adoption test runs in a
+	# second glance-api (internal/glancemigrate TestMigrateAdoptsS3; the
+	# rbd driver's python3-rbd comes with .ci/ceph.sh's ceph-common).
+	dpkg-query -W -f='${Status}' python3-boto3 2>/dev/null | grep -q 'ok installed' || missing="$missing python3-boto3"
 	command -v mariadb >/dev/null 2>&1 || missing="$missing mariadb-client"
 	if [[ -n $missing ]]; then
 		echo "glance.sh: installing$missing"

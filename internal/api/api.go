@@ -77,6 +77,8 @@ type StoreInfo struct {
 	Description string
 	Default     bool
 	Type        string
+	// ReadOnly marks an http store ("read-only": "true", as Glance).
+	ReadOnly bool
 	// Properties are shown to admins by /v2/info/stores/detail; never
 	// secrets.
 	Properties map[string]any

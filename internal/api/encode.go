@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
@@ -222,21 +224,15 @@ func memberJSON(m *image.Member) *object {
 func appendLocation(b []byte, l image.LocationView) []byte {
 	b = append(b, `{"url":`...)
 	b = appendString(b, l.URL)
-	b = append(b, `,"metadata":{`...)
-	keys := make([]string, 0, len(l.Metadata))
-	for k := range l.Metadata {
-		keys = append(keys, k)
+	b = append(b, `,"metadata":`...)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if l.Metadata == nil || enc.Encode(l.Metadata) != nil {
+		return append(b, "{}}"...)
 	}
-	sort.Strings(keys)
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = appendString(b, l.Metadata[k])
-	}
-	return append(b, "}}"...)
+	b = append(b, bytes.TrimRight(buf.Bytes(), "\n")...)
+	return append(b, '}')
 }
 
 // locationsJSON is the body of GET /v2/images/{id}/locations: a bare list.

@@ -32,6 +32,9 @@ func (h *Handler) writeStores(w http.ResponseWriter, _ *http.Request, detail boo
 		if st.Default {
 			o.add("default", "true")
 		}
+		if st.ReadOnly {
+			o.add("read-only", "true")
+		}
 		if detail {
 			o.add("type", st.Type).add("weight", 0).add("properties", st.Properties)
 		}
@@ -40,9 +43,14 @@ func (h *Handler) writeStores(w http.ResponseWriter, _ *http.Request, detail boo
 	return writeJSON(w, http.StatusOK, newObject().add("stores", list))
 }
 
+// storeIDs lists the stores data may go to (OpenStack-image-store-ids):
+// read-only http stores are left out, as Glance does.
 func (h *Handler) storeIDs() []string {
 	ids := make([]string, 0, len(h.opts.Stores))
 	for _, st := range h.opts.Stores {
+		if st.ReadOnly {
+			continue
+		}
 		ids = append(ids, st.ID)
 	}
 	return ids

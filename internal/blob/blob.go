@@ -65,7 +65,22 @@ var (
 	// ErrInUse: the blob cannot be deleted because something outside
 	// glint depends on it (clones of an RBD snapshot); nothing was changed.
 	ErrInUse = errors.New("blob: in use")
+	// ErrReadOnly: the store takes no writes (Glance's http store).
+	ErrReadOnly = errors.New("blob: read-only store")
 )
+
+// ReadOnly is an optional capability: a store that only serves data it
+// is pointed at (http locations) and never takes an upload, an import or
+// a copy.
+type ReadOnly interface {
+	ReadOnly() bool
+}
+
+// IsReadOnly tells whether d takes no writes.
+func IsReadOnly(d Driver) bool {
+	r, ok := As[ReadOnly](d)
+	return ok && r.ReadOnly()
+}
 
 // Locator is an optional capability: drivers whose blobs have a URL an
 // operator or a client such as Nova can use (Glance's location URLs)

@@ -160,7 +160,8 @@ type Metadata struct {
 type Store struct {
 	ID          string
 	Description string
-	// Type is "file", "s3" or "rbd".
+	// Type is "file", "s3", "rbd" or "http" (read-only: images whose
+	// location is a web URL, Glance's http store).
 	Type string
 	// Path is the directory of a file store.
 	Path string
@@ -177,6 +178,18 @@ type Store struct {
 	S3 S3
 	// RBD configures an rbd store; the driver owns and checks it.
 	RBD rbdconfig.Config
+	// HTTP configures an http store.
+	HTTP HTTPStore
+}
+
+// HTTPStore is a read-only store of web URLs. Its requests follow
+// import.web_download's rules (schemes, hosts, ports, timeouts,
+// redirects); AllowedNetworks are the internal networks it may reach
+// (none by default: no loopback, private or link-local address), and
+// AllowedPorts, when set, replace web_download's ports.
+type HTTPStore struct {
+	AllowedNetworks []string
+	AllowedPorts    []int
 }
 
 // SharesData tells whether uploads to the store share identical data:

@@ -91,6 +91,12 @@ type fileStore struct {
 	ShareData   *bool             `yaml:"share_data"`
 	S3          *fileS3           `yaml:"s3"`
 	RBD         *rbdconfig.Config `yaml:"rbd"`
+	HTTP        *fileHTTP         `yaml:"http"`
+}
+
+type fileHTTP struct {
+	AllowedNetworks []string `yaml:"allowed_networks"`
+	AllowedPorts    []int    `yaml:"allowed_ports"`
 }
 
 type fileS3 struct {
@@ -248,6 +254,9 @@ func (fs fileStore) store(where string) (Store, error) {
 	st := Store{ID: fs.ID, Description: fs.Description, Type: fs.Type, Path: fs.Path, Layout: fs.Layout, ShareData: fs.ShareData}
 	if fs.RBD != nil {
 		st.RBD = *fs.RBD
+	}
+	if fs.HTTP != nil {
+		st.HTTP = HTTPStore{AllowedNetworks: fs.HTTP.AllowedNetworks, AllowedPorts: fs.HTTP.AllowedPorts}
 	}
 	if fs.S3 == nil {
 		return st, nil

@@ -99,6 +99,15 @@ func TestValidateStores(t *testing.T) {
 			c.Stores = []Store{{ID: "a", Type: "file", Path: "/x", Layout: "flat"}}
 			c.DefaultStore = "a"
 		}, "stores[0].layout"},
+		{"http default", func(c *Config) {
+			c.Stores = []Store{{ID: "f", Type: "file", Path: "/f"}, {ID: "web", Type: "http"}}
+			c.DefaultStore = "web"
+		}, "read-only"},
+		{"http bad network", func(c *Config) {
+			c.Stores = []Store{{ID: "f", Type: "file", Path: "/f"}, {ID: "web", Type: "http", HTTP: HTTPStore{AllowedNetworks: []string{"loopback"}}}}
+			c.DefaultStore = "f"
+		}, "stores[1].http.allowed_networks"},
+		{"http single store", func(c *Config) { c.SingleStore = &Store{Type: "http"} }, "store.type"},
 		{"layout on s3", func(c *Config) { c.Stores = []Store{{ID: "a", Type: "s3", Layout: "glance"}}; c.DefaultStore = "a" }, "stores[0].layout"},
 		{"s3 without bucket", func(c *Config) { c.Stores = []Store{{ID: "a", Type: "s3"}}; c.DefaultStore = "a" }, "stores[0].s3"},
 		{"s3 part too small", func(c *Config) {
@@ -182,5 +191,21 @@ func TestLoadFileRBDStore(t *testing.T) {
 	cfg.Stores[0].RBD.ChunkSizeMiB = 3
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "stores[0].rbd.chunk_size") {
 		t.Errorf("bad chunk size: %v", err)
+	}
+}
+
+// TestLoadFileHTTPStore: an http store's section is read.
+func TestLoadFileHTTPStore(t *testing.T) {
+	cfg := Default()
+	err := cfg.LoadFile(writeFile(t, "c.yaml", "default_store: f\nstores:\n- {id: f, type: file, path: /f}\n"+
+		"- id: web\n  type: http\n  http: {allowed_networks: [10.0.0.0/8], allowed_ports: [8080]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if h := cfg.Stores[1].HTTP; len(h.AllowedNetworks) != 1 || h.AllowedNetworks[0] != "10.0.0.0/8" || len(h.AllowedPorts) != 1 || h.AllowedPorts[0] != 8080 {
+		t.Errorf("http store: %+v", cfg.Stores[1])
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 
@@ -31,6 +32,9 @@ func (c Config) validateStores() []error {
 			errs = append(errs, errors.New("store: give either store (one store) or stores (several), not both"))
 		}
 		errs = append(errs, validateStore("store", *st)...)
+		if st.Type == "http" {
+			errs = append(errs, errors.New("store.type: an http store is read-only; it can only be one of several stores"))
+		}
 	}
 	seen := map[string]bool{}
 	for i, st := range c.Stores {
@@ -49,6 +53,11 @@ func (c Config) validateStores() []error {
 		errs = append(errs, fmt.Errorf("default_store: %q names a store, but no stores are configured", c.DefaultStore))
 	case len(c.Stores) > 0 && !seen[c.DefaultStore]:
 		errs = append(errs, fmt.Errorf("default_store: %q is not one of the configured stores", c.DefaultStore))
+	}
+	for _, st := range c.Stores {
+		if st.Type == "http" && (st.ID == c.DefaultStore || st.ID == c.Import.StagingStore) {
+			errs = append(errs, fmt.Errorf("stores: %s is an http store, read-only: it cannot be the default or the staging store", st.ID))
+		}
 	}
 	return errs
 }
@@ -78,8 +87,24 @@ func validateStore(where string, st Store) []error {
 			errs = append(errs, fmt.Errorf("%s.%w", where, e))
 		}
 		return errs
+	case "http":
+		if st.Path != "" || st.Layout != "" {
+			return []error{fmt.Errorf("%s: path and layout are only for a file store", where)}
+		}
+		var errs []error
+		for _, n := range st.HTTP.AllowedNetworks {
+			if _, err := netip.ParsePrefix(n); err != nil {
+				errs = append(errs, fmt.Errorf("%s.http.allowed_networks: %q is not a network such as 10.1.0.0/16", where, n))
+			}
+		}
+		for _, p := range st.HTTP.AllowedPorts {
+			if p < 1 || p > 65535 {
+				errs = append(errs, fmt.Errorf("%s.http.allowed_ports: %d is not in 1..65535", where, p))
+			}
+		}
+		return errs
 	default:
-		return []error{fmt.Errorf("%s.type: %q is not one of file, s3, rbd", where, st.Type)}
+		return []error{fmt.Errorf("%s.type: %q is not one of file, s3, rbd, http", where, st.Type)}
 	}
 	return nil
 }

@@ -357,10 +357,14 @@ func detectFeatures(ctx context.Context, c *gophercloud.ServiceClient) features 
 			ID          string `json:"id"`
 			Description string `json:"description"`
 			Default     any    `json:"default"`
+			ReadOnly    any    `json:"read-only"`
 		} `json:"stores"`
 	}
 	if getJSON(ctx, c, "v2/info/stores", &st) == nil {
 		for _, s := range st.Stores {
+			if s.ReadOnly == true || s.ReadOnly == "true" {
+				continue // an http store takes no uploads
+			}
 			def := s.Default == true || s.Default == "true"
 			f.Stores = append(f.Stores, storeInfo{ID: s.ID, Description: s.Description, Default: def})
 		}

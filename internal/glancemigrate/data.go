@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/glint-image/glint/internal/blob"
@@ -47,10 +48,11 @@ func (m *Migrator) place(ctx context.Context, g *glanceImage, cur *image.Image, 
 		if err != nil {
 			return "", nil, err
 		}
-		if contains(locs, loc) {
+		if slices.ContainsFunc(locs, func(l string) bool { b, _, _ := strings.Cut(l, "?"); return b == loc }) {
 			continue // two Glance stores, one glint store
 		}
-		locs = append(locs, loc)
+		store, key := splitLocation(loc)
+		locs = append(locs, image.LocationEntry(store, key, gl.Meta))
 		placed = append(placed, p)
 	}
 	return image.JoinLocations(locs), placed, nil
@@ -91,7 +93,7 @@ func (m *Migrator) adoptURL(ctx context.Context, g *glanceImage, gl glanceLocati
 	}
 	scheme, _, _ := strings.Cut(gl.URL, "://")
 	for _, id := range ids {
-		r, ok := m.Stores.Drivers[id].(blob.Resolver)
+		r, ok := blob.As[blob.Resolver](m.Stores.Drivers[id])
 		if !ok {
 			continue
 		}
@@ -108,7 +110,7 @@ func (m *Migrator) adoptURL(ctx context.Context, g *glanceImage, gl glanceLocati
 		}
 		return id + ":" + key, placement{loc: id + ":" + key, adopted: true, size: info.Size}, nil
 	}
-	return "", placement{}, fmt.Errorf("location %s://… (Glance store %q): no glint store takes it (configure an rbd or s3 store for the same cluster and pool or bucket); http locations cannot be adopted", scheme, gl.Store)
+	return "", placement{}, fmt.Errorf("location %s://… (Glance store %q): no glint store takes it (configure an rbd or s3 store for the same cluster and pool or bucket, or an http store for web URLs)", scheme, gl.Store)
 }
 
 // placeOne adopts or copies one file into glint store target.
@@ -196,7 +198,10 @@ func verify(g *glanceImage, n int64, md5hex string, h hash.Hash) error {
 	return nil
 }
 
+// splitLocation reads a record's location: "store:key", then metadata
+// after a '?' (image.LocationEntry).
 func splitLocation(loc string) (store, key string) {
+	loc, _, _ = strings.Cut(loc, "?")
 	store, key, _ = strings.Cut(loc, ":")
 	return store, key
 }

@@ -278,9 +278,9 @@ func startGlint(t *testing.T, cfg config.Config) api {
 	return api{t: t, base: hs.URL}
 }
 
-// clientFields are the image fields both APIs must answer alike. Glance
-// also shows locations and direct_url here (show_multiple_locations,
-// show_image_direct_url), which glint does not show yet.
+// compareImage: the image fields both APIs must answer alike. Locations
+// and direct_url differ where data was copied (glint's store, glint's
+// URL); the tests compare them where data is adopted in place.
 func compareImage(t *testing.T, label string, g, l map[string]any) {
 	t.Helper()
 	for k, gv := range g {

@@ -148,10 +148,13 @@ func glintStoreFor(st GlanceStore, o ConfigOptions) (*glintStore, string) {
 		if err == nil && u.Host != "" {
 			host, tls = u.Host, u.Scheme == "https"
 		}
+		// The same bucket, no prefix: Glance names each object by its
+		// image id, as glint does, so Glance's s3:// locations resolve
+		// to this store's keys and the objects are adopted in place.
 		return &glintStore{ID: st.ID, Type: "s3", S3: map[string]any{
 			"endpoint": host, "bucket": st.Settings["s3_store_bucket"], "use_tls": tls,
 			"access_key": st.Settings["s3_store_access_key"], "secret_key": st.Settings["s3_store_secret_key"],
-		}}, fmt.Sprintf("store %s (s3): glint's S3 store keeps its own object names; Glance's objects are not adopted yet, and images in it are skipped by the migration", name)
+		}}, ""
 	case "rbd":
 		// The same cluster and pool: Glance's RBD images are adopted
 		// in place (rbd:// locations resolve to keys of this store).
@@ -166,7 +169,13 @@ func glintStoreFor(st GlanceStore, o ConfigOptions) (*glintStore, string) {
 		}
 		return &glintStore{ID: st.ID, Type: "rbd", RBD: conf}, ""
 	case "http":
-		return nil, fmt.Sprintf("store %s (http, read-only): glint cannot serve http locations yet; images whose data is only there are skipped", name)
+		if st.ID == "" {
+			return nil, "the http store of a single-store Glance: glint has http stores only among several (stores:); images whose data is only at web URLs are skipped"
+		}
+		// Read-only, as Glance's: images at web URLs are served from
+		// there. import.web_download's rules apply; internal
+		// addresses need http.allowed_networks.
+		return &glintStore{ID: st.ID, Type: "http"}, ""
 	}
 	return nil, fmt.Sprintf("store %s (%s): no glint equivalent", name, strings.TrimSpace(st.Type))
 }

@@ -226,6 +226,8 @@ type glanceMember struct {
 type glanceLocation struct {
 	URL   string
 	Store string
+	// Meta is the rest of the location's metadata, kept by glint too.
+	Meta map[string]any
 }
 
 // child is a row of one of the image's child tables, with the soft-delete
@@ -293,6 +295,10 @@ func (s *source) readImages(ctx context.Context) ([]*glanceImage, error) {
 			var meta map[string]any
 			if json.Unmarshal([]byte(b.String), &meta) == nil {
 				loc.Store, _ = meta["store"].(string)
+				delete(meta, "store")
+				if len(meta) > 0 {
+					loc.Meta = meta
+				}
 			}
 			g.Locations = append(g.Locations, loc)
 		})

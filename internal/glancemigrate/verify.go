@@ -93,8 +93,10 @@ type VerifyReport struct {
 	Differences []Difference `json:"differences"`
 }
 
-// ignoredFields are in Glance's answer and not (yet) in glint's: glint
-// does not show locations (they come with its locations model).
+// ignoredFields are not compared: a location's URL names where the data
+// is, which is where Glance keeps it only for data adopted in place
+// (copied data is in glint's own store; glint's s3 URLs leave out the
+// keys Glance writes into them). The data itself is compared instead.
 var ignoredFields = map[string]bool{"locations": true, "direct_url": true}
 
 // Verify walks every image the caller sees in Glance (hidden ones too)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/glint-image/glint/internal/blob"
 	"github.com/glint-image/glint/internal/caller"
 	"github.com/glint-image/glint/internal/task"
 )
@@ -202,7 +203,7 @@ func (s *importer) importStores(img *Image, req *ImportRequest) ([]string, error
 		if req.Stores != nil || req.HeaderStore != "" {
 			return nil, newError(ErrInvalid, "All_stores parameter can't be used with x-image-meta-store header or stores parameter")
 		}
-		stores = s.stores.IDs()
+		stores = s.stores.Writable()
 	case req.Stores != nil:
 		if req.HeaderStore != "" {
 			return nil, newError(ErrInvalid, "Stores parameter and x-image-meta-store header can't be both specified")
@@ -217,6 +218,9 @@ func (s *importer) importStores(img *Image, req *ImportRequest) ([]string, error
 		if _, ok := s.stores.Drivers[st]; !ok {
 			// glance_store's UnknownScheme, which Glance returns as 409.
 			return nil, newError(ErrConflict, "Unknown scheme '%s' found in URI", st)
+		}
+		if blob.IsReadOnly(s.stores.Drivers[st]) {
+			return nil, newError(ErrGone, "Error in store configuration. Adding images to store is disabled.")
 		}
 	}
 	stores = slices.Compact(stores)

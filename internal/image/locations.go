@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -29,9 +30,9 @@ func isLocationChange(c Change) bool {
 // changeLocations applies one JSON-patch operation on /locations with
 // Glance's rules (glance/api/v2/images.py _do_add_locations,
 // _do_replace_locations, _do_remove_locations). glint keeps a location
-// as a store and a key, so a URL must name data in one of the
-// configured stores that can take URLs (rbd of this cluster and pool,
-// this S3 bucket); the only metadata kept is the store's id.
+// as a store, a key and the metadata given, so a URL must name data in
+// one of the configured stores that can take URLs (rbd of this cluster
+// and pool, this S3 bucket, any web URL the http store may fetch).
 func (s *Service) changeLocations(ctx context.Context, p caller.Principal, id string, c Change) error {
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
@@ -58,10 +59,15 @@ func (s *Service) changeLocations(ctx context.Context, p caller.Principal, id st
 	}
 	switch c.Op {
 	case "add":
-		if pos != "-" && strings.Trim(pos, "0123456789") != "" {
-			return newError(ErrInvalid, "Invalid position for adding a location.")
+		at := -1
+		if pos != "-" {
+			n, err := strconv.Atoi(pos)
+			if err != nil || strings.Trim(pos, "0123456789") != "" {
+				return newError(ErrInvalid, "Invalid position for adding a location.")
+			}
+			at = n
 		}
-		return s.addLocations(ctx, img, []any{c.Value}, "add")
+		return s.addLocations(ctx, img, []any{c.Value}, "add", at)
 	case "replace":
 		list, ok := c.Value.([]any)
 		if !ok {
@@ -79,42 +85,114 @@ func (s *Service) changeLocations(ctx context.Context, p caller.Principal, id st
 type newLocation struct {
 	url, store, key string
 	size            int64
+	meta            map[string]any
 }
 
-// addLocations checks and adds locations; a queued image becomes active
-// with the size the store reports and the validation_data given.
-func (s *Service) addLocations(ctx context.Context, img *Image, values []any, op string) error {
+func (nl newLocation) entry() string { return locationWithMeta(nl.store, nl.key, nl.meta) }
+
+// maxLocationMeta bounds the metadata one location keeps (JSON bytes).
+const maxLocationMeta = 16 << 10
+
+// parsedLocation is one item of a locations value: its url, metadata and
+// validation_data.
+type parsedLocation struct {
+	url   string
+	meta  map[string]any
+	valid any
+}
+
+func parseLocation(v any) (parsedLocation, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return parsedLocation{}, newError(ErrInvalid, "Provided object does not match schema 'image': a location must be an object with url and metadata.")
+	}
+	url, ok := m["url"].(string)
+	if !ok || url == "" || len(url) > 255 {
+		return parsedLocation{}, newError(ErrInvalid, "Provided object does not match schema 'image': 'url' is a required property (a string of at most 255 characters).")
+	}
+	meta, ok := m["metadata"].(map[string]any)
+	if !ok {
+		return parsedLocation{}, newError(ErrInvalid, "Provided object does not match schema 'image': 'metadata' is a required property.")
+	}
+	for k := range m {
+		if k != "url" && k != "metadata" && k != "validation_data" {
+			return parsedLocation{}, newError(ErrInvalid, "Provided object does not match schema 'image': Additional properties are not allowed ('%s' was unexpected)", k)
+		}
+	}
+	return parsedLocation{url: url, meta: meta, valid: m["validation_data"]}, nil
+}
+
+// keptMeta checks a location's metadata as glance_store's
+// check_location_metadata does (strings, lists and objects only) and
+// returns what is kept: all but "store", which must name the location's
+// store when given.
+func keptMeta(meta map[string]any, store string) (map[string]any, error) {
+	kept := map[string]any{}
+	for k, v := range meta {
+		if k == "store" {
+			if v != store {
+				return nil, newError(ErrInvalid, "Invalid location metadata: the location is in store %s, not %v.", store, v)
+			}
+			continue
+		}
+		if err := checkMetaValue(k, v); err != nil {
+			return nil, err
+		}
+		kept[k] = v
+	}
+	if b, _ := json.Marshal(kept); len(b) > maxLocationMeta {
+		return nil, newError(ErrInvalid, "Invalid location metadata: more than %d bytes.", maxLocationMeta)
+	}
+	return kept, nil
+}
+
+func checkMetaValue(key string, v any) error {
+	switch x := v.(type) {
+	case string:
+		return nil
+	case []any:
+		for _, e := range x {
+			if err := checkMetaValue(key, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	case map[string]any:
+		for k, e := range x {
+			if err := checkMetaValue(k, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return newError(ErrInvalid, "The image metadata key %s has an invalid type of %T.  Only dict, list, and unicode are supported.", key, v)
+}
+
+// addLocations checks and adds locations at position at (-1: the end); a
+// queued image becomes active with the size the store reports and the
+// validation_data given, if the owner's image_size_total has room.
+func (s *Service) addLocations(ctx context.Context, img *Image, values []any, op string, at int) error {
 	if img.Status != StatusActive && img.Status != StatusQueued {
 		return newError(ErrConflict, "It's not allowed to %s locations if image status is %s.", op, img.Status)
 	}
 	var adds []newLocation
 	var valid validation
 	for _, v := range values {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return newError(ErrInvalid, "Provided object does not match schema 'image': a location must be an object with url and metadata.")
-		}
-		url, ok := m["url"].(string)
-		if !ok || url == "" || len(url) > 255 {
-			return newError(ErrInvalid, "Provided object does not match schema 'image': 'url' is a required property (a string of at most 255 characters).")
-		}
-		meta, ok := m["metadata"].(map[string]any)
-		if !ok {
-			return newError(ErrInvalid, "Provided object does not match schema 'image': 'metadata' is a required property.")
-		}
-		if vd, ok := m["validation_data"]; ok {
-			if err := valid.merge(vd); err != nil {
-				return err
-			}
-		}
-		nl, err := s.resolveLocation(ctx, img, url)
+		pl, err := parseLocation(v)
 		if err != nil {
 			return err
 		}
-		for k, v := range meta {
-			if k != "store" || v != nl.store {
-				return newError(ErrInvalid, "Invalid location metadata: glint keeps only {\"store\": \"%s\"} for %s.", nl.store, url)
+		if pl.valid != nil {
+			if err := valid.merge(pl.valid); err != nil {
+				return err
 			}
+		}
+		nl, err := s.resolveLocation(ctx, img, pl.url)
+		if err != nil {
+			return err
+		}
+		if nl.meta, err = keptMeta(pl.meta, nl.store); err != nil {
+			return err
 		}
 		adds = append(adds, nl)
 	}
@@ -122,22 +200,50 @@ func (s *Service) addLocations(ctx context.Context, img *Image, values []any, op
 		return err
 	}
 	have := img.Locations()
-	u := ImportUpdate{IfStatus: []Status{img.Status}}
+	list := slices.Clone(have)
+	if at < 0 || at > len(list) {
+		at = len(list)
+	}
 	for _, nl := range adds {
-		loc := location(nl.store, nl.key)
-		if slices.Contains(have, loc) || img.locationIn(nl.store) != "" {
+		base := location(nl.store, nl.key)
+		dup := slices.ContainsFunc(list, func(l string) bool { return locationBase(l) == base })
+		if dup || (img.locationIn(nl.store) != "" && !blob.IsReadOnly(s.stores.Drivers[nl.store])) {
 			return newError(ErrInvalid, "The location %s already exists", nl.url)
 		}
-		have = append(have, loc)
-		u.AddLocations = append(u.AddLocations, loc)
+		list = slices.Insert(list, at, nl.entry())
+		at++
 	}
-	if len(have) > maxLocations {
-		return newError(ErrTooLarge, "The limit has been exceeded on the number of allowed image locations. Attempted: %d, Maximum: %d", len(have), maxLocations)
+	if len(list) > maxLocations {
+		return newError(ErrTooLarge, "The limit has been exceeded on the number of allowed image locations. Attempted: %d, Maximum: %d", len(list), maxLocations)
 	}
-	if img.Status == StatusQueued {
-		size := adds[0].size
-		u.Status, u.Size = StatusActive, &size
-		u.Checksum, u.HashAlgo, u.HashValue = valid.checksum, valid.algo, valid.value
+	u := ImportUpdate{IfStatus: []Status{img.Status}, SetLocations: list, IfLocation: img.Location}
+	if img.Status != StatusQueued {
+		return s.applyLocationUpdate(ctx, img.ID, u)
+	}
+	size := adds[0].size
+	u.Status, u.Size = StatusActive, &size
+	u.Checksum, u.HashAlgo, u.HashValue = valid.checksum, valid.algo, valid.value
+	return s.activateByLocation(ctx, img, size, u)
+}
+
+// activateByLocation makes a queued image active with data a location
+// names: the data now counts against the owner's image_size_total (as
+// Glance's quota proxy checks user_storage_quota when a location gives
+// an image its size), so the check and the write are one step per
+// project.
+func (s *Service) activateByLocation(ctx context.Context, img *Image, size int64, u ImportUpdate) error {
+	owner := deref(img.Owner)
+	unlock, err := s.lockProject(ctx, owner)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	remaining, limit, err := s.remainingBytes(ctx, owner, QuotaImageSizeTotal)
+	if err != nil {
+		return err
+	}
+	if remaining >= 0 && size > remaining {
+		return overQuota(owner, QuotaImageSizeTotal, limit, limit-remaining/mib, (size+mib-1)/mib)
 	}
 	return s.applyLocationUpdate(ctx, img.ID, u)
 }
@@ -158,10 +264,11 @@ func (s *Service) resolveLocation(ctx context.Context, img *Image, url string) (
 		if err != nil {
 			return newLocation{}, newError(ErrInvalid, "Invalid location: %v", err)
 		}
+		external := blob.IsReadOnly(s.stores.Drivers[id])
 		if strings.Contains(key, "/") {
 			return newLocation{}, newError(ErrInvalid, "Invalid location: %s is glint's own staging data", url)
 		}
-		if key != img.ID {
+		if key != img.ID && !external {
 			// Data named after another live image is that image's: two
 			// records sharing it would delete it under each other.
 			if other, err := s.store.GetImage(ctx, key); err == nil && !other.IsDeleted() {
@@ -173,6 +280,10 @@ func (s *Service) resolveLocation(ctx context.Context, img *Image, url string) (
 		}
 		info, err := s.stores.Drivers[id].Stat(ctx, key)
 		switch {
+		case err != nil && external:
+			// A web server that cannot answer is a bad location, as
+			// Glance's BadStoreUri, not a store outage.
+			return newLocation{}, newError(ErrInvalid, "Invalid location: %s cannot be fetched: %v", url, err)
 		case errors.Is(err, blob.ErrNotFound):
 			return newLocation{}, newError(ErrInvalid, "Invalid location: %s names no image in store %s", url, id)
 		case err != nil:
@@ -189,41 +300,67 @@ func (s *Service) resolveLocation(ctx context.Context, img *Image, url string) (
 }
 
 // replaceLocations: with locations already set, Glance only lets the
-// order and metadata change; glint keeps no metadata or order of its
-// own, so the same set is a no-op and any other is refused.
+// order and the metadata change (the same set of URLs); without, it adds
+// them.
 func (s *Service) replaceLocations(ctx context.Context, img *Image, list []any) error {
 	views := s.LocationViews(img)
 	if len(views) == 0 {
-		return s.addLocations(ctx, img, list, "replace")
+		return s.addLocations(ctx, img, list, "replace", -1)
 	}
 	if img.Status != StatusActive && img.Status != StatusQueued {
 		return newError(ErrConflict, "It's not allowed to replace locations if image status is %s.", img.Status)
+	}
+	// Each shown URL stands for one of the image's locations (those
+	// of stores that show no URL are kept as they are, first).
+	byURL := map[string]string{}
+	var hidden []string
+	for _, loc := range img.Locations() {
+		store, key := splitLocation(loc)
+		if l, ok := blob.As[blob.Locator](s.stores.Drivers[store]); ok {
+			byURL[l.URL(key)] = loc
+		} else {
+			hidden = append(hidden, loc)
+		}
 	}
 	var have, want []string
 	for _, v := range views {
 		have = append(have, v.URL)
 	}
-	stored := map[string]string{}
-	for _, v := range views {
-		stored[v.URL] = v.Metadata["store"]
-	}
+	var valid validation
+	next := slices.Clone(hidden)
 	for _, v := range list {
-		m, _ := v.(map[string]any)
-		url, _ := m["url"].(string)
-		meta, _ := m["metadata"].(map[string]any)
-		for k, val := range meta {
-			if k != "store" || val != stored[url] {
-				return newError(ErrInvalid, "Invalid location metadata: glint keeps only the store of a location, not %q.", k)
+		pl, err := parseLocation(v)
+		if err != nil {
+			return err
+		}
+		if pl.valid != nil {
+			if err := valid.merge(pl.valid); err != nil {
+				return err
 			}
 		}
-		want = append(want, url)
+		want = append(want, pl.url)
+		loc, ok := byURL[pl.url]
+		if !ok {
+			continue // refused below, with the whole list
+		}
+		store, key := splitLocation(loc)
+		meta, err := keptMeta(pl.meta, store)
+		if err != nil {
+			return err
+		}
+		next = append(next, locationWithMeta(store, key, meta))
 	}
-	slices.Sort(have)
-	slices.Sort(want)
-	if !slices.Equal(have, want) {
+	if err := valid.check(img); err != nil {
+		return err
+	}
+	sorted := func(l []string) []string { l = slices.Clone(l); slices.Sort(l); return l }
+	if !slices.Equal(sorted(have), sorted(want)) {
 		return newError(ErrInvalid, "Original locations is not empty: %s", strings.Join(have, ", "))
 	}
-	return nil
+	if slices.Equal(next, img.Locations()) {
+		return nil
+	}
+	return s.applyLocationUpdate(ctx, img.ID, ImportUpdate{IfStatus: []Status{img.Status}, SetLocations: next, IfLocation: img.Location})
 }
 
 // removeLocation drops one location and deletes the data it names, as
@@ -362,7 +499,7 @@ var hashSizes = map[string]int{"md5": 32, "sha1": 40, "sha256": 64, "sha512": 12
 // AddLocation is Glance's service API, POST /v2/images/{id}/locations
 // (Image API 2.17): Nova and Cinder add the location of data they put in
 // a store to a queued image. Only the service role may name a store's
-// URL (others may name only http ones, and glint has no http store).
+// URL; others may name http(s) ones when an http store is configured.
 // glint reads the data once, as Glance's do_secure_hash does: the image
 // becomes active with its checksums, and validation_data that does not
 // match leaves it queued (409). Glance answers 202 and does this in a
@@ -378,7 +515,7 @@ func (s *Service) AddLocation(ctx context.Context, p caller.Principal, id, url s
 	if err := s.authorize(ctx, p, "add_image_location", img); err != nil {
 		return err
 	}
-	if !p.HasRole("service") {
+	if !p.HasRole("service") && !(isWebURL(url) && s.hasReadOnlyStore()) {
 		return newError(ErrForbidden, "http store must be enabled to use location API by normal user.")
 	}
 	if (algo == "") != (value == "") {
@@ -405,9 +542,26 @@ func (s *Service) AddLocation(ctx context.Context, p caller.Principal, id, url s
 		return newError(ErrConflict, "The data at %s does not match the %s given: it is %s.", url, algo, sums.given)
 	}
 	size := nl.size
-	return s.applyLocationUpdate(ctx, img.ID, ImportUpdate{IfStatus: []Status{StatusQueued}, Status: StatusActive,
+	return s.activateByLocation(ctx, img, size, ImportUpdate{IfStatus: []Status{StatusQueued}, Status: StatusActive,
 		Size: &size, Checksum: sums.md5, HashAlgo: HashAlgo, HashValue: sums.sha512,
 		AddLocations: []string{location(nl.store, nl.key)}})
+}
+
+// isWebURL reports whether url is http(s), what any caller may add.
+func isWebURL(url string) bool {
+	scheme, _, _ := strings.Cut(url, "://")
+	scheme = strings.ToLower(scheme)
+	return scheme == "http" || scheme == "https"
+}
+
+// hasReadOnlyStore reports whether an http store is configured.
+func (s *Service) hasReadOnlyStore() bool {
+	for _, d := range s.stores.Drivers {
+		if blob.IsReadOnly(d) {
+			return true
+		}
+	}
+	return false
 }
 
 type blobSums struct{ md5, sha512, given string }

@@ -197,4 +197,10 @@ type ImportUpdate struct {
 	// AddLocations and RemoveLocations change the location list (the
 	// stores holding the data).
 	AddLocations, RemoveLocations []string
+	// SetLocations, when not nil, replaces the whole list (the locations
+	// API's ordered insert and its replace), applied only while the list
+	// is still IfLocation: a change made meanwhile is a conflict, never
+	// lost.
+	SetLocations []string
+	IfLocation   string
 }

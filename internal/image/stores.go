@@ -2,8 +2,11 @@ package image
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -48,6 +51,50 @@ func (st Stores) validate() error {
 // Image.Location separated by commas, which neither may contain either.
 func location(store, key string) string { return store + ":" + key }
 
+// A location added through the locations API keeps the metadata it was
+// given (Glance stores any JSON object with a location and shows it
+// back): "store:key?" then the object's JSON, base64url-encoded. '?' is in
+// no store id or key, and base64url has no ',' or ':'. The store itself is
+// not kept in it: it is the location's prefix.
+func locationWithMeta(store, key string, meta map[string]any) string {
+	loc := location(store, key)
+	if len(meta) == 0 {
+		return loc
+	}
+	b, _ := json.Marshal(meta) // values are JSON-decoded: strings, lists, objects
+	return loc + "?" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// LocationEntry is a location as records keep it: the data's store and
+// key, and the metadata given with the location (Glance's, beyond the
+// store), for writers of records such as the Glance migration.
+func LocationEntry(store, key string, meta map[string]any) string {
+	return locationWithMeta(store, key, meta)
+}
+
+// locationMeta returns the metadata a location keeps (nil when none).
+func locationMeta(loc string) map[string]any {
+	_, enc, ok := strings.Cut(loc, "?")
+	if !ok {
+		return nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return nil
+	}
+	var meta map[string]any
+	if json.Unmarshal(b, &meta) != nil {
+		return nil
+	}
+	return meta
+}
+
+// locationBase drops a location's metadata: the store and key.
+func locationBase(loc string) string {
+	base, _, _ := strings.Cut(loc, "?")
+	return base
+}
+
 // Locations lists the locations of the image's data, the first being the
 // one it was uploaded or imported to.
 func (img *Image) Locations() []string {
@@ -61,7 +108,7 @@ func (img *Image) Locations() []string {
 func JoinLocations(locs []string) string { return strings.Join(locs, ",") }
 
 func splitLocation(loc string) (store, key string) {
-	store, key, _ = strings.Cut(loc, ":")
+	store, key, _ = strings.Cut(locationBase(loc), ":")
 	return store, key
 }
 
@@ -105,7 +152,17 @@ func (s *Service) pickStore(id string) (string, blob.Driver, error) {
 	if !ok {
 		return "", nil, newError(ErrInvalid, "Store for identifier %s not found", id)
 	}
+	if blob.IsReadOnly(d) {
+		// glance_store's StoreAddDisabled, which Glance answers 410.
+		return "", nil, newError(ErrGone, "Error in store configuration. Adding images to store is disabled.")
+	}
 	return id, d, nil
+}
+
+// Writable lists the ids of the stores that take data (all but http
+// stores), in IDs' order: what all_stores means.
+func (st Stores) Writable() []string {
+	return slices.DeleteFunc(st.IDs(), func(id string) bool { return blob.IsReadOnly(st.Drivers[id]) })
 }
 
 // deleteBlob removes the data at a location; missing data is not an error.
@@ -146,10 +203,11 @@ func (s *Service) checkNotInUse(ctx context.Context, img *Image) error {
 }
 
 // LocationView is one location as Glance shows it: the store's URL of the
-// data and its metadata ({"store": id} with named stores, else {}).
+// data and its metadata: what was given when it was added, with
+// {"store": id} when stores are named.
 type LocationView struct {
 	URL      string
-	Metadata map[string]string
+	Metadata map[string]any
 }
 
 // LocationViews lists where the image's data is, in the image's order
@@ -163,7 +221,10 @@ func (s *Service) LocationViews(img *Image) []LocationView {
 		if !ok {
 			continue
 		}
-		meta := map[string]string{}
+		meta := map[string]any{}
+		for k, v := range locationMeta(loc) {
+			meta[k] = v
+		}
 		if s.stores.Named {
 			meta["store"] = store
 		}

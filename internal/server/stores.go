@@ -70,6 +70,11 @@ func openStores(ctx context.Context, cfg config.Config) (image.Stores, []api.Sto
 	stores := image.Stores{Drivers: map[string]blob.Driver{}, Default: cfg.DefaultStore, Named: true, Shared: map[string]bool{}}
 	var infos []api.StoreInfo
 	for _, st := range cfg.Stores {
+		if st.Type == "http" {
+			stores.Drivers[st.ID] = openHTTPStore(cfg.Import.WebDownload, st)
+			infos = append(infos, api.StoreInfo{ID: st.ID, Description: st.Description, Type: st.Type, ReadOnly: true, Properties: map[string]any{}})
+			continue
+		}
 		d, props, err := storeFactories[st.Type](ctx, st)
 		if err != nil {
 			return image.Stores{}, nil, fmt.Errorf("store %s: %w", st.ID, err)

@@ -62,6 +62,10 @@ func (s *Store) UpdateImport(ctx context.Context, id, taskID string, u image.Imp
 			return &image.Error{Kind: image.ErrConflict,
 				Msg: fmt.Sprintf("Image %s is %s, not %v", id, img.Status, u.IfStatus)}
 		}
+		if u.SetLocations != nil && img.Location != u.IfLocation {
+			return &image.Error{Kind: image.ErrConflict,
+				Msg: fmt.Sprintf("The locations of image %s changed meanwhile", id)}
+		}
 		applyImportUpdate(img, u)
 		_, err = tx.ExecContext(ctx, `UPDATE images SET status = $1, size = $2, virtual_size = $3, checksum = $4,
 			os_hash_algo = $5, os_hash_value = $6, disk_format = $7, container_format = $8, location = $9,
@@ -117,6 +121,10 @@ func applyImportUpdate(img *image.Image, u image.ImportUpdate) {
 	}
 	if u.ContainerFormat != nil {
 		img.ContainerFormat = u.ContainerFormat
+	}
+	if u.SetLocations != nil {
+		img.Location = image.JoinLocations(u.SetLocations)
+		return
 	}
 	locs := img.Locations()
 	for _, l := range u.AddLocations {

@@ -204,14 +204,58 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 // Open GETs uri and returns its body, bounded by the policy's timeouts,
 // and its announced size (-1 when unknown). Only a 2xx answer is data.
 func (f *Fetcher) Open(ctx context.Context, uri string, header http.Header) (io.ReadCloser, int64, error) {
-	if err := f.Check(uri); err != nil {
+	resp, cancel, err := f.do(ctx, http.MethodGet, uri, header)
+	if err != nil {
 		return nil, 0, err
 	}
+	return f.guard(resp, cancel), resp.ContentLength, nil
+}
+
+// OpenAt GETs uri from byte offset on (a Range request). A server that
+// ignores the range answers the whole body, whose first offset bytes are
+// then skipped, so the caller always reads from offset.
+func (f *Fetcher) OpenAt(ctx context.Context, uri string, offset int64) (io.ReadCloser, error) {
+	var h http.Header
+	if offset > 0 {
+		h = http.Header{"Range": {"bytes=" + strconv.FormatInt(offset, 10) + "-"}}
+	}
+	resp, cancel, err := f.do(ctx, http.MethodGet, uri, h)
+	if err != nil {
+		return nil, err
+	}
+	body := f.guard(resp, cancel)
+	if offset > 0 && resp.StatusCode != http.StatusPartialContent {
+		if _, err := io.CopyN(io.Discard, body, offset); err != nil {
+			body.Close()
+			return nil, fmt.Errorf("skipping to byte %d of %s: %w", offset, redact(uri), err)
+		}
+	}
+	return body, nil
+}
+
+// Size asks for uri's size with a HEAD request, as Glance's http store
+// does (its Content-Length; -1 when the server does not say).
+func (f *Fetcher) Size(ctx context.Context, uri string) (int64, error) {
+	resp, cancel, err := f.do(ctx, http.MethodHead, uri, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer cancel()
+	resp.Body.Close()
+	return resp.ContentLength, nil
+}
+
+// do sends one request under the policy; a non-2xx answer is an error.
+// The caller owns the response and its cancel.
+func (f *Fetcher) do(ctx context.Context, method, uri string, header http.Header) (*http.Response, context.CancelFunc, error) {
+	if err := f.Check(uri); err != nil {
+		return nil, nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, f.pol.TotalTimeout)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+	req, err := http.NewRequestWithContext(ctx, method, uri, nil)
 	if err != nil {
 		cancel()
-		return nil, 0, err
+		return nil, nil, err
 	}
 	for k, v := range header {
 		req.Header[http.CanonicalHeaderKey(k)] = v
@@ -220,17 +264,30 @@ func (f *Fetcher) Open(ctx context.Context, uri string, header http.Header) (io.
 	resp, err := f.client.Do(req)
 	if err != nil {
 		cancel()
-		return nil, 0, describe(uri, err)
+		return nil, nil, describe(uri, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		resp.Body.Close()
 		cancel()
-		return nil, 0, fmt.Errorf("%s answered %s", redact(uri), resp.Status)
+		return nil, nil, &StatusError{Code: resp.StatusCode, msg: fmt.Sprintf("%s answered %s", redact(uri), resp.Status)}
 	}
+	return resp, cancel, nil
+}
+
+// guard bounds a body's stalls by the idle timeout.
+func (f *Fetcher) guard(resp *http.Response, cancel context.CancelFunc) io.ReadCloser {
 	body := &guardedBody{rc: resp.Body, cancel: cancel, idle: f.pol.IdleTimeout}
 	body.timer = time.AfterFunc(f.pol.IdleTimeout, body.stalled)
-	return body, resp.ContentLength, nil
+	return body
 }
+
+// StatusError is a non-2xx answer.
+type StatusError struct {
+	Code int
+	msg  string
+}
+
+func (e *StatusError) Error() string { return e.msg }
 
 // describe turns a transport error into what the owner needs to read.
 func describe(uri string, err error) error {

@@ -321,14 +321,26 @@ func s3Scheme(tls bool) string {
 	return "s3+http"
 }
 
-// KeyFor maps one of this store's location URLs back to its key.
+// KeyFor maps one of this store's location URLs back to its key: glint's
+// form (s3+http(s)://endpoint/bucket/key) and the one Glance writes,
+// s3://access:secret@endpoint/bucket/key (s3+https:// for TLS), whose
+// keys are ignored (a secret key may hold '/', so the host starts after
+// the last '@'; no bucket or key holds one). The endpoint, bucket and
+// prefix must be this store's.
 func (d *Driver) KeyFor(url string) (string, bool, error) {
-	if !strings.HasPrefix(url, "s3://") && !strings.HasPrefix(url, "s3+http://") && !strings.HasPrefix(url, "s3+https://") {
+	scheme, rest, ok := strings.Cut(url, "://")
+	if !ok || (scheme != "s3" && scheme != "s3+http" && scheme != "s3+https") {
 		return "", false, nil
 	}
-	key, ok := strings.CutPrefix(url, d.base+d.prefix)
-	if !ok || !blob.ValidKey(key) {
-		return "", true, fmt.Errorf("%s is not in this store's bucket (%s%s)", url, d.base, d.prefix)
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		rest = rest[i+1:]
+	}
+	host, path, _ := strings.Cut(rest, "/")
+	_, base, _ := strings.Cut(d.base, "://")
+	wantHost, bucket, _ := strings.Cut(base, "/")
+	key, ok := strings.CutPrefix(path, bucket+d.prefix)
+	if !strings.EqualFold(host, wantHost) || !ok || !blob.ValidKey(key) {
+		return "", true, fmt.Errorf("%s://%s/%s is not in this store's bucket (%s%s)", scheme, host, path, d.base, d.prefix)
 	}
 	return key, true, nil
 }

@@ -83,6 +83,19 @@ func testUpdateImport(t *testing.T, s image.Store) {
 	if got := get(t, s, "a").Location; got != "s2:a" {
 		t.Errorf("after RemoveLocations: %q", got)
 	}
+	// SetLocations replaces the list while it is still IfLocation; a
+	// list changed meanwhile is a conflict and stays.
+	set := image.ImportUpdate{SetLocations: []string{"web:u1?e30", "s2:a"}, IfLocation: "s2:a"}
+	if err := s.UpdateImport(t.Context(), "a", "", set, at(7)); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "SetLocations on a changed list", s.UpdateImport(t.Context(), "a", "", set, at(7)), image.ErrConflict)
+	if got := get(t, s, "a").Location; got != "web:u1?e30,s2:a" {
+		t.Errorf("after SetLocations: %q", got)
+	}
+	if err := s.UpdateImport(t.Context(), "a", "", image.ImportUpdate{SetLocations: []string{"s2:a"}, IfLocation: "web:u1?e30,s2:a"}, at(7)); err != nil {
+		t.Fatal(err)
+	}
 
 	// Back to queued: the data goes, whatever else the step says.
 	if err := s.UpdateImport(t.Context(), "a", "task-1", image.ImportUpdate{Status: image.StatusQueued, AddLocations: []string{"s3:a"},
