@@ -86,7 +86,9 @@ func (s *Service) recordUpload(ctx context.Context, id string, r UploadResult) e
 // releaseBlob removes image id's data at loc unless other images still
 // refer to it.
 func (s *Service) releaseBlob(ctx context.Context, id, loc string) error {
-	unused, err := s.store.ReleaseData(ctx, id, loc)
+	// References are to the data's store and key, whatever metadata the
+	// locations API attached to this image's location of it.
+	unused, err := s.store.ReleaseData(ctx, id, locationBase(loc))
 	if err != nil {
 		return err
 	}

@@ -334,3 +334,40 @@ func TestSharedDataNotALocation(t *testing.T) {
 	}
 	wantData(t, svc, member("b"), second, data)
 }
+
+// TestSharedDataLocationMetadata: metadata the locations API attaches to
+// an image's location of shared data changes nothing about the sharing:
+// deleting that image drops its reference, the other image keeps the
+// data, and the last deletion removes it.
+func TestSharedDataLocationMetadata(t *testing.T) {
+	d := fileStore(t)
+	svc := sharingServiceOpts(t, records["sqlite"](t), d, true, image.Options{ShowMultipleLocations: true})
+	data := []byte(strings.Repeat("kept with metadata ", 4096))
+	first, err := uploadImage(t, svc, member("a"), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := uploadImage(t, svc, member("b"), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := d.(blob.Locator).URL(first) // the second image's data is the first's
+	img, err := svc.Update(t.Context(), member("b"), second, []image.Change{{Op: "replace", Attr: "locations",
+		Value: []any{map[string]any{"url": url, "metadata": map[string]any{"note": "mirrored"}}}}})
+	if err != nil {
+		t.Fatalf("replacing the location's metadata: %v", err)
+	}
+	if !strings.Contains(img.Location, "?") {
+		t.Fatalf("location %q keeps no metadata", img.Location)
+	}
+	if err := svc.Delete(t.Context(), member("b"), second); err != nil {
+		t.Fatal(err)
+	}
+	wantData(t, svc, member("a"), first, data)
+	if err := svc.Delete(t.Context(), member("a"), first); err != nil {
+		t.Fatal(err)
+	}
+	if u := usage(t, d); u.Blobs != 0 {
+		t.Errorf("with both images deleted the store holds %d blobs", u.Blobs)
+	}
+}
