@@ -97,10 +97,13 @@ func (h *Handler) deleteImage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) listImages(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseListQuery(r.URL.Query())
+	params := r.URL.Query()
+	extra, total := listExtensions(r, params)
+	q, err := parseListQuery(params)
 	if err != nil {
 		return err
 	}
+	q.Filters = append(q.Filters, extra...)
 	page, err := h.svc.List(r.Context(), principal(r), q)
 	if err != nil {
 		return err
@@ -111,6 +114,13 @@ func (h *Handler) listImages(w http.ResponseWriter, r *http.Request) error {
 		add("schema", "/v2/schemas/images")
 	if page.More && len(page.Images) > 0 {
 		body.add("next", nextLink(r.URL.Query(), page.Images[len(page.Images)-1].ID))
+	}
+	if total {
+		n, capped, err := h.svc.Count(r.Context(), principal(r), q)
+		if err != nil {
+			return err
+		}
+		body.add("glint_total", n).add("glint_total_capped", capped)
 	}
 	return writeJSON(w, http.StatusOK, body)
 }

@@ -44,6 +44,8 @@ type tab struct {
 	// exceptions are the page's uncaught script errors, as they come.
 	mu         sync.Mutex
 	exceptions []string
+	// vp is the window size resize set last (nil: the browser's own).
+	vp *viewport
 }
 
 // scriptErrors returns the page's uncaught script errors so far.
@@ -182,11 +184,37 @@ func (b *tab) until(what, expr string) {
 	b.t.Fatalf("waiting for %s: %v", what, last)
 }
 
-// shot saves a screenshot of the whole page.
+// shot saves a screenshot of the whole page. The page scrolls inside
+// its shell (the dock stays under it), so for the picture the window is
+// made as tall as the content, unless a dialog is open: a dialog is shown
+// as the window shows it.
 func (b *tab) shot(name string) string {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, waitLong)
 	defer cancel()
+	extra, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => {
+		const s = document.querySelector("body.app .shell"), m = document.getElementById("modal");
+		if (!s || (m && m.open)) return 0;
+		return s.scrollHeight - s.clientHeight;
+	})()`))
+	if extra > 1 {
+		w, h, mobile := int64(1440), int64(900), false
+		if b.vp != nil {
+			w, h, mobile = b.vp.w, b.vp.h, b.vp.phone
+		}
+		tall := []chromedp.EmulateViewportOption{}
+		if mobile {
+			tall = append(tall, chromedp.EmulateMobile)
+		}
+		chromedp.Run(ctx, chromedp.EmulateViewport(w, h+int64(extra)+1, tall...))
+		defer func() {
+			if b.vp != nil {
+				b.resize(*b.vp)
+			} else {
+				chromedp.Run(b.ctx, chromedp.EmulateReset())
+			}
+		}()
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
@@ -513,7 +541,7 @@ func TestBrowser(t *testing.T) {
 	b.signOut()
 	b.signIn("bob", "pw-bob")
 	b.do(chromedp.Click(chromedp.CSS(`.tabs a[href$="tab=shared"]`)))
-	b.until("the shared tab", `document.querySelector('.tabs a[aria-current="page"]').textContent === "Shared with me"`)
+	b.until("the shared tab", `document.querySelector('.tabs a[aria-current="page"]').textContent.startsWith("Shared with me")`)
 	b.until("the shared image", rowJS("e2e-edited"))
 	if got := eval[string](b, rowJS("e2e-edited")+`.querySelector(".member").textContent`); got != "Pending" {
 		t.Fatalf("bob's answer shows %q, want Pending", got)

@@ -29,6 +29,9 @@ type Options struct {
 	// Identity is glint's built-in identity API (paths relative to its
 	// mount point: /v3/auth/tokens, ...), or nil with KeystoneURL.
 	Identity http.Handler
+	// Directory resolves projects with built-in identity; nil with
+	// Keystone (see Directory).
+	Directory Directory
 	// KeystoneURL is an external Keystone's v3 URL, used when Identity
 	// is nil.
 	KeystoneURL string

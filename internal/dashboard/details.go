@@ -66,7 +66,7 @@ func (h *Handler) details(w http.ResponseWriter, r *http.Request, s *session) er
 	}
 	v := detailsView{base: base{S: s}, Image: img, OwnerName: img.Owner, Mine: img.Owner == s.ProjectID,
 		Features: detectFeatures(ctx, c)}
-	names := h.projectNames(ctx, s)
+	names := h.ownerNames(ctx, s, []string{img.Owner})
 	if n := names[img.Owner]; n != "" {
 		v.OwnerName = n
 	}
@@ -74,6 +74,11 @@ func (h *Handler) details(w http.ResponseWriter, r *http.Request, s *session) er
 		list, err := listMembers(ctx, c, img.ID)
 		switch {
 		case err == nil:
+			ids := make([]string, len(list))
+			for i, m := range list {
+				ids[i] = m.MemberID
+			}
+			names = h.ownerNames(ctx, s, ids)
 			for _, m := range list {
 				v.Members = append(v.Members, memberRow{memberView: m, Name: names[m.MemberID]})
 			}

@@ -143,6 +143,10 @@ type imagePage struct {
 	Images []*imageView
 	// Next is the marker for the following page; empty on the last page.
 	Next string
+	// Total is the listing's size over all pages, when the API counted
+	// it; Capped: more than Total.
+	Total  *int
+	Capped bool
 }
 
 // listImages fetches one page of GET /v2/images. The answer is decoded
@@ -157,7 +161,7 @@ func listImages(ctx context.Context, c *gophercloud.ServiceClient, q url.Values)
 	if err != nil {
 		return nil, err
 	}
-	out := &imagePage{Images: make([]*imageView, len(p.Images)), Next: p.Marker()}
+	out := &imagePage{Images: make([]*imageView, len(p.Images)), Next: p.Marker(), Total: p.Total, Capped: p.TotalCapped}
 	for i, img := range p.Images {
 		out.Images[i] = newImageView(img)
 	}

@@ -31,7 +31,10 @@ func (r rowView) CanEdit() bool { return r.Mine || r.Admin }
 func (r rowView) CanDelete() bool { return r.CanEdit() && !r.Protected }
 
 // CanShare reports whether the row offers the members dialog.
-func (r rowView) CanShare() bool { return r.Mine && r.Visibility == "shared" }
+// A private image offers it too: the dialog offers to make it shared.
+func (r rowView) CanShare() bool {
+	return r.Mine && (r.Visibility == "shared" || r.Visibility == "private")
+}
 
 // RowURL is where the row reloads itself from while it changes.
 func (r rowView) RowURL() string {
@@ -50,6 +53,10 @@ type tableView struct {
 	Usage      []quota
 	Owners     []projectRef
 	Admin      bool
+	// Total is how many images the view holds over all pages (nil when
+	// not counted); Capped: more than that.
+	Total  *int
+	Capped bool
 }
 
 // Columns is how many columns the table has (for empty-state cells).
@@ -113,6 +120,7 @@ func (h *Handler) table(ctx context.Context, c *gophercloud.ServiceClient, s *se
 	if err != nil {
 		return t, err
 	}
+	t.Total, t.Capped = page.Total, page.Capped
 	list := page.Images
 	more := len(list) > l.Limit
 	if more {
@@ -146,7 +154,11 @@ func (h *Handler) table(ctx context.Context, c *gophercloud.ServiceClient, s *se
 	}
 	var names map[string]string
 	if t.ShowOwner() {
-		names = h.projectNames(ctx, s)
+		owners := make([]string, len(list))
+		for i, img := range list {
+			owners[i] = img.Owner
+		}
+		names = h.ownerNames(ctx, s, owners)
 	}
 	for _, img := range list {
 		row := h.newRow(s, l, img, names)
@@ -219,7 +231,7 @@ func (h *Handler) row(w http.ResponseWriter, r *http.Request, s *session) error 
 	}
 	var names map[string]string
 	if l.Panel == "admin" || l.Tab != "project" {
-		names = h.projectNames(ctx, s)
+		names = h.ownerNames(ctx, s, []string{img.Owner})
 	}
 	row := h.newRow(s, l, img, names)
 	if l.Tab == "shared" {

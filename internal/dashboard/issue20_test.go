@@ -25,6 +25,7 @@ var viewports = []viewport{{"1280x800", 1280, 800, false}, {"1024x768", 1024, 76
 
 func (b *tab) resize(v viewport) {
 	b.t.Helper()
+	b.vp = &v
 	if v.phone {
 		b.do(chromedp.EmulateViewport(v.w, v.h, chromedp.EmulateMobile))
 	} else {
@@ -54,6 +55,7 @@ func (b *tab) fits(sel string) []string {
 		}
 	}
 	for (const w of document.querySelectorAll(".table-wrap")) if (w.scrollWidth > w.clientWidth + 1) out.push("a table scrolls sideways: " + w.scrollWidth + " > " + w.clientWidth);
+	for (const w of document.querySelectorAll(".shell")) if (w.scrollWidth > w.clientWidth + 1) out.push("the page scrolls sideways: " + w.scrollWidth + " > " + w.clientWidth);
 	return out;
 })()`, sel))
 }

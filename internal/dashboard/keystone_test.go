@@ -22,20 +22,7 @@ func TestExternalKeystone(t *testing.T) {
 	t.Parallel()
 	ks := newCloud(t)
 	ks.addUser("alice", "demo", "demo2")
-
-	cfg := config.Default()
-	cfg.PasswordCost = 4 // fast bcrypt: tests only
-	cfg.DataDir = t.TempDir()
-	cfg.Auth = config.AuthKeystone
-	cfg.Keystone = config.Keystone{URL: ks.url + "/identity/v3", Username: "admin", Password: adminPassword,
-		UserDomainName: "Default", ProjectName: "admin", ProjectDomainName: "Default", CacheTTL: time.Second}
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { ts.Close(); srv.Close() })
-	c := &cloud{t: t, url: ts.URL, projects: ks.projects, users: ks.users}
+	c := keystoneGlint(t, ks)
 
 	b := c.browser()
 	p := b.get("/dashboard/login")
@@ -74,4 +61,23 @@ func TestExternalKeystone(t *testing.T) {
 	if p := b.post("/dashboard/logout", nil); p.status != http.StatusSeeOther {
 		t.Fatalf("sign-out: %d", p.status)
 	}
+}
+
+// keystoneGlint serves a glint whose identity is the Keystone ks (another
+// glint's built-in identity, which speaks the same v3 API).
+func keystoneGlint(t *testing.T, ks *cloud) *cloud {
+	t.Helper()
+	cfg := config.Default()
+	cfg.PasswordCost = 4 // fast bcrypt: tests only
+	cfg.DataDir = t.TempDir()
+	cfg.Auth = config.AuthKeystone
+	cfg.Keystone = config.Keystone{URL: ks.url + "/identity/v3", Username: "admin", Password: adminPassword,
+		UserDomainName: "Default", ProjectName: "admin", ProjectDomainName: "Default", CacheTTL: time.Second}
+	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { ts.Close(); srv.Close() })
+	return &cloud{t: t, url: ts.URL, projects: ks.projects, users: ks.users, adminToken: ks.adminToken}
 }

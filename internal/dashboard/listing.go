@@ -18,6 +18,9 @@ type listing struct {
 	Tab string
 
 	Name, Status, Visibility, DiskFormat, Protected, Type, Owner, Member, Hidden string
+	// Match is how Name matches: "" (the name starts with it) or
+	// "contains".
+	Match string
 
 	Sort, Dir string
 	Limit     int
@@ -52,7 +55,8 @@ func parseListing(panel string, q url.Values) listing {
 	l := listing{Panel: panel, Name: strings.TrimSpace(q.Get("name")), Status: choose(q.Get("status"), statusChoices),
 		DiskFormat: choose(q.Get("disk_format"), diskFormats), Protected: choose(q.Get("protected"), []string{"true", "false"}),
 		Type: choose(q.Get("type"), []string{"snapshot"}), Hidden: choose(q.Get("hidden"), []string{"true"}),
-		Sort: choose(q.Get("sort"), sortableKeys), Dir: choose(q.Get("dir"), []string{"asc", "desc"}),
+		Match: choose(q.Get("match"), []string{"contains"}),
+		Sort:  choose(q.Get("sort"), sortableKeys), Dir: choose(q.Get("dir"), []string{"asc", "desc"}),
 		Marker: idLike(q.Get("marker")), Before: idLike(q.Get("before"))}
 	if len(l.Name) > 255 {
 		l.Name = l.Name[:255]
@@ -160,13 +164,19 @@ func (l listing) apiQuery(project string) url.Values {
 		}
 	}
 	if l.Name != "" {
-		// Glance filters names by equality; a name that itself starts
-		// with "in:" is quoted as a one-element list.
-		if strings.HasPrefix(l.Name, "in:") {
-			q.Set("name", `in:"`+strings.ReplaceAll(l.Name, `"`, "")+`"`)
+		// Names are searched by prefix (a range of the name index) or
+		// substring (a bounded scan), through the API's in-process
+		// extension; the public API keeps Glance's exact match.
+		if l.Match == "contains" {
+			q.Set("glint_name_contains", l.Name)
 		} else {
-			q.Set("name", l.Name)
+			q.Set("glint_name_prefix", l.Name)
 		}
+	}
+	if l.Tab != "shared" {
+		// The shared tab drops rows after listing (the project's own
+		// shared images), so a count of the listing would be wrong there.
+		q.Set("glint_total", "1")
 	}
 	for k, v := range map[string]string{"status": l.Status, "disk_format": l.DiskFormat, "protected": l.Protected, "os_hidden": l.Hidden} {
 		if v != "" {
@@ -191,6 +201,7 @@ func (l listing) values() url.Values {
 		set("tab", l.Tab, "project")
 	}
 	set("name", l.Name, "")
+	set("match", l.Match, "")
 	set("status", l.Status, "")
 	set("visibility", l.Visibility, "")
 	set("disk_format", l.DiskFormat, "")
@@ -290,7 +301,7 @@ func (l listing) Filtered() bool {
 
 // ClearURL is the tab without filters (sort and size kept).
 func (l listing) ClearURL() string {
-	m := listing{Panel: l.Panel, Tab: l.Tab, Sort: l.Sort, Dir: l.Dir, Limit: l.Limit}
+	m := listing{Panel: l.Panel, Tab: l.Tab, Sort: l.Sort, Dir: l.Dir, Limit: l.Limit, Match: l.Match}
 	if m.Tab == "shared" {
 		m.Member = "all"
 	}

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -34,7 +35,11 @@ func (h *Handler) membersView(r *http.Request, s *session, id string) (membersVi
 	if err != nil {
 		return v, err
 	}
-	names := h.projectNames(ctx, s)
+	ids := make([]string, len(list))
+	for i, m := range list {
+		ids[i] = m.MemberID
+	}
+	names := h.ownerNames(ctx, s, ids)
 	for _, m := range list {
 		v.Members = append(v.Members, memberRow{memberView: m, Name: names[m.MemberID]})
 	}
@@ -51,29 +56,6 @@ func (h *Handler) membersDialog(w http.ResponseWriter, r *http.Request, s *sessi
 	return nil
 }
 
-// memberTarget resolves what the user typed: a project id, or for admins
-// (who may list projects) also a project name.
-func (h *Handler) memberTarget(r *http.Request, s *session, typed string) string {
-	if !s.Admin {
-		return typed
-	}
-	list, err := h.allProjects(r.Context(), s.Token)
-	if err != nil {
-		return typed
-	}
-	for _, p := range list {
-		if p.ID == typed {
-			return typed
-		}
-	}
-	for _, p := range list {
-		if strings.EqualFold(p.Name, typed) {
-			return p.ID
-		}
-	}
-	return typed
-}
-
 func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, s *session) error {
 	id := r.PathValue("id")
 	typed := strings.TrimSpace(r.PostFormValue("member"))
@@ -87,16 +69,34 @@ func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, s *session) 
 		return nil
 	}
 	if typed == "" || len(typed) > 255 {
-		return again("Enter the ID of the project to share with.")
+		return again("Enter the name or ID of the project to share with.")
 	}
-	member := h.memberTarget(r, s, typed)
-	if err := addMember(r.Context(), h.imageClient(s), id, member); err != nil {
+	// A member the identity service does not know could never accept:
+	// refuse it rather than let the API store it.
+	found, err := h.findProject(r.Context(), s, typed)
+	if err != nil {
+		return err
+	}
+	if found.Checked && !found.Found {
+		return again("There is no project “" + typed + "”. Check its name or ID.")
+	}
+	if found.Project.ID == s.ProjectID {
+		return again("That is this image's own project; share it with another one.")
+	}
+	if err := addMember(r.Context(), h.imageClient(s), id, found.Project.ID); err != nil {
 		if ae := asAPIError(err); ae.Status < 500 && ae.Status != http.StatusUnauthorized {
+			if ae.Status == http.StatusConflict {
+				return again("The image is already shared with " + projectLabel(found.Project) + ".")
+			}
 			return again(ae.Message)
 		}
 		return err
 	}
-	return h.membersAgain(w, r, s, id, "Shared with "+typed+".")
+	msg := "Shared with " + projectLabel(found.Project) + "."
+	if !found.Checked {
+		msg += " The project ID was not checked: this cloud's identity service does not let you look projects up, so make sure it is right."
+	}
+	return h.membersAgain(w, r, s, id, msg)
 }
 
 func (h *Handler) removeMember(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -148,5 +148,41 @@ func (h *Handler) answerShare(w http.ResponseWriter, r *http.Request, s *session
 	}
 	msg := map[string]string{"accepted": "Share accepted.", "rejected": "Share rejected.", "pending": "Share set back to pending."}[status]
 	h.done(w, r, Prefix+"project/images?tab=shared", msg)
+	return nil
+}
+
+// pendingScan bounds the shared images one count looks at.
+const pendingScan = 100
+
+type pendingView struct {
+	N    int
+	More bool
+}
+
+// pendingCount is the badge on "Shared with me": how many images other
+// projects shared with this one wait for an answer. It is loaded after
+// the page, and reads at most one page of pendingScan images (an admin's
+// listing holds every shared image, so each is checked for a membership).
+func (h *Handler) pendingCount(w http.ResponseWriter, r *http.Request, s *session) error {
+	ctx := r.Context()
+	c := h.imageClient(s)
+	q := url.Values{"visibility": {"shared"}, "member_status": {"pending"}, "limit": {strconv.Itoa(pendingScan)}}
+	page, err := listImages(ctx, c, q)
+	if err != nil {
+		h.log.InfoContext(ctx, "dashboard: counting pending shares failed", "err", err)
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	v := pendingView{More: page.Next != "" && len(page.Images) >= pendingScan}
+	for _, img := range page.Images {
+		if img.Owner == s.ProjectID {
+			continue
+		}
+		if s.Admin && myMemberStatus(ctx, c, img.ID, s.ProjectID) != "pending" {
+			continue
+		}
+		v.N++
+	}
+	h.writeFragment(w, http.StatusOK, "pending-count", v)
 	return nil
 }

@@ -36,6 +36,7 @@ func (h *Handler) routes() {
 
 		"GET /dashboard/project/images":     h.projectImages,
 		"GET /dashboard/project/usage":      h.usagePanel,
+		"GET /dashboard/project/pending":    h.pendingCount,
 		"GET /dashboard/project/images/new": h.createForm,
 		"POST /dashboard/project/images":    h.createImage,
 		"GET /dashboard/admin/images":       h.adminImages,
@@ -60,6 +61,16 @@ func (h *Handler) routes() {
 		"GET /dashboard/metadefs":                             h.metadefProperties,
 		"PUT /dashboard/images/{id}/file":                     h.upload,
 		"GET /dashboard/images/{id}/file":                     h.download,
+
+		"GET /dashboard/admin/metadefs":               h.metadefsList,
+		"GET /dashboard/admin/metadefs/new":           h.metadefsImportForm,
+		"POST /dashboard/admin/metadefs":              h.metadefsImport,
+		"GET /dashboard/admin/metadefs/{ns}":          h.metadefsShow,
+		"GET /dashboard/admin/metadefs/{ns}/edit":     h.metadefsEditForm,
+		"POST /dashboard/admin/metadefs/{ns}/edit":    h.metadefsEdit,
+		"POST /dashboard/admin/metadefs/{ns}/protect": h.metadefsProtect,
+		"GET /dashboard/admin/metadefs/{ns}/delete":   h.metadefsDeleteConfirm,
+		"POST /dashboard/admin/metadefs/{ns}/delete":  h.metadefsDelete,
 
 		"GET /dashboard/admin/quotas":                  h.quotas,
 		"GET /dashboard/admin/quotas/{project}":        h.quotaForm,

@@ -113,6 +113,14 @@ func (u *ui) funcs() template.FuncMap {
 			return "s"
 		},
 		"join": strings.Join,
+		// breakable lets a long OS::Kind::Name wrap after each "::".
+		"breakable": func(s string) template.HTML {
+			parts := strings.Split(s, "::")
+			for i, p := range parts {
+				parts[i] = template.HTMLEscapeString(p)
+			}
+			return template.HTML(strings.Join(parts, "::<wbr>"))
+		},
 		"itoa": strconv.Itoa,
 	}
 }

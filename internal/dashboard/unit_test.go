@@ -49,7 +49,7 @@ func TestListingQuery(t *testing.T) {
 		"status": {"nonsense"}, "owner": {"ignored"}})
 	q := l.apiQuery("p1")
 	if q.Get("sort") != "name:asc,created_at:asc,id:asc" || q.Get("limit") != "51" || q.Get("marker") != "abc-1" ||
-		q.Get("owner") != "p1" || q.Get("visibility") != "all" || q.Get("name") != `in:"in:x"` || q.Has("status") {
+		q.Get("owner") != "p1" || q.Get("visibility") != "all" || q.Get("glint_name_prefix") != "in:x" || q.Has("name") || q.Has("status") {
 		t.Fatalf("query: %v", q)
 	}
 	// Going back reverses every key.

@@ -113,8 +113,38 @@ func normalizeList(q *ListQuery) error {
 		if !slices.Contains(FilterFields, f.Field) {
 			return newError(ErrInvalid, "Invalid filter: %s", f.Field)
 		}
+		if (f.Op == "prefix" || f.Op == "contains") && f.Field != "name" {
+			return newError(ErrInvalid, "Invalid filter: only names filter by %s, not %s", f.Op, f.Field)
+		}
 	}
 	return nil
+}
+
+// MaxCount bounds Count: a listing's total is read up to this many images.
+const MaxCount = 1000
+
+// Count returns how many images List would show the caller for q over
+// all its pages, reading at most MaxCount+1 of them; capped reports that
+// there are more than MaxCount (n is then MaxCount). Under a get_image
+// rule that hides some listed images, the count includes them.
+func (s *Service) Count(ctx context.Context, p caller.Principal, q ListQuery) (n int, capped bool, err error) {
+	if err := s.allow(ctx, p, "get_images", policy.Target{Owner: p.ProjectID, Visibility: string(VisibilityPrivate)}); err != nil {
+		return 0, false, err
+	}
+	q.Limit = 0
+	if err := normalizeList(&q); err != nil {
+		return 0, false, err
+	}
+	q.Caller = Scope{Project: p.ProjectID, Admin: p.IsAdmin()}
+	q.Marker, q.Limit = "", MaxCount+1
+	n, err = s.store.CountImages(ctx, q, MaxCount)
+	if err != nil {
+		return 0, false, err
+	}
+	if n > MaxCount {
+		return MaxCount, true, nil
+	}
+	return n, false, nil
 }
 
 // InvalidSortKey words the refusal of a sort key as Glance does.

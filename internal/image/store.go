@@ -30,6 +30,11 @@ type Store interface {
 	// q.Marker. An unknown or deleted marker is ErrNotFound.
 	ListImages(ctx context.Context, q ListQuery) ([]*Image, error)
 
+	// CountImages counts the images ListImages would list for q (without
+	// its marker and limit), reading at most max+1 of them: it returns
+	// max+1 when there are more than max.
+	CountImages(ctx context.Context, q ListQuery, max int) (int, error)
+
 	// SaveImage writes the attributes a client may change (name, visibility,
 	// protected, os_hidden, min_disk, min_ram, disk_format,
 	// container_format, owner, properties, tags; updated_at = img.UpdatedAt)
@@ -149,7 +154,11 @@ type Scope struct {
 // Filter is one condition on a core column.
 //
 // Field is one of the FilterFields. Op is "eq", "neq", "in", "gt", "gte",
-// "lt", "lte". Values holds one value, or several for "in". Values of
+// "lt", "lte", or, for names only, "prefix" (names that start with the
+// value: a range of the name index) and "contains" (names that hold it:
+// a bounded scan, see sqlstore's containsScan); those two are glint's
+// in-process extensions, never parsed from the public API. Values holds
+// one value, or several for "in". Values of
 // integer columns are decimal strings; of created_at/updated_at, RFC 3339
 // timestamps; of protected/os_hidden, "true"/"false".
 type Filter struct {

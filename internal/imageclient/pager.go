@@ -15,6 +15,11 @@ type Page struct {
 	// Next is the link to the following page as the server gave it
 	// ("/v2/images?marker=..."); empty on the last page.
 	Next string `json:"next"`
+	// Total is how many images the listing holds over all its pages, when
+	// glint's in-process API was asked for it (glint_total); TotalCapped
+	// says there are more than Total.
+	Total       *int `json:"glint_total"`
+	TotalCapped bool `json:"glint_total_capped"`
 }
 
 // Marker is the marker of the following page, "" on the last.

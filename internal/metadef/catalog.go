@@ -184,9 +184,23 @@ func (pt *PropertyType) checkString(value string) string {
 		return fmt.Sprintf("must be at most %d characters long", *pt.MaxLength)
 	}
 	if pt.pattern != nil && !pt.pattern.MatchString(value) {
-		return "must match " + pt.Pattern
+		return pt.formProblem()
 	}
 	return ""
+}
+
+// formProblem says that a value breaks the pattern in words people read:
+// the definition's own description of the form (the shipped ones say
+// "Date (YYYY-MM-DD) ..."), never the regular expression itself.
+func (pt *PropertyType) formProblem() string {
+	d := strings.TrimSpace(pt.Description)
+	if d == "" {
+		if pt.Title != "" {
+			return "is not in the form " + pt.Title + " takes"
+		}
+		return "is not in the expected form"
+	}
+	return "is not in the expected form: " + strings.TrimSuffix(d, ".")
 }
 
 func (pt *PropertyType) checkArray(value string) string {

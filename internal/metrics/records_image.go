@@ -24,6 +24,11 @@ func (rec *Records) ListImages(ctx context.Context, q image.ListQuery) ([]*image
 	return rec.images.ListImages(ctx, q)
 }
 
+func (rec *Records) CountImages(ctx context.Context, q image.ListQuery, max int) (int, error) {
+	defer rec.observe("CountImages", time.Now())
+	return rec.images.CountImages(ctx, q, max)
+}
+
 func (rec *Records) SaveImage(ctx context.Context, img *image.Image, ifStatus image.Status, ifUpdatedAt time.Time) error {
 	defer rec.observe("SaveImage", time.Now())
 	return rec.images.SaveImage(ctx, img, ifStatus, ifUpdatedAt)

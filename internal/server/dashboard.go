@@ -17,8 +17,13 @@ func (s *Server) dashboard(images http.Handler, ident identityParts) (http.Handl
 	if cfg.NoDashboard || cfg.Auth == config.AuthTrustedHeaders {
 		return nil, nil
 	}
+	var dir dashboard.Directory
+	if ident.svc != nil {
+		dir = projectDirectory{ident.svc}
+	}
 	return dashboard.New(s.log, dashboard.Options{
 		Images:      images,
+		Directory:   dir,
 		Identity:    ident.api,
 		KeystoneURL: ident.keystoneURL,
 		Secret:      ident.key,

@@ -30,6 +30,9 @@ type identityParts struct {
 	// key is glint's shared token key; the dashboard derives its session
 	// key from it.
 	key []byte
+	// svc is the built-in identity service (nil with Keystone), which
+	// resolves projects for the dashboard's sharing dialog.
+	svc *identity.Service
 }
 
 // identity builds the configured identity. With built-in identity the first
@@ -73,7 +76,7 @@ func (s *Server) identity(ctx context.Context, store identity.Store) (identityPa
 	}
 	base := publicBase(cfg)
 	h := identityapi.New(svc, s.log, identityapi.Options{PublicURL: cfg.PublicURL, Region: cfg.Region})
-	return identityParts{authn: identity.NewTokenAuthenticator(svc), api: h, authURI: base + identity.PathPrefix, key: key}, nil
+	return identityParts{authn: identity.NewTokenAuthenticator(svc), api: h, authURI: base + identity.PathPrefix, key: key, svc: svc}, nil
 }
 
 // loadTokenKey reads (or on first start creates) the shared token key.

@@ -151,7 +151,7 @@ func (s *Server) build(ctx context.Context) error {
 		MultiStore: cfg.MultiStore(), Stores: infos, AuthURI: ident.authURI, Metadefs: catalog, Observer: s.observed(),
 		Events: events, ShowDirectURL: cfg.ShowImageDirectURL, ShowMultipleLocations: cfg.ShowMultipleLocations,
 		Cache: opts.Cache != nil})
-	dash, err := s.dashboard(images, ident)
+	dash, err := s.dashboard(images.InProcess(), ident)
 	if err != nil {
 		return err
 	}

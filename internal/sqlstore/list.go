@@ -26,6 +26,22 @@ func (s *Store) ListImages(ctx context.Context, q image.ListQuery) (_ []*image.I
 	return imgs, nil
 }
 
+// CountImages counts what q lists, reading at most max+1 rows: each
+// branch of the listing stops after max+1 index entries, as a page of
+// that size would.
+func (s *Store) CountImages(ctx context.Context, q image.ListQuery, max int) (n int, err error) {
+	defer s.markUnavailable(&err)
+	q.Marker, q.Limit = "", max+1
+	err = s.runList(ctx, q, func(qr querier, _ string, args []any) error {
+		p, err := planList(q, &s.d)
+		if err != nil {
+			return err
+		}
+		return qr.QueryRowContext(ctx, "SELECT COUNT(*) FROM ("+p.pageSQL()+") AS counted", args...).Scan(&n)
+	})
+	return n, err
+}
+
 // ExplainList returns the database's plan for the listing q, one line per
 // step, indented by depth: SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's
 // EXPLAIN ANALYZE with the rows each step actually read (Dialect.Explain).

@@ -53,7 +53,20 @@ type listPlan struct {
 	noIndex   func(expr string) string  // Dialect.NoIndex; nil in other plans
 	indexedBy func(index string) string // Dialect.IndexedBy
 	members   string                    // Dialect.MembersFrom
+	// contains is the condition of a name-substring filter on a
+	// branch's scanned rows (column nm), "" for none; scan the
+	// placeholder of how many rows each branch scans for it.
+	contains, scan string
+	containsFn     func(expr, arg string) string // Dialect.Contains
 }
+
+// containsScan bounds a name-substring search: each branch of a page
+// reads at most this many index entries in the listing's order and keeps
+// those whose name holds the text. No index finds substrings, so the
+// search is bounded instead: a page covers the next containsScan images
+// of each branch, and a name further on is found only on later pages of
+// a listing that asks for them (or by a prefix, which is indexed).
+const containsScan = 10000
 
 // orderKey is one element of the sort tuple.
 type orderKey struct {
@@ -115,7 +128,8 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	if order[0].key == "id" && d.IDFirst != "" {
 		order[0].expr = d.IDFirst
 	}
-	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex, indexedBy: d.IndexedBy, members: d.MembersFrom}
+	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex, indexedBy: d.IndexedBy, members: d.MembersFrom,
+		containsFn: d.Contains}
 	if p.members == "" {
 		p.members = "image_members m CROSS JOIN images"
 	}
@@ -136,6 +150,11 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	oneRange := false
 	for _, f := range q.Filters {
 		selective := (f.Op == "eq" || f.Op == "in") && slices.Contains(selectiveFields, f.Field)
+		// A name prefix is one range of the name index, unless names are
+		// the order: then each branch reads its own index by name.
+		if f.Op == "prefix" && len(f.Values) == 1 && f.Values[0] != "" {
+			selective = p.order[0].expr != sortExprs["name"]
+		}
 		if err := p.filter(f, selective); err != nil {
 			return nil, err
 		}
@@ -425,6 +444,12 @@ func (p *listPlan) filter(f image.Filter, selective bool) error {
 		}
 		values[i] = v
 	}
+	if f.Op == "prefix" {
+		return p.prefix(f)
+	}
+	if f.Op == "contains" {
+		return p.substring(f)
+	}
 	if f.Op == "in" {
 		if len(values) == 0 {
 			return invalid("Filter %s in: needs at least one value", f.Field)
@@ -450,6 +475,51 @@ func (p *listPlan) filter(f image.Filter, selective bool) error {
 		return invalid("Invalid filter operator %q for %s", f.Op, f.Field)
 	}
 	p.and(ref + " " + sqlOp + " " + p.arg(values[0]))
+	return nil
+}
+
+// prefixEnd follows every name that starts with a prefix: U+10FFFF is
+// the highest code point, so in byte order (SQLite's BINARY, PostgreSQL's
+// "C" collation) prefix+U+10FFFF sorts after prefix+anything else a name
+// holds (a name that itself continues with U+10FFFF, a noncharacter, is
+// the one miss).
+const prefixEnd = "\U0010FFFF"
+
+// prefix adds a name-prefix condition as a range, so an index serves it:
+// when names are the first sort key, each branch's own (visibility or
+// owner, name, ...) index, read in order and stopped after a page;
+// otherwise the name index (images_name), whose range holds exactly the
+// names with the prefix, sorted afterwards. An empty prefix is no filter.
+func (p *listPlan) prefix(f image.Filter) error {
+	if f.Field != "name" || len(f.Values) != 1 {
+		return invalid("Filter %s prefix: only names, with one value", f.Field)
+	}
+	v := f.Values[0]
+	if v == "" {
+		return nil
+	}
+	ref := "images.name"
+	if p.order[0].expr == sortExprs["name"] {
+		ref = sortExprs["name"]
+	}
+	p.and(ref + " >= " + p.arg(v) + " AND " + ref + " < " + p.arg(v+prefixEnd))
+	return nil
+}
+
+// substring keeps the names that hold a text, among the containsScan
+// rows each branch reads in order (see containsScan).
+func (p *listPlan) substring(f image.Filter) error {
+	if f.Field != "name" || len(f.Values) != 1 {
+		return invalid("Filter %s contains: only names, with one value", f.Field)
+	}
+	if f.Values[0] == "" {
+		return nil
+	}
+	if p.contains != "" || p.containsFn == nil {
+		return invalid("Filter name contains: one text at a time")
+	}
+	p.contains = p.containsFn("s.nm", p.arg(f.Values[0]))
+	p.scan = p.arg(containsScan)
 	return nil
 }
 
@@ -578,6 +648,14 @@ func (p *listPlan) terms(b branch) [][]string {
 // and cut to one page of ids and sort keys, joined to the images it names.
 func (p *listPlan) sql(selectImages string) string {
 	keys := func(i int, _ orderKey) string { return "k" + strconv.Itoa(i) }
+	return selectImages + " FROM (" + p.pageSQL() + ") AS page JOIN images ON images.id = page.pid ORDER BY " +
+		p.orderBy(func(i int, k orderKey) string { return "page." + keys(i, k) })
+}
+
+// pageSQL is the page of ids and sort keys: one branch's, or the merge of
+// the branches' pages.
+func (p *listPlan) pageSQL() string {
+	keys := func(i int, _ orderKey) string { return "k" + strconv.Itoa(i) }
 	cols := "pid"
 	for i := range p.order {
 		cols += ", k" + strconv.Itoa(i)
@@ -605,8 +683,7 @@ func (p *listPlan) sql(selectImages string) string {
 		}
 		page = strings.Join(pages, " UNION ") + " ORDER BY " + p.orderBy(keys) + " LIMIT " + p.limit
 	}
-	return selectImages + " FROM (" + page + ") AS page JOIN images ON images.id = page.pid ORDER BY " +
-		p.orderBy(func(i int, k orderKey) string { return "page." + keys(i, k) })
+	return page
 }
 
 // branchSQL is one branch's page of ids and sort keys, after term; the
@@ -624,8 +701,20 @@ func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 	if b.indexes != nil && p.indexedBy != nil && !p.indexOrdered() {
 		from += p.indexedBy(b.indexes(p.order[0].key))
 	}
-	return "SELECT " + cols + " FROM " + from + " WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.limit
+	if p.contains == "" {
+		return "SELECT " + cols + " FROM " + from + " WHERE " + strings.Join(where, " AND ") +
+			" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.limit
+	}
+	// A substring search reads the branch's next rows in order, at most
+	// p.scan of them, and keeps a page of those whose name holds it.
+	keys := "pid"
+	for i := range p.order {
+		keys += ", k" + strconv.Itoa(i)
+	}
+	scanned := "SELECT " + cols + ", images.name AS nm FROM " + from + " WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.scan
+	return "SELECT " + keys + " FROM (" + scanned + ") AS s WHERE " + p.contains +
+		" ORDER BY " + rest.orderBy(func(i int, _ orderKey) string { return "s.k" + strconv.Itoa(i+fixed) }) + " LIMIT " + p.limit
 }
 
 // markerQuery selects the marker row's sort tuple; $1 is its id.

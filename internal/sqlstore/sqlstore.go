@@ -75,6 +75,10 @@ type Dialect struct {
 	// the column's index for a condition on it (SQLite: unary +); nil
 	// where the planner weighs a LIMIT well enough on its own.
 	NoIndex func(expr string) string
+	// Contains is the condition that the text expression expr holds the
+	// text bound at placeholder arg, byte for byte (SQLite's instr,
+	// PostgreSQL's strpos).
+	Contains func(expr, arg string) string
 	// IndexedBy names the index a table of the FROM clause must be read
 	// through (SQLite: INDEXED BY), for sorts whose first key an index
 	// orders but not the rest; nil where the planner finds the partial

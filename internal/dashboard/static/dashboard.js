@@ -91,12 +91,83 @@
       if (!modal().open) modalContent().replaceChildren();
     }, 0);
     if (opener && document.contains(opener)) opener.focus();
+    else if (openerWas) {
+      const el = findAgain(openerWas);
+      if (el) el.focus();
+    }
     opener = null;
   }), true);
 
+  // Focus survives the refreshes: after saving, the lists are swapped for
+  // new copies (the control that opened the dialog with them), or a row
+  // is gone. The last control focused outside a dialog is remembered by
+  // what it is (its id, row and label); when a swap takes it away, focus
+  // goes to its new copy, or to a neighbour of a deleted row, or to the
+  // page's main region, never to nowhere.
+  let lastFocus = null;
+  let openerWas = null;
+
+  function describe(el) {
+    if (!el || el === document.body || !el.closest || !el.isConnected) return null;
+    const row = el.closest("tr[id]");
+    const near = row && (row.nextElementSibling || row.previousElementSibling);
+    return {
+      id: el.id || "", row: row ? row.id : "", near: near && near.id ? near.id : "",
+      label: el.getAttribute("aria-label") || "", text: (el.textContent || "").trim(), tag: el.tagName,
+    };
+  }
+
+  function focusable(el) {
+    const closed = el.closest("details:not([open])");
+    if (closed && !el.matches("summary")) return closed.querySelector("summary");
+    return el.offsetParent !== null || el.matches("summary, main") ? el : null;
+  }
+
+  function findAgain(d) {
+    if (d.id) {
+      const el = document.getElementById(d.id);
+      if (el) return focusable(el);
+    }
+    const scope = d.row ? document.getElementById(d.row) : document.getElementById("main");
+    if (scope) {
+      for (const el of scope.querySelectorAll("button, a, summary, input, select, textarea")) {
+        const same = d.label ? el.getAttribute("aria-label") === d.label : el.tagName === d.tag && el.textContent.trim() === d.text;
+        if (same) {
+          const f = focusable(el);
+          if (f) return f;
+        }
+      }
+      if (d.row) return scope.querySelector("td.name a, a") || null;
+    }
+    const near = d.near && document.getElementById(d.near);
+    if (near) return near.querySelector("td.name a, a, button");
+    return document.getElementById("main");
+  }
+
+  function focusLost() {
+    const a = document.activeElement;
+    return !a || a === document.body || !a.isConnected;
+  }
+
+  document.addEventListener("focusin", function (e) {
+    if (e.target.closest && !e.target.closest("dialog, #toasts")) lastFocus = describe(e.target) || lastFocus;
+  });
+
+  document.addEventListener("htmx:afterSettle", guard(function () {
+    if (!lastFocus || modal().open || !focusLost()) return;
+    const el = findAgain(lastFocus);
+    if (el) el.focus();
+  }));
+
   document.addEventListener("htmx:beforeRequest", guard(function (e) {
     const t = e.detail.target;
-    if (t && t.id === "modal-content" && !modal().open) opener = document.activeElement;
+    if (t && t.id === "modal-content" && !modal().open) {
+      // The control that asked for the dialog (a click need not focus
+      // it: Safari's does not), else whatever has focus.
+      const elt = e.detail.elt;
+      opener = elt && elt.matches && elt.matches("button, a, summary, input, select") ? elt : document.activeElement;
+      openerWas = describe(opener);
+    }
   }));
 
   // A dialog's answer always fills the frame, whatever swap style the
@@ -199,9 +270,14 @@
     if (!t.classList.contains("toast-error")) setTimeout(function () { t.remove(); }, 7000);
   }
 
+  // At most maxToasts notices at a time: the dock they live in takes its
+  // height from the page, so an old one goes when a fourth comes.
+  const maxToasts = 3;
   new MutationObserver(function (list) {
     for (const m of list) for (const n of m.addedNodes) if (n.nodeType === 1 && n.classList.contains("toast")) autoHide(n);
-  }).observe(document.getElementById("toasts"), { childList: true });
+    const box = document.getElementById("toasts");
+    while (box && box.querySelectorAll(".toast").length > maxToasts) box.querySelector(".toast").remove();
+  }).observe(document.getElementById("toasts"), { childList: true, subtree: true });
 
   document.addEventListener("htmx:sendError", function () {
     notice("error", "The server could not be reached. Check your connection and try again.");

@@ -209,6 +209,13 @@ func Shapes(n int) []Shape {
 	filter("status", Member, eq("status", "active"))
 	filter("name", Member, eq("name", fmt.Sprintf("bench-%06d", n/2)))
 	filter("id", Member, eq("id", ID(n/2)))
+	// A name prefix (the dashboard's search): a range of the name index,
+	// or with names as the order each branch's own index by name.
+	filter("name-prefix", Member, image.Filter{Field: "name", Op: "prefix", Values: []string{fmt.Sprintf("bench-%05d", n/20)}})
+	byName := q(Member)
+	byName.Filters = []image.Filter{{Field: "name", Op: "prefix", Values: []string{"bench-00"}}}
+	byName.Sort = []image.SortKey{{Key: "name"}}
+	add("name-prefix-sort-name", byName)
 	filter("disk_format", Member, eq("disk_format", "raw"))
 	filter("size_min,size_max", Member,
 		image.Filter{Field: "size", Op: "gte", Values: []string{strconv.Itoa(100 << 20)}},

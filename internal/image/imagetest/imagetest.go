@@ -52,6 +52,8 @@ func Run(t *testing.T, newStore func(t *testing.T) image.Store) {
 		{"ListFlags", testListFlags},
 		{"ListFilters", testListFilters},
 		{"ListFilterErrors", testListFilterErrors},
+		{"ListPrefix", testListPrefix},
+		{"CountImages", testCountImages},
 		{"ListPropertiesTags", testListPropertiesTags},
 		{"ListSortKeys", testListSortKeys},
 		{"ListTieBreakers", testListTieBreakers},

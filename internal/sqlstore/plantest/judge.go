@@ -58,7 +58,9 @@ var (
 	// caller's memberships (a project is offered some images, not a
 	// share of the catalog; listquery.go sorts them for orders other than
 	// the default).
-	selective = regexp.MustCompile(`[( ](id|name|checksum|os_hash_value|member)=\?`)
+	// A name prefix is a range of the name index that holds only the
+	// names with that prefix.
+	selective = regexp.MustCompile(`[( ](id|name|checksum|os_hash_value|member)=\?|[( ]name>=?\?|\(name >= `)
 )
 
 // Postgres judges an EXPLAIN ANALYZE by the same rules as SQLite: a

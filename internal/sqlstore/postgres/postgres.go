@@ -146,6 +146,7 @@ var dialect = sqlstore.Dialect{
 	Analyze:    "ANALYZE images, image_properties, image_tags, image_members",
 	ByteLength: "octet_length(%s)",
 	Aggregate:  "string_agg(%s, '')",
+	Contains:   func(expr, arg string) string { return "strpos(" + expr + ", " + arg + ") > 0" },
 	// Each branch of a listing is written to be an ordered index walk
 	// that stops after a page (listquery.go). PostgreSQL's planner, which
 	// assumes columns independent (owner and visibility are not) and

@@ -167,7 +167,8 @@ var dialect = sqlstore.Dialect{
 	Aggregate:      "group_concat(%s, '')",
 	// SQLite picks the index of a range filter and sorts all it finds
 	// over walking an index in order and stopping after a page.
-	NoIndex: func(expr string) string { return "+" + expr },
+	NoIndex:  func(expr string) string { return "+" + expr },
+	Contains: func(expr, arg string) string { return "instr(" + expr + ", " + arg + ") > 0" },
 	// For a sort on two keys SQLite would read a branch through its
 	// narrowest index and sort all of it, rather than walk the first
 	// key's index and sort only the ties of each value.

@@ -95,6 +95,7 @@ func TestListPlans(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "glint.db"))
 	t.Cleanup(func() { s.Close() })
 	ties := "after a marker, the memberships' branch finds each share's image by the marker's key (ties of a name or a time) rather than by id, and sorts those"
+	nameTies := "after a marker, the images whose name ties with the marker's are found by that name and sorted: the few that share one name"
 	plantest.Check(t, s, plantest.SQLite, map[string]string{
 		"sort-name-asc/marker":                 ties,
 		"sort-name-desc/marker":                ties,
@@ -102,6 +103,7 @@ func TestListPlans(t *testing.T) {
 		"sort-updated_at-asc/marker":           ties,
 		"sort-updated_at-desc/marker":          ties,
 		"tag-sort-name/marker":                 ties,
+		"name-prefix-sort-name/marker":         nameTies,
 		"sort-name-asc,size-desc/marker":       ties,
 		"sort-updated_at-desc,name-asc/marker": ties,
 	})
