@@ -64,17 +64,23 @@ func (e *env) blobCount(t testing.TB) int {
 		if obj.Err != nil {
 			t.Fatal(obj.Err)
 		}
-		n++
+		if !strings.HasPrefix(obj.Key, e.s3Prefix+".resume/") { // a partial upload's tail
+			n++
+		}
 	}
 	return n
 }
 
 // partialCount is the number of unfinished uploads the store holds: temp
-// files, or incomplete multipart uploads.
+// files and partial uploads' files, or incomplete multipart uploads.
 func (e *env) partialCount(t testing.TB) int {
 	t.Helper()
 	if e.s3Prefix == "" {
-		return countFiles(t, filepath.Join(e.dir, "images", "tmp"))
+		n := countFiles(t, filepath.Join(e.dir, "images", "tmp"))
+		if _, err := os.Stat(filepath.Join(e.dir, "images", "tmp-partial")); err == nil {
+			n += countFiles(t, filepath.Join(e.dir, "images", "tmp-partial"))
+		}
+		return n
 	}
 	n := 0
 	for up := range e.s3(t).ListIncompleteUploads(context.Background(), s3Bucket, e.s3Prefix, true) {

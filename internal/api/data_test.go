@@ -259,7 +259,8 @@ func TestConcurrentUploadsOneWins(t *testing.T) {
 }
 
 // TestTruncatedUpload sends fewer bytes than Content-Length and hangs up:
-// the image must go back to queued with no data anywhere.
+// the image must go back to queued with no image data, the bytes sent kept
+// as a partial upload (resumable uploads), which a plain PUT discards.
 func TestTruncatedUpload(t *testing.T) {
 	e := newEnv(t)
 	img, err := images.Create(ctx, e.owner, images.CreateOpts{Name: "cut", DiskFormat: "raw", ContainerFormat: "bare"}).Extract()
@@ -280,12 +281,17 @@ func TestTruncatedUpload(t *testing.T) {
 	conn.Close()
 	waitFor(t, func() bool {
 		after, err := images.Get(ctx, e.owner, img.ID).Extract()
-		return err == nil && after.Status == images.ImageStatusQueued && e.partialCount(t) == 0
+		return err == nil && after.Status == images.ImageStatusQueued
 	})
 	if n := e.blobCount(t); n != 0 {
 		t.Fatalf("%d blobs after a cut upload", n)
 	}
+	resp, _ := e.do("owner", "PUT", "/v2/images/"+img.ID+"/file", map[string]string{"Content-Range": "bytes */1000000"}, "")
+	if resp.StatusCode != 308 || resp.Header.Get("Upload-Offset") != "5000" {
+		t.Fatalf("progress after a cut upload: %d, Upload-Offset %q", resp.StatusCode, resp.Header.Get("Upload-Offset"))
+	}
 	wantStatus(t, imagedata.Upload(ctx, e.owner, img.ID, strings.NewReader("again")).ExtractErr(), 0)
+	e.assertNoPartialData(t)
 }
 
 type zeroReader struct{}

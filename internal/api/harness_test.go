@@ -26,6 +26,8 @@ type env struct {
 	owner    *gophercloud.ServiceClient // project "proj-a", role member
 	other    *gophercloud.ServiceClient // project "proj-b", role member
 	admin    *gophercloud.ServiceClient // project "proj-admin", role admin
+	// cfg is the server's configuration (another node may share it).
+	cfg config.Config
 }
 
 func newEnv(t testing.TB) *env { return newEnvConfig(t, nil) }
@@ -45,6 +47,7 @@ func newEnvConfig(t testing.TB, change func(*config.Config)) *env {
 	if len(cfg.Stores) > 0 {
 		cfg.SingleStore, e.s3Prefix = nil, "" // the test chose its stores
 	}
+	e.cfg = cfg
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := server.New(context.Background(), cfg, log)
 	if err != nil {

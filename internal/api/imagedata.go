@@ -21,15 +21,29 @@ import (
 // into the service: nothing is buffered beyond one chunk, and a peer that
 // stops sending for IdleTimeout is cut off.
 func (h *Handler) uploadData(w http.ResponseWriter, r *http.Request) error {
+	store := ""
+	if h.opts.MultiStore {
+		store = r.Header.Get("X-Image-Meta-Store")
+	}
+	if dr, err := parseDataRange(r); dr != nil || err != nil {
+		if err == nil {
+			err = checkDataType(r)
+		}
+		if err != nil {
+			return err
+		}
+		p, id := principal(r), r.PathValue("id")
+		return h.resumeData(w, r, dr,
+			func() (image.Progress, error) { return h.svc.UploadProgress(r.Context(), p, id) },
+			func(body io.Reader, rng image.DataRange) (image.Progress, error) {
+				return h.svc.ResumeUpload(r.Context(), p, id, store, body, rng)
+			})
+	}
 	body, declared, release, err := h.dataBody(w, r)
 	if err != nil {
 		return err
 	}
 	defer release()
-	store := ""
-	if h.opts.MultiStore {
-		store = r.Header.Get("X-Image-Meta-Store")
-	}
 	if err := h.svc.Upload(r.Context(), principal(r), r.PathValue("id"), store, body, declared); err != nil {
 		return stalledErr(body, err)
 	}
@@ -41,12 +55,8 @@ func (h *Handler) uploadData(w http.ResponseWriter, r *http.Request) error {
 // takes a transfer slot, and returns the body with its idle timeout and
 // the declared size (-1 when chunked). release gives the slot back.
 func (h *Handler) dataBody(w http.ResponseWriter, r *http.Request) (body io.Reader, declared int64, release func(), err error) {
-	contentType := r.Header.Get("Content-Type")
-	if mt, _, _ := mime.ParseMediaType(contentType); mt != "application/octet-stream" {
-		if contentType == "" {
-			contentType = "None"
-		}
-		return nil, 0, nil, unsupportedMediaType(contentType, nil)
+	if err := checkDataType(r); err != nil {
+		return nil, 0, nil, err
 	}
 	if declared, err = declaredSize(r); err != nil {
 		return nil, 0, nil, err
@@ -55,6 +65,23 @@ func (h *Handler) dataBody(w http.ResponseWriter, r *http.Request) (body io.Read
 		return nil, 0, nil, err
 	}
 	return &idleReader{r: r.Body, rc: http.NewResponseController(w), timeout: h.opts.IdleTimeout}, declared, release, nil
+}
+
+// checkDataType refuses image data that is not application/octet-stream.
+// A progress query of a resumable upload carries no body, so it may omit
+// the type.
+func checkDataType(r *http.Request) error {
+	contentType := r.Header.Get("Content-Type")
+	if contentType == "" && r.ContentLength == 0 && r.Header.Get("Content-Range") != "" {
+		return nil
+	}
+	if mt, _, _ := mime.ParseMediaType(contentType); mt != "application/octet-stream" {
+		if contentType == "" {
+			contentType = "None"
+		}
+		return unsupportedMediaType(contentType, nil)
+	}
+	return nil
 }
 
 // declaredSize is the size the client announced: x-openstack-image-size

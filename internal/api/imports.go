@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 
 	"github.com/glint-image/glint/internal/image"
@@ -20,6 +21,20 @@ func (h *Handler) importInfo(w http.ResponseWriter, r *http.Request) error {
 
 // stageData handles PUT /v2/images/{id}/stage, streamed like an upload.
 func (h *Handler) stageData(w http.ResponseWriter, r *http.Request) error {
+	if dr, err := parseDataRange(r); dr != nil || err != nil {
+		if err == nil {
+			err = checkDataType(r)
+		}
+		if err != nil {
+			return err
+		}
+		p, id := principal(r), r.PathValue("id")
+		return h.resumeData(w, r, dr,
+			func() (image.Progress, error) { return h.svc.StageProgress(r.Context(), p, id) },
+			func(body io.Reader, rng image.DataRange) (image.Progress, error) {
+				return h.svc.ResumeStage(r.Context(), p, id, body, rng)
+			})
+	}
 	body, declared, release, err := h.dataBody(w, r)
 	if err != nil {
 		return err

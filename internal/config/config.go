@@ -45,6 +45,9 @@ type Config struct {
 	MaxTransfers int
 	// IdleTimeout cuts off a transfer whose peer stalls this long.
 	IdleTimeout time.Duration
+	// ResumeTTL is how long the bytes of an interrupted upload are kept
+	// for a resume after the last of them arrived (limits.resume_ttl).
+	ResumeTTL time.Duration
 	// ShutdownTimeout is how long in-flight requests may finish after
 	// SIGTERM before they are cut off.
 	ShutdownTimeout time.Duration
@@ -223,6 +226,7 @@ func Default() Config {
 		SizeCap:         1 << 40,
 		MaxTransfers:    64,
 		IdleTimeout:     2 * time.Minute,
+		ResumeTTL:       24 * time.Hour,
 		ShutdownTimeout: 30 * time.Second,
 		BodyTimeout:     30 * time.Second,
 		MaxPending:      256,
@@ -314,6 +318,9 @@ func (c Config) Validate() error {
 	}
 	if c.IdleTimeout <= 0 {
 		errs = append(errs, errors.New("idle-timeout: must be positive"))
+	}
+	if c.ResumeTTL < time.Minute || c.ResumeTTL > 30*24*time.Hour {
+		errs = append(errs, fmt.Errorf("limits.resume_ttl: must be between 1m and 720h (30 days), not %s", c.ResumeTTL))
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("shutdown-timeout: must not be negative"))

@@ -74,6 +74,7 @@ type fileLimits struct {
 	ShutdownTimeout *string `yaml:"shutdown_timeout"`
 	BodyTimeout     *string `yaml:"body_timeout"`
 	MaxPending      *int    `yaml:"max_pending"`
+	ResumeTTL       *string `yaml:"resume_ttl"`
 }
 
 type fileMetadata struct {
@@ -237,7 +238,7 @@ func (c *Config) applyLimits(l *fileLimits) error {
 		src *string
 		dst *time.Duration
 	}{"limits.idle_timeout": {l.IdleTimeout, &c.IdleTimeout}, "limits.shutdown_timeout": {l.ShutdownTimeout, &c.ShutdownTimeout},
-		"limits.body_timeout": {l.BodyTimeout, &c.BodyTimeout}} {
+		"limits.body_timeout": {l.BodyTimeout, &c.BodyTimeout}, "limits.resume_ttl": {l.ResumeTTL, &c.ResumeTTL}} {
 		if pair.src == nil {
 			continue
 		}

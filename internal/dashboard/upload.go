@@ -14,7 +14,9 @@ import (
 // handler reads from the browser's connection, with its own size checks,
 // quotas, transfer limit and hashing. The browser gets the API's answer.
 func (h *Handler) upload(w http.ResponseWriter, r *http.Request, s *session) error {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/octet-stream" {
+	cr := r.Header.Get("Content-Range") // a resumed upload, or its progress query
+	query := cr != "" && r.ContentLength == 0
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/octet-stream" && !query {
 		return &pageError{Status: http.StatusUnsupportedMediaType, Message: "Send the image data as application/octet-stream."}
 	}
 	in := r.Clone(r.Context())
@@ -30,6 +32,12 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, s *session) err
 	}
 	if st := r.Header.Get("X-Image-Meta-Store"); st != "" {
 		in.Header.Set("X-Image-Meta-Store", st)
+	}
+	if cr != "" {
+		in.Header.Set("Content-Range", cr)
+		if query {
+			in.Header.Del("Content-Type")
+		}
 	}
 	// The API sets its idle deadline through the response writer, which
 	// reaches the browser's connection: a stalled browser is cut off.

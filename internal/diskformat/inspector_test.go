@@ -141,6 +141,13 @@ func TestImages(t *testing.T) {
 					t.Fatalf("in %d-byte chunks: %+v\nwhole: %+v", chunk, got, r)
 				}
 			}
+			// An inspection stopped and restored from its state (a resumed
+			// upload) reports the same.
+			for _, cuts := range [][]int{{1}, {512, 70000}, {len(data) / 3, len(data) / 2, len(data) - 1}} {
+				if got := inspectResumed(t, data, cuts); !reflect.DeepEqual(got, r) {
+					t.Fatalf("resumed at %v: %+v\nwhole: %+v", cuts, got, r)
+				}
+			}
 			if c.declared != "" {
 				if _, err := r.Check(c.declared, "bare", diskformat.Policy{}); err != nil {
 					t.Errorf("Check(%s): %v", c.declared, err)
@@ -250,6 +257,36 @@ func BenchmarkInspect(b *testing.B) {
 		}
 		if r := in.Report(); r.Format != "qcow2" {
 			b.Fatal(r.Format)
+		}
+	}
+}
+
+// inspectResumed feeds data in pieces ending at cuts, moving the state to
+// a new inspector at each cut.
+func inspectResumed(t *testing.T, data []byte, cuts []int) diskformat.Report {
+	t.Helper()
+	in := diskformat.New()
+	from := 0
+	for _, c := range append(cuts, len(data)) {
+		c = max(from, min(c, len(data)))
+		in.Write(data[from:c])
+		from = c
+		st, err := in.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = diskformat.New()
+		if err := in.UnmarshalBinary(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return in.Report()
+}
+
+func TestInspectorStateRefusesGarbage(t *testing.T) {
+	for _, st := range []string{"", "{", `{"pos":-1}`, `{"pos":0,"tail":""}`} {
+		if err := diskformat.New().UnmarshalBinary([]byte(st)); err == nil {
+			t.Errorf("UnmarshalBinary(%q) succeeded", st)
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/glint-image/glint/internal/blob"
 	"github.com/glint-image/glint/internal/caller"
-	"github.com/glint-image/glint/internal/diskformat"
 )
 
 // cleanupTimeout bounds the writes that undo a failed upload; they run even
@@ -22,47 +21,117 @@ const cleanupTimeout = 30 * time.Second
 // uploads one wins, the other gets 409), the data streams through both
 // hashes into a blob writer in constant memory, the blob is made durable,
 // and only then does the record become active. Any failure on the way
-// discards the blob and returns the image to queued so the upload can be
-// retried.
+// returns the image to queued so the upload can be retried; the data is
+// discarded, except when the body broke off and the store can keep it: it
+// then stays as a partial upload that ResumeUpload continues (a plain
+// Upload starts over, as in Glance).
 //
 // store names the store to write to ("" for the default; Glance's
 // X-Image-Meta-Store header).
 func (s *Service) Upload(ctx context.Context, p caller.Principal, id, store string, body io.Reader, declared int64) error {
+	_, err := s.upload(ctx, p, id, store, body, declared, nil)
+	return err
+}
+
+// UploadProgress tells how much of an image's upload was received.
+func (s *Service) UploadProgress(ctx context.Context, p caller.Principal, id string) (Progress, error) {
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
-		return err
+		return Progress{}, err
 	}
 	if err := s.authorize(ctx, p, "upload_image", img); err != nil {
-		return err
+		return Progress{}, err
+	}
+	return s.dataProgress(ctx, img, PartialFile, StatusSaving)
+}
+
+// ResumeUpload continues an upload with a body holding the bytes from
+// rng.Start on. It must start where the kept data ends (else an
+// OffsetError says where). Progress.Done tells whether the image is now
+// complete (active) or more data is expected.
+func (s *Service) ResumeUpload(ctx context.Context, p caller.Principal, id, store string, body io.Reader, rng DataRange) (Progress, error) {
+	return s.upload(ctx, p, id, store, body, -1, &rng)
+}
+
+func (s *Service) upload(ctx context.Context, p caller.Principal, id, store string, body io.Reader, declared int64, rng *DataRange) (Progress, error) {
+	img, err := s.visible(ctx, p, id, false)
+	if err != nil {
+		return Progress{}, err
+	}
+	if err := s.authorize(ctx, p, "upload_image", img); err != nil {
+		return Progress{}, err
 	}
 	if img.DiskFormat == nil || img.ContainerFormat == nil {
-		return newError(ErrInvalid, "Properties disk_format, container_format must be set prior to saving data.")
+		return Progress{}, newError(ErrInvalid, "Properties disk_format, container_format must be set prior to saving data.")
 	}
-	if declared > s.opts.SizeCap {
-		return errTooBig
+	t := &transfer{kind: PartialFile, img: img, owner: ownerOf(img), key: id, total: declared,
+		heart: func() { s.touch(ctx, id) }}
+	if rng != nil {
+		t.resumed, t.start, t.total = true, rng.Start, rng.Total
+	}
+	if t.total > s.opts.SizeCap {
+		return Progress{}, errTooBig
 	}
 	if !CanTransition(img.Status, StatusSaving) {
-		return newError(ErrConflict, "Image status transition from %s to saving is not allowed", img.Status)
+		return Progress{}, newError(ErrConflict, "Image status transition from %s to saving is not allowed", img.Status)
 	}
-	storeID, driver, err := s.pickStore(store)
+	if t.storeID, t.driver, err = s.pickStore(store); err != nil {
+		return Progress{}, err
+	}
+	if rng == nil && img.Status == StatusQueued {
+		// A plain PUT starts over: what an earlier one kept must not
+		// count against the quota this one is checked against. (It is
+		// dropped again once this request holds the image, in case a
+		// resume kept more meanwhile.)
+		s.dropPartialOf(ctx, id)
+	}
+	limit, err := s.startData(ctx, id, t.owner, t.quotaDeclared(), QuotaImageSizeTotal, StatusSaving)
 	if err != nil {
-		return err
+		return Progress{}, err
 	}
-	owner := ""
-	if img.Owner != nil {
-		owner = *img.Owner
+	// The image is this request's now (saving): the partial upload cannot
+	// change under it. A resume goes to the store its partial upload is in.
+	if rng != nil {
+		var pt *Partial
+		if pt, err = s.partialFor(ctx, id, PartialFile, *rng); err == nil && pt != nil {
+			if store != "" && store != pt.Store {
+				err = offsetError(ErrConflict, pt.Offset, "The upload of image %s goes to store %s, not %s.", id, pt.Store, store)
+			} else {
+				t.storeID, t.driver, err = s.pickStore(pt.Store)
+			}
+		}
 	}
-	limit, err := s.startData(ctx, id, owner, declared, QuotaImageSizeTotal, StatusSaving)
-	if err != nil {
-		return err
+	if err == nil {
+		err = s.openData(ctx, t, rng)
 	}
-	result, err := s.receive(ctx, img, driver, body, declared, limit)
 	if err != nil {
 		s.restoreQueued(ctx, id, err)
-		return err
+		return Progress{}, err
 	}
-	result.Location = location(storeID, result.Location)
-	return s.finishUpload(ctx, id, owner, result)
+	got, done, err := s.stream(ctx, t, body, limit, declared)
+	if !done {
+		// A body that broke off is a failed upload (its notification goes
+		// out) even though its bytes are kept; a chunk is not (err nil).
+		s.restoreQueued(ctx, id, err)
+		return Progress{Received: got, Total: t.total}, err
+	}
+	virtual, err := s.checkFormat(ctx, img, t.inspect.Report())
+	if err == nil {
+		err = t.w.Commit(ctx)
+	}
+	if err != nil {
+		t.cancel(ctx, s)
+		err = uploadError(err)
+		s.restoreQueued(ctx, id, err)
+		return Progress{}, err
+	}
+	s.forgetPartial(ctx, t)
+	result := UploadResult{Size: got, Checksum: t.d.md5Hex(), HashAlgo: HashAlgo, HashValue: t.d.sha512Hex(),
+		VirtualSize: virtual, Location: location(t.storeID, t.key)}
+	if err := s.finishUpload(ctx, id, t.owner, result); err != nil {
+		return Progress{}, err
+	}
+	return Progress{Received: got, Total: got, Done: true}, nil
 }
 
 // uploadLimit is the most an upload or a stage may send: the size cap, or
@@ -162,43 +231,6 @@ type failureKey struct{}
 func FailureOf(ctx context.Context) error {
 	err, _ := ctx.Value(failureKey{}).(error)
 	return err
-}
-
-// receive streams body into a new blob and returns what to record (with
-// the bare blob key as Location). The format inspector reads the data on
-// its way: an image that is unsafe or not in its declared disk_format is
-// refused before the blob is committed.
-func (s *Service) receive(ctx context.Context, img *Image, driver blob.Driver, body io.Reader, declared int64, limit uploadLimit) (UploadResult, error) {
-	id := img.ID
-	key := id
-	w, err := driver.Writer(ctx, key)
-	if err != nil {
-		return UploadResult{}, err
-	}
-	d := newDigester()
-	defer d.close()
-	inspector := diskformat.New()
-	n, err := copyHashed(io.MultiWriter(w, inspector), &heartbeat{r: body, beat: func() { s.touch(ctx, id) }}, d, limit.bytes, limit.err)
-	if err == nil && declared >= 0 && n != declared {
-		err = newError(ErrInvalid, "Size of uploaded data (%d bytes) does not match the declared size (%d bytes).", n, declared)
-	}
-	var virtual *int64
-	if err == nil {
-		virtual, err = s.checkFormat(ctx, img, inspector.Report())
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err == nil {
-		err = w.Commit(ctx)
-	}
-	if err != nil {
-		if cerr := w.Cancel(context.WithoutCancel(ctx)); cerr != nil {
-			s.log.ErrorContext(ctx, "cancelling blob writer", "image_id", id, "err", cerr)
-		}
-		return UploadResult{}, uploadError(err)
-	}
-	return UploadResult{Size: n, Checksum: d.md5Hex(), HashAlgo: HashAlgo, HashValue: d.sha512Hex(), VirtualSize: virtual, Location: key}, nil
 }
 
 // uploadError keeps domain errors; a body that could not be read (a

@@ -29,6 +29,8 @@ import (
 type importWorkflow interface {
 	ImportMethods() []string
 	Stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64) error
+	StageProgress(ctx context.Context, p caller.Principal, id string) (Progress, error)
+	ResumeStage(ctx context.Context, p caller.Principal, id string, body io.Reader, rng DataRange) (Progress, error)
 	Import(ctx context.Context, p caller.Principal, id string, req ImportRequest) error
 	Execute(ctx context.Context, t *task.Task, rep *task.Reporter) (map[string]any, error)
 	CreateTask(ctx context.Context, p caller.Principal, req TaskRequest) (*task.Task, error)
@@ -54,6 +56,13 @@ type imageRules interface {
 	driverFor(loc string) (blob.Driver, string, error)
 	discard(ctx context.Context, loc string)
 	removeData(ctx context.Context, img *Image)
+	// A PUT of data into a transfer (transfer.go, partial.go).
+	openData(ctx context.Context, t *transfer, rng *DataRange) error
+	streamData(ctx context.Context, t *transfer, body io.Reader, limit uploadLimit, declared int64) (int64, bool, error)
+	cancelData(ctx context.Context, t *transfer)
+	forgetPartial(ctx context.Context, t *transfer)
+	dataProgress(ctx context.Context, img *Image, kind string, busy Status) (Progress, error)
+	dropPartialOf(ctx context.Context, id string)
 }
 
 // importRecords are the image store's writes the import workflow makes
@@ -114,6 +123,17 @@ func (s *Service) ImportMethods() []string { return s.importer.ImportMethods() }
 // /v2/images/{id}/stage); see importer.Stage.
 func (s *Service) Stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64) error {
 	return s.importer.Stage(ctx, p, id, body, declared)
+}
+
+// StageProgress tells how much of an image's staged data was received;
+// see importer.StageProgress.
+func (s *Service) StageProgress(ctx context.Context, p caller.Principal, id string) (Progress, error) {
+	return s.importer.StageProgress(ctx, p, id)
+}
+
+// ResumeStage continues staging an image's data; see importer.ResumeStage.
+func (s *Service) ResumeStage(ctx context.Context, p caller.Principal, id string, body io.Reader, rng DataRange) (Progress, error) {
+	return s.importer.ResumeStage(ctx, p, id, body, rng)
 }
 
 // Import starts an import (202 when it returns nil); see importer.Import.

@@ -46,6 +46,9 @@ type Options struct {
 	// ShowMultipleLocations allows changing locations by JSON-patch
 	// (Glance's show_multiple_locations also gates that).
 	ShowMultipleLocations bool
+	// ResumeTTL is how long a partial upload is kept after its last
+	// byte arrived (0: DefaultResumeTTL; at most MaxResumeTTL).
+	ResumeTTL time.Duration
 	// Cache keeps this node's copies of image data in remote stores (nil:
 	// no cache); see cache.go.
 	Cache *imagecache.Cache
@@ -194,6 +197,7 @@ func (s *Service) Delete(ctx context.Context, p caller.Principal, id string) err
 		return err
 	}
 	s.removeData(context.WithoutCancel(ctx), prior)
+	s.dropPartialOf(ctx, id)
 	s.uncache(id)
 	if prior.Status == StatusUploading || prior.Status == StatusImporting {
 		// A running import notices the deletion at its next step and

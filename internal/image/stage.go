@@ -17,37 +17,80 @@ func (s *importer) stagingKey(id string) string { return s.opts.Import.StagingPr
 // streams into the staging store, and the staged size is recorded. The
 // staging store is shared by every node, so the import may run anywhere
 // (Glance keeps staged data on the node that received it and proxies the
-// import there).
+// import there). A body that breaks off is kept as a partial upload when
+// the staging store can (ResumeStage), and the image returns to queued.
 func (s *importer) Stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64) error {
+	_, err := s.stage(ctx, p, id, body, declared, nil)
+	return err
+}
+
+// StageProgress tells how much of an image's staged data was received.
+func (s *importer) StageProgress(ctx context.Context, p caller.Principal, id string) (Progress, error) {
+	img, err := s.stageable(ctx, p, id)
+	if err != nil {
+		return Progress{}, err
+	}
+	return s.dataProgress(ctx, img, PartialStage, StatusUploading)
+}
+
+// ResumeStage continues staging from rng.Start (see Service.ResumeUpload).
+func (s *importer) ResumeStage(ctx context.Context, p caller.Principal, id string, body io.Reader, rng DataRange) (Progress, error) {
+	return s.stage(ctx, p, id, body, -1, &rng)
+}
+
+// stageable finds an image the caller may stage data for.
+func (s *importer) stageable(ctx context.Context, p caller.Principal, id string) (*Image, error) {
 	if !s.methodEnabled(MethodGlanceDirect) {
-		return newError(ErrNotFound, "'glance-direct' method is not available at this site.")
+		return nil, newError(ErrNotFound, "'glance-direct' method is not available at this site.")
 	}
 	img, err := s.visible(ctx, p, id, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.authorize(ctx, p, "modify_image", img); err != nil {
-		return err
+		return nil, err
 	}
-	if declared > s.opts.SizeCap {
-		return errTooBig
+	return img, nil
+}
+
+func (s *importer) stage(ctx context.Context, p caller.Principal, id string, body io.Reader, declared int64, rng *DataRange) (Progress, error) {
+	img, err := s.stageable(ctx, p, id)
+	if err != nil {
+		return Progress{}, err
+	}
+	t := &transfer{kind: PartialStage, img: img, owner: ownerOf(img), driver: s.opts.Import.Staging,
+		key: s.stagingKey(id), total: declared, heart: func() { s.touchStatus(ctx, id, StatusUploading) }}
+	if rng != nil {
+		t.resumed, t.start, t.total = true, rng.Start, rng.Total
+	}
+	if t.total > s.opts.SizeCap {
+		return Progress{}, errTooBig
 	}
 	if img.Status != StatusQueued {
-		return newError(ErrConflict, "Image status transition from %s to uploading is not allowed", img.Status)
+		return Progress{}, newError(ErrConflict, "Image status transition from %s to uploading is not allowed", img.Status)
 	}
-	owner := ""
-	if img.Owner != nil {
-		owner = *img.Owner
+	if rng == nil {
+		s.dropPartialOf(ctx, id) // a plain PUT starts over (see Service.upload)
 	}
-	limit, err := s.startData(ctx, id, owner, declared, QuotaImageStageTotal, StatusUploading)
+	limit, err := s.startData(ctx, id, t.owner, t.quotaDeclared(), QuotaImageStageTotal, StatusUploading)
 	if err != nil {
-		return err
+		return Progress{}, err
 	}
-	n, err := s.receiveStaged(ctx, id, body, declared, limit)
-	if err != nil {
+	if err := s.openData(ctx, t, rng); err != nil {
 		s.unstage(ctx, id)
-		return err
+		return Progress{}, err
 	}
+	n, done, err := s.streamData(ctx, t, body, limit, declared)
+	if !done {
+		s.requeue(ctx, id)
+		return Progress{Received: n, Total: t.total}, err
+	}
+	if err := t.w.Commit(ctx); err != nil {
+		s.cancelData(ctx, t)
+		s.unstage(ctx, id)
+		return Progress{}, uploadError(err)
+	}
+	s.forgetPartial(ctx, t)
 	props := map[string]string{}
 	if host := s.opts.Import.StageHost; host != "" {
 		props[propStageHost] = host
@@ -57,37 +100,11 @@ func (s *importer) Stage(ctx context.Context, p caller.Principal, id string, bod
 	if err != nil {
 		s.unstage(ctx, id)
 		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
-			return newError(ErrGone, "Image %s could not be found after upload. The image may have been deleted during the upload.", id)
+			return Progress{}, newError(ErrGone, "Image %s could not be found after upload. The image may have been deleted during the upload.", id)
 		}
-		return err
+		return Progress{}, err
 	}
-	return nil
-}
-
-// receiveStaged streams the body into the staging store.
-func (s *importer) receiveStaged(ctx context.Context, id string, body io.Reader, declared int64, limit uploadLimit) (int64, error) {
-	w, err := s.opts.Import.Staging.Writer(ctx, s.stagingKey(id))
-	if err != nil {
-		return 0, err
-	}
-	beat := &heartbeat{r: body, beat: func() { s.touchStatus(ctx, id, StatusUploading) }}
-	n, err := copyLimited(w, beat, limit.bytes, limit.err)
-	if err == nil && declared >= 0 && n != declared {
-		err = newError(ErrInvalid, "Size of uploaded data (%d bytes) does not match the declared size (%d bytes).", n, declared)
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err == nil {
-		err = w.Commit(ctx)
-	}
-	if err != nil {
-		if cerr := w.Cancel(context.WithoutCancel(ctx)); cerr != nil {
-			s.log.ErrorContext(ctx, "cancelling staging writer", "image_id", id, "err", cerr)
-		}
-		return 0, uploadError(err)
-	}
-	return n, nil
+	return Progress{Received: n, Total: n, Done: true}, nil
 }
 
 // unstage undoes a failed stage: the staged data goes, the image returns
@@ -96,6 +113,14 @@ func (s *importer) unstage(ctx context.Context, id string) {
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	s.removeStaged(cleanup, id)
+	s.requeue(cleanup, id)
+}
+
+// requeue returns an image from uploading to queued: after a failed stage,
+// or one whose data is kept as a partial upload.
+func (s *importer) requeue(ctx context.Context, id string) {
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
 	if err := s.store.SetStatus(cleanup, id, StatusUploading, StatusQueued, s.now()); err != nil && !errors.Is(err, ErrConflict) {
 		s.log.ErrorContext(ctx, "restoring image to queued after staging", "image_id", id, "err", err)
 	}

@@ -110,6 +110,8 @@ type Store interface {
 
 	// Shared data (sharing.go).
 	DataRefs
+	// Partial uploads (resumable uploads, partial.go).
+	PartialStore
 
 	Close() error
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -38,6 +39,9 @@ type app struct {
 	userAgent            string // "" means glint-image
 
 	sess *session
+	// retryPause is the first pause before resuming an interrupted
+	// upload (0: imageclient's default); tests shorten it.
+	retryPause time.Duration
 }
 
 func newCommand(a *app) *cobra.Command {
@@ -53,7 +57,7 @@ func newCommand(a *app) *cobra.Command {
 	pf.StringVar(&a.iface, "os-interface", "", "endpoint interface: public, internal or admin (Env: OS_INTERFACE)")
 	pf.BoolVar(&a.debug, "debug", false, "show each request and response on stderr, secrets masked")
 	cmd.AddCommand(a.listCommand(), a.showCommand(), a.createCommand(), a.setCommand(), a.unsetCommand(),
-		a.deleteCommand(), a.saveCommand(), a.addCommand(), a.removeCommand(), a.memberCommand(),
+		a.deleteCommand(), a.saveCommand(), a.stageCommand(), a.addCommand(), a.removeCommand(), a.memberCommand(),
 		a.storesCommand(), a.activationCommand("deactivate"), a.activationCommand("reactivate"))
 	return cmd
 }

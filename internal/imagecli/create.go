@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -131,12 +130,15 @@ func (a *app) sendData(ctx context.Context, c *gophercloud.ServiceClient, id str
 	}
 	bar, done := a.progress(size, "uploading")
 	defer done()
-	body := io.TeeReader(data, bar)
-	if !f.useImport {
-		return putData(ctx, c, c.ServiceURL("images", id, "file"), body, size, f.store)
+	target, store := "file", f.store
+	if f.useImport {
+		target, store = "stage", ""
 	}
-	if err := putData(ctx, c, c.ServiceURL("images", id, "stage"), body, size, ""); err != nil {
+	if err := a.putFile(ctx, c, c.ServiceURL("images", id, target), data, size, store, bar); err != nil {
 		return err
+	}
+	if !f.useImport {
+		return nil
 	}
 	err := imageimport.Create(ctx, c, id, importOpts{method: imageimport.GlanceDirectMethod, store: f.store}).ExtractErr()
 	return imageclient.Describe(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"time"
 
@@ -41,6 +42,23 @@ func (a *app) progress(size int64, description string) (io.Writer, func()) {
 			fmt.Fprintln(a.errw)
 		}
 	}
+}
+
+// putFile sends a file to url (an image's file or stage), resuming after
+// dropped connections (imageclient.Upload); data that is not a regular
+// file (a pipe) cannot be read again and goes in one plain PUT.
+func (a *app) putFile(ctx context.Context, c *gophercloud.ServiceClient, url string, data *os.File, size int64, store string, bar io.Writer) error {
+	if size < 0 {
+		return putData(ctx, c, url, io.TeeReader(data, bar), size, store)
+	}
+	up := &imageclient.Upload{Client: c, URL: url, Source: data, Size: size, Progress: bar,
+		Backoff: a.retryPause, OnRetry: func(err error, kept int64, pause time.Duration) {
+			fmt.Fprintf(a.errw, "upload interrupted (%v); resuming in %s\n", err, pause.Round(time.Millisecond))
+		}}
+	if store != "" {
+		up.Header = map[string]string{"X-Image-Meta-Store": store}
+	}
+	return up.Run(ctx)
 }
 
 // putData streams body to url with PUT: image data or staged data. size

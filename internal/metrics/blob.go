@@ -18,7 +18,7 @@ func (m *Metrics) Driver(store string, d blob.Driver) blob.Driver {
 	if m == nil {
 		return d
 	}
-	return &driver{m: m, store: store, d: d}
+	return (&driver{m: m, store: store, d: d}).withResume() // resume.go
 }
 
 type driver struct {

@@ -54,7 +54,7 @@ func New() *Metrics {
 	reg.MustRegister(m.inFlight)
 	m.transferBytes = f.counter("glint_image_transfer_bytes_total", "Image bytes written to (upload) or read from (download) each store.", "direction", "store")
 	m.transferSeconds = f.histogram("glint_image_transfer_duration_seconds", "Duration of image data transfers to and from each store.", transferBuckets, "direction", "store")
-	m.storeSeconds = f.histogram("glint_store_operation_duration_seconds", "Latency of store operations (open writer, commit, open reader, stat, delete).", latencyBuckets, "store", "op")
+	m.storeSeconds = f.histogram("glint_store_operation_duration_seconds", "Latency of store operations (open writer, commit, open reader, stat, delete; resume, checkpoint, discard of resumable uploads).", latencyBuckets, "store", "op")
 	m.storeErrors = f.counter("glint_store_operation_errors_total", "Store operations that failed (not found is not a failure).", "store", "op")
 	m.dbSeconds = f.histogram("glint_db_transaction_duration_seconds", "Latency of record-store transactions by kind (read, write).", latencyBuckets, "kind", "outcome")
 	m.dbQuerySeconds = f.histogram("glint_db_query_duration_seconds", "Latency of record-store operations (one query, or one transaction of a few), by operation: the store method (GetImage, ListImages, SaveImage, ClaimTask, ...).", latencyBuckets, "op")

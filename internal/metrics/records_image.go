@@ -143,3 +143,23 @@ func (rec *Records) Close() error {
 	defer rec.observe("Close", time.Now())
 	return rec.images.Close()
 }
+
+func (rec *Records) SavePartial(ctx context.Context, p *image.Partial) error {
+	defer rec.observe("SavePartial", time.Now())
+	return rec.images.SavePartial(ctx, p)
+}
+
+func (rec *Records) GetPartial(ctx context.Context, imageID string) (*image.Partial, error) {
+	defer rec.observe("GetPartial", time.Now())
+	return rec.images.GetPartial(ctx, imageID)
+}
+
+func (rec *Records) DeletePartial(ctx context.Context, imageID string, updatedAt time.Time) error {
+	defer rec.observe("DeletePartial", time.Now())
+	return rec.images.DeletePartial(ctx, imageID, updatedAt)
+}
+
+func (rec *Records) StalePartials(ctx context.Context, now time.Time, limit int) ([]*image.Partial, error) {
+	defer rec.observe("StalePartials", time.Now())
+	return rec.images.StalePartials(ctx, now, limit)
+}

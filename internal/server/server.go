@@ -52,8 +52,11 @@ func (s *Server) ReloadPolicy() error { return s.policy.Reload() }
 // uploads abandoned by a dead node; strandedAfter is how long an upload's
 // heartbeat (one a minute) must be silent before it counts as abandoned.
 const (
-	recoverEvery  = time.Minute
-	strandedAfter = 5 * time.Minute
+	recoverEvery = time.Minute
+	// sweepPartialsEvery is how often expired partial uploads are
+	// looked for; they are kept at least a minute (limits.resume_ttl).
+	sweepPartialsEvery = 5 * time.Minute
+	strandedAfter      = 5 * time.Minute
 )
 
 // New validates cfg, opens the metadata store and the image stores,
@@ -96,7 +99,7 @@ func (s *Server) build(ctx context.Context) error {
 	if err := image.ValidateLimits(cfg.Quotas); err != nil {
 		return fmt.Errorf("quotas: %w", err)
 	}
-	opts := image.Options{SizeCap: cfg.SizeCap, DefaultLimits: cfg.Quotas, ShowMultipleLocations: cfg.ShowMultipleLocations,
+	opts := image.Options{SizeCap: cfg.SizeCap, ResumeTTL: cfg.ResumeTTL, DefaultLimits: cfg.Quotas, ShowMultipleLocations: cfg.ShowMultipleLocations,
 		Formats: diskformat.Policy{VMDKAllowedTypes: cfg.ImageFormat.VMDKAllowedTypes, AllowMismatch: cfg.ImageFormat.AllowMismatch}}
 	if cfg.Metadata.Driver != "sqlite" {
 		// A shared database means other nodes may be mid-upload.
@@ -250,6 +253,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.cfg.Metadata.Driver != "sqlite" {
 		go s.recoverLoop(ctx)
 	}
+	go s.sweepPartialsLoop(ctx)
 	select {
 	case err := <-errc:
 		return err
@@ -277,6 +281,23 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 	select {
 	case <-done:
 	case <-time.After(d):
+	}
+}
+
+// sweepPartialsLoop discards expired partial uploads (resumable uploads
+// nobody resumed), on every node, until ctx ends.
+func (s *Server) sweepPartialsLoop(ctx context.Context) {
+	t := time.NewTicker(sweepPartialsEvery)
+	defer t.Stop()
+	for {
+		if err := s.svc.SweepPartials(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("discarding expired partial uploads", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 

@@ -10,17 +10,32 @@ import (
 
 // ProjectUsage counts what a project's images use. Sizes count images
 // that hold data (a location); staged data is the size recorded on images
-// being staged or imported (the staged file's, for glance-direct).
+// being staged or imported (the staged file's, for glance-direct). The
+// bytes of partial uploads count too, each toward its kind's quota.
 func (s *Store) ProjectUsage(ctx context.Context, project string) (_ image.Usage, err error) {
 	defer s.markUnavailable(&err)
 	var u image.Usage
+	var partialFile, partialStage int64
+	err = s.r.QueryRowContext(ctx, `SELECT
+			COALESCE(SUM(CASE WHEN p.kind = 'file' THEN p.received ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN p.kind = 'stage' THEN p.received ELSE 0 END), 0)
+		FROM partial_uploads p JOIN images i ON i.id = p.image_id
+		WHERE p.owner = $1 AND i.deleted_at IS NULL`, project).Scan(&partialFile, &partialStage)
+	if err != nil {
+		return u, err
+	}
+	u.SizeBytes, u.StageBytes = partialFile, partialStage
+	var images image.Usage
 	err = s.r.QueryRowContext(ctx, `SELECT
 			COALESCE(SUM(CASE WHEN status <> 'killed' THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN status IN ('saving', 'uploading', 'importing') THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN location IS NOT NULL AND location <> '' THEN size ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN status IN ('uploading', 'importing') AND (location IS NULL OR location = '')
 				THEN COALESCE(size, 0) ELSE 0 END), 0)
-		FROM images WHERE owner = $1 AND deleted_at IS NULL`, project).Scan(&u.Images, &u.Uploading, &u.SizeBytes, &u.StageBytes)
+		FROM images WHERE owner = $1 AND deleted_at IS NULL`, project).Scan(&images.Images, &images.Uploading, &images.SizeBytes, &images.StageBytes)
+	u.Images, u.Uploading = images.Images, images.Uploading
+	u.SizeBytes += images.SizeBytes
+	u.StageBytes += images.StageBytes
 	return u, err
 }
 

@@ -67,6 +67,7 @@ func Run(t *testing.T, newDriver func(t *testing.T) blob.Driver, opts ...Option)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newDriver(t)) })
 	}
+	runResume(t, newDriver) // resume.go: drivers that are blob.Resumers
 }
 
 // content returns n deterministic pseudo-random bytes; distinct seeds give

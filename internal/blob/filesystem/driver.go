@@ -224,6 +224,7 @@ func (d *Driver) Sweep(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, d.sweepPartials(ctx)) // resume.go
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("filesystem: sweep: %w", err)
 	}

@@ -281,7 +281,11 @@ func (d *Driver) abandoned(name string) bool {
 	if err != nil {
 		return false
 	}
-	return time.Since(time.Unix(created.Sec, created.Nsec)) > d.sweepAge
+	age := d.sweepAge
+	if strings.Contains(name, tempMark+partialMark) {
+		age = blob.KeepPartials // a checkpointed upload (resume.go), closed between its PUTs
+	}
+	return time.Since(time.Unix(created.Sec, created.Nsec)) > age
 }
 
 // Writer creates a temporary image and returns a writer filling it; the
@@ -292,8 +296,12 @@ func (d *Driver) Writer(ctx context.Context, key string) (blob.Writer, error) {
 	}
 	var suffix [8]byte
 	rand.Read(suffix[:])
+	return d.writer(ctx, key, imageName(key)+tempMark+hex.EncodeToString(suffix[:]))
+}
+
+// writer creates the temporary image tmp and a writer filling it.
+func (d *Driver) writer(ctx context.Context, key, tmp string) (*writer, error) {
 	name := imageName(key)
-	tmp := name + tempMark + hex.EncodeToString(suffix[:])
 	opts := cephrbd.NewRbdImageOptions()
 	defer opts.Destroy()
 	// Object size = chunk size, as Glance sets the order from

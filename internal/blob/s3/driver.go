@@ -208,6 +208,9 @@ func (d *Driver) Sweep(ctx context.Context) error {
 		if up.Err != nil {
 			return fmt.Errorf("s3: sweep: %w", up.Err)
 		}
+		if d.keepPartial(ctx, up) { // resume.go
+			continue
+		}
 		err := d.core.AbortMultipartUpload(ctx, d.bucket, up.Key, up.UploadID)
 		if err != nil && errorCode(err) != "NoSuchUpload" {
 			errs = append(errs, fmt.Errorf("%s (upload %s): %w", up.Key, up.UploadID, err))

@@ -504,21 +504,32 @@
 
   function upload(d, file) {
     const item = trayItem(d.name || file.name, file.size);
+    active++;
+    send(d, file, item, 0, 0);
+  }
+
+  // send PUTs the file from byte offset: the whole file as one plain PUT
+  // first, then, after a lost connection, the rest as a resumed upload
+  // (Content-Range: bytes offset-last/size), which the server continues
+  // from the bytes it kept.
+  function send(d, file, item, offset, tries) {
     const xhr = new XMLHttpRequest();
     const started = Date.now();
-    active++;
     xhr.open("PUT", d.url);
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.setRequestHeader("X-CSRF-Token", csrf());
     xhr.setRequestHeader("Accept", "application/json");
     if (d.store) xhr.setRequestHeader("X-Image-Meta-Store", d.store);
+    const resumed = tries > 0 && file.size > 0;
+    if (resumed) xhr.setRequestHeader("Content-Range", "bytes " + offset + "-" + (file.size - 1) + "/" + file.size);
     xhr.upload.addEventListener("progress", function (e) {
-      const total = e.lengthComputable ? e.total : file.size;
+      const total = file.size;
+      const done = offset + e.loaded;
       item.bar.max = total || 1;
-      item.bar.value = e.loaded;
+      item.bar.value = done;
       const secs = Math.max((Date.now() - started) / 1000, 0.001);
-      const pct = total ? Math.floor(e.loaded * 100 / total) : 0;
-      item.text.textContent = pct + "% · " + units(e.loaded) + " of " + units(total) + " · " + units(e.loaded / secs) + "/s";
+      const pct = total ? Math.floor(done * 100 / total) : 0;
+      item.text.textContent = pct + "% · " + units(done) + " of " + units(total) + " · " + units(e.loaded / secs) + "/s";
     });
     xhr.upload.addEventListener("load", function () {
       item.text.textContent = "Sent; the server is checking the data…";
@@ -529,6 +540,8 @@
         item.bar.value = item.bar.max;
         finish(item, true, "Uploaded " + units(file.size));
         notice("ok", "The upload of " + name + " is complete.");
+      } else if (resumed && (xhr.status === 308 || xhr.status === 409 || xhr.status === 410 || xhr.status >= 500)) {
+        resumeLater(d, file, item, tries);
       } else {
         // The bytes were sent but not kept: the bar must not say done.
         item.bar.value = 0;
@@ -539,28 +552,93 @@
       }
     });
     xhr.addEventListener("error", function () {
+      if (file.size > 0) {
+        resumeLater(d, file, item, tries);
+        return;
+      }
       item.bar.value = 0;
       finish(item, false, "Failed: the connection was lost.");
       offerLeftover(item, d, file);
     });
-    xhr.addEventListener("abort", function () {
-      item.bar.value = 0;
-      if (d.created) {
-        // The image was made for this upload and an aborted upload
-        // stores nothing: it would only be an empty queued image
-        // counting against the quota.
-        finish(item, false, "Cancelled; removing the empty image…");
-        removeImage(d).then(function (ok) {
-          item.text.textContent = ok ? "Cancelled; the empty image was deleted." : "Cancelled; the image stays queued (it could not be deleted).";
-          if (!ok) offerLeftover(item, d, file);
-        });
-        return;
-      }
-      finish(item, false, "Cancelled; the image stays queued.");
-      offerLeftover(item, d, file);
-    });
+    xhr.addEventListener("abort", function () { cancelled(d, file, item); });
     item.cancel.onclick = function () { xhr.abort(); };
-    xhr.send(file);
+    xhr.send(resumed ? file.slice(offset) : file);
+  }
+
+  // resumeLater waits for the network (the browser's online event, or a
+  // pause that grows to 30 s), asks the server how much it kept, and
+  // sends the rest. After about a quarter of an hour of failures it gives
+  // up and offers the usual retry.
+  function resumeLater(d, file, item, tries) {
+    if (tries >= 40) {
+      item.bar.value = 0;
+      finish(item, false, "Failed: the connection was lost and did not come back.");
+      offerLeftover(item, d, file);
+      return;
+    }
+    item.text.textContent = "Connection lost; resuming when the network is back…";
+    let timer = null;
+    const go = function () {
+      window.removeEventListener("online", go);
+      clearTimeout(timer);
+      item.cancel.onclick = function () { cancelled(d, file, item); };
+      ask(d, file, item, tries + 1);
+    };
+    item.cancel.onclick = function () {
+      window.removeEventListener("online", go);
+      clearTimeout(timer);
+      cancelled(d, file, item);
+    };
+    if (navigator.onLine === false) {
+      window.addEventListener("online", go);
+    } else {
+      timer = setTimeout(go, Math.min(1000 * Math.pow(2, Math.min(tries, 5)), 30000));
+    }
+  }
+
+  // ask sends the progress query (Content-Range: bytes */size, no body).
+  function ask(d, file, item, tries) {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", d.url);
+    xhr.setRequestHeader("Content-Range", "bytes */" + file.size);
+    xhr.setRequestHeader("X-CSRF-Token", csrf());
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.addEventListener("load", function () {
+      const kept = parseInt(xhr.getResponseHeader("Upload-Offset") || "", 10);
+      if (xhr.status >= 200 && xhr.status < 300) {
+        item.bar.value = item.bar.max;
+        finish(item, true, "Uploaded " + units(file.size));
+        notice("ok", "The upload of " + (d.name || file.name) + " is complete.");
+      } else if ((xhr.status === 308 || xhr.status === 410) && kept >= 0 && kept <= file.size) {
+        send(d, file, item, kept, tries);
+      } else if (xhr.status === 409 || xhr.status >= 500) {
+        resumeLater(d, file, item, tries);
+      } else {
+        item.bar.value = 0;
+        const why = apiMessage(xhr);
+        finish(item, false, "Failed: " + why);
+        offerLeftover(item, d, file);
+      }
+    });
+    xhr.addEventListener("error", function () { resumeLater(d, file, item, tries); });
+    xhr.send();
+  }
+
+  function cancelled(d, file, item) {
+    item.bar.value = 0;
+    if (d.created) {
+      // The image was made for this upload and a cancelled upload is
+      // not worth keeping: it would only be an empty queued image (and
+      // any bytes kept) counting against the quota.
+      finish(item, false, "Cancelled; removing the empty image…");
+      removeImage(d).then(function (ok) {
+        item.text.textContent = ok ? "Cancelled; the empty image was deleted." : "Cancelled; the image stays queued (it could not be deleted).";
+        if (!ok) offerLeftover(item, d, file);
+      });
+      return;
+    }
+    finish(item, false, "Cancelled; the image stays queued.");
+    offerLeftover(item, d, file);
   }
 
   window.addEventListener("beforeunload", function (e) {

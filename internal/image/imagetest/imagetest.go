@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) image.Store) {
 		{"SharedData", testSharedData},
 		{"SharedDataConflict", testSharedDataConflict},
 		{"SharedDataRace", testSharedDataRace},
+		{"Partials", testPartials},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
