@@ -12,7 +12,7 @@ import (
 )
 
 // imageColumns is the column list every image query selects, in the order
-// scanImage reads them.
+// imageRow scans them.
 const imageColumns = `id, name, status, visibility, protected, os_hidden, min_disk, min_ram,
 	disk_format, container_format, owner, size, virtual_size, checksum, os_hash_algo,
 	os_hash_value, location, created_at, updated_at, deleted_at`

@@ -53,6 +53,8 @@ type listPlan struct {
 	noIndex   func(expr string) string  // Dialect.NoIndex; nil in other plans
 	indexedBy func(index string) string // Dialect.IndexedBy
 	members   string                    // Dialect.MembersFrom
+	rowKey    string                    // Dialect.RowKey
+	gate      string                    // a condition for reading any branch at all, "" for none
 	// contains is the condition of a name-substring filter on a
 	// branch's scanned rows (column nm), "" for none; scan the
 	// placeholder of how many rows each branch scans for it.
@@ -129,9 +131,12 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 		order[0].expr = d.IDFirst
 	}
 	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex, indexedBy: d.IndexedBy, members: d.MembersFrom,
-		containsFn: d.Contains}
+		containsFn: d.Contains, rowKey: d.RowKey}
 	if p.members == "" {
 		p.members = "image_members m CROSS JOIN images"
+	}
+	if p.rowKey == "" {
+		p.rowKey = "images.id"
 	}
 	// Deleted and killed images never appear in a listing.
 	p.and("images.deleted_at IS NULL")
@@ -148,6 +153,7 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 		p.and("images.protected = " + p.arg(*q.Protected))
 	}
 	oneRange := false
+	var sizeProbe []string
 	for _, f := range q.Filters {
 		selective := (f.Op == "eq" || f.Op == "in") && slices.Contains(selectiveFields, f.Field)
 		// A name prefix is one range of the name index, unless names are
@@ -159,6 +165,23 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 			return nil, err
 		}
 		oneRange = oneRange || selective
+		if op, ok := comparisons[f.Op]; ok && f.Op != "eq" && f.Field == "size" && len(f.Values) == 1 {
+			sizeProbe = append(sizeProbe, "COALESCE(probe.size, -1) "+op+" "+"$"+strconv.Itoa(len(p.args)))
+		}
+	}
+	if len(sizeProbe) > 0 {
+		// A size range is tested on each row of a branch's walk (see
+		// filter), which reads the whole branch when nothing is in the
+		// range. Whether any image at all is in it is a few seeks of the
+		// (visibility, size) indexes, a necessary condition (sizes are
+		// never negative; NULL sizes are -1 in the index and match no
+		// size filter), and it is each branch's LIMIT: SQLite computes a
+		// LIMIT once, before the walk, and reads nothing for a LIMIT of 0.
+		// (In the WHERE clause SQLite tested the probe's cached answer on
+		// every row; as EXISTS it made it a join and changed the plan.)
+		p.gate = "(SELECT 1 FROM images AS probe WHERE probe.visibility IN " +
+			"('public', 'private', 'shared', 'community') AND COALESCE(probe.size, -1) >= 0 AND " +
+			strings.Join(sizeProbe, " AND ") + " LIMIT 1) IS NOT NULL"
 	}
 	props := slices.Sorted(maps.Keys(q.Properties))
 	tags := q.Tags
@@ -648,7 +671,7 @@ func (p *listPlan) terms(b branch) [][]string {
 // and cut to one page of ids and sort keys, joined to the images it names.
 func (p *listPlan) sql(selectImages string) string {
 	keys := func(i int, _ orderKey) string { return "k" + strconv.Itoa(i) }
-	return selectImages + " FROM (" + p.pageSQL() + ") AS page JOIN images ON images.id = page.pid ORDER BY " +
+	return selectImages + " FROM (" + p.pageSQL() + ") AS page JOIN images ON " + p.rowKey + " = page.pid ORDER BY " +
 		p.orderBy(func(i int, k orderKey) string { return "page." + keys(i, k) })
 }
 
@@ -691,7 +714,7 @@ func (p *listPlan) pageSQL() string {
 // out of its ORDER BY (SQLite sees no order in an index otherwise when
 // the fixed key is an expression).
 func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
-	cols := "images.id AS pid"
+	cols := p.rowKey + " AS pid"
 	for i, k := range p.order {
 		cols += ", " + b.expr(k) + " AS k" + strconv.Itoa(i)
 	}
@@ -701,9 +724,14 @@ func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 	if b.indexes != nil && p.indexedBy != nil && !p.indexOrdered() {
 		from += p.indexedBy(b.indexes(p.order[0].key))
 	}
+	limit, scan := p.limit, p.scan
+	if p.gate != "" {
+		limit = "CASE WHEN " + p.gate + " THEN " + p.limit + " ELSE 0 END"
+		scan = "CASE WHEN " + p.gate + " THEN " + p.scan + " ELSE 0 END"
+	}
 	if p.contains == "" {
 		return "SELECT " + cols + " FROM " + from + " WHERE " + strings.Join(where, " AND ") +
-			" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.limit
+			" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + limit
 	}
 	// A substring search reads the branch's next rows in order, at most
 	// p.scan of them, and keeps a page of those whose name holds it.
@@ -712,7 +740,7 @@ func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 		keys += ", k" + strconv.Itoa(i)
 	}
 	scanned := "SELECT " + cols + ", images.name AS nm FROM " + from + " WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + p.scan
+		" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + scan
 	return "SELECT " + keys + " FROM (" + scanned + ") AS s WHERE " + p.contains +
 		" ORDER BY " + rest.orderBy(func(i int, _ orderKey) string { return "s.k" + strconv.Itoa(i+fixed) }) + " LIMIT " + p.limit
 }

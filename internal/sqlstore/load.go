@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/glint-image/glint/internal/image"
 )
@@ -52,8 +53,9 @@ func (s *Store) loadImages(ctx context.Context, q querier, query string, args ..
 		return nil, err
 	}
 	imgs := []*image.Image{}
+	r := s.newImageRow()
 	for rows.Next() {
-		img, err := s.scanImage(rows)
+		img, err := r.scan(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
@@ -111,35 +113,86 @@ func unpackTags(packed string) ([]string, error) {
 
 type scanner interface{ Scan(dest ...any) error }
 
-func (s *Store) scanImage(sc scanner) (*image.Image, error) {
-	var (
-		img                                  image.Image
-		status, visibility                   string
-		name, diskFormat, containerFormat    sql.NullString
-		owner, checksum, hashAlgo, hashValue sql.NullString
-		size, virtualSize                    sql.NullInt64
-		props, tags                          sql.NullString
-	)
-	created, updated, deleted := s.timeColumn(), s.timeColumn(), s.timeColumn()
-	err := sc.Scan(&img.ID, &name, &status, &visibility, &img.Protected, &img.Hidden,
-		&img.MinDisk, &img.MinRAM, &diskFormat, &containerFormat, &owner, &size, &virtualSize,
-		&checksum, &hashAlgo, &hashValue, &img.Location, created, updated, deleted, &props, &tags)
-	if err != nil {
+// imageRow holds the scan destinations of an image query's columns. One
+// is made per query and reused for each of its rows: destinations passed
+// to Scan escape to the heap, and a page of 1000 images would otherwise
+// allocate some twenty of them per row.
+type imageRow struct {
+	s                                    *Store
+	id, status, visibility, location     string
+	protected, hidden                    bool
+	minDisk, minRAM                      int64
+	name, diskFormat, containerFormat    sql.NullString
+	owner, checksum, hashAlgo, hashValue sql.NullString
+	size, virtualSize                    sql.NullInt64
+	props, tags                          sql.NullString
+	created, updated, deleted            timeColumn
+	dest                                 []any
+}
+
+func (s *Store) newImageRow() *imageRow {
+	r := &imageRow{s: s}
+	r.created.d, r.updated.d, r.deleted.d = &s.d, &s.d, &s.d
+	r.dest = []any{&r.id, &r.name, &r.status, &r.visibility, &r.protected, &r.hidden,
+		&r.minDisk, &r.minRAM, &r.diskFormat, &r.containerFormat, &r.owner, &r.size, &r.virtualSize,
+		&r.checksum, &r.hashAlgo, &r.hashValue, &r.location, &r.created, &r.updated, &r.deleted, &r.props, &r.tags}
+	return r
+}
+
+// loadedImage is an image and the values its optional fields point to,
+// allocated together: one allocation per image instead of one per field.
+type loadedImage struct {
+	img                                      image.Image
+	name, diskFormat, containerFormat, owner string
+	size, virtualSize                        int64
+	deletedAt                                time.Time
+}
+
+// scan reads the row sc is on into a new image.
+func (r *imageRow) scan(sc scanner) (*image.Image, error) {
+	if err := sc.Scan(r.dest...); err != nil {
 		return nil, err
 	}
-	if img.Properties, err = unpackProperties(props.String); err != nil {
-		return nil, fmt.Errorf("%s: image %s: %w", s.d.Name, img.ID, err)
+	l := &loadedImage{}
+	img := &l.img
+	var err error
+	if img.Properties, err = unpackProperties(r.props.String); err != nil {
+		return nil, fmt.Errorf("%s: image %s: %w", r.s.d.Name, r.id, err)
 	}
-	if img.Tags, err = unpackTags(tags.String); err != nil {
-		return nil, fmt.Errorf("%s: image %s: %w", s.d.Name, img.ID, err)
+	if img.Tags, err = unpackTags(r.tags.String); err != nil {
+		return nil, fmt.Errorf("%s: image %s: %w", r.s.d.Name, r.id, err)
 	}
-	img.Name, img.DiskFormat, img.ContainerFormat = strPtr(name), strPtr(diskFormat), strPtr(containerFormat)
-	img.Owner, img.Size, img.VirtualSize = strPtr(owner), intPtr(size), intPtr(virtualSize)
-	img.Status, img.Visibility = image.Status(status), image.Visibility(visibility)
-	img.Checksum, img.HashAlgo, img.HashValue = checksum.String, hashAlgo.String, hashValue.String
-	img.CreatedAt, img.UpdatedAt = created.t, updated.t
-	if deleted.valid {
-		img.DeletedAt = &deleted.t
+	img.ID, img.Location = r.id, r.location
+	img.Protected, img.Hidden, img.MinDisk, img.MinRAM = r.protected, r.hidden, r.minDisk, r.minRAM
+	img.Name = optString(r.name, &l.name)
+	img.DiskFormat = optString(r.diskFormat, &l.diskFormat)
+	img.ContainerFormat = optString(r.containerFormat, &l.containerFormat)
+	img.Owner = optString(r.owner, &l.owner)
+	img.Size = optInt(r.size, &l.size)
+	img.VirtualSize = optInt(r.virtualSize, &l.virtualSize)
+	img.Status, img.Visibility = image.Status(r.status), image.Visibility(r.visibility)
+	img.Checksum, img.HashAlgo, img.HashValue = r.checksum.String, r.hashAlgo.String, r.hashValue.String
+	img.CreatedAt, img.UpdatedAt = r.created.t, r.updated.t
+	if r.deleted.valid {
+		l.deletedAt = r.deleted.t
+		img.DeletedAt = &l.deletedAt
 	}
-	return &img, nil
+	return img, nil
+}
+
+// optString stores v in *into and returns into, or nil for NULL.
+func optString(v sql.NullString, into *string) *string {
+	if !v.Valid {
+		return nil
+	}
+	*into = v.String
+	return into
+}
+
+func optInt(v sql.NullInt64, into *int64) *int64 {
+	if !v.Valid {
+		return nil
+	}
+	*into = v.Int64
+	return into
 }

@@ -96,6 +96,11 @@ type Dialect struct {
 	// the memberships first; "" for "image_members m CROSS JOIN images",
 	// which SQLite joins in the order written.
 	MembersFrom string
+	// RowKey is the expression that finds an image row fastest once a
+	// listing's merged page names it; "" for images.id. SQLite's rowid is
+	// one seek of the table's B-tree where the id is a seek of its index
+	// and then one of the table.
+	RowKey string
 
 	// ListSetup runs in a listing's transaction before a listing merged
 	// from several branches: settings that keep the planner on the
@@ -333,13 +338,6 @@ func strPtr(v sql.NullString) *string {
 		return nil
 	}
 	return &v.String
-}
-
-func intPtr(v sql.NullInt64) *int64 {
-	if !v.Valid {
-		return nil
-	}
-	return &v.Int64
 }
 
 // timeColumn is a scan destination for a time column: the dialect decodes

@@ -109,6 +109,11 @@ func testListFilters(t *testing.T, s image.Store) {
 		{"size lt numeric", []image.Filter{f("size", "lt", "100")}, []string{"f1", "f2"}},
 		{"size lte", []image.Filter{f("size", "lte", "10")}, []string{"f1", "f2"}},
 		{"size in", []image.Filter{f("size", "in", "9", "100")}, []string{"f1", "f5"}},
+		// A size range is probed in the size indexes before any branch
+		// is read (sqlstore): an empty range, and one with both bounds.
+		{"size range nothing in it", []image.Filter{f("size", "gt", "1000000")}, nil},
+		{"size range below every size", []image.Filter{f("size", "lt", "9")}, nil},
+		{"size range both bounds", []image.Filter{f("size", "gte", "10"), f("size", "lte", "99")}, []string{"f2"}},
 		{"virtual_size gte", []image.Filter{f("virtual_size", "gte", "100")}, []string{"f2", "f5"}},
 		{"virtual_size lt", []image.Filter{f("virtual_size", "lt", "100")}, []string{"f1"}},
 		{"min_disk gt", []image.Filter{f("min_disk", "gt", "1")}, []string{"f2", "f5"}},

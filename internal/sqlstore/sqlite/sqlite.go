@@ -173,6 +173,7 @@ var dialect = sqlstore.Dialect{
 	// narrowest index and sort all of it, rather than walk the first
 	// key's index and sort only the ties of each value.
 	IndexedBy:       func(index string) string { return " INDEXED BY " + index },
+	RowKey:          "images.rowid",
 	Explain:         "EXPLAIN QUERY PLAN ",
 	CacheStatements: true,
 	GroupCommit:     true,
