@@ -18,7 +18,7 @@ import (
 func adminCommand(stdout io.Writer) *cobra.Command {
 	admin := &cobra.Command{Use: "admin", Short: "Operator tasks"}
 	admin.AddCommand(migrateCommand(stdout), quotaCommand(stdout), metadefsCommand(stdout), backupCommand(stdout), cacheCommand(stdout),
-		migrateGlanceCommand(stdout), verifyGlanceCommand(stdout))
+		migrateGlanceCommand(stdout), verifyGlanceCommand(stdout), usageCommand(stdout))
 	return admin
 }
 

@@ -177,6 +177,10 @@ type Store struct {
 	// Glance's file store does, so glint serves a Glance store's files in
 	// place after `glint admin migrate-glance`.
 	Layout string
+	// ShareData makes uploads of data already in the store (same size
+	// and sha512) refer to it instead of keeping another copy; nil takes
+	// the type's default (SharesData).
+	ShareData *bool
 	// S3 configures an s3 store.
 	S3 S3
 	// RBD configures an rbd store; the driver owns and checks it.
@@ -193,6 +197,18 @@ type Store struct {
 type HTTPStore struct {
 	AllowedNetworks []string
 	AllowedPorts    []int
+}
+
+// SharesData tells whether uploads to the store share identical data:
+// as configured, else on for file and s3 stores and off for rbd, where
+// an image's data is the snapshot Nova and Cinder clone, so sharing it
+// would make deleting one image wait for the clones of another's users
+// (and its direct_url name another image's snapshot).
+func (st Store) SharesData() bool {
+	if st.ShareData != nil {
+		return *st.ShareData
+	}
+	return st.Type != "rbd"
 }
 
 // S3 is an S3-compatible store's settings (Ceph RGW, MinIO, AWS, ...),

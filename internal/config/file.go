@@ -90,6 +90,7 @@ type fileStore struct {
 	Type        string            `yaml:"type"`
 	Path        string            `yaml:"path"`
 	Layout      string            `yaml:"layout"`
+	ShareData   *bool             `yaml:"share_data"`
 	S3          *fileS3           `yaml:"s3"`
 	RBD         *rbdconfig.Config `yaml:"rbd"`
 	HTTP        *fileHTTP         `yaml:"http"`
@@ -253,7 +254,7 @@ func (c *Config) applyLimits(l *fileLimits) error {
 }
 
 func (fs fileStore) store(where string) (Store, error) {
-	st := Store{ID: fs.ID, Description: fs.Description, Type: fs.Type, Path: fs.Path, Layout: fs.Layout}
+	st := Store{ID: fs.ID, Description: fs.Description, Type: fs.Type, Path: fs.Path, Layout: fs.Layout, ShareData: fs.ShareData}
 	if fs.RBD != nil {
 		st.RBD = *fs.RBD
 	}

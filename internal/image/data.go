@@ -220,7 +220,7 @@ func (s *Service) finishUpload(ctx context.Context, id, owner string, result Upl
 		err = overQuota(owner, QuotaImageSizeTotal, limit, limit-remaining/mib, (result.Size+mib-1)/mib)
 	}
 	if err == nil {
-		err = s.store.FinishUpload(cleanup, id, result, s.now())
+		err = s.recordUpload(cleanup, id, result)
 	}
 	if err == nil {
 		return nil

@@ -277,6 +277,9 @@ func (s *Service) resolveLocation(ctx context.Context, img *Image, url string) (
 			if other, err := s.store.GetImage(ctx, key); err == nil && !other.IsDeleted() {
 				return newLocation{}, newError(ErrConflict, "Invalid location: %s holds the data of image %s", url, key)
 			}
+			if err := s.checkNotShared(ctx, url, id, key); err != nil {
+				return newLocation{}, err
+			}
 		}
 		info, err := s.stores.Drivers[id].Stat(ctx, key)
 		switch {
@@ -396,7 +399,7 @@ func (s *Service) removeLocation(ctx context.Context, img *Image, pos string) er
 	}
 	// The record no longer points at the data: a failure here leaves an
 	// orphan blob, never a record without data.
-	if err := s.deleteBlob(ctx, loc); err != nil {
+	if err := s.releaseBlob(ctx, img.ID, loc); err != nil {
 		s.log.ErrorContext(ctx, "deleting a removed location's data", "image_id", img.ID, "location", loc, "err", err)
 	}
 	return nil

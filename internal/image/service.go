@@ -210,14 +210,15 @@ func (s *Service) Delete(ctx context.Context, p caller.Principal, id string) err
 	return nil
 }
 
-// removeData deletes a deleted image's blob and forgets its location. A
-// failure is logged and left for the next start's recovery.
+// removeData deletes a deleted image's blobs (those no other image shares)
+// and forgets its location. A failure is logged and left for the next
+// start's recovery.
 func (s *Service) removeData(ctx context.Context, img *Image) {
 	if img.Location == "" {
 		return
 	}
 	for _, loc := range img.Locations() {
-		if err := s.deleteBlob(ctx, loc); err != nil {
+		if err := s.releaseBlob(ctx, img.ID, loc); err != nil {
 			s.log.ErrorContext(ctx, "removing image data", "image_id", img.ID, "location", loc, "err", err)
 			return
 		}

@@ -108,6 +108,8 @@ type Store interface {
 	// across every process sharing the store, until unlock is called.
 	LockProject(ctx context.Context, project string) (unlock func(), err error)
 
+	// Shared data (sharing.go).
+	DataRefs
 	// Partial uploads (resumable uploads, partial.go).
 	PartialStore
 

@@ -23,6 +23,9 @@ type Stores struct {
 	// Named is set when the stores are named in the API (multi-store):
 	// imports then target stores by id.
 	Named bool
+	// Shared lists the stores whose uploads share identical data
+	// (sharing.go).
+	Shared map[string]bool
 }
 
 // IDs lists the store ids in a stable order.

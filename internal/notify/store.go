@@ -330,3 +330,9 @@ func (e *Events) ImageSent(ctx context.Context, img *image.Image, sent int64, to
 		e.log.ErrorContext(ctx, "notifications: image.send not written", "err", err, "image_id", img.ID)
 	}
 }
+
+// FinishShared sends what FinishUpload sends: sharing data changes
+// nothing a notification's reader sees.
+func (s *ImageStore) FinishShared(ctx context.Context, id string, r image.UploadResult, at time.Time) (string, error) {
+	return s.Store.FinishShared(s.n.imageEvents(ctx, id, nil, "image.upload", "image.activate"), id, r, at)
+}

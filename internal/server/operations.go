@@ -59,6 +59,14 @@ func (s *Server) instrument(records any, stores image.Stores) error {
 		probes = append(probes, health.Probe{Name: "store " + id, Check: storeProbe(d)})
 		stores.Drivers[id] = s.metrics.Driver(id, d)
 	}
+	if refs, ok := records.(image.DataRefs); ok && s.metrics != nil {
+		err := s.metrics.Register(metrics.NewStorage(func(ctx context.Context) ([]image.StoreUsage, error) {
+			return image.StorageUsage(ctx, refs, stores)
+		}, s.log))
+		if err != nil {
+			return err
+		}
+	}
 	if s.cfg.Auth == "keystone" {
 		probes = append(probes, health.Probe{Name: "identity", Check: urlProbe(s.cfg.Keystone.URL)})
 	}

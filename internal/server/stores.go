@@ -64,9 +64,10 @@ func openStores(ctx context.Context, cfg config.Config) (image.Stores, []api.Sto
 		if err != nil {
 			return image.Stores{}, nil, fmt.Errorf("opening the image store: %w", err)
 		}
-		return image.Stores{Drivers: map[string]blob.Driver{singleStore: d}, Default: singleStore}, nil, nil
+		return image.Stores{Drivers: map[string]blob.Driver{singleStore: d}, Default: singleStore,
+			Shared: map[string]bool{singleStore: st.SharesData()}}, nil, nil
 	}
-	stores := image.Stores{Drivers: map[string]blob.Driver{}, Default: cfg.DefaultStore, Named: true}
+	stores := image.Stores{Drivers: map[string]blob.Driver{}, Default: cfg.DefaultStore, Named: true, Shared: map[string]bool{}}
 	var infos []api.StoreInfo
 	for _, st := range cfg.Stores {
 		if st.Type == "http" {
@@ -79,6 +80,7 @@ func openStores(ctx context.Context, cfg config.Config) (image.Stores, []api.Sto
 			return image.Stores{}, nil, fmt.Errorf("store %s: %w", st.ID, err)
 		}
 		stores.Drivers[st.ID] = d
+		stores.Shared[st.ID] = st.SharesData()
 		infos = append(infos, api.StoreInfo{ID: st.ID, Description: st.Description, Default: st.ID == cfg.DefaultStore,
 			Type: st.Type, Properties: props})
 	}

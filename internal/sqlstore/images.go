@@ -221,18 +221,20 @@ func (s *Store) SetStatus(ctx context.Context, id string, from, to image.Status,
 // FinishUpload records the uploaded data and activates a saving image. A
 // virtual size the upload did not learn keeps the one already recorded.
 func (s *Store) FinishUpload(ctx context.Context, id string, r image.UploadResult, at time.Time) error {
-	return s.write(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE images SET status = $1, size = $2, checksum = $3,
-			os_hash_algo = $4, os_hash_value = $5, location = $6, updated_at = $7,
-			virtual_size = COALESCE($10, virtual_size)
-			WHERE id = $8 AND status = $9 AND deleted_at IS NULL`,
-			string(image.StatusActive), r.Size, nullIfEmpty(r.Checksum), nullIfEmpty(r.HashAlgo),
-			nullIfEmpty(r.HashValue), r.Location, s.d.BindTime(at), id, string(image.StatusSaving), nullInt(r.VirtualSize))
-		if err != nil {
-			return err
-		}
-		return changedOne(ctx, tx, res, id)
-	})
+	return s.write(ctx, func(tx *Tx) error { return s.finishUpload(ctx, tx, id, r, at) })
+}
+
+func (s *Store) finishUpload(ctx context.Context, tx *Tx, id string, r image.UploadResult, at time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE images SET status = $1, size = $2, checksum = $3,
+		os_hash_algo = $4, os_hash_value = $5, location = $6, updated_at = $7,
+		virtual_size = COALESCE($10, virtual_size)
+		WHERE id = $8 AND status = $9 AND deleted_at IS NULL`,
+		string(image.StatusActive), r.Size, nullIfEmpty(r.Checksum), nullIfEmpty(r.HashAlgo),
+		nullIfEmpty(r.HashValue), r.Location, s.d.BindTime(at), id, string(image.StatusSaving), nullInt(r.VirtualSize))
+	if err != nil {
+		return err
+	}
+	return changedOne(ctx, tx, res, id)
 }
 
 // DeleteImage soft-deletes a live image and returns it as it was.

@@ -61,6 +61,8 @@ func Run(t *testing.T, newDriver func(t *testing.T) blob.Driver, opts ...Option)
 		{"ConcurrentReaders", testConcurrentReaders},
 		{"ConcurrentWritersSameKey", testConcurrentWritersSameKey},
 		{"Sweep", testSweep},
+		{"Zeros", testZeros},
+		{"Usage", testUsage},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newDriver(t)) })

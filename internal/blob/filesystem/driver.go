@@ -8,6 +8,10 @@
 // tmp sits beside blobs so that Commit is a rename within one filesystem,
 // which POSIX makes atomic: a reader sees either the old file or the new
 // one, and a reader that already has the old file open keeps reading it.
+//
+// Blobs are sparse: aligned 4 KiB blocks of zeros are not written, so a
+// raw image takes the space of its data, and reads hand out the holes'
+// zeros without touching the disk (writer.go, sparse_linux.go).
 package filesystem
 
 import (
@@ -119,7 +123,8 @@ func (d *Driver) Writer(ctx context.Context, key string) (blob.Writer, error) {
 
 // Reader returns the open file positioned at offset. Returning *os.File
 // itself (rather than a wrapper) keeps its WriterTo, so io.Copy to a
-// socket can use sendfile.
+// socket can use sendfile; a file with holes gets a reader that skips
+// them instead (sparse_linux.go).
 func (d *Driver) Reader(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
 	path, err := d.path(key)
 	if err != nil {
@@ -142,14 +147,15 @@ func (d *Driver) Reader(ctx context.Context, key string, offset int64) (io.ReadC
 	if err == nil && offset > fi.Size() {
 		err = fmt.Errorf("size %d: %w", fi.Size(), blob.ErrInvalidOffset)
 	}
-	if err == nil && offset > 0 {
-		_, err = f.Seek(offset, io.SeekStart)
+	var r io.ReadCloser
+	if err == nil {
+		r, err = openRead(f, fi, offset)
 	}
 	if err != nil {
 		f.Close()
 		return nil, d.notFound(fmt.Sprintf("read at %d", offset), key, err)
 	}
-	return f, nil
+	return r, nil
 }
 
 // Stat reports the size of the committed blob at key.

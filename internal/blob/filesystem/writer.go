@@ -1,7 +1,6 @@
 package filesystem
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,23 +8,21 @@ import (
 	"os"
 )
 
-// bufferSize batches the small writes an HTTP body tends to produce into
-// fewer syscalls; io.Copy's 32 KiB chunks pass through in 64 KiB writes.
-const bufferSize = 64 << 10
-
 // errClosed is returned by Write and Commit once the writer has been
 // committed or cancelled.
 var errClosed = errors.New("filesystem: writer already committed or cancelled")
 
 // writer streams into a temp file under root/tmp until Commit renames it
-// to the blob's path. Like most io.Writers it is not safe for concurrent
-// use.
+// to the blob's path. Blocks of zeros are skipped rather than written
+// (holeWriter), so the raw images that are mostly zeros take only the
+// space of their data; Commit sets the file's length, and the holes read
+// back as zeros. Like most io.Writers it is not safe for concurrent use.
 type writer struct {
 	d    *Driver
 	key  string
 	dst  string // the committed blob's path
 	f    *os.File
-	buf  *bufio.Writer
+	buf  *holeWriter
 	size int64
 	// queued is the end of the range whose writeback was started last,
 	// waited is where the one before it ended (see startWriteback).
@@ -38,7 +35,7 @@ type writer struct {
 var _ io.ReaderFrom = (*writer)(nil)
 
 func newWriter(d *Driver, key, dst string, f *os.File) *writer {
-	return &writer{d: d, key: key, dst: dst, f: f, buf: bufio.NewWriterSize(f, bufferSize)}
+	return &writer{d: d, key: key, dst: dst, f: f, buf: newHoleWriter(f)}
 }
 
 func (w *writer) Write(p []byte) (int, error) {
@@ -66,9 +63,8 @@ func (w *writer) writeback() {
 	w.waited, w.queued = w.queued, inFile
 }
 
-// ReadFrom lets io.Copy hand the source to bufio, which passes it on to
-// os.File.ReadFrom when its buffer is empty; that can use copy_file_range
-// or splice when the source is a file or socket.
+// ReadFrom fills the buffer straight from r, saving io.Copy's own buffer
+// and one copy of every byte.
 func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 	if w.done {
 		return 0, errClosed
@@ -81,12 +77,13 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 
 func (w *writer) Size() int64 { return w.size }
 
-// Commit makes the blob durable (flush, fsync the data) and then visible
-// (rename, fsync the directory). If any step fails the temp file is
-// removed, so a failed Commit leaves nothing behind, as blob.Writer
-// requires. The one exception is a failed directory sync after the rename
-// succeeded: the blob is then visible, only not guaranteed to survive a
-// crash, and Commit still reports the error.
+// Commit makes the blob durable (flush, set the length over any trailing
+// hole, fsync the data) and then visible (rename, fsync the directory).
+// If any step fails the temp file is removed, so a failed Commit leaves
+// nothing behind, as blob.Writer requires. The one exception is a failed
+// directory sync after the rename succeeded: the blob is then visible,
+// only not guaranteed to survive a crash, and Commit still reports the
+// error.
 func (w *writer) Commit(ctx context.Context) error {
 	if w.done {
 		return errClosed
@@ -105,6 +102,10 @@ func (w *writer) commit(ctx context.Context) error {
 		return err
 	}
 	if err := w.buf.Flush(); err != nil {
+		return err
+	}
+	// Zeros at the end were never written: the length says they are there.
+	if err := w.f.Truncate(w.size); err != nil {
 		return err
 	}
 	if err := w.f.Sync(); err != nil {

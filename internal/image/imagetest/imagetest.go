@@ -64,6 +64,9 @@ func Run(t *testing.T, newStore func(t *testing.T) image.Store) {
 		{"UpdateImport", testUpdateImport},
 		{"Imports", testImports},
 		{"PutImage", testPutImage},
+		{"SharedData", testSharedData},
+		{"SharedDataConflict", testSharedDataConflict},
+		{"SharedDataRace", testSharedDataRace},
 		{"Partials", testPartials},
 	}
 	for _, tc := range tests {
