@@ -153,7 +153,8 @@ func (u *Upload) put(ctx context.Context, offset int64, resume bool) error {
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	// Closed after the switch: unexpected reads the server's reason.
+	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusNoContent:
 		return nil
@@ -172,7 +173,7 @@ func (u *Upload) query(ctx context.Context) (kept int64, done bool, err error) {
 	if err != nil {
 		return 0, false, err
 	}
-	resp.Body.Close()
+	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusNoContent:
 		return u.Size, true, nil
