@@ -47,6 +47,9 @@ const (
 	infoTimeout = time.Minute
 	// maxToolOutput bounds what is kept of qemu-img's output.
 	maxToolOutput = 1 << 20
+	// qemuStack is the stack limit of a qemu-img run, and so the stack
+	// each of its threads reserves.
+	qemuStack = 2 << 20
 )
 
 func newConverter(cfg Config) (*converter, error) {
@@ -188,7 +191,13 @@ func (c *converter) agree(ctx context.Context, w *image.Work, source string) err
 func (c *converter) run(ctx context.Context, timeout time.Duration, memory int64, cpu, sub, fsize string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	full := []string{"--as=" + strconv.FormatInt(memory, 10), "--cpu=" + cpu}
+	// The address-space cap counts every thread's stack reservation, and
+	// glibc reserves RLIMIT_STACK (8 MiB by default) for each: qemu-img's
+	// I/O pool grows to 64 threads when I/O is slow, so a busy machine
+	// could push a small conversion over the cap ("failed to allocate
+	// memory for stack"). A 2 MiB stack per thread keeps the cap about
+	// the data qemu-img holds.
+	full := []string{"--as=" + strconv.FormatInt(memory, 10), "--stack=" + strconv.Itoa(qemuStack), "--cpu=" + cpu}
 	if fsize != "" {
 		full = append(full, fsize)
 	}
