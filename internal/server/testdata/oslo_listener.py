@@ -9,15 +9,24 @@ what glint publishes is read by oslo.messaging itself.
 """
 import json
 import sys
+import threading
 
 from oslo_config import cfg
 import oslo_messaging
 
 
+# The listener dispatches on a thread pool; print writes the text and the
+# newline separately, so two events could share a line without the lock.
+_out = threading.Lock()
+
+
 class Endpoint:
     def _emit(self, priority, publisher_id, event_type, payload):
-        print(json.dumps({"priority": priority, "publisher_id": publisher_id,
-                          "event_type": event_type, "payload": payload}), flush=True)
+        line = json.dumps({"priority": priority, "publisher_id": publisher_id,
+                           "event_type": event_type, "payload": payload}) + "\n"
+        with _out:
+            sys.stdout.write(line)
+            sys.stdout.flush()
         return oslo_messaging.NotificationResult.HANDLED
 
     def info(self, ctxt, publisher_id, event_type, payload, metadata):
