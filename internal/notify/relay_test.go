@@ -19,6 +19,7 @@ import (
 	"github.com/glint-image/glint/internal/sqlstore/postgres"
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
 	"github.com/glint-image/glint/internal/sqlstore/sqlite"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 type outbox interface {
@@ -53,7 +54,7 @@ func TestOutboxStore(t *testing.T) {
 	for name, open := range stores(t) {
 		t.Run(name, func(t *testing.T) {
 			if name == "postgres" && os.Getenv(pgtest.DSNVar) == "" {
-				t.Skip(pgtest.DSNVar + " is not set")
+				testenv.Missing(t, pgtest.DSNVar+" is not set")
 			}
 			st := open()
 			ctx := context.Background()
@@ -112,7 +113,7 @@ func TestOutboxStore(t *testing.T) {
 func TestTwoRelaysPublishOnce(t *testing.T) {
 	url := os.Getenv("GLINT_TEST_RABBITMQ_URL")
 	if url == "" {
-		t.Skip("GLINT_TEST_RABBITMQ_URL is not set")
+		testenv.Missing(t, "GLINT_TEST_RABBITMQ_URL is not set")
 	}
 	st := stores(t)["postgres"]()
 	exchange := "glance-test-" + strings.ToLower(rand.Text())[:10]

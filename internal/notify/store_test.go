@@ -18,6 +18,7 @@ import (
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
 	"github.com/glint-image/glint/internal/sqlstore/sqlite"
 	"github.com/glint-image/glint/internal/task"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // records is what the decorators wrap and the relay reads.
@@ -39,7 +40,7 @@ func recordStores(t *testing.T) map[string]func() records {
 		},
 		"postgres": func() records {
 			if os.Getenv(pgtest.DSNVar) == "" {
-				t.Skip(pgtest.DSNVar + " is not set")
+				testenv.Missing(t, pgtest.DSNVar+" is not set")
 			}
 			st, err := postgres.Open(context.Background(), pgtest.Schema(t))
 			if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestNotificationsOsloListener has Debian's oslo.messaging notification
@@ -24,7 +25,7 @@ func TestNotificationsOsloListener(t *testing.T) {
 	url := rabbitURL(t)
 	python := os.Getenv("GLINT_TEST_OSLO_PYTHON")
 	if python == "" {
-		t.Skip("GLINT_TEST_OSLO_PYTHON (a python3 with oslo.messaging) is not set")
+		testenv.Missing(t, "GLINT_TEST_OSLO_PYTHON (a python3 with oslo.messaging) is not set")
 	}
 	exchange, topic := unique("glance-test-"), unique("notifications-")
 	cmd := exec.Command(python, "testdata/oslo_listener.py", strings.Replace(url, "amqp://", "rabbit://", 1), exchange, topic)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // broker is a RabbitMQ of the test's own, on its own ports and directory,
@@ -30,7 +32,7 @@ type broker struct {
 func startBroker(t *testing.T) *broker {
 	bin := os.Getenv("GLINT_TEST_RABBITMQ_SERVER")
 	if bin == "" {
-		t.Skip("GLINT_TEST_RABBITMQ_SERVER (the rabbitmq-server script) is not set")
+		testenv.Missing(t, "GLINT_TEST_RABBITMQ_SERVER (the rabbitmq-server script) is not set")
 	}
 	dir := t.TempDir()
 	_, port, _ := net.SplitHostPort(freeAddr(t))

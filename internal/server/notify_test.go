@@ -20,13 +20,14 @@ import (
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/notify"
 	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // rabbitURL is the broker the notification tests publish to, or skip.
 func rabbitURL(t *testing.T) string {
 	u := os.Getenv("GLINT_TEST_RABBITMQ_URL")
 	if u == "" {
-		t.Skip("GLINT_TEST_RABBITMQ_URL is not set")
+		testenv.Missing(t, "GLINT_TEST_RABBITMQ_URL is not set")
 	}
 	return u
 }
