@@ -64,11 +64,14 @@ func catalogOf(b, parent *testing.B, c *benchCatalog, n int) *benchCatalog {
 		cfg := config.Default()
 		cfg.DataDir = parent.TempDir()
 		cfg.Auth = config.AuthTrustedHeaders
-		if c.variant != "" {
+		if c.variant == "-metrics" || c.variant == "-ops" {
 			cfg.MetricsListen = "127.0.0.1:0"
 		}
 		if c.variant == "-ops" {
 			opsConfig(parent, &cfg)
+		}
+		if c.variant == "-nocache" {
+			cfg.Metadata.RecordCache = 0
 		}
 		srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
@@ -227,10 +230,21 @@ func BenchmarkWrites(b *testing.B) {
 	}
 }
 
+// BenchmarkRequests measures show and every listing shape. With
+// GLINT_BENCH_RECORDS=1 each also runs as NAME-nocache, on a catalog of
+// its own served without the record cache (metadata.record_cache 0),
+// interleaved with NAME so that one run compares the two.
 func BenchmarkRequests(b *testing.B) {
-	for _, v := range benchVariants() {
+	variants := benchVariants()
+	if os.Getenv("GLINT_BENCH_RECORDS") != "" {
+		variants = append(variants, "-nocache")
+	}
+	cats := map[string]*benchCatalog{}
+	for _, v := range variants {
+		cats[v] = &benchCatalog{variant: v}
+	}
+	{
 		for _, n := range []int{10000} {
-			cat := &benchCatalog{variant: v}
 			paths := []struct {
 				name string
 				path func(i int, c *benchCatalog) string
@@ -268,23 +282,25 @@ func BenchmarkRequests(b *testing.B) {
 				}{q.name, func(int, *benchCatalog) string { return "/v2/images?limit=25&" + q.query }})
 			}
 			for _, p := range paths {
-				parentB := b
-				b.Run(fmt.Sprintf("%s/%d%s", p.name, n, v), func(b *testing.B) {
-					c := catalogOf(b, parentB, cat, n)
-					b.ReportAllocs()
-					b.ResetTimer()
-					cpu0 := processCPU()
-					defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
-					for i := range b.N {
-						req := httptest.NewRequest("GET", p.path(i, c), nil)
-						benchHeaders(req, false)
-						rec := httptest.NewRecorder()
-						c.h.ServeHTTP(rec, req)
-						if rec.Code != http.StatusOK {
-							b.Fatalf("%s: %d %s", req.URL, rec.Code, rec.Body)
+				for _, v := range variants {
+					parentB := b
+					b.Run(fmt.Sprintf("%s/%d%s", p.name, n, v), func(b *testing.B) {
+						c := catalogOf(b, parentB, cats[v], n)
+						b.ReportAllocs()
+						b.ResetTimer()
+						cpu0 := processCPU()
+						defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
+						for i := range b.N {
+							req := httptest.NewRequest("GET", p.path(i, c), nil)
+							benchHeaders(req, false)
+							rec := httptest.NewRecorder()
+							c.h.ServeHTTP(rec, req)
+							if rec.Code != http.StatusOK {
+								b.Fatalf("%s: %d %s", req.URL, rec.Code, rec.Body)
+							}
 						}
-					}
-				})
+					})
+				}
 			}
 		}
 	}
