@@ -142,7 +142,7 @@ type Store struct {
 	stmts        stmtCache
 	group        *groupCommit // nil unless Dialect.GroupCommit
 	stats        statsRefresh
-	obs          TxObserver // nil: not observed (observe.go)
+	obs          TxObserver   // nil: not observed (observe.go)
 	records      *recordCache // nil: listings load every record (records.go)
 }
 

@@ -13,9 +13,9 @@ import (
 	"github.com/glint-image/glint/internal/image/imagetest"
 	"github.com/glint-image/glint/internal/sqlstore"
 	"github.com/glint-image/glint/internal/sqlstore/plantest"
-	"github.com/glint-image/glint/internal/sqlstore/recordtest"
 	"github.com/glint-image/glint/internal/sqlstore/postgres"
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
+	"github.com/glint-image/glint/internal/sqlstore/recordtest"
 )
 
 // The server the tests use is named by GLINT_TEST_POSTGRES_DSN (see
