@@ -2,6 +2,7 @@ package image_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
@@ -223,4 +224,42 @@ func TestSignedUploadPropertiesRace(t *testing.T) {
 		t.Fatalf("upload again: %v", err)
 	}
 	s.active(t, "uploaded again", id, other)
+}
+
+// A signed upload whose client left after its last byte is finished by
+// the empty resume the progress query sends, and verified then; with
+// data that does not match, that resume refuses it and keeps nothing.
+func TestSignedResumeAllBytesKept(t *testing.T) {
+	s := newSignedService(t)
+	data := randomData(2<<20+1, 60)
+	tampered := bytes.Clone(data)
+	tampered[7] ^= 1
+	for _, c := range []struct {
+		name string
+		body []byte
+	}{{"matching data", data}, {"tampered data", tampered}} {
+		id := s.signedImage(t, data, s.rsa, s.rsaID, "SHA-384")
+		ctx, cancel := context.WithCancel(t.Context())
+		if err := s.svc.Upload(ctx, owner, id, "", &cancelAtEOF{r: bytes.NewReader(c.body), cancel: cancel}, int64(len(data))); err == nil {
+			t.Fatalf("%s: an upload whose context ended succeeded", c.name)
+		}
+		if n := s.keptBytes(t, id); n != int64(len(data)) {
+			t.Fatalf("%s: %d bytes kept", c.name, n)
+		}
+		pr, err := s.svc.ResumeUpload(t.Context(), owner, id, "", bytes.NewReader(nil), image.DataRange{Start: int64(len(data)), Total: int64(len(data))})
+		if c.body[7] == data[7] {
+			if err != nil || !pr.Done {
+				t.Errorf("%s: finishing resume: %+v, %v", c.name, pr, err)
+			}
+			s.active(t, c.name, id, data)
+			continue
+		}
+		if !errors.Is(err, image.ErrInvalid) || !strings.Contains(err.Error(), "Signature verification failed for image "+id) {
+			t.Errorf("%s: finishing resume: %v, want 400", c.name, err)
+		}
+		s.nothingKept(t, c.name, id)
+		if n := s.keptBytes(t, id); n != 0 {
+			t.Errorf("%s: %d bytes still kept", c.name, n)
+		}
+	}
 }
