@@ -138,7 +138,11 @@ func (j *importJob) result() map[string]any { return map[string]any{"image_id": 
 
 // update writes one step to the image under this task's lock.
 func (j *importJob) update(ctx context.Context, u ImportUpdate) error {
-	err := j.s.store.UpdateImport(ctx, j.id, j.t.ID, u, j.s.now())
+	return importUpdateError(j.s.store.UpdateImport(ctx, j.id, j.t.ID, u, j.s.now()))
+}
+
+// importUpdateError words the failure of an import step's write.
+func importUpdateError(err error) error {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return errDeleted
@@ -208,6 +212,8 @@ func (j *importJob) fail(ctx context.Context, cause error) error {
 	drop := j.written
 	if j.method == MethodCopyImage {
 		u.RemoveLocations = j.recorded
+		// Shared data the copies took references to is released too.
+		drop = append(slices.Clone(drop), j.recorded...)
 	} else {
 		// Back to queued: the image holds no data, whatever this or an
 		// earlier run stored.
@@ -216,7 +222,7 @@ func (j *importJob) fail(ctx context.Context, cause error) error {
 	}
 	if err := j.s.store.UpdateImport(ctx, j.id, j.t.ID, u, j.s.now()); errors.Is(err, ErrNotFound) {
 		// Deleted between the read above and this write.
-		j.discard(ctx, slices.Compact(drop))
+		j.discard(ctx, drop)
 		j.s.removeStaged(ctx, j.id)
 		return errDeleted
 	} else if err != nil {
@@ -227,16 +233,22 @@ func (j *importJob) fail(ctx context.Context, cause error) error {
 			return fmt.Errorf("undoing the failed import: %w", err)
 		}
 	}
-	j.discard(ctx, slices.Compact(drop))
+	j.discard(ctx, drop)
 	j.s.removeStaged(ctx, j.id)
 	j.log.WarnContext(ctx, "image import failed", "method", j.method, "reason", cause.Error())
 	return cause
 }
 
-// discard deletes blobs this import wrote.
+// discard drops the image's hold on data this import wrote or recorded:
+// its own copies go, and so does shared data it was the last user of;
+// shared data other images still refer to stays.
 func (j *importJob) discard(ctx context.Context, locs []string) {
+	seen := map[string]bool{}
 	for _, loc := range locs {
-		j.s.discard(ctx, loc)
+		if !seen[loc] {
+			seen[loc] = true
+			j.s.releaseData(ctx, j.id, loc)
+		}
 	}
 }
 

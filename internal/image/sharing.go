@@ -36,6 +36,16 @@ type DataRefs interface {
 	// saving, as FinishUpload.
 	FinishShared(ctx context.Context, id string, r UploadResult, at time.Time) (string, error)
 
+	// ImportShared is UpdateImport for an import's copy of data that may
+	// be shared (r: its size, sha512 and committed location), as
+	// FinishShared is for an upload: in the same write as u, the image
+	// refers to the store's data of r.Size and r.HashValue, or r.Location
+	// becomes that data, and the location recorded (added to the image's
+	// list, after u.AddLocations) is returned. When it is not r.Location,
+	// the import's copy is unused and the caller removes it. An error
+	// (the image gone, moved on, not locked by taskID) records nothing.
+	ImportShared(ctx context.Context, id, taskID string, u ImportUpdate, r UploadResult, at time.Time) (string, error)
+
 	// ReleaseData drops image id's reference to the data at location and
 	// tells whether no image refers to it any more, so that it may be
 	// removed; data never shared has no references and is unused.
@@ -96,6 +106,14 @@ func (s *Service) releaseBlob(ctx context.Context, id, loc string) error {
 		return nil
 	}
 	return s.deleteBlob(ctx, loc)
+}
+
+// releaseData is releaseBlob for clean-ups, which log a failure: what it
+// leaves is an orphan blob, never data removed under an image.
+func (s *Service) releaseData(ctx context.Context, id, loc string) {
+	if err := s.releaseBlob(ctx, id, loc); err != nil {
+		s.log.ErrorContext(ctx, "releasing image data", "image_id", id, "location", loc, "err", err)
+	}
 }
 
 // checkNotShared refuses a location naming data that images share: a
