@@ -6,17 +6,21 @@ import (
 )
 
 // Shared data within a store. Ten projects uploading the same cloud image
-// need not keep ten copies: an upload whose data (its size and the sha512
-// glint computed while receiving it, never a client's claim) matches data
+// need not keep ten copies: an upload or an import's copy (recordUpload,
+// importJob.record) whose data (its size and the sha512 glint computed
+// while receiving it, never a client's claim) matches data
 // already in the same store takes a reference to that data, and its own
 // freshly written copy is dropped. The records store keeps the references
 // (DataRefs); data goes only when its last reference does. Data is never
 // shared across stores, and each image keeps its own size, checksums and
 // quota usage, as Glance defines them.
 //
-// Only data registered by a sharing upload is ever shared; data recorded
-// any other way (imports, copy-image, locations, images migrated from
-// Glance, uploads from before sharing) belongs to its one image as always.
+// Only data registered by a sharing upload or import is ever shared;
+// data recorded any other way (locations, images migrated from Glance,
+// uploads and imports from before sharing) belongs to its one image as
+// always. Whatever gives up an image's hold on data (deletion, a failed
+// or undone import, a removed location) releases it (releaseBlob), so
+// shared data goes only with its last user.
 
 // DataRefs is the part of the Store that records shared data: per store,
 // a blob with its size and sha512, and the images referring to it. Every
