@@ -84,7 +84,7 @@ func TestResumableWriterRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeAll(t, w, small[:1000])
-	state, err := w.(blob.ResumableWriter).Checkpoint(t.Context())
+	state, err := w.Checkpoint(t.Context())
 	if err != nil {
 		t.Fatalf("Checkpoint: %v", err)
 	}
