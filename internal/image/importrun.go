@@ -194,8 +194,11 @@ func (j *importJob) fail(ctx context.Context, cause error) error {
 		return cause
 	}
 	if img.Properties[ImportLock] != j.t.ID {
-		// Another import has the image now: what it holds is its own.
-		j.discard(ctx, j.written)
+		// Another import (or recovery) has the image now: what it holds
+		// is its own, the locations this run recorded included (recovery
+		// released them if it dropped them); only copies never recorded
+		// go.
+		j.discard(ctx, slices.DeleteFunc(slices.Clone(j.written), func(l string) bool { return slices.Contains(j.recorded, l) }))
 		return errLockLost
 	}
 	// None of the task's stores gets the data: they leave the importing
