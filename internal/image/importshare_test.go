@@ -2,6 +2,8 @@ package image_test
 
 import (
 	"bytes"
+	"crypto/sha512"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -205,6 +207,39 @@ func TestImportsShareData(t *testing.T) {
 					t.Errorf("references: %d to a's data, %d to b's; want 2 and 3", a, b)
 				}
 
+				// An import that recorded a's data and then lost its task (a
+				// crash, the task expired): recovery returns the image to
+				// queued and releases its reference; the data stays.
+				crashed := s.staged(t, p2, data)
+				now := time.Now().UTC()
+				if err := s.tasks.CreateTask(t.Context(), &task.Task{ID: "crashed-task", Type: task.TypeImageImport,
+					Status: task.StatusFailure, Owner: "p2", CreatedAt: now, UpdatedAt: now}); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.records.LockImport(t.Context(), crashed, "crashed-task", now); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.records.UpdateImport(t.Context(), crashed, "crashed-task", image.ImportUpdate{Status: image.StatusImporting}, now); err != nil {
+					t.Fatal(err)
+				}
+				sum := sha512.Sum512(data)
+				loc, err := s.records.ImportShared(t.Context(), crashed, "crashed-task", image.ImportUpdate{},
+					image.UploadResult{Size: int64(len(data)), HashAlgo: "sha512", HashValue: hex.EncodeToString(sum[:]), Location: "a:" + crashed}, now)
+				if err != nil || loc != upLoc {
+					t.Fatalf("recording the crashed import's copy: %q, %v; want %s", loc, err, upLoc)
+				}
+				if err := s.svc.Recover(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				if img, _ := s.records.GetImage(t.Context(), crashed); img.Status != image.StatusQueued || img.Location != "" {
+					t.Errorf("recovered import left the image %s at %q", img.Status, img.Location)
+				}
+				if n := s.refs(t, upLoc); n != 2 {
+					t.Errorf("after recovery: %d references to a's data, want 2", n)
+				}
+				s.wantBlobs(t, "after recovery", 1, 1)
+				wantData(t, s.svc, p2, direct, data)
+
 				// Store c breaks: imports into a and c, or b and c, record a
 				// reference in a or b first and then fail. Nothing of them
 				// may stay.
@@ -248,8 +283,10 @@ func TestImportsShareData(t *testing.T) {
 						wantData(t, s.svc, p3, copied, data)
 					}
 				}
-				if err := s.svc.Delete(t.Context(), p2, failed); err != nil {
-					t.Fatal(err)
+				for _, id := range []string{failed, crashed} {
+					if err := s.svc.Delete(t.Context(), p2, id); err != nil {
+						t.Fatal(err)
+					}
 				}
 				s.wantBlobs(t, "with every image deleted", 0, 0)
 			})
