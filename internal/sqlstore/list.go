@@ -85,6 +85,9 @@ func (s *Store) cachedPage(ctx context.Context, qr querier, p *listPlan) (imgs [
 	if len(missing) == 0 {
 		return imgs, false, nil
 	}
+	if s.betweenPageAndLoad != nil {
+		s.betweenPageAndLoad()
+	}
 	// The list of ids is padded to one of a few lengths with repeats of
 	// the first, so that the prepared statements (Dialect.CacheStatements)
 	// are a few texts, not one per length.

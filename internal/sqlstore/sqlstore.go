@@ -144,6 +144,10 @@ type Store struct {
 	stats        statsRefresh
 	obs          TxObserver   // nil: not observed (observe.go)
 	records      *recordCache // nil: listings load every record (records.go)
+	// betweenPageAndLoad, if set, runs in cachedPage after the page's
+	// ids and revisions are read and before the missing records are
+	// loaded: tests write there to force the stale path (export_test.go).
+	betweenPageAndLoad func()
 }
 
 var _ image.Store = (*Store)(nil)
