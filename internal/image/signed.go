@@ -51,7 +51,7 @@ func (s *Service) signatureCheck(ctx context.Context, p caller.Principal, img *I
 	}
 	c, err := s.opts.Signatures.Check(ctx, p, img.Properties)
 	if errors.Is(err, ErrUnavailable) {
-		return nil, &Error{Kind: ErrUnavailable, cause: err,
+		return nil, &Error{Kind: ErrUnavailable, cause: unavailableCause(err),
 			Msg: "Signature verification for image " + img.ID + " cannot be done now: " + err.Error() +
 				". Try again later; what an interrupted upload of it received is kept."}
 	}
@@ -59,6 +59,20 @@ func (s *Service) signatureCheck(ctx context.Context, p caller.Principal, img *I
 		return nil, signatureError(img.ID, err)
 	}
 	return c, nil
+}
+
+// unavailableCause is what the key manager answered (a refused
+// connection, Barbican's 503), which the verifier's error wraps beside
+// ErrUnavailable: the log gets it, the client the verifier's words.
+func unavailableCause(err error) error {
+	if u, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range u.Unwrap() {
+			if e != nil && e != ErrUnavailable {
+				return e
+			}
+		}
+	}
+	return err
 }
 
 // signatureHashes is the extra hash a digester computes for c: none when

@@ -61,9 +61,10 @@ func (l *keyManagerLink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // image queued. A certificate Barbican answers is not there (404) still
 // discards the kept bytes, as Glance's refusal does.
 func TestBarbicanOutageResume(t *testing.T) {
-	serve := func(cfg config.Config) string {
+	var logB lockedBuffer
+	serve := func(cfg config.Config, log io.Writer) string {
 		t.Helper()
-		srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(log, nil)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +77,7 @@ func TestBarbicanOutageResume(t *testing.T) {
 	cfgA.DataDir, cfgA.PasswordCost, cfgA.NoDashboard = t.TempDir(), 4, true
 	t.Setenv("GLINT_BOOTSTRAP_PASSWORD", "pw-admin-"+strings.ToLower(rand.Text()))
 	password := os.Getenv("GLINT_BOOTSTRAP_PASSWORD")
-	a := serve(cfgA)
+	a := serve(cfgA, io.Discard)
 	aURL, _ := url.Parse(a)
 	link := &keyManagerLink{proxy: httputil.NewSingleHostReverseProxy(aURL)}
 	linkSrv := httptest.NewServer(link)
@@ -87,7 +88,7 @@ func TestBarbicanOutageResume(t *testing.T) {
 	cfgB.Keystone = config.Keystone{URL: a + "/identity/v3", Username: "admin", Password: password, ProjectName: "admin",
 		UserDomainName: "Default", ProjectDomainName: "Default", CacheTTL: time.Minute}
 	cfgB.KeyManager = config.KeyManager{Driver: config.KeyManagerBarbican, BarbicanURL: linkSrv.URL + "/key-manager"}
-	b := serve(cfgB)
+	b := serve(cfgB, &logB)
 
 	tokenBody := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"` + password +
 		`"}}},"scope":{"project":{"name":"admin","domain":{"name":"Default"}}}}}`
@@ -178,6 +179,10 @@ func TestBarbicanOutageResume(t *testing.T) {
 		if status != http.StatusServiceUnavailable || !strings.Contains(out, want) {
 			t.Errorf("Barbican %s: resume answered %d %s, want 503 %q", mode, status, out, want)
 		}
+		// The log says what Barbican answered; the client is not told.
+		if cause := map[string]string{"503": "503 Service Unavailable: no server is available", "429": "429 Too Many Requests: rate limit exceeded", "drop": "EOF"}[mode]; !strings.Contains(logB.String(), cause) || strings.Contains(out, cause) {
+			t.Errorf("Barbican %s: %q logged: %v, shown to the client: %v", mode, cause, strings.Contains(logB.String(), cause), strings.Contains(out, cause))
+		}
 		if got := kept("Barbican "+mode, id); got != fmt.Sprint(half) {
 			t.Errorf("Barbican %s: Upload-Offset %s after the refused resume, want %d (the kept bytes)", mode, got, half)
 		}
@@ -223,4 +228,11 @@ func TestBarbicanOutageResume(t *testing.T) {
 	if got := kept("unknown certificate", bad); got != "0" {
 		t.Errorf("unknown certificate: Upload-Offset %s, want 0 (kept bytes discarded)", got)
 	}
+}
+
+// String is all that was logged (lockedBuffer is logs_test.go's).
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
