@@ -35,7 +35,7 @@ func TestClientsImport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("glance (python3-glanceclient, installed with python3-openstackclient) not found: %v", err)
 	}
-	dir, addr := t.TempDir(), freeAddr(t)
+	dir := t.TempDir()
 	img := qemuFile(t, dir, "cirros.qcow2", "64M")
 	data, _ := os.ReadFile(img)
 	web := httptest.NewServer(http.FileServer(http.Dir(dir)))
@@ -46,38 +46,24 @@ func TestClientsImport(t *testing.T) {
   - {id: cheap, type: file, path: `+filepath.Join(dir, "cheap")+`}
 default_store: fast
 `)
-	p := launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD="}, "serve", "--data-dir", dir, "--listen", addr, "--config", cfgFile)
-	clouds := filepath.Join(dir, "clouds.yaml")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(clouds); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no clouds.yaml:\n%s", p.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	env := []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=glint"}
+	p, addr, env := cloudServe(t, dir, "--config", cfgFile)
 	// glanceclient reads no clouds.yaml: the admin's OS_* variables.
 	var cc struct {
 		Clouds map[string]struct {
 			Auth map[string]string `yaml:"auth"`
 		} `yaml:"clouds"`
 	}
-	raw, _ := os.ReadFile(clouds)
+	raw, _ := os.ReadFile(filepath.Join(dir, "clouds.yaml"))
 	if err := yaml.Unmarshal(raw, &cc); err != nil {
 		t.Fatal(err)
 	}
 	auth := cc.Clouds["glint"].Auth
-	adminEnv := []string{"OS_AUTH_URL=" + auth["auth_url"], "OS_USERNAME=" + auth["username"], "OS_PASSWORD=" + auth["password"],
-		"OS_PROJECT_NAME=" + auth["project_name"], "OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default", "OS_IDENTITY_API_VERSION=3"}
-	admin := func(args ...string) string { return osc(t, cli, env, args...) }
-	admin("project", "create", "demo")
-	admin("user", "create", "--domain", "Default", "--password", "pw-demo", "demo")
-	admin("role", "add", "--project", "demo", "--user", "demo", "member")
-	demoEnv := []string{"OS_AUTH_URL=http://" + addr + "/identity/v3", "OS_USERNAME=demo", "OS_PASSWORD=pw-demo",
-		"OS_PROJECT_NAME=demo", "OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default", "OS_IDENTITY_API_VERSION=3"}
+	if auth["auth_url"] != "http://"+addr+"/identity/v3" {
+		t.Fatalf("clouds.yaml's auth_url: %q", auth["auth_url"])
+	}
+	adminEnv := osEnv(addr, auth["username"], auth["password"], auth["project_name"])
+	addMember(t, cli, env, "demo", "pw-demo")
+	demoEnv := osEnv(addr, "demo", "pw-demo", "demo")
 	demo := func(args ...string) string { return osc(t, cli, demoEnv, args...) }
 	gl := func(env []string, args ...string) string {
 		// glanceclient reads image data from any stdin that is not a
@@ -141,7 +127,7 @@ default_store: fast
 
 	// The admin copies it into the other store and reads the task.
 	gl(adminEnv, "image-import", "--import-method", "copy-image", "--stores", "fast", id)
-	deadline = time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for stores(show(id)) != "cheap,fast" {
 		if time.Now().After(deadline) {
 			t.Fatalf("copy-image did not finish: %v", show(id))

@@ -88,12 +88,19 @@ func start(t *testing.T, dataDir, addr string, extra ...string) *process {
 	t.Helper()
 	args := append([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--auth", "trusted-headers"}, extra...)
 	p := launch(t, addr, nil, args...)
+	p.waitReady(t)
+	return p
+}
+
+// waitReady waits until the process answers.
+func (p *process) waitReady(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(p.url + "/versions")
 		if err == nil {
 			resp.Body.Close()
-			return p
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("glint did not answer within 60s:\n%s", p.logs.String())

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/glint-image/glint/internal/signature/signtest"
 	"github.com/glint-image/glint/internal/testenv"
@@ -38,20 +37,11 @@ func TestSignedImagesRealClients(t *testing.T) {
 	if err != nil {
 		testenv.Missing(t, "script (util-linux) is not installed; openstackclient reads the signing key's password from a terminal")
 	}
-	dir, addr := t.TempDir(), freeAddr(t)
-	p := launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD="}, "serve", "--data-dir", dir, "--listen", addr, "--no-dashboard")
-	clouds := waitFile(t, p, filepath.Join(dir, "clouds.yaml"))
-	admin := func(args ...string) string {
-		return osc(t, cli, []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=glint"}, args...)
-	}
-	userEnv := func(user string) []string {
-		return []string{"OS_AUTH_URL=http://" + addr + "/identity/v3", "OS_USERNAME=" + user, "OS_PASSWORD=pw-" + user,
-			"OS_PROJECT_NAME=" + user, "OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default", "OS_IDENTITY_API_VERSION=3"}
-	}
+	dir := t.TempDir()
+	p, addr, adminEnv := cloudServe(t, dir, "--no-dashboard")
+	userEnv := func(user string) []string { return osEnv(addr, user, "pw-"+user, user) }
 	for _, name := range []string{"demo", "alt"} {
-		admin("project", "create", name)
-		admin("user", "create", "--domain", "Default", "--password", "pw-"+name, name)
-		admin("role", "add", "--project", name, "--user", name, "member")
+		addMember(t, cli, adminEnv, name, "pw-"+name)
 	}
 	demo := func(args ...string) string { return osc(t, cli, userEnv("demo"), args...) }
 
@@ -183,21 +173,6 @@ func TestSignedImagesRealClients(t *testing.T) {
 	demo("secret", "delete", certHref)
 	if list := demo("secret", "list", "-f", "value", "-c", "Secret href"); strings.Contains(list, certHref) {
 		t.Fatalf("deleted secret still listed:\n%s", list)
-	}
-}
-
-// waitFile waits for glint to write path (clouds.yaml on its first start).
-func waitFile(t *testing.T, p *process, path string) string {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return path
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s:\n%s", path, p.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/glint-image/glint/internal/testenv"
 )
@@ -31,7 +30,7 @@ func TestTempestImageLocations(t *testing.T) {
 	if err != nil {
 		testenv.Missing(t, "tempest (Debian's python3-tempest) is not installed")
 	}
-	dir, addr := t.TempDir(), freeAddr(t)
+	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "image.raw"), []byte(strings.Repeat("tempest image data ", 20000)), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -50,20 +49,8 @@ stores:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD="}, "serve", "--data-dir", dir, "--listen", addr, "--config", cfgFile, "--no-dashboard")
-	clouds := filepath.Join(dir, "clouds.yaml")
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if _, err := os.Stat(clouds); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no clouds.yaml:\n%s", p.logs.String())
-		}
-	}
-	admin := []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=glint"}
-	osc(t, cli, admin, "project", "create", "demo")
-	osc(t, cli, admin, "user", "create", "--domain", "Default", "--password", "pw-tempest", "demo")
-	osc(t, cli, admin, "role", "add", "--project", "demo", "--user", "demo", "member")
+	p, addr, admin := cloudServe(t, dir, "--config", cfgFile, "--no-dashboard")
+	addMember(t, cli, admin, "demo", "pw-tempest")
 
 	// Tempest registers workspaces by name in ~/.tempest: a home of the
 	// test's own keeps runs apart.
