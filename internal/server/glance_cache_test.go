@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestGlanceCacheCLI manages a node's image cache with Debian's
@@ -20,22 +18,19 @@ import (
 // server is configured.
 func TestGlanceCacheCLI(t *testing.T) {
 	cli := glanceCLI(t)
-	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
-	}
+	s3 := testS3(t, "glint-cli-test", "cache")
 	g := glanceServe(t, cli, fmt.Sprintf(`store:
   type: s3
   s3:
     endpoint: %q
     bucket: glint-cli-test
-    prefix: cache-%s/
+    prefix: %s
     access_key: %q
     secret_key: %q
     create_bucket: true
 cache:
   image_cache_max_size: 104857600
-`, endpoint, strings.ToLower(rand.Text())[:10], os.Getenv("GLINT_TEST_S3_ACCESS_KEY"), os.Getenv("GLINT_TEST_S3_SECRET_KEY")))
+`, s3.Endpoint, s3.Prefix, s3.AccessKey, s3.SecretKey))
 	glance := g.glance
 	dir := t.TempDir()
 	data := make([]byte, 2<<20+1)

@@ -129,18 +129,11 @@ stores:
 // its id.
 func createQueued(t *testing.T, base, password string) string {
 	t.Helper()
-	auth := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"` +
-		password + `"}}},"scope":{"project":{"name":"admin","domain":{"name":"Default"}}}}}`
-	resp, err := http.Post(base+"/identity/v3/auth/tokens", "application/json", strings.NewReader(auth))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	token := resp.Header.Get("X-Subject-Token")
+	token := adminToken(t, base, password)
 	req, _ := http.NewRequest("POST", base+"/v2/images", strings.NewReader(`{"name":"located","disk_format":"raw","container_format":"bare"}`))
 	req.Header.Set("X-Auth-Token", token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

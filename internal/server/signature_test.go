@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -110,21 +109,10 @@ func TestSignedImagesRealClients(t *testing.T) {
 
 	// Refusals, through the API with demo's token.
 	token := strings.TrimSpace(demo("token", "issue", "-f", "value", "-c", "id"))
+	do := caller(t, map[string]string{"X-Auth-Token": token, "Accept": "application/json"})
 	call := func(method, path, ctype string, body []byte) (int, []byte) {
 		t.Helper()
-		req, _ := http.NewRequest(method, p.url+path, bytes.NewReader(body))
-		req.Header.Set("X-Auth-Token", token)
-		req.Header.Set("Accept", "application/json")
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, out
+		return do(p.url, method, path, ctype, body)
 	}
 	tampered := bytes.Clone(data)
 	tampered[len(tampered)/2] ^= 0x01
