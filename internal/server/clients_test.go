@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,6 +91,26 @@ func cleanOSEnv() []string {
 		}
 	}
 	return append(env, "HOME="+os.TempDir())
+}
+
+// openstackCLI is the openstack command of python3-openstackclient that
+// GLINT_TEST_OPENSTACK_CLI names (.ci/run installs it and sets it).
+func openstackCLI(t *testing.T) string {
+	t.Helper()
+	cli := os.Getenv("GLINT_TEST_OPENSTACK_CLI")
+	if cli == "" {
+		testenv.Missing(t, "GLINT_TEST_OPENSTACK_CLI is not set; set it to the openstack command to run this test")
+	}
+	return cli
+}
+
+// serveDir serves the files of dir on loopback until t ends, for the
+// imports and locations that glint fetches; it returns the server's URL
+// and port.
+func serveDir(t *testing.T, dir string) (url, port string) {
+	web := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(web.Close)
+	return web.URL, web.URL[strings.LastIndex(web.URL, ":")+1:]
 }
 
 // glanceCLI is the glance command of python3-glanceclient that

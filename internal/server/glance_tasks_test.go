@@ -3,11 +3,6 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,20 +15,12 @@ import (
 // GLINT_TEST_GLANCE_CLI names the glance command.
 func TestGlanceTaskCLI(t *testing.T) {
 	cli := glanceCLI(t)
-	qemu, err := exec.LookPath("qemu-img")
-	if err != nil {
-		t.Fatal("qemu-img is needed (apt-get install qemu-utils)")
-	}
-	src := filepath.Join(t.TempDir(), "src.qcow2")
-	if out, err := exec.Command(qemu, "create", "-q", "-f", "qcow2", src, "64M").CombinedOutput(); err != nil {
-		t.Fatalf("qemu-img: %v %s", err, out)
-	}
-	files := httptest.NewServer(http.FileServer(http.Dir(filepath.Dir(src))))
-	t.Cleanup(files.Close)
-	_, port, _ := net.SplitHostPort(files.Listener.Addr().String())
+	dir := t.TempDir()
+	qemuFile(t, dir, "src.qcow2", "64M")
+	webURL, port := serveDir(t, dir)
 	g := glanceServe(t, cli, fmt.Sprintf("import:\n  web_download:\n    allowed_networks: [127.0.0.1/32]\n    allowed_ports: [80, 443, %s]\n", port))
 	glance := g.glance
-	input := `{"import_from": "` + files.URL + `/src.qcow2", "import_from_format": "qcow2", "image_properties": {"name": "from-task", "disk_format": "qcow2", "container_format": "bare"}}`
+	input := `{"import_from": "` + webURL + `/src.qcow2", "import_from_format": "qcow2", "image_properties": {"name": "from-task", "disk_format": "qcow2", "container_format": "bare"}}`
 	out := glance("task-create", "--type", "import", "--input", input)
 	if !strings.Contains(out, "| pending") {
 		t.Fatalf("task-create:\n%s", out)
@@ -71,7 +58,7 @@ func TestGlanceTaskCLI(t *testing.T) {
 	}
 	// glanceclient validates --input as JSON itself; glint refuses a file
 	// source with Glance's message.
-	out, err = g.glanceErr("task-create", "--type", "import", "--input",
+	out, err := g.glanceErr("task-create", "--type", "import", "--input",
 		`{"import_from": "file:///etc/passwd", "import_from_format": "raw", "image_properties": {}}`)
 	if err == nil || !strings.Contains(out, "File based imports are not allowed") {
 		t.Errorf("task-create from a file: %v\n%s", err, out)

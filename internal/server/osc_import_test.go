@@ -4,8 +4,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +12,6 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestClientsImport drives the import API of a fresh glint (built-in
@@ -27,10 +23,7 @@ import (
 // image-tasks and task-show. It runs when GLINT_TEST_OPENSTACK_CLI names
 // the openstack command; glance comes with it (python3-glanceclient).
 func TestClientsImport(t *testing.T) {
-	cli := os.Getenv("GLINT_TEST_OPENSTACK_CLI")
-	if cli == "" {
-		testenv.Missing(t, "GLINT_TEST_OPENSTACK_CLI is not set; set it to the openstack command to run this test")
-	}
+	cli := openstackCLI(t)
 	glance, err := exec.LookPath("glance")
 	if err != nil {
 		t.Fatalf("glance (python3-glanceclient, installed with python3-openstackclient) not found: %v", err)
@@ -38,9 +31,7 @@ func TestClientsImport(t *testing.T) {
 	dir := t.TempDir()
 	img := qemuFile(t, dir, "cirros.qcow2", "64M")
 	data, _ := os.ReadFile(img)
-	web := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	t.Cleanup(web.Close)
-	port := web.URL[strings.LastIndex(web.URL, ":")+1:]
+	webURL, port := serveDir(t, dir)
 	cfgFile := importConfig(t, port, `stores:
   - {id: fast, type: file, path: `+filepath.Join(dir, "fast")+`}
   - {id: cheap, type: file, path: `+filepath.Join(dir, "cheap")+`}
@@ -103,7 +94,7 @@ default_store: fast
 
 	// glanceclient: web-download, then glance-direct in two steps.
 	gl(demoEnv, "image-create-via-import", "--name", "web", "--disk-format", "qcow2", "--container-format", "bare",
-		"--import-method", "web-download", "--uri", web.URL+"/cirros.qcow2")
+		"--import-method", "web-download", "--uri", webURL+"/cirros.qcow2")
 	if m := waitActive("web"); m["checksum"] != hex.EncodeToString(sum[:]) || stores(m) != "fast" {
 		t.Fatalf("glance image-create-via-import --import-method web-download: %v", m)
 	}

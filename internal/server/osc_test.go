@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestOpenStackClient drives a fresh `glint serve` (built-in identity, all
@@ -19,10 +17,7 @@ import (
 // It runs when GLINT_TEST_OPENSTACK_CLI names the openstack command
 // (.ci/run installs Debian's python3-openstackclient and sets it).
 func TestOpenStackClient(t *testing.T) {
-	cli := os.Getenv("GLINT_TEST_OPENSTACK_CLI")
-	if cli == "" {
-		testenv.Missing(t, "GLINT_TEST_OPENSTACK_CLI is not set; set it to the openstack command to run this test")
-	}
+	cli := openstackCLI(t)
 	dir := t.TempDir()
 	p, addr, adminEnv := cloudServe(t, dir)
 	if info, _ := os.Stat(filepath.Join(dir, "clouds.yaml")); info.Mode().Perm() != 0o600 {

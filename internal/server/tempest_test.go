@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,10 +20,7 @@ import (
 // GLINT_TEST_OPENSTACK_CLI names the openstack command (to create the
 // account) and tempest is installed (.ci/run installs both).
 func TestTempestImageLocations(t *testing.T) {
-	cli := os.Getenv("GLINT_TEST_OPENSTACK_CLI")
-	if cli == "" {
-		testenv.Missing(t, "GLINT_TEST_OPENSTACK_CLI is not set; set it to the openstack command to run this test")
-	}
+	cli := openstackCLI(t)
 	tempest, err := exec.LookPath("tempest")
 	if err != nil {
 		testenv.Missing(t, "tempest (Debian's python3-tempest) is not installed")
@@ -34,9 +29,7 @@ func TestTempestImageLocations(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "image.raw"), []byte(strings.Repeat("tempest image data ", 20000)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	web := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	t.Cleanup(web.Close)
-	port := web.URL[strings.LastIndex(web.URL, ":")+1:]
+	webURL, port := serveDir(t, dir)
 	cfgFile := filepath.Join(dir, "glint.yaml")
 	if err := os.WriteFile(cfgFile, []byte(`show_image_direct_url: true
 show_multiple_locations: true
@@ -85,7 +78,7 @@ region = RegionOne
 [identity-feature-enabled]
 api_v2 = false
 [image]
-http_image = ` + web.URL + `/image.raw
+http_image = ` + webURL + `/image.raw
 [image-feature-enabled]
 manage_locations = true
 [service_available]
