@@ -43,9 +43,9 @@ func parseListQuery(v url.Values) (image.ListQuery, error) {
 		return q, badRequest(fmt.Sprintf("Too many tag filters: %d given, at most %d are allowed.", len(q.Tags), maxTagFilters))
 	}
 	if s, ok := first(v, "limit"); ok {
-		n, err := strconv.Atoi(s)
+		n, err := parseLimit(s)
 		if err != nil {
-			return q, badRequest("limit param must be an integer")
+			return q, err
 		}
 		if n < 0 {
 			return q, badRequest("limit param must be positive")

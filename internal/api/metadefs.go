@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/glint-image/glint/internal/metadef"
@@ -182,14 +181,6 @@ func checkVisibility(q orderedQuery, allowed ...string) error {
 		}
 	}
 	return badRequest("Invalid visibility value: " + v)
-}
-
-func parseLimit(s string) (int, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, badRequest("limit param must be an integer")
-	}
-	return n, nil
 }
 
 func (h *Handler) listNamespaces(svc *metadef.Service, w http.ResponseWriter, r *http.Request) error {

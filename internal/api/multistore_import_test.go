@@ -257,3 +257,59 @@ func TestGlanceDownload(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyImageSharesData: copy-image into a store that already holds
+// identical data (another image's upload there) refers to it instead of
+// writing another copy; a copy that fails after one store recorded its
+// reference (all_stores_must_succeed, a broken store) drops that
+// reference too, so the data goes with its last real user.
+func TestCopyImageSharesData(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnvConfig(t, twoStores(dir))
+	breakStore(t, dir)
+	data := qemuImage(t, t.TempDir(), "a.qcow2", "-f", "qcow2", "1G")
+	upload := func(store string) string {
+		id := e.createImage(t, `{"name":"c","disk_format":"qcow2","container_format":"bare"}`)
+		resp, body := e.do("owner", "PUT", "/v2/images/"+id+"/file",
+			map[string]string{"Content-Type": "application/octet-stream", "X-Image-Meta-Store": store}, string(data))
+		if resp.StatusCode != 204 {
+			t.Fatalf("upload to %s: %d %s", store, resp.StatusCode, body)
+		}
+		return id
+	}
+	copyTo := func(id, stores string) (map[string]any, map[string]any) {
+		t.Helper()
+		if code, body := e.importImage(t, "admin", id, `{"method":{"name":"copy-image"},"stores":`+stores+`}`); code != 202 {
+			t.Fatalf("copy-image of %s to %s: %d %s", id, stores, code, body)
+		}
+		img := e.waitImage(t, id, importEnded)
+		return img, e.waitTaskAs(t, "admin", id)
+	}
+	a, b := upload("fast"), upload("cheap")
+	if img, tk := copyTo(a, `["cheap"]`); img["stores"] != "fast,cheap" || tk["status"] != "success" {
+		t.Fatalf("copy to cheap: %v (task %v)", img, tk)
+	}
+	if blobsIn(t, dir, "fast") != 1 || blobsIn(t, dir, "cheap") != 1 {
+		t.Fatalf("after the copy: %d blobs in fast, %d in cheap; want one each", blobsIn(t, dir, "fast"), blobsIn(t, dir, "cheap"))
+	}
+	// fast takes a reference to a's data, then broken fails the copy.
+	if img, tk := copyTo(b, `["fast","broken"]`); img["stores"] != "cheap" || tk["status"] != "failure" {
+		t.Fatalf("copy to fast and broken: %v (task %v)", img, tk)
+	}
+	if resp, _ := e.do("owner", "DELETE", "/v2/images/"+a, nil, ""); resp.StatusCode != 204 {
+		t.Fatal("delete")
+	}
+	if blobsIn(t, dir, "fast") != 0 || blobsIn(t, dir, "cheap") != 1 {
+		t.Fatalf("after deleting a: %d blobs in fast (the failed copy's reference kept it?), %d in cheap; want 0 and 1",
+			blobsIn(t, dir, "fast"), blobsIn(t, dir, "cheap"))
+	}
+	if resp, got := e.do("owner", "GET", "/v2/images/"+b+"/file", nil, ""); resp.StatusCode != 200 || got != string(data) {
+		t.Fatal("download of the image left")
+	}
+	if resp, _ := e.do("owner", "DELETE", "/v2/images/"+b, nil, ""); resp.StatusCode != 204 {
+		t.Fatal("delete")
+	}
+	if blobsIn(t, dir, "cheap") != 0 {
+		t.Fatal("data left after both images went")
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/glint-image/glint/internal/image"
@@ -101,9 +100,9 @@ func parseTaskQuery(v url.Values) (task.ListQuery, error) {
 		q.Marker = m
 	}
 	if l, ok := v["limit"]; ok {
-		n, err := strconv.Atoi(l[0])
+		n, err := parseLimit(l[0])
 		if err != nil {
-			return q, badRequest("limit param must be an integer")
+			return q, err
 		}
 		if n < 0 {
 			return q, badRequest("limit param must be positive")

@@ -130,7 +130,7 @@ func verifyGlanceCommand(stdout io.Writer) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "verify-glance",
-		Short: "Compare every image's Glance and glint API answers field by field, and check glint's data against Glance's checksums",
+		Short: "Compare every image's Glance and glint API answers field by field (locations' URLs and metadata too), and check glint's data against Glance's checksums",
 		Args:  cobra.NoArgs,
 	}
 	fl := cmd.Flags()
@@ -140,6 +140,7 @@ func verifyGlanceCommand(stdout io.Writer) *cobra.Command {
 	fl.StringVar(&v.Caller.Project, "project-id", "", "with trusted headers (no --token): the caller's project")
 	fl.StringSliceVar(&v.Caller.Roles, "roles", []string{"admin", "member", "reader"}, "with trusted headers: the caller's roles")
 	fl.BoolVar(&v.Data, "data", true, "read every active image's data back from glint and check its checksums")
+	fl.StringSliceVar(&v.CopiedStores, "copied-store", nil, "a Glance store whose data migrate-glance copied into glint (its locations' URLs then name glint's copies: only their metadata is compared); repeat or comma-separate")
 	fl.StringVarP(&output, "output", "o", "table", "report format: table or json")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if v.GlanceURL == "" {

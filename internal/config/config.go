@@ -161,7 +161,17 @@ type Metadata struct {
 	Driver string
 	// DSN is the PostgreSQL connection string.
 	DSN string
+	// RecordCache is how many decoded image records each node keeps for
+	// listings, checked on every use against the revision the listing's
+	// query reads (internal/sqlstore/records.go); 0 turns it off.
+	RecordCache int
 }
+
+// DefaultRecordCache is Metadata.RecordCache's default: some 10-20 MiB.
+const DefaultRecordCache = 10000
+
+// maxRecordCache bounds Metadata.RecordCache (some 2 GiB of records).
+const maxRecordCache = 1000000
 
 // Store is one named image data store.
 type Store struct {
@@ -235,7 +245,7 @@ func Default() Config {
 		BodyTimeout:     30 * time.Second,
 		MaxPending:      256,
 		LogLevel:        "info",
-		Metadata:        Metadata{Driver: "sqlite"},
+		Metadata:        Metadata{Driver: "sqlite", RecordCache: DefaultRecordCache},
 		Import:          defaultImport(),
 		KeyManager:      KeyManager{Driver: KeyManagerBuiltin},
 		Operations:      defaultOperations(),

@@ -79,9 +79,10 @@ type fileLimits struct {
 }
 
 type fileMetadata struct {
-	Driver  string `yaml:"driver"`
-	DSN     string `yaml:"dsn"`
-	DSNFile string `yaml:"dsn_file"`
+	Driver      string `yaml:"driver"`
+	DSN         string `yaml:"dsn"`
+	DSNFile     string `yaml:"dsn_file"`
+	RecordCache *int   `yaml:"record_cache"`
 }
 
 type fileStore struct {
@@ -156,6 +157,9 @@ func (c *Config) apply(f fileConfig) error {
 			return err
 		}
 		c.Metadata.DSN = dsn
+		if m.RecordCache != nil {
+			c.Metadata.RecordCache = *m.RecordCache
+		}
 	}
 	if f.Quotas != nil {
 		c.Quotas = f.Quotas

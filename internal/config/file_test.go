@@ -35,7 +35,7 @@ func TestLoadFile(t *testing.T) {
 data_dir: /srv/glint
 listen: 127.0.0.1:9393
 limits: {size_cap: 1024, idle_timeout: 5s}
-metadata: {driver: postgres, dsn_file: `+dsn+`}
+metadata: {driver: postgres, dsn_file: `+dsn+`, record_cache: 500}
 default_store: b
 stores:
   - {id: a, type: file, path: /srv/a}
@@ -53,7 +53,7 @@ stores:
 	if cfg.DataDir != "/srv/glint" || cfg.Listen != "127.0.0.1:9393" || cfg.SizeCap != 1024 || cfg.IdleTimeout != 5*time.Second ||
 		cfg.Metadata.DSN != "postgres://u:p@db/glint" || len(cfg.Stores) != 2 || cfg.Stores[1].S3.SecretKey != "s3cret" ||
 		!cfg.Stores[1].S3.PathStyle || cfg.Stores[1].S3.PartSize != 8<<20 || cfg.Stores[1].S3.Concurrency != 4 ||
-		cfg.ShutdownTimeout != 30*time.Second {
+		cfg.ShutdownTimeout != 30*time.Second || cfg.Metadata.RecordCache != 500 {
 		t.Fatalf("loaded: %+v", cfg)
 	}
 }
@@ -120,6 +120,8 @@ func TestValidateStores(t *testing.T) {
 		}, "stores[0].s3.concurrency"},
 		{"postgres without dsn", func(c *Config) { c.Metadata.Driver = "postgres" }, "metadata.dsn"},
 		{"bad driver", func(c *Config) { c.Metadata.Driver = "mysql" }, "metadata.driver"},
+		{"negative record cache", func(c *Config) { c.Metadata.RecordCache = -1 }, "metadata.record_cache"},
+		{"huge record cache", func(c *Config) { c.Metadata.RecordCache = 1 << 30 }, "metadata.record_cache"},
 	}
 	for _, c := range cases {
 		cfg := Default()

@@ -13,6 +13,9 @@ import (
 var storeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 
 func (c Config) validateMetadata() []error {
+	if n := c.Metadata.RecordCache; n < 0 || n > maxRecordCache {
+		return []error{fmt.Errorf("metadata.record_cache: %d is not a number of image records from 0 (off) to %d", n, maxRecordCache)}
+	}
 	switch c.Metadata.Driver {
 	case "sqlite":
 		return nil

@@ -60,10 +60,10 @@ func (n namespaceRow) Path() string {
 
 type metadefsPage struct {
 	base
-	Rows  []namespaceRow
-	Total int
-	// Capped: the catalog holds more than the page reads.
-	Capped bool
+	Rows []namespaceRow
+	// L is the page's place in the list; Prev and Next its neighbours.
+	L          nsListing
+	Prev, Next string
 }
 
 func (h *Handler) requireAdmin(s *session) error {
@@ -73,26 +73,21 @@ func (h *Handler) requireAdmin(s *session) error {
 	return nil
 }
 
-// metadefsList lists every namespace with its resource types.
+// metadefsList lists the namespaces with their resource types, a page
+// at a time.
 func (h *Handler) metadefsList(w http.ResponseWriter, r *http.Request, s *session) error {
 	if err := h.requireAdmin(s); err != nil {
 		return err
 	}
-	list, err := imageclient.AllNamespaces(r.Context(), h.imageClient(s), url.Values{"sort_key": {"namespace"}, "sort_dir": {"asc"}}, maxNamespaces+1)
+	l, list, more, err := namespacePageOf(r.Context(), h.imageClient(s), parseNSListing(r.URL.Query()))
 	if err != nil {
 		return err
 	}
-	v := metadefsPage{base: base{S: s}, Capped: len(list) > maxNamespaces}
-	if v.Capped {
-		list = list[:maxNamespaces]
-	}
+	v := metadefsPage{base: base{S: s}}
 	for _, n := range list {
 		v.Rows = append(v.Rows, namespaceRow{n})
 	}
-	sort.SliceStable(v.Rows, func(i, j int) bool {
-		return strings.ToLower(v.Rows[i].Title()) < strings.ToLower(v.Rows[j].Title())
-	})
-	v.Total = len(v.Rows)
+	v.pager(l, more)
 	if hxTarget(r) == "namespace-list" {
 		h.writeFragment(w, http.StatusOK, "namespace-list", v)
 		return nil

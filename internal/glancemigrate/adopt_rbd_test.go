@@ -117,7 +117,7 @@ func TestMigrateAdoptsRBD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if vr.DataChecked < 1 || len(vr.Differences) != 0 {
-		t.Errorf("verify-glance: %d data checked, differences %+v", vr.DataChecked, vr.Differences)
+	if vr.DataChecked < 1 || vr.LocationsCompared < 1 || len(vr.Differences) != 0 {
+		t.Errorf("verify-glance: %d data and %d locations checked, differences %+v", vr.DataChecked, vr.LocationsCompared, vr.Differences)
 	}
 }

@@ -153,7 +153,7 @@ func TestMigrateCLI(t *testing.T) {
 			verify := func() (glancemigrate.VerifyReport, int) {
 				t.Helper()
 				out, code := run(t, bin, "admin", "verify-glance", "--glance-url", g[0], "--glint-url", glintURL,
-					"--project-id", owner.project, "--roles", "member,reader", "-o", "json")
+					"--project-id", owner.project, "--roles", "member,reader", "--copied-store", "slow", "-o", "json")
 				var vr glancemigrate.VerifyReport
 				if err := json.Unmarshal([]byte(out), &vr); err != nil {
 					t.Fatalf("verify-glance's JSON: %v\n%s", err, out)
@@ -163,8 +163,9 @@ func TestMigrateCLI(t *testing.T) {
 			vr, code := verify()
 			// At least the owner's images (public ones of the package's
 			// other tests are visible too).
-			if code != 0 || vr.Images < len(ids) || vr.DataChecked < 2 || len(vr.Differences) != 0 {
-				t.Errorf("verify-glance: exit %d, %d images, %d data checked, differences %+v", code, vr.Images, vr.DataChecked, vr.Differences)
+			if code != 0 || vr.Images < len(ids) || vr.DataChecked < 2 || vr.LocationsCompared < 2 || len(vr.Differences) != 0 {
+				t.Errorf("verify-glance: exit %d, %d images, %d data and %d locations checked, differences %+v",
+					code, vr.Images, vr.DataChecked, vr.LocationsCompared, vr.Differences)
 			}
 			l := api{t: t, base: glintURL}
 			l.do(owner, "PATCH", "/v2/images/"+ids["fast"], `[{"op":"replace","path":"/min_disk","value":9}]`, 200)

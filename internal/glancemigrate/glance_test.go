@@ -465,7 +465,9 @@ func TestMigrateFromGlance(t *testing.T) {
 		// verify-glance: every image Glance has, as an admin, field by
 		// field, with the data read back; differences only where the
 		// migration said it skipped.
-		v := &glancemigrate.Verifier{GlanceURL: gl.base, GlintURL: l.base, Data: true,
+		// Locations too: the adopted ones by URL and metadata, the
+		// copied store's by metadata.
+		v := &glancemigrate.Verifier{GlanceURL: gl.base, GlintURL: l.base, Data: true, CopiedStores: []string{"slow"},
 			Caller: glancemigrate.Caller{Project: c.admin.project, Roles: []string{"admin", "member", "reader"}}}
 		vr, err := v.Verify(t.Context())
 		if err != nil {
@@ -474,9 +476,41 @@ func TestMigrateFromGlance(t *testing.T) {
 		if vr.Images < len(c.ids)-1 || vr.DataChecked == 0 {
 			t.Errorf("verify compared %d images and %d data, want at least %d", vr.Images, vr.DataChecked, len(c.ids)-1)
 		}
+		// At least fast, slow, both (two) and shared.
+		if vr.LocationsCompared < 5 {
+			t.Errorf("verify compared %d locations, want at least 5", vr.LocationsCompared)
+		}
 		for _, d := range vr.Differences {
 			if _, ok := skipped[d.ImageID]; !ok {
 				t.Errorf("verify: %+v", d)
+			}
+		}
+		// Not told which store was copied, verify reports the copied
+		// locations' URLs, and nothing else.
+		ours := map[string]string{}
+		for role, id := range c.ids {
+			ours[id] = role
+		}
+		strict := *v
+		strict.CopiedStores = nil
+		vr, err = strict.Verify(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		urlDiffs := map[string]bool{}
+		for _, d := range vr.Differences {
+			role, mine := ours[d.ImageID]
+			if _, skip := skipped[d.ImageID]; !mine || skip {
+				continue
+			}
+			if !strings.HasPrefix(d.Field, "locations[") || !strings.HasSuffix(d.Field, "].url") || !strings.Contains(d.Glint, "/stores/slow/") {
+				t.Errorf("verify without --copied-store: %s: %+v", role, d)
+			}
+			urlDiffs[role] = true
+		}
+		for _, role := range []string{"slow", "both", "shared"} {
+			if !urlDiffs[role] {
+				t.Errorf("verify without --copied-store: no URL difference for the copied image %s", role)
 			}
 		}
 		gns := gl.do(c.admin, "GET", "/v2/metadefs/namespaces/"+c.namespace, nil, 200)

@@ -79,11 +79,8 @@ func (s *Service) upload(ctx context.Context, p caller.Principal, id, store stri
 		return Progress{}, err
 	}
 	if t.sig, err = s.signatureCheck(ctx, p, img); err != nil {
+		s.dropRefusedPartial(ctx, id, err)
 		return Progress{}, err
-	}
-	if t.sig != nil && rng != nil {
-		// The signature's hash is not kept with a partial upload.
-		return Progress{}, newError(ErrInvalid, "Image %s is signed: its data must be uploaded in one request, so that the signature is verified over all of it.", id)
 	}
 	if rng == nil && img.Status == StatusQueued {
 		// A plain PUT starts over: what an earlier one kept must not
@@ -97,8 +94,11 @@ func (s *Service) upload(ctx context.Context, p caller.Principal, id, store stri
 		return Progress{}, err
 	}
 	// The image is this request's now (saving): the partial upload cannot
-	// change under it. A resume goes to the store its partial upload is in.
-	if rng != nil {
+	// change under it, nor can its signature properties, which a PATCH
+	// may have changed since they were checked. A resume goes to the
+	// store its partial upload is in.
+	err = s.sameSignature(ctx, img)
+	if err == nil && rng != nil {
 		var pt *Partial
 		if pt, err = s.partialFor(ctx, id, PartialFile, *rng); err == nil && pt != nil {
 			if store != "" && store != pt.Store {

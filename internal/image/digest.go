@@ -1,6 +1,7 @@
 package image
 
 import (
+	"crypto"
 	"crypto/md5"
 	"crypto/sha512"
 	"encoding/hex"
@@ -24,12 +25,16 @@ var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return
 // the speed of the disk, all in series at a fraction of that.
 type digester struct {
 	hashes []hash.Hash
+	kinds  []crypto.Hash // hashes[i] is a kinds[i]: MD5, SHA512, then the extra ones
 	in     []chan []byte
 	done   chan struct{}
 }
 
-func newDigester(extra ...hash.Hash) *digester {
-	d := &digester{hashes: append([]hash.Hash{md5.New(), sha512.New()}, extra...)}
+func newDigester(extra ...crypto.Hash) *digester {
+	d := &digester{hashes: []hash.Hash{md5.New(), sha512.New()}, kinds: append([]crypto.Hash{crypto.MD5, crypto.SHA512}, extra...)}
+	for _, k := range extra {
+		d.hashes = append(d.hashes, k.New())
+	}
 	d.done = make(chan struct{}, len(d.hashes))
 	d.in = make([]chan []byte, len(d.hashes))
 	for i := range d.hashes {
@@ -66,6 +71,16 @@ func (d *digester) close() {
 
 func (d *digester) md5Hex() string    { return hex.EncodeToString(d.hashes[0].Sum(nil)) }
 func (d *digester) sha512Hex() string { return hex.EncodeToString(d.hashes[1].Sum(nil)) }
+
+// sum is the digest of kind, nil when d does not compute it.
+func (d *digester) sum(kind crypto.Hash) []byte {
+	for i, k := range d.kinds {
+		if k == kind {
+			return d.hashes[i].Sum(nil)
+		}
+	}
+	return nil
+}
 
 // copyHashed copies src to dst, at most limit bytes, feeding every chunk to
 // d while dst writes it. It returns the number of bytes copied, and

@@ -2,8 +2,11 @@ package image
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/md5"
 	"crypto/sha512"
+	"encoding"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -94,5 +97,66 @@ func TestStateTable(t *testing.T) {
 		if CanTransition(p[0], p[1]) {
 			t.Errorf("%s → %s allowed", p[0], p[1])
 		}
+	}
+}
+
+// A digester's state restores into one with the same hashes, or fewer (a
+// signature's hash no longer needed); one it lacks is a missingHashError;
+// a state written before hashes were named (md5 and sha512 only) still
+// restores; a garbled one is errHashState.
+func TestHashState(t *testing.T) {
+	data := bytes.Repeat([]byte("glint"), 1000)
+	signed := newDigester(crypto.SHA256)
+	signed.start(data)
+	signed.wait()
+	signed.close()
+	state, err := signed.state()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int64(len(data))
+	for _, c := range []struct {
+		extra []crypto.Hash
+		want  error
+	}{{[]crypto.Hash{crypto.SHA256}, nil}, {nil, nil}, {[]crypto.Hash{crypto.SHA384}, &missingHashError{crypto.SHA384}}} {
+		d := newDigester(c.extra...)
+		err := d.restore(state, n)
+		d.close()
+		var missing *missingHashError
+		if (c.want == nil) != (err == nil) || (c.want != nil && (!errors.As(err, &missing) || missing.kind != crypto.SHA384)) {
+			t.Errorf("restore into %v: %v, want %v", c.extra, err, c.want)
+		}
+		if err == nil && (d.md5Hex() != signed.md5Hex() || d.sha512Hex() != signed.sha512Hex() ||
+			(len(c.extra) > 0 && !bytes.Equal(d.sum(crypto.SHA256), signed.sum(crypto.SHA256)))) {
+			t.Errorf("restore into %v: other sums", c.extra)
+		}
+	}
+
+	// The format before names: each state with its length, md5's first.
+	var legacy []byte
+	for _, h := range signed.hashes[:2] {
+		b, _ := h.(encoding.BinaryMarshaler).MarshalBinary()
+		legacy = binary.BigEndian.AppendUint32(legacy, uint32(len(b)))
+		legacy = append(legacy, b...)
+	}
+	d := newDigester()
+	if err := d.restore(legacy, n); err != nil || d.md5Hex() != signed.md5Hex() || d.sha512Hex() != signed.sha512Hex() {
+		t.Errorf("legacy state: %v", err)
+	}
+	d.close()
+
+	for name, bad := range map[string][]byte{
+		"empty": nil, "another version": append([]byte{9}, state[1:]...), "cut short": state[:len(state)-3],
+		"other count": state, "legacy with one hash": legacy[:4+92], "trailing byte": append(bytes.Clone(state), 1),
+	} {
+		count := n
+		if name == "other count" {
+			count = n + 1
+		}
+		d := newDigester(crypto.SHA256)
+		if err := d.restore(bad, count); !errors.Is(err, errHashState) {
+			t.Errorf("%s: %v, want errHashState", name, err)
+		}
+		d.close()
 	}
 }

@@ -26,6 +26,7 @@ type importService struct {
 	svc     *image.Service
 	store   *sqlite.Store
 	staging blob.Driver
+	dir     string // the file stores are images-<id> in it
 }
 
 func newImportService(t *testing.T, single bool, plugins ...image.Plugin) *importService {
@@ -68,7 +69,7 @@ func newImportServiceWith(t *testing.T, ids []string, edit func(*image.Options))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &importService{svc: svc, store: st, staging: stores.Drivers[ids[0]]}
+	return &importService{svc: svc, store: st, staging: stores.Drivers[ids[0]], dir: dir}
 }
 
 var owner = caller.Principal{UserID: "u", ProjectID: "p", Roles: []string{"member"}}

@@ -292,7 +292,6 @@ func (j *importJob) toStores(ctx context.Context, img *Image, src *source) error
 			continue
 		}
 		u := j.storeDone(img, st, true)
-		u.AddLocations = []string{res.Location}
 		if first == nil && j.method != MethodCopyImage {
 			u.Size, u.Checksum, u.HashAlgo, u.HashValue = &res.Size, res.Checksum, res.HashAlgo, res.HashValue
 			u.VirtualSize = res.VirtualSize
@@ -305,11 +304,11 @@ func (j *importJob) toStores(ctx context.Context, img *Image, src *source) error
 		if j.method != MethodCopyImage && img.Status == StatusImporting && (!j.mustSucceed || last) {
 			u.IfStatus, u.Status = []Status{StatusImporting}, StatusActive
 		}
-		if err := j.update(ctx, u); err != nil {
-			j.s.discard(context.WithoutCancel(ctx), res.Location)
+		loc, err := j.record(ctx, st, u, res)
+		if err != nil {
 			return err
 		}
-		j.recorded = append(j.recorded, res.Location)
+		j.recorded = append(j.recorded, loc)
 		if first == nil {
 			first = &res
 		}
@@ -322,6 +321,36 @@ func (j *importJob) toStores(ctx context.Context, img *Image, src *source) error
 		return errors.New("None of the uploads finished!")
 	}
 	return nil
+}
+
+// record writes one store's copy into the image with u. Where the store
+// shares data, the image refers to identical data already there, if
+// any, as an upload's does (recordUpload), and its own copy goes; the
+// location recorded is returned. A failure records nothing and drops
+// the copy.
+func (j *importJob) record(ctx context.Context, st string, u ImportUpdate, res UploadResult) (string, error) {
+	cleanup := context.WithoutCancel(ctx)
+	if !j.s.stores.shares(st) {
+		u.AddLocations = []string{res.Location}
+		if err := j.update(ctx, u); err != nil {
+			j.s.discard(cleanup, res.Location)
+			return "", err
+		}
+		return res.Location, nil
+	}
+	loc, err := j.s.store.ImportShared(ctx, j.id, j.t.ID, u, res, j.s.now())
+	if err != nil {
+		j.s.releaseData(cleanup, j.id, res.Location)
+		return "", importUpdateError(err)
+	}
+	if loc != res.Location {
+		// Nothing refers to the copy: it was never recorded. Released
+		// rather than deleted: should its key be data others share (an
+		// earlier copy of this image's, kept for them), it stays theirs.
+		j.s.releaseData(cleanup, j.id, res.Location)
+		j.log.InfoContext(ctx, "import shares identical data", "store", st, "location", loc, "bytes", res.Size)
+	}
+	return loc, nil
 }
 
 // storeDone is the record change when one store is done: it leaves the

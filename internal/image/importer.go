@@ -55,6 +55,7 @@ type imageRules interface {
 	startData(ctx context.Context, id, owner string, declared int64, quota string, to Status) (uploadLimit, error)
 	driverFor(loc string) (blob.Driver, string, error)
 	discard(ctx context.Context, loc string)
+	releaseData(ctx context.Context, id, loc string)
 	removeData(ctx context.Context, img *Image)
 	signatureCheck(ctx context.Context, p caller.Principal, img *Image) (SignatureCheck, error)
 	// A PUT of data into a transfer (transfer.go, partial.go).
@@ -74,6 +75,7 @@ type importRecords interface {
 	DeleteImage(ctx context.Context, id string, at time.Time) (*Image, error)
 	LockImport(ctx context.Context, id, taskID string, at time.Time) error
 	UpdateImport(ctx context.Context, id, taskID string, u ImportUpdate, at time.Time) error
+	ImportShared(ctx context.Context, id, taskID string, u ImportUpdate, r UploadResult, at time.Time) (string, error)
 	Imports(ctx context.Context) ([]*Image, error)
 }
 

@@ -84,7 +84,7 @@ func (s *importer) recoverLock(ctx context.Context, img *Image) error {
 	}
 	if img.Status == StatusImporting {
 		for _, loc := range img.Locations() {
-			s.discard(ctx, loc)
+			s.releaseData(ctx, img.ID, loc) // shared data others use stays
 		}
 		s.removeStaged(ctx, img.ID)
 	}

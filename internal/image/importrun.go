@@ -138,7 +138,11 @@ func (j *importJob) result() map[string]any { return map[string]any{"image_id": 
 
 // update writes one step to the image under this task's lock.
 func (j *importJob) update(ctx context.Context, u ImportUpdate) error {
-	err := j.s.store.UpdateImport(ctx, j.id, j.t.ID, u, j.s.now())
+	return importUpdateError(j.s.store.UpdateImport(ctx, j.id, j.t.ID, u, j.s.now()))
+}
+
+// importUpdateError words the failure of an import step's write.
+func importUpdateError(err error) error {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return errDeleted
@@ -190,8 +194,11 @@ func (j *importJob) fail(ctx context.Context, cause error) error {
 		return cause
 	}
 	if img.Properties[ImportLock] != j.t.ID {
-		// Another import has the image now: what it holds is its own.
-		j.discard(ctx, j.written)
+		// Another import (or recovery) has the image now: what it holds
+		// is its own, the locations this run recorded included (recovery
+		// released them if it dropped them); only copies never recorded
+		// go.
+		j.discard(ctx, slices.DeleteFunc(slices.Clone(j.written), func(l string) bool { return slices.Contains(j.recorded, l) }))
 		return errLockLost
 	}
 	// None of the task's stores gets the data: they leave the importing
@@ -208,6 +215,8 @@ func (j *importJob) fail(ctx context.Context, cause error) error {
 	drop := j.written
 	if j.method == MethodCopyImage {
 		u.RemoveLocations = j.recorded
+		// Shared data the copies took references to is released too.
+		drop = append(slices.Clone(drop), j.recorded...)
 	} else {
 		// Back to queued: the image holds no data, whatever this or an
 		// earlier run stored.
@@ -216,7 +225,7 @@ func (j *importJob) fail(ctx context.Context, cause error) error {
 	}
 	if err := j.s.store.UpdateImport(ctx, j.id, j.t.ID, u, j.s.now()); errors.Is(err, ErrNotFound) {
 		// Deleted between the read above and this write.
-		j.discard(ctx, slices.Compact(drop))
+		j.discard(ctx, drop)
 		j.s.removeStaged(ctx, j.id)
 		return errDeleted
 	} else if err != nil {
@@ -227,16 +236,22 @@ func (j *importJob) fail(ctx context.Context, cause error) error {
 			return fmt.Errorf("undoing the failed import: %w", err)
 		}
 	}
-	j.discard(ctx, slices.Compact(drop))
+	j.discard(ctx, drop)
 	j.s.removeStaged(ctx, j.id)
 	j.log.WarnContext(ctx, "image import failed", "method", j.method, "reason", cause.Error())
 	return cause
 }
 
-// discard deletes blobs this import wrote.
+// discard drops the image's hold on data this import wrote or recorded:
+// its own copies go, and so does shared data it was the last user of;
+// shared data other images still refer to stays.
 func (j *importJob) discard(ctx context.Context, locs []string) {
+	seen := map[string]bool{}
 	for _, loc := range locs {
-		j.s.discard(ctx, loc)
+		if !seen[loc] {
+			seen[loc] = true
+			j.s.releaseData(ctx, j.id, loc)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"crypto"
 	"encoding"
 	"encoding/binary"
 	"errors"
@@ -47,7 +48,8 @@ type Partial struct {
 	Offset  int64
 	// Total is the image size the client announced, -1 when unknown.
 	Total int64
-	// HashState is the md5 and sha512 state after Offset bytes (nil for
+	// HashState is the state of the hashes after Offset bytes, each
+	// named: md5, sha512 and a signed image's signature hash (nil for
 	// staged data, which is not hashed); FormatState the inspector's;
 	// BlobState the driver's checkpoint.
 	HashState, FormatState, BlobState []byte
@@ -250,16 +252,26 @@ func (s *Service) SweepPartials(ctx context.Context) error {
 	}
 }
 
-// hashState is the md5 and sha512 states of a digester, each prefixed by
-// its length. Go's hashes marshal their whole state, whose last 8 bytes
-// are the count of bytes hashed.
+// hashStateVersion opens a hash state that names its hashes: md5 and
+// sha512, and the signature's hash of a signed image (SHA-224, SHA-256 or
+// SHA-384; a SHA-512 signature uses sha512's). A state from before names
+// none: it holds md5's and sha512's, and its first byte, the high byte of
+// md5's length, is 0.
+const hashStateVersion = 1
+
+// state is the states of d's hashes: the version byte, then for each its
+// name (crypto.Hash's, one byte of length), and its state, four bytes of
+// length. Go's hashes marshal their whole state, whose last 8 bytes are
+// the count of bytes hashed.
 func (d *digester) state() ([]byte, error) {
-	var out []byte
-	for _, h := range d.hashes {
+	out := []byte{hashStateVersion}
+	for i, h := range d.hashes {
 		b, err := h.(encoding.BinaryMarshaler).MarshalBinary()
 		if err != nil {
 			return nil, err
 		}
+		name := d.kinds[i].String()
+		out = append(append(out, byte(len(name))), name...)
 		out = binary.BigEndian.AppendUint32(out, uint32(len(b)))
 		out = append(out, b...)
 	}
@@ -269,29 +281,78 @@ func (d *digester) state() ([]byte, error) {
 // errHashState: the kept hash state is not one of n bytes.
 var errHashState = errors.New("hash state does not match the data kept")
 
+// missingHashError: the kept state has no state of a hash the data needs
+// now: the image's signature hash method changed since the partial
+// upload began (or the image was signed since).
+type missingHashError struct{ kind crypto.Hash }
+
+func (e *missingHashError) Error() string {
+	return "the partial upload was not hashed with " + e.kind.String()
+}
+
 // restore sets the hashes to state, which must have counted exactly n
-// bytes.
+// bytes. The state may hold hashes d does not compute (a signature's,
+// when the image is no longer signed with that method): they are left
+// out. A hash d needs and state lacks is a missingHashError.
 func (d *digester) restore(state []byte, n int64) error {
-	for i := range d.hashes {
-		if len(state) < 4 {
-			return errHashState
+	saved, err := parseHashState(state)
+	if err != nil {
+		return err
+	}
+	for i, kind := range d.kinds {
+		b, ok := saved[kind.String()]
+		if !ok {
+			return &missingHashError{kind}
 		}
-		l := int(binary.BigEndian.Uint32(state))
-		state = state[4:]
-		if l < 8 || l > len(state) {
-			return errHashState
-		}
-		b := state[:l]
-		state = state[l:]
-		if binary.BigEndian.Uint64(b[l-8:]) != uint64(n) {
+		if len(b) < 8 || binary.BigEndian.Uint64(b[len(b)-8:]) != uint64(n) {
 			return errHashState
 		}
 		if err := d.hashes[i].(encoding.BinaryUnmarshaler).UnmarshalBinary(b); err != nil {
 			return errHashState
 		}
 	}
-	if len(state) != 0 {
-		return errHashState
-	}
 	return nil
+}
+
+// parseHashState splits a state into the hashes' states by name.
+func parseHashState(state []byte) (map[string][]byte, error) {
+	legacy := len(state) > 0 && state[0] == 0
+	if !legacy {
+		if len(state) == 0 || state[0] != hashStateVersion {
+			return nil, errHashState
+		}
+		state = state[1:]
+	}
+	saved := map[string][]byte{}
+	for i := 0; len(state) > 0; i++ {
+		var name string
+		if legacy {
+			if i > 1 {
+				return nil, errHashState
+			}
+			name = []crypto.Hash{crypto.MD5, crypto.SHA512}[i].String()
+		} else {
+			l := int(state[0])
+			if l == 0 || 1+l > len(state) {
+				return nil, errHashState
+			}
+			name, state = string(state[1:1+l]), state[1+l:]
+		}
+		if len(state) < 4 {
+			return nil, errHashState
+		}
+		l := int(binary.BigEndian.Uint32(state))
+		state = state[4:]
+		if l > len(state) {
+			return nil, errHashState
+		}
+		if _, dup := saved[name]; dup {
+			return nil, errHashState
+		}
+		saved[name], state = state[:l], state[l:]
+	}
+	if legacy && len(saved) != 2 {
+		return nil, errHashState
+	}
+	return saved, nil
 }

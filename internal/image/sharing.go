@@ -6,17 +6,21 @@ import (
 )
 
 // Shared data within a store. Ten projects uploading the same cloud image
-// need not keep ten copies: an upload whose data (its size and the sha512
-// glint computed while receiving it, never a client's claim) matches data
+// need not keep ten copies: an upload or an import's copy (recordUpload,
+// importJob.record) whose data (its size and the sha512 glint computed
+// while receiving it, never a client's claim) matches data
 // already in the same store takes a reference to that data, and its own
 // freshly written copy is dropped. The records store keeps the references
 // (DataRefs); data goes only when its last reference does. Data is never
 // shared across stores, and each image keeps its own size, checksums and
 // quota usage, as Glance defines them.
 //
-// Only data registered by a sharing upload is ever shared; data recorded
-// any other way (imports, copy-image, locations, images migrated from
-// Glance, uploads from before sharing) belongs to its one image as always.
+// Only data registered by a sharing upload or import is ever shared;
+// data recorded any other way (locations, images migrated from Glance,
+// uploads and imports from before sharing) belongs to its one image as
+// always. Whatever gives up an image's hold on data (deletion, a failed
+// or undone import, a removed location) releases it (releaseBlob), so
+// shared data goes only with its last user.
 
 // DataRefs is the part of the Store that records shared data: per store,
 // a blob with its size and sha512, and the images referring to it. Every
@@ -35,6 +39,16 @@ type DataRefs interface {
 	// ErrConflict (and nothing recorded) when the image is no longer
 	// saving, as FinishUpload.
 	FinishShared(ctx context.Context, id string, r UploadResult, at time.Time) (string, error)
+
+	// ImportShared is UpdateImport for an import's copy of data that may
+	// be shared (r: its size, sha512 and committed location), as
+	// FinishShared is for an upload: in the same write as u, the image
+	// refers to the store's data of r.Size and r.HashValue, or r.Location
+	// becomes that data, and the location recorded (added to the image's
+	// list, after u.AddLocations) is returned. When it is not r.Location,
+	// the import's copy is unused and the caller removes it. An error
+	// (the image gone, moved on, not locked by taskID) records nothing.
+	ImportShared(ctx context.Context, id, taskID string, u ImportUpdate, r UploadResult, at time.Time) (string, error)
 
 	// ReleaseData drops image id's reference to the data at location and
 	// tells whether no image refers to it any more, so that it may be
@@ -96,6 +110,14 @@ func (s *Service) releaseBlob(ctx context.Context, id, loc string) error {
 		return nil
 	}
 	return s.deleteBlob(ctx, loc)
+}
+
+// releaseData is releaseBlob for clean-ups, which log a failure: what it
+// leaves is an orphan blob, never data removed under an image.
+func (s *Service) releaseData(ctx context.Context, id, loc string) {
+	if err := s.releaseBlob(ctx, id, loc); err != nil {
+		s.log.ErrorContext(ctx, "releasing image data", "image_id", id, "location", loc, "err", err)
+	}
 }
 
 // checkNotShared refuses a location naming data that images share: a

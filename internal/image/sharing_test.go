@@ -63,12 +63,22 @@ func fileStore(t *testing.T) blob.Driver {
 // s3Store is an S3 store under a fresh prefix of the test server's
 // bucket (.ci/s3.sh), or the test is skipped (failed under CI).
 func s3Store(t *testing.T) blob.Driver {
+	return s3StoreVia(t, nil)
+}
+
+// s3StoreVia is s3Store with the driver's requests sent through via
+// (nil: straight to the server), the proxy that notes them.
+func s3StoreVia(t *testing.T, via func(endpoint string) string) blob.Driver {
 	endpoint, access, secret := os.Getenv("GLINT_TEST_S3_ENDPOINT"), os.Getenv("GLINT_TEST_S3_ACCESS_KEY"), os.Getenv("GLINT_TEST_S3_SECRET_KEY")
 	if endpoint == "" || access == "" || secret == "" {
 		testenv.Missing(t, "no S3 server: set GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY and GLINT_TEST_S3_SECRET_KEY (.ci/s3.sh)")
 	}
+	driverEndpoint := endpoint
+	if via != nil {
+		driverEndpoint = via(endpoint)
+	}
 	prefix := "sharing-" + strings.ToLower(fmt.Sprint(rand.Uint64())) + "/"
-	d, err := s3.New(t.Context(), s3.Config{Endpoint: endpoint, Bucket: "glint-image-test", Prefix: prefix,
+	d, err := s3.New(t.Context(), s3.Config{Endpoint: driverEndpoint, Bucket: "glint-image-test", Prefix: prefix,
 		AccessKey: access, SecretKey: secret, PathStyle: true, CreateBucket: true})
 	if err != nil {
 		t.Fatal(err)

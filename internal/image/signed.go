@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"errors"
-	"hash"
 
 	"github.com/glint-image/glint/internal/caller"
 )
@@ -58,11 +57,11 @@ func (s *Service) signatureCheck(ctx context.Context, p caller.Principal, img *I
 // signatureHashes is the extra hash a digester computes for c: none when
 // the image is not signed, or when c hashes with SHA-512, which the
 // digester computes anyway for os_hash_value.
-func signatureHashes(c SignatureCheck) []hash.Hash {
+func signatureHashes(c SignatureCheck) []crypto.Hash {
 	if c == nil || c.Hash() == crypto.SHA512 {
 		return nil
 	}
-	return []hash.Hash{c.Hash().New()}
+	return []crypto.Hash{c.Hash()}
 }
 
 // verifySignature checks the data d digested against c (nothing when c
@@ -71,11 +70,12 @@ func verifySignature(id string, c SignatureCheck, d *digester) error {
 	if c == nil {
 		return nil
 	}
-	h := d.hashes[1] // sha512
-	if c.Hash() != crypto.SHA512 {
-		h = d.hashes[2]
+	digest := d.sum(c.Hash())
+	if digest == nil {
+		// Not reached: the digester was made for c (signatureHashes).
+		return signatureError(id, errors.New("the data was not hashed with the signature's method"))
 	}
-	if err := c.Verify(h.Sum(nil)); err != nil {
+	if err := c.Verify(digest); err != nil {
 		return signatureError(id, err)
 	}
 	return nil
@@ -122,4 +122,44 @@ func unverifiable(img *Image) error {
 		return nil
 	}
 	return newError(ErrForbidden, "Image %s is signed: its data must be uploaded or imported so that the signature is verified, not added as a location.", img.ID)
+}
+
+// sameSignature refuses an upload whose image's signature properties
+// changed between the check made for it (on img) and the moment it took
+// the image (saving, when they are locked): the data would be verified
+// against properties the image no longer has.
+func (s *Service) sameSignature(ctx context.Context, img *Image) error {
+	if s.opts.Signatures == nil {
+		return nil
+	}
+	now, err := s.store.GetImage(ctx, img.ID)
+	if err != nil {
+		return err
+	}
+	for k := range signatureProps {
+		was, had := img.Properties[k]
+		is, has := now.Properties[k]
+		if was != is || had != has {
+			return newError(ErrConflict, "The signature properties of image %s changed as its upload began; send the data again.", img.ID)
+		}
+	}
+	return nil
+}
+
+// dropRefusedPartial discards the partial upload of an image whose data
+// the signature check refused before reading any (a certificate gone,
+// expired or not the signer's, a method changed to one not supported):
+// a refused upload keeps nothing, kept bytes included. It takes the
+// image first (queued to saving), so no PUT is continuing that partial
+// upload meanwhile, and gives it back as a failed upload.
+func (s *Service) dropRefusedPartial(ctx context.Context, id string, cause error) {
+	pt, err := s.store.GetPartial(ctx, id)
+	if err != nil || pt.Kind != PartialFile {
+		return // nothing kept (an unreadable record is the sweeper's)
+	}
+	if err := s.store.SetStatus(ctx, id, StatusQueued, StatusSaving, s.now()); err != nil {
+		return // another PUT holds the image; it is checked in turn
+	}
+	s.dropPartialOf(ctx, id)
+	s.restoreQueued(ctx, id, cause)
 }

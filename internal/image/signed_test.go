@@ -2,6 +2,7 @@ package image_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -27,6 +28,9 @@ import (
 // an RSA key and an ECDSA key whose certificates owner stored.
 type signedService struct {
 	*importService
+	// beforeCheck, when set, runs as the verifier's Check begins (to
+	// change the image under an upload that is starting).
+	beforeCheck func()
 	rsa, ec     *signtest.Key
 	rsaID, ecID string
 	expiredID   string
@@ -61,11 +65,26 @@ func newSignedService(t *testing.T) *signedService {
 	ss.web = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(ss.webData) }))
 	t.Cleanup(ss.web.Close)
 	ss.importService = newImportServiceWith(t, []string{"a", "b"}, func(o *image.Options) {
-		o.Signatures = signature.New(km, signature.Options{})
+		o.Signatures = hookedSignatures{signature.New(km, signature.Options{}), ss}
 		o.Import.Fetcher = webFetcher{webfetch.New(webfetch.Policy{AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 			ConnectTimeout: 5 * time.Second, HeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second, TotalTimeout: time.Minute})}
 	})
 	return ss
+}
+
+// hookedSignatures is the real verifier, with signedService.beforeCheck
+// run first.
+type hookedSignatures struct {
+	image.Signatures
+	s *signedService
+}
+
+func (h hookedSignatures) Check(ctx context.Context, p caller.Principal, props map[string]string) (image.SignatureCheck, error) {
+	if f := h.s.beforeCheck; f != nil {
+		h.s.beforeCheck = nil
+		f()
+	}
+	return h.Signatures.Check(ctx, p, props)
 }
 
 // signedImage creates an image whose properties sign data.

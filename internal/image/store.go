@@ -27,7 +27,9 @@ type Store interface {
 
 	// ListImages returns the images matching q, never deleted or killed
 	// ones, in q.Sort order, at most q.Limit of them, starting after
-	// q.Marker. An unknown or deleted marker is ErrNotFound.
+	// q.Marker. An unknown or deleted marker is ErrNotFound. The images
+	// are the caller's to read but not to modify: a store may share their
+	// properties, tags and optional fields with its cache of records.
 	ListImages(ctx context.Context, q ListQuery) ([]*Image, error)
 
 	// CountImages counts the images ListImages would list for q (without

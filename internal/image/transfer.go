@@ -101,6 +101,14 @@ func (s *Service) openTransfer(ctx context.Context, t *transfer) error {
 		t.d.close()
 		t.d = nil
 		t.cancel(ctx, s)
+		var missing *missingHashError
+		if errors.As(err, &missing) {
+			// Its signature properties changed while the image was
+			// queued between two PUTs: the kept bytes were not hashed
+			// for the signature it has now.
+			return offsetError(ErrConflict, 0, "The signature hash method of image %s (%s) is not the one its partial upload was hashed with; the partial upload was discarded: start again from byte 0.",
+				t.img.ID, t.img.Properties["img_signature_hash_method"])
+		}
 		return offsetError(ErrConflict, 0, "The hash state kept for image %s does not match the %d bytes received; the partial upload was discarded: start again from byte 0.",
 			t.img.ID, t.prev.Offset)
 	}

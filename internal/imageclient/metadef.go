@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
-	"strconv"
 
 	"github.com/gophercloud/gophercloud/v2"
 )
@@ -73,32 +72,6 @@ func ListNamespaces(ctx context.Context, c *gophercloud.ServiceClient, q url.Val
 		return nil, Describe(err)
 	}
 	return &p, nil
-}
-
-// AllNamespaces lists up to max namespaces matching q, page by page.
-func AllNamespaces(ctx context.Context, c *gophercloud.ServiceClient, q url.Values, max int) ([]*Namespace, error) {
-	const page = 100
-	q2 := url.Values{}
-	for k, v := range q {
-		q2[k] = v
-	}
-	q2.Set("limit", strconv.Itoa(page))
-	var out []*Namespace
-	for len(out) < max {
-		p, err := ListNamespaces(ctx, c, q2)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, p.Namespaces...)
-		if len(p.Namespaces) < page || p.Next == "" {
-			break
-		}
-		q2.Set("marker", p.Namespaces[len(p.Namespaces)-1].Namespace)
-	}
-	if len(out) > max {
-		out = out[:max]
-	}
-	return out, nil
 }
 
 // GetNamespace shows a namespace with its properties, objects and tags;

@@ -12,6 +12,11 @@ func (rec *Records) FinishShared(ctx context.Context, id string, r image.UploadR
 	return rec.images.FinishShared(ctx, id, r, at)
 }
 
+func (rec *Records) ImportShared(ctx context.Context, id, taskID string, u image.ImportUpdate, r image.UploadResult, at time.Time) (string, error) {
+	defer rec.observe("ImportShared", time.Now())
+	return rec.images.ImportShared(ctx, id, taskID, u, r, at)
+}
+
 func (rec *Records) ReleaseData(ctx context.Context, id, location string) (bool, error) {
 	defer rec.observe("ReleaseData", time.Now())
 	return rec.images.ReleaseData(ctx, id, location)

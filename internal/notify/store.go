@@ -157,15 +157,25 @@ func (s *ImageStore) LockImport(ctx context.Context, id, taskID string, at time.
 }
 
 func (s *ImageStore) UpdateImport(ctx context.Context, id, taskID string, u image.ImportUpdate, at time.Time) error {
-	types := []string{"image.update"}
+	return s.Store.UpdateImport(s.n.imageEvents(ctx, id, nil, importEvents(u)...), id, taskID, u, at)
+}
+
+// ImportShared sends what UpdateImport sends: sharing data changes
+// nothing a notification's reader sees.
+func (s *ImageStore) ImportShared(ctx context.Context, id, taskID string, u image.ImportUpdate, r image.UploadResult, at time.Time) (string, error) {
+	return s.Store.ImportShared(s.n.imageEvents(ctx, id, nil, importEvents(u)...), id, taskID, u, r, at)
+}
+
+// importEvents are the notifications of an import step.
+func importEvents(u image.ImportUpdate) []string {
 	switch u.Status {
 	case image.StatusImporting:
 		// The data is about to be written to the stores.
-		types = append(types, "image.prepare")
+		return []string{"image.update", "image.prepare"}
 	case image.StatusActive:
-		types = []string{"image.upload", "image.activate"}
+		return []string{"image.upload", "image.activate"}
 	}
-	return s.Store.UpdateImport(s.n.imageEvents(ctx, id, nil, types...), id, taskID, u, at)
+	return []string{"image.update"}
 }
 
 func (s *ImageStore) AddMember(ctx context.Context, m *image.Member) error {

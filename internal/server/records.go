@@ -36,6 +36,7 @@ func OpenRecords(ctx context.Context, cfg config.Config) (st Records, what strin
 		if err != nil {
 			return nil, "", fmt.Errorf("opening the PostgreSQL metadata store: %w", err)
 		}
+		st.SetRecordCache(cfg.Metadata.RecordCache)
 		return st, "PostgreSQL metadata store", nil
 	case "sqlite":
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -46,6 +47,7 @@ func OpenRecords(ctx context.Context, cfg config.Config) (st Records, what strin
 		if err != nil {
 			return nil, "", fmt.Errorf("opening the metadata store: %w", err)
 		}
+		st.SetRecordCache(cfg.Metadata.RecordCache)
 		return st, "SQLite metadata store " + path, nil
 	}
 	return nil, "", fmt.Errorf("metadata.driver: %q is not one of sqlite, postgres", cfg.Metadata.Driver)

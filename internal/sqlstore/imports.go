@@ -46,51 +46,53 @@ func later(at, prev time.Time) time.Time {
 // lock and status on the row it locks, so concurrent steps (and PATCHes,
 // which are conditional on updated_at) serialise.
 func (s *Store) UpdateImport(ctx context.Context, id, taskID string, u image.ImportUpdate, at time.Time) error {
-	return s.write(ctx, func(tx *Tx) error {
-		img, err := s.getImage(ctx, tx, id, s.d.LockRow)
-		if err != nil {
+	return s.write(ctx, func(tx *Tx) error { return s.updateImport(ctx, tx, id, taskID, u, at) })
+}
+
+func (s *Store) updateImport(ctx context.Context, tx *Tx, id, taskID string, u image.ImportUpdate, at time.Time) error {
+	img, err := s.getImage(ctx, tx, id, s.d.LockRow)
+	if err != nil {
+		return err
+	}
+	if img.IsDeleted() {
+		return notFound(id)
+	}
+	if taskID != "" && img.Properties[image.ImportLock] != taskID {
+		return &image.Error{Kind: image.ErrConflict,
+			Msg: fmt.Sprintf("Image %s is not locked by import task %s", id, taskID)}
+	}
+	if len(u.IfStatus) > 0 && !slices.Contains(u.IfStatus, img.Status) {
+		return &image.Error{Kind: image.ErrConflict,
+			Msg: fmt.Sprintf("Image %s is %s, not %v", id, img.Status, u.IfStatus)}
+	}
+	if u.SetLocations != nil && img.Location != u.IfLocation {
+		return &image.Error{Kind: image.ErrConflict,
+			Msg: fmt.Sprintf("The locations of image %s changed meanwhile", id)}
+	}
+	applyImportUpdate(img, u)
+	_, err = tx.ExecContext(ctx, `UPDATE images SET status = $1, size = $2, virtual_size = $3, checksum = $4,
+		os_hash_algo = $5, os_hash_value = $6, disk_format = $7, container_format = $8, location = $9,
+		updated_at = $10 WHERE id = $11`,
+		string(img.Status), nullInt(img.Size), nullInt(img.VirtualSize), nullIfEmpty(img.Checksum),
+		nullIfEmpty(img.HashAlgo), nullIfEmpty(img.HashValue), nullString(img.DiskFormat),
+		nullString(img.ContainerFormat), img.Location, s.d.BindTime(later(at, img.UpdatedAt)), id)
+	if err != nil {
+		return err
+	}
+	for _, name := range u.DelProps {
+		if _, ok := u.SetProps[name]; ok {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM image_properties WHERE image_id = $1 AND name = $2`, id, name); err != nil {
 			return err
 		}
-		if img.IsDeleted() {
-			return notFound(id)
-		}
-		if taskID != "" && img.Properties[image.ImportLock] != taskID {
-			return &image.Error{Kind: image.ErrConflict,
-				Msg: fmt.Sprintf("Image %s is not locked by import task %s", id, taskID)}
-		}
-		if len(u.IfStatus) > 0 && !slices.Contains(u.IfStatus, img.Status) {
-			return &image.Error{Kind: image.ErrConflict,
-				Msg: fmt.Sprintf("Image %s is %s, not %v", id, img.Status, u.IfStatus)}
-		}
-		if u.SetLocations != nil && img.Location != u.IfLocation {
-			return &image.Error{Kind: image.ErrConflict,
-				Msg: fmt.Sprintf("The locations of image %s changed meanwhile", id)}
-		}
-		applyImportUpdate(img, u)
-		_, err = tx.ExecContext(ctx, `UPDATE images SET status = $1, size = $2, virtual_size = $3, checksum = $4,
-			os_hash_algo = $5, os_hash_value = $6, disk_format = $7, container_format = $8, location = $9,
-			updated_at = $10 WHERE id = $11`,
-			string(img.Status), nullInt(img.Size), nullInt(img.VirtualSize), nullIfEmpty(img.Checksum),
-			nullIfEmpty(img.HashAlgo), nullIfEmpty(img.HashValue), nullString(img.DiskFormat),
-			nullString(img.ContainerFormat), img.Location, s.d.BindTime(later(at, img.UpdatedAt)), id)
-		if err != nil {
+	}
+	for name, value := range u.SetProps {
+		if _, err := tx.ExecContext(ctx, upsertProperty, id, name, value); err != nil {
 			return err
 		}
-		for _, name := range u.DelProps {
-			if _, ok := u.SetProps[name]; ok {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM image_properties WHERE image_id = $1 AND name = $2`, id, name); err != nil {
-				return err
-			}
-		}
-		for name, value := range u.SetProps {
-			if _, err := tx.ExecContext(ctx, upsertProperty, id, name, value); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // applyImportUpdate changes the columns of img that u names.

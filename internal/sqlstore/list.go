@@ -5,19 +5,39 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/glint-image/glint/internal/image"
 )
 
 // ListImages returns one page of the images q selects; see listquery.go
-// for how q becomes SQL.
+// for how q becomes SQL. With the record cache (records.go) it reads the
+// page's ids and revisions and loads only the records the cache does not
+// hold at those revisions. The images returned may share their
+// properties, tags and optional fields with the cache: callers must not
+// modify them.
 func (s *Store) ListImages(ctx context.Context, q image.ListQuery) (_ []*image.Image, err error) {
 	defer s.markUnavailable(&err)
 	var imgs []*image.Image
-	err = s.runList(ctx, q, func(qr querier, query string, args []any) error {
+	if s.records != nil {
+		stale := false
+		err = s.runList(ctx, q, func(qr querier, p *listPlan) error {
+			var err error
+			imgs, stale, err = s.cachedPage(ctx, qr, p)
+			return err
+		})
+		if err != nil || !stale {
+			return imgs, err
+		}
+		// An image changed between the page's query and the loading of
+		// the records it lacked (two statements outside a transaction):
+		// list again the whole way, in one statement.
+	}
+	err = s.runList(ctx, q, func(qr querier, p *listPlan) error {
 		var err error
-		imgs, err = s.loadImages(ctx, qr, query, args...)
+		imgs, err = s.loadImages(ctx, qr, p.sql(s.selectImages), p.args...)
 		return err
 	})
 	if err != nil {
@@ -26,18 +46,104 @@ func (s *Store) ListImages(ctx context.Context, q image.ListQuery) (_ []*image.I
 	return imgs, nil
 }
 
+// missBatches are the lengths of the id lists cachedPage loads; a page
+// holds at most image.MaxLimit images.
+var missBatches = []int{1, 5, 25, 100, 250, image.MaxLimit}
+
+// cachedPage reads the page of p as ids and revisions, takes the records
+// the cache holds at those revisions and loads the others in one query.
+// stale reports that a loaded record's revision is not the page's (a
+// write came between the two statements): the page is then not returned.
+func (s *Store) cachedPage(ctx context.Context, qr querier, p *listPlan) (imgs []*image.Image, stale bool, err error) {
+	rows, err := qr.QueryContext(ctx, p.recordsSQL(), p.args...)
+	if err != nil {
+		return nil, false, err
+	}
+	type slot struct {
+		id  string
+		rev int64
+	}
+	var slots []slot
+	for rows.Next() {
+		var sl slot
+		if err := rows.Scan(&sl.id, &sl.rev); err != nil {
+			rows.Close()
+			return nil, false, err
+		}
+		slots = append(slots, sl)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, false, err
+	}
+	imgs = make([]*image.Image, len(slots))
+	var missing []any
+	for i, sl := range slots {
+		if imgs[i] = s.records.get(sl.id, sl.rev); imgs[i] == nil {
+			missing = append(missing, sl.id)
+		}
+	}
+	if len(missing) == 0 {
+		return imgs, false, nil
+	}
+	// The list of ids is padded to one of a few lengths with repeats of
+	// the first, so that the prepared statements (Dialect.CacheStatements)
+	// are a few texts, not one per length.
+	n := len(missing) // beyond the largest length: as it is
+	for _, b := range missBatches {
+		if b >= len(missing) {
+			n = b
+			break
+		}
+	}
+	args := slices.Grow(missing, n-len(missing))
+	for len(args) < n {
+		args = append(args, missing[0])
+	}
+	phs := make([]string, len(args))
+	for i := range args {
+		phs[i] = "$" + strconv.Itoa(i+1)
+	}
+	loaded := make(map[string]*image.Image, len(missing))
+	revs := make(map[string]int64, len(missing))
+	r := s.newImageRow()
+	rows, err = qr.QueryContext(ctx, s.selectImages+" FROM images WHERE id IN ("+strings.Join(phs, ", ")+")", args...)
+	if err != nil {
+		return nil, false, err
+	}
+	for rows.Next() {
+		img, err := r.scan(rows)
+		if err != nil {
+			rows.Close()
+			return nil, false, err
+		}
+		loaded[img.ID], revs[img.ID] = img, r.rev
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, false, err
+	}
+	for i, sl := range slots {
+		if imgs[i] != nil {
+			continue
+		}
+		img, ok := loaded[sl.id]
+		if !ok || revs[sl.id] != sl.rev {
+			return nil, true, nil
+		}
+		s.records.put(img, sl.rev)
+		cp := *img
+		imgs[i] = &cp
+	}
+	return imgs, false, nil
+}
+
 // CountImages counts what q lists, reading at most max+1 rows: each
 // branch of the listing stops after max+1 index entries, as a page of
 // that size would.
 func (s *Store) CountImages(ctx context.Context, q image.ListQuery, max int) (n int, err error) {
 	defer s.markUnavailable(&err)
 	q.Marker, q.Limit = "", max+1
-	err = s.runList(ctx, q, func(qr querier, _ string, args []any) error {
-		p, err := planList(q, &s.d)
-		if err != nil {
-			return err
-		}
-		return qr.QueryRowContext(ctx, "SELECT COUNT(*) FROM ("+p.pageSQL()+") AS counted", args...).Scan(&n)
+	err = s.runList(ctx, q, func(qr querier, p *listPlan) error {
+		return qr.QueryRowContext(ctx, "SELECT COUNT(*) FROM ("+p.pageSQL()+") AS counted", p.args...).Scan(&n)
 	})
 	return n, err
 }
@@ -51,8 +157,12 @@ func (s *Store) ExplainList(ctx context.Context, q image.ListQuery) ([]string, e
 		return nil, fmt.Errorf("%s: no EXPLAIN in the dialect", s.d.Name)
 	}
 	var lines []string
-	err := s.runList(ctx, q, func(qr querier, query string, args []any) error {
-		rows, err := qr.QueryContext(ctx, s.d.Explain+query, args...)
+	err := s.runList(ctx, q, func(qr querier, p *listPlan) error {
+		query := p.sql(s.selectImages)
+		if s.records != nil {
+			query = p.recordsSQL() // what ListImages runs
+		}
+		rows, err := qr.QueryContext(ctx, s.d.Explain+query, p.args...)
 		if err != nil {
 			return err
 		}
@@ -84,9 +194,9 @@ func (s *Store) ExplainList(ctx context.Context, q image.ListQuery) ([]string, e
 	return lines, err
 }
 
-// runList plans q and calls run with the listing's SQL and arguments,
-// after reading the marker's sort tuple if there is one.
-func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr querier, query string, args []any) error) error {
+// runList plans q and calls run with the plan, after reading the
+// marker's sort tuple into it if there is one.
+func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr querier, p *listPlan) error) error {
 	p, err := planList(q, &s.d)
 	if err != nil {
 		return err
@@ -96,7 +206,7 @@ func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr quer
 		setup = "" // one index range of the planner's choosing
 	}
 	if q.Marker == "" && setup == "" {
-		return run(pooled{s.r, s}, p.sql(s.selectImages), p.args)
+		return run(pooled{s.r, s}, p)
 	}
 	return s.read(ctx, func(tx *Tx) error {
 		if setup != "" {
@@ -113,7 +223,7 @@ func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr quer
 			}
 			p.after(m)
 		}
-		return run(tx, p.sql(s.selectImages), p.args)
+		return run(tx, p)
 	})
 }
 
@@ -133,4 +243,18 @@ func markerTuple(ctx context.Context, tx *Tx, p *listPlan, id string) ([]any, er
 		return nil, err
 	}
 	return values, nil
+}
+
+// SetRecordCache sets how many decoded image records the store keeps
+// for listings (records.go); 0 keeps none, and every listing loads its
+// records. Call it before the store is used.
+func (s *Store) SetRecordCache(n int) { s.records = newRecordCache(n) }
+
+// RecordsCached is how many image records the store's cache holds (for
+// tests and diagnostics).
+func (s *Store) RecordsCached() int {
+	if s.records == nil {
+		return 0
+	}
+	return s.records.len()
 }

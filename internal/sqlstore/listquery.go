@@ -675,11 +675,21 @@ func (p *listPlan) sql(selectImages string) string {
 		p.orderBy(func(i int, k orderKey) string { return "page." + keys(i, k) })
 }
 
+// recordsSQL is the page as its images' ids and revisions, in order: all
+// a listing reads when the store's cache holds its records (records.go).
+// The branches read each image's row anyway (its status, deleted_at and
+// os_hidden are in no branch index), so the revision costs no seek.
+func (p *listPlan) recordsSQL() string {
+	return "SELECT page.iid, page.rev FROM (" + p.pageSQL() + ") AS page ORDER BY " +
+		p.orderBy(func(i int, _ orderKey) string { return "page.k" + strconv.Itoa(i) })
+}
+
 // pageSQL is the page of ids and sort keys: one branch's, or the merge of
-// the branches' pages.
+// the branches' pages. Each row also carries the image's id and revision
+// (iid, rev) for recordsSQL.
 func (p *listPlan) pageSQL() string {
 	keys := func(i int, _ orderKey) string { return "k" + strconv.Itoa(i) }
-	cols := "pid"
+	cols := "pid, iid, rev"
 	for i := range p.order {
 		cols += ", k" + strconv.Itoa(i)
 	}
@@ -714,7 +724,7 @@ func (p *listPlan) pageSQL() string {
 // out of its ORDER BY (SQLite sees no order in an index otherwise when
 // the fixed key is an expression).
 func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
-	cols := p.rowKey + " AS pid"
+	cols := p.rowKey + " AS pid, images.id AS iid, images.revision AS rev"
 	for i, k := range p.order {
 		cols += ", " + b.expr(k) + " AS k" + strconv.Itoa(i)
 	}
@@ -735,7 +745,7 @@ func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 	}
 	// A substring search reads the branch's next rows in order, at most
 	// p.scan of them, and keeps a page of those whose name holds it.
-	keys := "pid"
+	keys := "pid, iid, rev"
 	for i := range p.order {
 		keys += ", k" + strconv.Itoa(i)
 	}

@@ -127,6 +127,7 @@ type imageRow struct {
 	size, virtualSize                    sql.NullInt64
 	props, tags                          sql.NullString
 	created, updated, deleted            timeColumn
+	rev                                  int64 // images.revision (migration 00028)
 	dest                                 []any
 }
 
@@ -135,7 +136,7 @@ func (s *Store) newImageRow() *imageRow {
 	r.created.d, r.updated.d, r.deleted.d = &s.d, &s.d, &s.d
 	r.dest = []any{&r.id, &r.name, &r.status, &r.visibility, &r.protected, &r.hidden,
 		&r.minDisk, &r.minRAM, &r.diskFormat, &r.containerFormat, &r.owner, &r.size, &r.virtualSize,
-		&r.checksum, &r.hashAlgo, &r.hashValue, &r.location, &r.created, &r.updated, &r.deleted, &r.props, &r.tags}
+		&r.checksum, &r.hashAlgo, &r.hashValue, &r.location, &r.created, &r.updated, &r.deleted, &r.rev, &r.props, &r.tags}
 	return r
 }
 

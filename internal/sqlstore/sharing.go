@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,34 @@ func (s *Store) FinishShared(ctx context.Context, id string, r image.UploadResul
 		// The same write as FinishUpload: if the image moved on, the
 		// error rolls back the reference and the data row with it.
 		return s.finishUpload(ctx, tx, id, u, at)
+	})
+	if err != nil {
+		return "", err
+	}
+	return loc, nil
+}
+
+// ImportShared records an import's copy of data that may be shared.
+func (s *Store) ImportShared(ctx context.Context, id, taskID string, u image.ImportUpdate, r image.UploadResult, at time.Time) (string, error) {
+	store, key, ok := strings.Cut(r.Location, ":")
+	if !ok || r.HashAlgo != image.HashAlgo || r.HashValue == "" {
+		return "", fmt.Errorf("sqlstore: data at %q without its %s cannot be shared", r.Location, image.HashAlgo)
+	}
+	var loc string
+	err := s.write(ctx, func(tx *Tx) error {
+		shared, err := s.adopt(ctx, tx, store, key, r.Size, r.HashValue)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO shared_data_refs (store, blob_key, image_id)
+			VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, store, shared, id); err != nil {
+			return err
+		}
+		loc = store + ":" + shared
+		u.AddLocations = append(slices.Clone(u.AddLocations), loc)
+		// If the image is gone, moved on or no longer this task's, the
+		// error rolls back the reference and the data row with it.
+		return s.updateImport(ctx, tx, id, taskID, u, at)
 	})
 	if err != nil {
 		return "", err

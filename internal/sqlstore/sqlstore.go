@@ -137,12 +137,13 @@ const (
 type Store struct {
 	w, r *sql.DB
 	d    Dialect
-	// selectImages is "SELECT <the image columns and packed sets>".
+	// selectImages is "SELECT <the image columns, revision and packed sets>".
 	selectImages string
 	stmts        stmtCache
 	group        *groupCommit // nil unless Dialect.GroupCommit
 	stats        statsRefresh
-	obs          TxObserver // nil: not observed (observe.go)
+	obs          TxObserver   // nil: not observed (observe.go)
+	records      *recordCache // nil: listings load every record (records.go)
 }
 
 var _ image.Store = (*Store)(nil)
@@ -154,7 +155,8 @@ func New(w, r *sql.DB, d Dialect) *Store {
 	if d.BindTime == nil || d.ScanTime == nil || d.Violation == nil || d.ByteLength == "" || d.Aggregate == "" {
 		panic("sqlstore: incomplete Dialect " + d.Name)
 	}
-	s := &Store{w: w, r: r, d: d, selectImages: "SELECT " + imageColumns + setColumns(d)}
+	s := &Store{w: w, r: r, d: d, selectImages: "SELECT " + imageColumns + ", revision" + setColumns(d),
+		records: newRecordCache(DefaultRecordCache)}
 	s.stmts.enabled = d.CacheStatements
 	if d.GroupCommit {
 		s.group = newGroupCommit(s)

@@ -18,10 +18,14 @@ import (
 	"github.com/glint-image/glint/internal/blob"
 )
 
-// A resumable writer is a multipart upload started at once. Its
-// checkpoint is the list of parts already stored plus the bytes of the
-// part being filled, which S3 cannot take as a part (every part but the
-// last must hold 5 MiB); they go to a small tail object,
+// A resumable writer is a plain writer until it has to be more: its
+// multipart upload starts with its first full part, or at its first
+// checkpoint, so a blob that fits in one part and is never checkpointed
+// (most image uploads) costs one PUT, as with Writer, instead of a
+// multipart upload created and aborted around it. Its checkpoint is the
+// list of parts already stored plus the bytes of the part being filled,
+// which S3 cannot take as a part (every part but the last must hold
+// 5 MiB); they go to a small tail object,
 // <prefix>.resume/<marker>/<size>, where marker is derived from the
 // upload ID. Object names starting with '.' are no blob's (blob.ValidKey),
 // and Sweep keeps an upload that has a tail: it is a partial upload the
@@ -48,22 +52,16 @@ func (d *Driver) tailObject(uploadID string, size int64) string {
 	return d.resumeDir(uploadID) + strconv.FormatInt(size, 10)
 }
 
-// ResumableWriter starts a multipart upload for key. Its part uploads run
-// under ctx, so pass one that outlives a client's dropped connection
-// (context.WithoutCancel): a checkpoint waits for the parts in flight.
+// ResumableWriter starts a writer for key that can checkpoint. It sends
+// nothing yet (see above). Its part uploads run under ctx, so pass one
+// that outlives a client's dropped connection (context.WithoutCancel): a
+// checkpoint waits for the parts in flight.
 func (d *Driver) ResumableWriter(ctx context.Context, key string) (blob.ResumableWriter, error) {
 	w, err := d.Writer(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	sw := w.(*writer)
-	id, err := d.core.NewMultipartUpload(ctx, d.bucket, sw.object, putOptions())
-	if err != nil {
-		sw.cancel(errCancelled)
-		return nil, d.wrap("writer", key, err)
-	}
-	sw.uploadID = id
-	return &resumable{sw}, nil
+	return &resumable{writer: w.(*writer)}, nil
 }
 
 // Resume checks that the upload is still there, reads the tail back into
@@ -96,7 +94,7 @@ func (d *Driver) Resume(ctx context.Context, key string, state []byte) (blob.Res
 	sw.uploadID, sw.size, sw.sent = st.UploadID, st.Size, len(st.Parts)
 	sw.uploaded = st.Parts
 	sw.buf = append(d.getBuf(max(sw.partCap(), int64(len(tail)))), tail...)
-	return &resumable{sw}, nil
+	return &resumable{writer: sw, tails: true}, nil
 }
 
 func parseState(state []byte) (resumeState, error) {
@@ -175,26 +173,32 @@ func (d *Driver) keepPartial(ctx context.Context, up minio.ObjectMultipartInfo) 
 // resumable is a writer whose multipart upload can be kept.
 type resumable struct {
 	*writer
+	// tails: the upload may have tail objects (it was resumed), which
+	// Commit and Cancel remove. A writer never checkpointed has none, so
+	// they need not list them.
+	tails bool
 }
 
 // Commit completes the upload; a blob that never filled a part is sent
-// as one PUT and the empty multipart upload aborted. The tails go either
-// way.
+// as one PUT, and a resumed upload that had no part yet is aborted.
+// Tails go either way.
 func (r *resumable) Commit(ctx context.Context) error {
 	w := r.writer
 	uploadID := w.uploadID
-	if !w.done && w.sent == 0 {
+	if !w.done && w.sent == 0 && uploadID != "" {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 		_ = w.d.abortUpload(ctx, w.object, uploadID, false) // an upload left behind is Sweep's
 		cancel()
 		w.uploadID = ""
 	}
 	err := w.Commit(ctx)
-	w.d.removeTails(ctx, uploadID, "")
+	if r.tails {
+		w.d.removeTails(ctx, uploadID, "")
+	}
 	return err
 }
 
-// Cancel aborts the upload and removes its tails.
+// Cancel aborts the upload, if one was started, and removes its tails.
 func (r *resumable) Cancel(ctx context.Context) error {
 	w := r.writer
 	if w.done {
@@ -202,7 +206,9 @@ func (r *resumable) Cancel(ctx context.Context) error {
 	}
 	uploadID := w.uploadID
 	err := w.Cancel(ctx)
-	w.d.removeTails(ctx, uploadID, "")
+	if r.tails {
+		w.d.removeTails(ctx, uploadID, "")
+	}
 	return err
 }
 
@@ -237,6 +243,16 @@ func (r *resumable) checkpoint(ctx context.Context) ([]byte, error) {
 	w.cancel(errClosed)
 	// A fresh group, so Cancel's abort can wait on it.
 	w.parts = new(errgroup.Group)
+	if w.uploadID == "" {
+		// No part was full yet: the upload starts now, to name the tail
+		// and to keep it from Sweep.
+		id, err := w.d.core.NewMultipartUpload(ctx, w.d.bucket, w.object, putOptions())
+		if err != nil {
+			return nil, err
+		}
+		w.uploadID = id
+	}
+	r.tails = true // a failed tail write may still have stored it
 	st := resumeState{Object: w.object, UploadID: w.uploadID, Parts: w.uploaded, Size: w.size, Tail: int64(len(w.buf))}
 	if _, err := w.d.core.PutObject(ctx, w.d.bucket, w.d.tailObject(w.uploadID, w.size), bytes.NewReader(w.buf),
 		int64(len(w.buf)), "", "", putOptions()); err != nil {

@@ -236,6 +236,67 @@
     }
   });
 
+  // ---- refreshes keep what the user is doing ---------------------------
+
+  // A row whose image is changing asks for itself every 2 s, and the list
+  // asks for itself after a save or an upload. Either answer replaces the
+  // rows, which would close the menu the user has open under the pointer
+  // and clear the boxes ticked for deletion. So a polling row does not
+  // swap while its menu is open (it asks again as soon as the menu
+  // closes), and every refresh carries the ticked boxes and the open menu
+  // over to the new rows. Focus follows by lastFocus (above).
+  function isRefresh(d) {
+    const t = d.target;
+    return d.elt === t && t && t.matches && t.matches("#image-list, #image-list tr[id]");
+  }
+
+  let carried = null;
+  document.addEventListener("htmx:beforeSwap", guard(function (e) {
+    const d = e.detail;
+    carried = null;
+    if (!d.shouldSwap || !isRefresh(d)) return;
+    const t = d.target;
+    if (t.matches("tr") && t.querySelector("details.row-menu[open]")) {
+      d.shouldSwap = false;
+      t.dataset.refreshHeld = "1";
+      return;
+    }
+    const rowOf = function (el) { const r = el.closest("tr[id]"); return r ? r.id : ""; };
+    carried = {
+      checked: [...t.querySelectorAll('input[name="id"]:checked')].map(function (b) { return b.value; }),
+      open: [...t.querySelectorAll("details.row-menu[open]")].map(rowOf).filter(Boolean),
+    };
+    if (!carried.checked.length && !carried.open.length) carried = null;
+  }));
+
+  document.addEventListener("htmx:afterSwap", guard(function () {
+    const c = carried;
+    carried = null;
+    if (!c) return;
+    const list = document.getElementById("image-list");
+    if (!list) return;
+    for (const b of list.querySelectorAll('input[name="id"]')) {
+      if (c.checked.includes(b.value)) b.checked = true;
+    }
+    for (const id of c.open) {
+      const row = document.getElementById(id);
+      const menu = row && row.querySelector("details.row-menu");
+      if (menu) menu.open = true;
+    }
+    updateSelection();
+  }));
+
+  // toggle does not bubble: listen while it goes down.
+  document.addEventListener("toggle", guard(function (e) {
+    const menu = e.target;
+    if (!menu.matches || !menu.matches("details.row-menu") || menu.open) return;
+    const row = menu.closest("tr[id]");
+    if (row && row.dataset.refreshHeld && window.htmx) {
+      delete row.dataset.refreshHeld;
+      htmx.trigger(row, "glint-row-refresh");
+    }
+  }), true);
+
   // A click on the backdrop (outside the dialog's box) closes it too.
   document.addEventListener("mousedown", function (e) {
     const d = modal();

@@ -66,6 +66,7 @@ func Run(t *testing.T, newStore func(t *testing.T) image.Store) {
 		{"PutImage", testPutImage},
 		{"SharedData", testSharedData},
 		{"SharedDataConflict", testSharedDataConflict},
+		{"ImportShared", testImportShared},
 		{"SharedDataRace", testSharedDataRace},
 		{"Partials", testPartials},
 	}

@@ -112,6 +112,56 @@ func testSharedDataConflict(t *testing.T, s image.Store) {
 	finishShared(t, s, "b", upload("file:b", "x", 10), "file:b")
 }
 
+// testImportShared: an import's copy refers to data already shared in
+// its store, or becomes that data, in the same write as the import step;
+// a step refused (another task's lock, another status, a deleted image)
+// takes no reference and registers no data.
+func testImportShared(t *testing.T, s image.Store) {
+	savingImage(t, s, "up", "p")
+	finishShared(t, s, "up", upload("file:up", "x", 100), "file:up")
+	imp := newImage("imp")
+	imp.Status = image.StatusImporting
+	create(t, s, imp)
+	if err := s.LockImport(t.Context(), "imp", "task-1", at(2)); err != nil {
+		t.Fatal(err)
+	}
+	step := image.ImportUpdate{IfStatus: []image.Status{image.StatusImporting}, Size: ptr(int64(100)),
+		HashAlgo: "sha512", HashValue: "sha512-x", AddLocations: []string{"s3:imp"}}
+	for _, c := range []struct {
+		name, id, task string
+		u              image.ImportUpdate
+		kind           error
+	}{
+		{"another task's lock", "imp", "task-2", step, image.ErrConflict},
+		{"another status", "imp", "task-1", image.ImportUpdate{IfStatus: []image.Status{image.StatusQueued}}, image.ErrConflict},
+		{"a missing image", "missing", "task-1", step, image.ErrNotFound},
+	} {
+		_, err := s.ImportShared(t.Context(), c.id, c.task, c.u, upload("file:"+c.id, "z", 100), at(3))
+		wantErr(t, "ImportShared("+c.name+")", err, c.kind)
+		wantRefs(t, s, "file:"+c.id, 0)
+	}
+	// Refused steps registered nothing: data z is still new here.
+	loc, err := s.ImportShared(t.Context(), "imp", "task-1", step, upload("file:imp", "z", 100), at(4))
+	if err != nil || loc != "file:imp" {
+		t.Fatalf("ImportShared(new data) = %q, %v; want file:imp", loc, err)
+	}
+	wantRefs(t, s, "file:imp", 1)
+	// Data x is the upload's: the import refers to it.
+	loc, err = s.ImportShared(t.Context(), "imp", "task-1", image.ImportUpdate{}, upload("other:imp", "x", 100), at(5))
+	if err != nil || loc != "other:imp" {
+		t.Fatalf("ImportShared(x in another store) = %q, %v", loc, err)
+	}
+	loc, err = s.ImportShared(t.Context(), "imp", "task-1", image.ImportUpdate{Status: image.StatusActive}, upload("file:imp2", "x", 100), at(6))
+	if err != nil || loc != "file:up" {
+		t.Fatalf("ImportShared(x) = %q, %v; want file:up", loc, err)
+	}
+	wantRefs(t, s, "file:up", 2)
+	got := get(t, s, "imp")
+	if want := image.JoinLocations([]string{"s3:imp", "file:imp", "other:imp", "file:up"}); got.Location != want || got.Status != image.StatusActive {
+		t.Errorf("imported image: %s at %q, want active at %q", got.Status, got.Location, want)
+	}
+}
+
 // testSharedDataRace races the release of data's last reference against
 // an upload of the same data, many times: either the release finds the
 // data unused and the upload keeps its own copy, or the upload refers to

@@ -15,6 +15,7 @@ import (
 	"github.com/glint-image/glint/internal/sqlstore/plantest"
 	"github.com/glint-image/glint/internal/sqlstore/postgres"
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
+	"github.com/glint-image/glint/internal/sqlstore/recordtest"
 )
 
 // The server the tests use is named by GLINT_TEST_POSTGRES_DSN (see
@@ -200,4 +201,14 @@ func TestOutage(t *testing.T) {
 	if !errors.Is(err, image.ErrUnavailable) || !errors.As(err, &de) || de.Msg != sqlstore.OutageReadOnly {
 		t.Fatalf("write to a read-only database: %v", err)
 	}
+}
+
+// TestRecordRevisions: the revisions the record cache relies on, and two
+// nodes on one database.
+func TestRecordRevisions(t *testing.T) {
+	testDSN(t)
+	recordtest.Run(t, func(t *testing.T) recordtest.Stores {
+		dsn := newSchema(t)
+		return recordtest.Stores{A: open(t, dsn).Store, B: open(t, dsn).Store, DB: connect(t, dsn)}
+	})
 }

@@ -118,6 +118,13 @@ func dsn(path string, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Add("_pragma", "journal_mode(WAL)")
+		// The statement journal in memory: the revision triggers
+		// (migration 00028) make a create or a save update its image row
+		// again within the statement, which journals the pages the
+		// transaction already changed; in a temporary file that doubled
+		// the bytes a create writes (158 -> 322 KB) and cost some 40 %
+		// more CPU. It holds only pages the transaction already holds.
+		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Set("_txlock", "immediate")
 	}
 	return path + "?" + q.Encode()

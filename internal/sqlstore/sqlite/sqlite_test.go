@@ -12,6 +12,7 @@ import (
 	"github.com/glint-image/glint/internal/image/imagetest"
 	"github.com/glint-image/glint/internal/sqlstore"
 	"github.com/glint-image/glint/internal/sqlstore/plantest"
+	"github.com/glint-image/glint/internal/sqlstore/recordtest"
 	"github.com/glint-image/glint/internal/sqlstore/sqlite"
 )
 
@@ -148,4 +149,20 @@ func TestOutage(t *testing.T) {
 	if _, err := s.GetImage(ctx, "a"); err != nil {
 		t.Fatalf("read from a read-only database: %v", err)
 	}
+}
+
+// TestRecordRevisions: the revisions the record cache relies on, and two
+// stores on one file (a server and an admin command).
+func TestRecordRevisions(t *testing.T) {
+	recordtest.Run(t, func(t *testing.T) recordtest.Stores {
+		path := filepath.Join(t.TempDir(), "glint.db")
+		a, b := open(t, path), open(t, path)
+		t.Cleanup(func() { a.Close(); b.Close() })
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return recordtest.Stores{A: a.Store, B: b.Store, DB: db}
+	})
 }
