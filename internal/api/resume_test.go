@@ -7,12 +7,9 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -25,7 +22,7 @@ import (
 
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/imageclient"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 )
 
 // TestResumeProtocol walks the Content-Range continuation over HTTP: a
@@ -314,15 +311,7 @@ func TestResumeOnAnotherNode(t *testing.T) {
 	if e.cfg.Metadata.Driver != "postgres" {
 		t.Skip("needs a database nodes share: runs in the PostgreSQL+S3 run of this suite")
 	}
-	other, err := server.New(context.Background(), e.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(other.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		other.Close()
-	})
+	ts := servertest.Start(t, e.cfg)
 	img, err := images.Create(ctx, e.owner, images.CreateOpts{Name: "two-nodes", DiskFormat: "raw", ContainerFormat: "bare"}).Extract()
 	wantStatus(t, err, 0)
 	data := randomBytes(20<<20+5, 3)

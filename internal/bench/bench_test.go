@@ -9,14 +9,13 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 )
 
 func TestPatternReadAndWriteToAgree(t *testing.T) {
@@ -99,13 +98,7 @@ func TestRunAgainstGlint(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Auth = config.AuthTrustedHeaders
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer srv.Close()
-	defer ts.Close()
+	ts := servertest.Start(t, cfg)
 
 	var js, md bytes.Buffer
 	opts := Options{Endpoint: ts.URL, Pid: os.Getpid(),

@@ -2,15 +2,12 @@ package dashboard_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -22,7 +19,7 @@ import (
 	"time"
 
 	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 )
 
 // cloud is a running glint with built-in identity, driven over HTTP like
@@ -58,12 +55,7 @@ func newCloud(t testing.TB, mutate ...func(*config.Config)) *cloud {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { ts.Close(); srv.Close() })
+	ts := servertest.Start(t, cfg)
 	c := setupCloud(t, ts.URL)
 	c.dataDir = cfg.DataDir
 	return c

@@ -1,18 +1,14 @@
 package dashboard_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 )
 
 // TestExternalKeystone: with --auth keystone the dashboard signs users in
@@ -73,11 +69,6 @@ func keystoneGlint(t *testing.T, ks *cloud) *cloud {
 	cfg.Auth = config.AuthKeystone
 	cfg.Keystone = config.Keystone{URL: ks.url + "/identity/v3", Username: "admin", Password: adminPassword,
 		UserDomainName: "Default", ProjectName: "admin", ProjectDomainName: "Default", CacheTTL: time.Second}
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { ts.Close(); srv.Close() })
+	ts := servertest.Start(t, cfg)
 	return &cloud{t: t, url: ts.URL, projects: ks.projects, users: ks.users, adminToken: ks.adminToken}
 }

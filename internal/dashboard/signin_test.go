@@ -1,11 +1,8 @@
 package dashboard_test
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 )
 
 func TestRootRedirectsBrowsersOnly(t *testing.T) {
@@ -223,12 +220,7 @@ func sameRecords(t *testing.T, c *cloud, keyFile string) string {
 	cfg.PasswordCost = 4 // fast bcrypt: tests only
 	cfg.DataDir = c.dataDir
 	cfg.TokenKeyFile = keyFile
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { ts.Close(); srv.Close() })
+	ts := servertest.Start(t, cfg)
 	return ts.URL
 }
 
@@ -291,12 +283,7 @@ func TestNoDashboard(t *testing.T) {
 			cfg.PasswordCost = 4 // fast bcrypt: tests only
 			cfg.DataDir = t.TempDir()
 			mutate(&cfg)
-			srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ts := httptest.NewServer(srv.Handler())
-			defer func() { ts.Close(); srv.Close() }()
+			ts := servertest.Start(t, cfg)
 			for _, path := range []string{"/", "/dashboard/login"} {
 				req, _ := http.NewRequest("GET", ts.URL+path, nil)
 				req.Header.Set("Accept", "text/html")

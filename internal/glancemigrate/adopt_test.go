@@ -246,50 +246,47 @@ func TestMigrateAdoptsHTTP(t *testing.T) {
 	defer web.Close()
 	u, _ := url.Parse(web.URL)
 	port, _ := strconv.Atoi(u.Port())
-	for kind, g := range glances(t) {
-		t.Run(kind, func(t *testing.T) {
-			gl := api{t: t, base: g[0]}
-			gc := withStores(t, g[1], "web:http", "[web]\n")
-			owner := who{"web-owner" + suffix(), "member,reader"}
-			id := gl.create(owner, map[string]any{"name": "on-the-web", "disk_format": "raw", "container_format": "bare"})
-			webURL := web.URL + "/image.raw?id=" + id
-			db := glanceDB(t, gc)
-			activateWithLocation(t, gc, id, data, webURL, "web")
-			execSQL(t, db, `UPDATE image_locations SET meta_data = ? WHERE image_id = ?`, `{"store": "web", "mirror": "eu"}`, id)
+	eachGlance(t, func(t *testing.T, gl api, glance *glancemigrate.GlanceConfig) {
+		gc := withStores(t, glance.Path, "web:http", "[web]\n")
+		owner := who{"web-owner" + suffix(), "member,reader"}
+		id := gl.create(owner, map[string]any{"name": "on-the-web", "disk_format": "raw", "container_format": "bare"})
+		webURL := web.URL + "/image.raw?id=" + id
+		db := glanceDB(t, gc)
+		activateWithLocation(t, gc, id, data, webURL, "web")
+		execSQL(t, db, `UPDATE image_locations SET meta_data = ? WHERE image_id = ?`, `{"store": "web", "mirror": "eu"}`, id)
 
-			cfg := glintConfig(t, gc, "slow")
-			found := false
-			for i, st := range cfg.Stores {
-				if st.ID == "web" && st.Type == "http" {
-					// The test server is on loopback: allowed explicitly.
-					cfg.Stores[i].HTTP = config.HTTPStore{AllowedNetworks: []string{"127.0.0.0/8"}, AllowedPorts: []int{port}}
-					found = true
-				}
+		cfg := glintConfig(t, gc, "slow")
+		found := false
+		for i, st := range cfg.Stores {
+			if st.ID == "web" && st.Type == "http" {
+				// The test server is on loopback: allowed explicitly.
+				cfg.Stores[i].HTTP = config.HTTPStore{AllowedNetworks: []string{"127.0.0.0/8"}, AllowedPorts: []int{port}}
+				found = true
 			}
-			if !found {
-				t.Fatalf("the written configuration lacks the http store: %+v", cfg.Stores)
-			}
-			rep := migrate(t, cfg, gc, glancemigrate.Options{})
-			if r, ok := skippedIDs(rep)[id]; ok {
-				t.Fatalf("the web image was skipped: %s", r)
-			}
-			l := startGlint(t, cfg)
-			gi, li := gl.image(owner, id), l.image(owner, id)
-			compareImage(t, "web image", gi, li)
-			if gi["direct_url"] != webURL || li["direct_url"] != webURL {
-				t.Errorf("direct_url: Glance %v, glint %v", gi["direct_url"], li["direct_url"])
-			}
-			gm, _ := json.Marshal(gi["locations"])
-			lm, _ := json.Marshal(li["locations"])
-			if string(gm) != string(lm) {
-				t.Errorf("locations: Glance %s, glint %s", gm, lm)
-			}
-			if got := l.do(owner, "GET", "/v2/images/"+id+"/file", nil, 200); !bytes.Equal(got, data) {
-				t.Errorf("download from glint: %d bytes, want %d", len(got), len(data))
-			}
-			if f, ok := changedIDs(migrate(t, cfg, gc, glancemigrate.Options{}))[id]; ok {
-				t.Errorf("second run changed the web image: %v", f)
-			}
-		})
-	}
+		}
+		if !found {
+			t.Fatalf("the written configuration lacks the http store: %+v", cfg.Stores)
+		}
+		rep := migrate(t, cfg, gc, glancemigrate.Options{})
+		if r, ok := skippedIDs(rep)[id]; ok {
+			t.Fatalf("the web image was skipped: %s", r)
+		}
+		l := startGlint(t, cfg)
+		gi, li := gl.image(owner, id), l.image(owner, id)
+		compareImage(t, "web image", gi, li)
+		if gi["direct_url"] != webURL || li["direct_url"] != webURL {
+			t.Errorf("direct_url: Glance %v, glint %v", gi["direct_url"], li["direct_url"])
+		}
+		gm, _ := json.Marshal(gi["locations"])
+		lm, _ := json.Marshal(li["locations"])
+		if string(gm) != string(lm) {
+			t.Errorf("locations: Glance %s, glint %s", gm, lm)
+		}
+		if got := l.do(owner, "GET", "/v2/images/"+id+"/file", nil, 200); !bytes.Equal(got, data) {
+			t.Errorf("download from glint: %d bytes, want %d", len(got), len(data))
+		}
+		if f, ok := changedIDs(migrate(t, cfg, gc, glancemigrate.Options{}))[id]; ok {
+			t.Errorf("second run changed the web image: %v", f)
+		}
+	})
 }

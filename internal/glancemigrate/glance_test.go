@@ -44,6 +44,22 @@ func glances(t *testing.T) map[string][2]string {
 	return out
 }
 
+// eachGlance runs f as a subtest, named after its database, for each
+// test Glance: gl calls its API from the subtest, gc is its
+// glance-api.conf, read.
+func eachGlance(t *testing.T, f func(t *testing.T, gl api, gc *glancemigrate.GlanceConfig)) {
+	t.Helper()
+	for kind, g := range glances(t) {
+		t.Run(kind, func(t *testing.T) {
+			gc, err := glancemigrate.ReadGlanceConfig(g[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			f(t, api{t: t, base: g[0]}, gc)
+		})
+	}
+}
+
 // api calls an Image API (Glance's or glint's) as a trusted-headers
 // caller.
 type api struct {
@@ -419,156 +435,149 @@ func changedIDs(rep *glancemigrate.Report) map[string][]string {
 // the result and compares both APIs image by image, downloads every
 // image from glint, then changes Glance and proves the incremental sync.
 func TestMigrateFromGlance(t *testing.T) {
-	for kind, g := range glances(t) {
-		t.Run(kind, func(t *testing.T) {
-			gl := api{t: t, base: g[0]}
-			gc, err := glancemigrate.ReadGlanceConfig(g[1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := build(t, gl)
-			cfg := glintConfig(t, gc, "slow")
+	eachGlance(t, func(t *testing.T, gl api, gc *glancemigrate.GlanceConfig) {
+		c := build(t, gl)
+		cfg := glintConfig(t, gc, "slow")
 
-			dry := migrate(t, cfg, gc, glancemigrate.Options{DryRun: true})
-			if dry.Images.Created == 0 {
-				t.Fatalf("dry run plans no creations: %+v", dry.Images)
+		dry := migrate(t, cfg, gc, glancemigrate.Options{DryRun: true})
+		if dry.Images.Created == 0 {
+			t.Fatalf("dry run plans no creations: %+v", dry.Images)
+		}
+		rep := migrate(t, cfg, gc, glancemigrate.Options{})
+		if rep.Images.Created != dry.Images.Created {
+			t.Errorf("dry run planned %d creations, the run made %d", dry.Images.Created, rep.Images.Created)
+		}
+		skipped := skippedIDs(rep)
+		for role, id := range c.ids {
+			if r, ok := skipped[id]; ok {
+				t.Errorf("%s skipped: %s", role, r)
 			}
-			rep := migrate(t, cfg, gc, glancemigrate.Options{})
-			if rep.Images.Created != dry.Images.Created {
-				t.Errorf("dry run planned %d creations, the run made %d", dry.Images.Created, rep.Images.Created)
-			}
-			skipped := skippedIDs(rep)
-			for role, id := range c.ids {
-				if r, ok := skipped[id]; ok {
-					t.Errorf("%s skipped: %s", role, r)
-				}
-			}
-			if rep.DataAdopted == 0 || rep.DataCopied == 0 {
-				t.Errorf("data: %d adopted, %d copied; want both", rep.DataAdopted, rep.DataCopied)
-			}
-			if rep.Namespaces.Created == 0 {
-				t.Errorf("no namespace created: %+v", rep.Namespaces)
-			}
-			l := startGlint(t, cfg)
-			compareAll(t, c, gl, l)
+		}
+		if rep.DataAdopted == 0 || rep.DataCopied == 0 {
+			t.Errorf("data: %d adopted, %d copied; want both", rep.DataAdopted, rep.DataCopied)
+		}
+		if rep.Namespaces.Created == 0 {
+			t.Errorf("no namespace created: %+v", rep.Namespaces)
+		}
+		l := startGlint(t, cfg)
+		compareAll(t, c, gl, l)
 
-			// verify-glance: every image Glance has, as an admin, field by
-			// field, with the data read back; differences only where the
-			// migration said it skipped.
-			// Locations too: the adopted ones by URL and metadata, the
-			// copied store's by metadata.
-			v := &glancemigrate.Verifier{GlanceURL: gl.base, GlintURL: l.base, Data: true, CopiedStores: []string{"slow"},
-				Caller: glancemigrate.Caller{Project: c.admin.project, Roles: []string{"admin", "member", "reader"}}}
-			vr, err := v.Verify(t.Context())
-			if err != nil {
-				t.Fatal(err)
+		// verify-glance: every image Glance has, as an admin, field by
+		// field, with the data read back; differences only where the
+		// migration said it skipped.
+		// Locations too: the adopted ones by URL and metadata, the
+		// copied store's by metadata.
+		v := &glancemigrate.Verifier{GlanceURL: gl.base, GlintURL: l.base, Data: true, CopiedStores: []string{"slow"},
+			Caller: glancemigrate.Caller{Project: c.admin.project, Roles: []string{"admin", "member", "reader"}}}
+		vr, err := v.Verify(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vr.Images < len(c.ids)-1 || vr.DataChecked == 0 {
+			t.Errorf("verify compared %d images and %d data, want at least %d", vr.Images, vr.DataChecked, len(c.ids)-1)
+		}
+		// At least fast, slow, both (two) and shared.
+		if vr.LocationsCompared < 5 {
+			t.Errorf("verify compared %d locations, want at least 5", vr.LocationsCompared)
+		}
+		for _, d := range vr.Differences {
+			if _, ok := skipped[d.ImageID]; !ok {
+				t.Errorf("verify: %+v", d)
 			}
-			if vr.Images < len(c.ids)-1 || vr.DataChecked == 0 {
-				t.Errorf("verify compared %d images and %d data, want at least %d", vr.Images, vr.DataChecked, len(c.ids)-1)
+		}
+		// Not told which store was copied, verify reports the copied
+		// locations' URLs, and nothing else.
+		ours := map[string]string{}
+		for role, id := range c.ids {
+			ours[id] = role
+		}
+		strict := *v
+		strict.CopiedStores = nil
+		vr, err = strict.Verify(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		urlDiffs := map[string]bool{}
+		for _, d := range vr.Differences {
+			role, mine := ours[d.ImageID]
+			if _, skip := skipped[d.ImageID]; !mine || skip {
+				continue
 			}
-			// At least fast, slow, both (two) and shared.
-			if vr.LocationsCompared < 5 {
-				t.Errorf("verify compared %d locations, want at least 5", vr.LocationsCompared)
+			if !strings.HasPrefix(d.Field, "locations[") || !strings.HasSuffix(d.Field, "].url") || !strings.Contains(d.Glint, "/stores/slow/") {
+				t.Errorf("verify without --copied-store: %s: %+v", role, d)
 			}
-			for _, d := range vr.Differences {
-				if _, ok := skipped[d.ImageID]; !ok {
-					t.Errorf("verify: %+v", d)
-				}
+			urlDiffs[role] = true
+		}
+		for _, role := range []string{"slow", "both", "shared"} {
+			if !urlDiffs[role] {
+				t.Errorf("verify without --copied-store: no URL difference for the copied image %s", role)
 			}
-			// Not told which store was copied, verify reports the copied
-			// locations' URLs, and nothing else.
-			ours := map[string]string{}
-			for role, id := range c.ids {
-				ours[id] = role
-			}
-			strict := *v
-			strict.CopiedStores = nil
-			vr, err = strict.Verify(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			urlDiffs := map[string]bool{}
-			for _, d := range vr.Differences {
-				role, mine := ours[d.ImageID]
-				if _, skip := skipped[d.ImageID]; !mine || skip {
-					continue
-				}
-				if !strings.HasPrefix(d.Field, "locations[") || !strings.HasSuffix(d.Field, "].url") || !strings.Contains(d.Glint, "/stores/slow/") {
-					t.Errorf("verify without --copied-store: %s: %+v", role, d)
-				}
-				urlDiffs[role] = true
-			}
-			for _, role := range []string{"slow", "both", "shared"} {
-				if !urlDiffs[role] {
-					t.Errorf("verify without --copied-store: no URL difference for the copied image %s", role)
-				}
-			}
-			gns := gl.do(c.admin, "GET", "/v2/metadefs/namespaces/"+c.namespace, nil, 200)
-			lns := l.do(c.admin, "GET", "/v2/metadefs/namespaces/"+c.namespace, nil, 200)
-			if !jsonEqual(gns, lns) {
-				t.Errorf("namespace differs:\nGlance %s\nglint  %s", gns, lns)
-			}
+		}
+		gns := gl.do(c.admin, "GET", "/v2/metadefs/namespaces/"+c.namespace, nil, 200)
+		lns := l.do(c.admin, "GET", "/v2/metadefs/namespaces/"+c.namespace, nil, 200)
+		if !jsonEqual(gns, lns) {
+			t.Errorf("namespace differs:\nGlance %s\nglint  %s", gns, lns)
+		}
 
-			// A second run right after changes nothing.
-			again := migrate(t, cfg, gc, glancemigrate.Options{})
-			for role, id := range c.ids {
-				if f, ok := changedIDs(again)[id]; ok {
-					t.Errorf("second run changed %s: %v", role, f)
-				}
+		// A second run right after changes nothing.
+		again := migrate(t, cfg, gc, glancemigrate.Options{})
+		for role, id := range c.ids {
+			if f, ok := changedIDs(again)[id]; ok {
+				t.Errorf("second run changed %s: %v", role, f)
 			}
-			if again.DataCopied != 0 {
-				t.Errorf("second run copied %d files", again.DataCopied)
-			}
+		}
+		if again.DataCopied != 0 {
+			t.Errorf("second run copied %d files", again.DataCopied)
+		}
 
-			// Change Glance: rename, tag, a member's answer, a delete,
-			// a new image; the next run applies exactly those.
-			o := c.owner
-			gl.do(o, "PATCH", "/v2/images/"+c.ids["fast"], `[{"op":"replace","path":"/name","value":"renamed"}]`, 200)
-			gl.do(o, "PUT", "/v2/images/"+c.ids["queued"]+"/tags/new", nil, 204)
-			gl.do(c.m3, "PUT", "/v2/images/"+c.ids["shared"]+"/members/"+c.m3.project, map[string]any{"status": "accepted"}, 200)
-			gl.do(c.admin, "PATCH", "/v2/images/"+c.ids["protected"], `[{"op":"replace","path":"/protected","value":false}]`, 200)
-			gl.do(o, "DELETE", "/v2/images/"+c.ids["protected"], nil, 204)
-			newID := gl.create(o, map[string]any{"name": "migrate-new", "disk_format": "raw", "container_format": "bare"})
-			gl.do(o, "PUT", "/v2/images/"+newID+"/file", randomData(t, 1000), 204, "X-Image-Meta-Store", "slow")
+		// Change Glance: rename, tag, a member's answer, a delete,
+		// a new image; the next run applies exactly those.
+		o := c.owner
+		gl.do(o, "PATCH", "/v2/images/"+c.ids["fast"], `[{"op":"replace","path":"/name","value":"renamed"}]`, 200)
+		gl.do(o, "PUT", "/v2/images/"+c.ids["queued"]+"/tags/new", nil, 204)
+		gl.do(c.m3, "PUT", "/v2/images/"+c.ids["shared"]+"/members/"+c.m3.project, map[string]any{"status": "accepted"}, 200)
+		gl.do(c.admin, "PATCH", "/v2/images/"+c.ids["protected"], `[{"op":"replace","path":"/protected","value":false}]`, 200)
+		gl.do(o, "DELETE", "/v2/images/"+c.ids["protected"], nil, 204)
+		newID := gl.create(o, map[string]any{"name": "migrate-new", "disk_format": "raw", "container_format": "bare"})
+		gl.do(o, "PUT", "/v2/images/"+newID+"/file", randomData(t, 1000), 204, "X-Image-Meta-Store", "slow")
 
-			inc := migrate(t, cfg, gc, glancemigrate.Options{})
-			changed := changedIDs(inc)
-			for _, role := range []string{"fast", "queued", "shared"} {
-				if _, ok := changed[c.ids[role]]; !ok {
-					t.Errorf("incremental run did not update %s (changes %v)", role, inc.Changes)
-				}
+		inc := migrate(t, cfg, gc, glancemigrate.Options{})
+		changed := changedIDs(inc)
+		for _, role := range []string{"fast", "queued", "shared"} {
+			if _, ok := changed[c.ids[role]]; !ok {
+				t.Errorf("incremental run did not update %s (changes %v)", role, inc.Changes)
 			}
-			for _, role := range []string{"slow", "both", "uploading", "deactivated", "hidden", "public"} {
-				if f, ok := changed[c.ids[role]]; ok {
-					t.Errorf("incremental run updated unchanged %s: %v", role, f)
-				}
+		}
+		for _, role := range []string{"slow", "both", "uploading", "deactivated", "hidden", "public"} {
+			if f, ok := changed[c.ids[role]]; ok {
+				t.Errorf("incremental run updated unchanged %s: %v", role, f)
 			}
-			if inc.Images.Deleted < 1 || inc.Images.Created < 1 {
-				t.Errorf("incremental run: %+v, want a deletion and a creation", inc.Images)
-			}
-			gl.do(o, "GET", "/v2/images/"+c.ids["protected"], nil, 404)
-			l.do(o, "GET", "/v2/images/"+c.ids["protected"], nil, 404)
-			delete(c.ids, "protected")
-			c.ids["new"] = newID
-			compareAll(t, c, gl, l)
+		}
+		if inc.Images.Deleted < 1 || inc.Images.Created < 1 {
+			t.Errorf("incremental run: %+v, want a deletion and a creation", inc.Images)
+		}
+		gl.do(o, "GET", "/v2/images/"+c.ids["protected"], nil, 404)
+		l.do(o, "GET", "/v2/images/"+c.ids["protected"], nil, 404)
+		delete(c.ids, "protected")
+		c.ids["new"] = newID
+		compareAll(t, c, gl, l)
 
-			// verify-glance finds a difference made behind its back.
-			l.do(o, "PATCH", "/v2/images/"+c.ids["slow"], `[{"op":"replace","path":"/name","value":"only-in-glint"}]`, 200)
-			vr, err = v.Verify(t.Context())
-			if err != nil {
-				t.Fatal(err)
+		// verify-glance finds a difference made behind its back.
+		l.do(o, "PATCH", "/v2/images/"+c.ids["slow"], `[{"op":"replace","path":"/name","value":"only-in-glint"}]`, 200)
+		vr, err = v.Verify(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, d := range vr.Differences {
+			if d.ImageID == c.ids["slow"] && d.Field == "name" && d.Glint == `"only-in-glint"` {
+				found = true
 			}
-			found := false
-			for _, d := range vr.Differences {
-				if d.ImageID == c.ids["slow"] && d.Field == "name" && d.Glint == `"only-in-glint"` {
-					found = true
-				}
-			}
-			if !found {
-				t.Errorf("verify missed a renamed image: %+v", vr.Differences)
-			}
-		})
-	}
+		}
+		if !found {
+			t.Errorf("verify missed a renamed image: %+v", vr.Differences)
+		}
+	})
 }
 
 // TestMigrateBadData: an image whose file is gone (adopted store) and
@@ -576,54 +585,47 @@ func TestMigrateFromGlance(t *testing.T) {
 // skipped with their reasons, the rest is migrated, nothing of the two
 // is written to glint, and Glance's database is not changed.
 func TestMigrateBadData(t *testing.T) {
-	for kind, g := range glances(t) {
-		t.Run(kind, func(t *testing.T) {
-			gl := api{t: t, base: g[0]}
-			gc, err := glancemigrate.ReadGlanceConfig(g[1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			o, admin := who{"bad" + suffix(), "member,reader"}, who{"badadmin" + suffix(), "admin,member,reader"}
-			ids := map[string]string{}
-			for _, role := range []string{"missing", "corrupt", "fine"} {
-				store := map[string]string{"missing": "fast", "corrupt": "slow", "fine": "slow"}[role]
-				id := gl.create(o, map[string]any{"name": "bad-" + role, "disk_format": "raw", "container_format": "bare"})
-				gl.do(o, "PUT", "/v2/images/"+id+"/file", randomData(t, 5000), 204, "X-Image-Meta-Store", store)
-				ids[role] = id
-				t.Cleanup(func() { gl.do(admin, "DELETE", "/v2/images/"+id, nil, 0) })
-			}
-			fast, slow := gc.Stores[0].Dir, gc.Stores[1].Dir
-			if err := os.Remove(filepath.Join(fast, ids["missing"])); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(slow, ids["corrupt"]), randomData(t, 5000), 0o640); err != nil {
-				t.Fatal(err)
-			}
-			before := glanceDigest(t, gc)
-			cfg := glintConfig(t, gc, "slow")
-			rep := migrate(t, cfg, gc, glancemigrate.Options{})
-			skipped := skippedIDs(rep)
-			if r := skipped[ids["missing"]]; !strings.Contains(r, "data missing") {
-				t.Errorf("missing data: reason %q", r)
-			}
-			if r := skipped[ids["corrupt"]]; !strings.Contains(r, "checksum mismatch") {
-				t.Errorf("corrupt data: reason %q", r)
-			}
-			if r, ok := skipped[ids["fine"]]; ok {
-				t.Errorf("fine image skipped: %s", r)
-			}
-			l := startGlint(t, cfg)
-			l.do(admin, "GET", "/v2/images/"+ids["missing"], nil, 404)
-			l.do(admin, "GET", "/v2/images/"+ids["corrupt"], nil, 404)
-			compareImage(t, "fine", gl.image(o, ids["fine"]), l.image(o, ids["fine"]))
-			if _, err := os.Stat(filepath.Join(cfg.DataDir, "stores", "slow", "blobs", ids["corrupt"])); !os.IsNotExist(err) {
-				t.Errorf("the corrupt image's copy was left in glint's store: %v", err)
-			}
-			if after := glanceDigest(t, gc); after != before {
-				t.Errorf("Glance's database changed during the migration")
-			}
-		})
-	}
+	eachGlance(t, func(t *testing.T, gl api, gc *glancemigrate.GlanceConfig) {
+		o, admin := who{"bad" + suffix(), "member,reader"}, who{"badadmin" + suffix(), "admin,member,reader"}
+		ids := map[string]string{}
+		for _, role := range []string{"missing", "corrupt", "fine"} {
+			store := map[string]string{"missing": "fast", "corrupt": "slow", "fine": "slow"}[role]
+			id := gl.create(o, map[string]any{"name": "bad-" + role, "disk_format": "raw", "container_format": "bare"})
+			gl.do(o, "PUT", "/v2/images/"+id+"/file", randomData(t, 5000), 204, "X-Image-Meta-Store", store)
+			ids[role] = id
+			t.Cleanup(func() { gl.do(admin, "DELETE", "/v2/images/"+id, nil, 0) })
+		}
+		fast, slow := gc.Stores[0].Dir, gc.Stores[1].Dir
+		if err := os.Remove(filepath.Join(fast, ids["missing"])); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(slow, ids["corrupt"]), randomData(t, 5000), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		before := glanceDigest(t, gc)
+		cfg := glintConfig(t, gc, "slow")
+		rep := migrate(t, cfg, gc, glancemigrate.Options{})
+		skipped := skippedIDs(rep)
+		if r := skipped[ids["missing"]]; !strings.Contains(r, "data missing") {
+			t.Errorf("missing data: reason %q", r)
+		}
+		if r := skipped[ids["corrupt"]]; !strings.Contains(r, "checksum mismatch") {
+			t.Errorf("corrupt data: reason %q", r)
+		}
+		if r, ok := skipped[ids["fine"]]; ok {
+			t.Errorf("fine image skipped: %s", r)
+		}
+		l := startGlint(t, cfg)
+		l.do(admin, "GET", "/v2/images/"+ids["missing"], nil, 404)
+		l.do(admin, "GET", "/v2/images/"+ids["corrupt"], nil, 404)
+		compareImage(t, "fine", gl.image(o, ids["fine"]), l.image(o, ids["fine"]))
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, "stores", "slow", "blobs", ids["corrupt"])); !os.IsNotExist(err) {
+			t.Errorf("the corrupt image's copy was left in glint's store: %v", err)
+		}
+		if after := glanceDigest(t, gc); after != before {
+			t.Errorf("Glance's database changed during the migration")
+		}
+	})
 }
 
 // glanceDigest fingerprints Glance's image tables as the migration reads

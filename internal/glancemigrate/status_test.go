@@ -79,111 +79,104 @@ func glintRecord(t *testing.T, cfg config.Config, id string) (*image.Image, erro
 // unless --include-deleted; then they are deleted records without data,
 // and their data in Glance's store is not touched.
 func TestMigrateStatuses(t *testing.T) {
-	for kind, g := range glances(t) {
-		t.Run(kind, func(t *testing.T) {
-			gl := api{t: t, base: g[0]}
-			gc, err := glancemigrate.ReadGlanceConfig(g[1])
+	eachGlance(t, func(t *testing.T, gl api, gc *glancemigrate.GlanceConfig) {
+		db := glanceDB(t, gc)
+		s := suffix()
+		owner, admin := who{"st-owner" + s, "member,reader"}, who{"st-admin" + s, "admin,member,reader"}
+		ids := map[string]string{}
+		mk := func(status string) string {
+			id := gl.create(owner, map[string]any{"name": "status-" + status, "disk_format": "raw", "container_format": "bare"})
+			ids[status] = id
+			forgetInGlance(t, db, id)
+			return id
+		}
+		mk("queued")
+		gl.do(owner, "PUT", "/v2/images/"+mk("uploading")+"/stage", randomData(t, 2048), 204)
+		gl.do(owner, "PUT", "/v2/images/"+mk("active")+"/file", randomData(t, 3000), 204)
+		de := mk("deactivated")
+		gl.do(owner, "PUT", "/v2/images/"+de+"/file", randomData(t, 3001), 204)
+		gl.do(admin, "POST", "/v2/images/"+de+"/actions/deactivate", nil, 204)
+		setStatus(t, db, mk("saving"), "saving")
+		imp := mk("importing")
+		gl.do(owner, "PUT", "/v2/images/"+imp+"/stage", randomData(t, 2049), 204)
+		setStatus(t, db, imp, "importing")
+		setStatus(t, db, mk("killed"), "killed")
+		pd := mk("pending_delete")
+		gl.do(owner, "PUT", "/v2/images/"+pd+"/file", randomData(t, 3002), 204)
+		var pdFile string
+		for _, st := range gc.Stores {
+			if st.ID == "fast" {
+				pdFile = filepath.Join(st.Dir, pd)
+			}
+		}
+		now := glanceNow()
+		execSQL(t, db, `UPDATE images SET status = 'pending_delete', deleted = 1, deleted_at = ?, updated_at = ? WHERE id = ?`, now, now, pd)
+		execSQL(t, db, `UPDATE image_locations SET status = 'pending_delete', deleted = 1, deleted_at = ?, updated_at = ? WHERE image_id = ?`, now, now, pd)
+		gone := mk("deleted")
+		gl.do(owner, "PUT", "/v2/images/"+gone+"/file", randomData(t, 3003), 204)
+		gl.do(owner, "DELETE", "/v2/images/"+gone, nil, 204)
+
+		cfg := glintConfig(t, gc, "slow")
+		rep := migrate(t, cfg, gc, glancemigrate.Options{})
+		for status, id := range ids {
+			if r, ok := skippedIDs(rep)[id]; ok {
+				t.Errorf("%s skipped: %s", status, r)
+			}
+		}
+		// The records hold Glance's statuses as they are.
+		for _, status := range []string{"queued", "uploading", "active", "deactivated", "saving", "importing", "killed"} {
+			rec, err := glintRecord(t, cfg, ids[status])
+			if err != nil || string(rec.Status) != status {
+				t.Errorf("%s: glint's record %v, %v", status, rec, err)
+			}
+		}
+		// glint's start recovers transfers no process runs any more,
+		// as after its own crash: an upload that was saving and an
+		// import without its task go back to queued, so the owner
+		// can send the data again (Glance's staged data stays with
+		// Glance). The other statuses answer as Glance does.
+		l := startGlint(t, cfg)
+		for _, status := range []string{"saving", "importing"} {
+			if li := l.image(owner, ids[status]); li["status"] != "queued" {
+				t.Errorf("%s after glint's start: %v", status, li["status"])
+			}
+		}
+		for _, status := range []string{"queued", "uploading", "active", "deactivated", "killed"} {
+			gi, li := gl.image(owner, ids[status]), l.image(owner, ids[status])
+			if li["status"] != status {
+				t.Errorf("%s: glint shows status %v", status, li["status"])
+			}
+			compareImage(t, status, gi, li)
+		}
+		for _, status := range []string{"pending_delete", "deleted"} {
+			if _, err := glintRecord(t, cfg, ids[status]); !errors.Is(err, image.ErrNotFound) {
+				t.Errorf("%s image migrated without --include-deleted: %v", status, err)
+			}
+		}
+
+		// --include-deleted: both become deleted records, without
+		// data; Glance's pending_delete file stays for its scrubber.
+		rep = migrate(t, cfg, gc, glancemigrate.Options{IncludeDeleted: true})
+		if rep.Images.Created < 2 {
+			t.Errorf("--include-deleted created %d records, want the 2 deleted images: %+v", rep.Images.Created, rep.Images)
+		}
+		for _, status := range []string{"pending_delete", "deleted"} {
+			rec, err := glintRecord(t, cfg, ids[status])
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s image with --include-deleted: %v", status, err)
 			}
-			db := glanceDB(t, gc)
-			s := suffix()
-			owner, admin := who{"st-owner" + s, "member,reader"}, who{"st-admin" + s, "admin,member,reader"}
-			ids := map[string]string{}
-			mk := func(status string) string {
-				id := gl.create(owner, map[string]any{"name": "status-" + status, "disk_format": "raw", "container_format": "bare"})
-				ids[status] = id
-				forgetInGlance(t, db, id)
-				return id
+			if !rec.IsDeleted() || string(rec.Status) != status || rec.Location != "" {
+				t.Errorf("%s image with --include-deleted: status %s, deleted %v, location %q", status, rec.Status, rec.IsDeleted(), rec.Location)
 			}
-			mk("queued")
-			gl.do(owner, "PUT", "/v2/images/"+mk("uploading")+"/stage", randomData(t, 2048), 204)
-			gl.do(owner, "PUT", "/v2/images/"+mk("active")+"/file", randomData(t, 3000), 204)
-			de := mk("deactivated")
-			gl.do(owner, "PUT", "/v2/images/"+de+"/file", randomData(t, 3001), 204)
-			gl.do(admin, "POST", "/v2/images/"+de+"/actions/deactivate", nil, 204)
-			setStatus(t, db, mk("saving"), "saving")
-			imp := mk("importing")
-			gl.do(owner, "PUT", "/v2/images/"+imp+"/stage", randomData(t, 2049), 204)
-			setStatus(t, db, imp, "importing")
-			setStatus(t, db, mk("killed"), "killed")
-			pd := mk("pending_delete")
-			gl.do(owner, "PUT", "/v2/images/"+pd+"/file", randomData(t, 3002), 204)
-			var pdFile string
-			for _, st := range gc.Stores {
-				if st.ID == "fast" {
-					pdFile = filepath.Join(st.Dir, pd)
-				}
-			}
-			now := glanceNow()
-			execSQL(t, db, `UPDATE images SET status = 'pending_delete', deleted = 1, deleted_at = ?, updated_at = ? WHERE id = ?`, now, now, pd)
-			execSQL(t, db, `UPDATE image_locations SET status = 'pending_delete', deleted = 1, deleted_at = ?, updated_at = ? WHERE image_id = ?`, now, now, pd)
-			gone := mk("deleted")
-			gl.do(owner, "PUT", "/v2/images/"+gone+"/file", randomData(t, 3003), 204)
-			gl.do(owner, "DELETE", "/v2/images/"+gone, nil, 204)
-
-			cfg := glintConfig(t, gc, "slow")
-			rep := migrate(t, cfg, gc, glancemigrate.Options{})
-			for status, id := range ids {
-				if r, ok := skippedIDs(rep)[id]; ok {
-					t.Errorf("%s skipped: %s", status, r)
-				}
-			}
-			// The records hold Glance's statuses as they are.
-			for _, status := range []string{"queued", "uploading", "active", "deactivated", "saving", "importing", "killed"} {
-				rec, err := glintRecord(t, cfg, ids[status])
-				if err != nil || string(rec.Status) != status {
-					t.Errorf("%s: glint's record %v, %v", status, rec, err)
-				}
-			}
-			// glint's start recovers transfers no process runs any more,
-			// as after its own crash: an upload that was saving and an
-			// import without its task go back to queued, so the owner
-			// can send the data again (Glance's staged data stays with
-			// Glance). The other statuses answer as Glance does.
-			l := startGlint(t, cfg)
-			for _, status := range []string{"saving", "importing"} {
-				if li := l.image(owner, ids[status]); li["status"] != "queued" {
-					t.Errorf("%s after glint's start: %v", status, li["status"])
-				}
-			}
-			for _, status := range []string{"queued", "uploading", "active", "deactivated", "killed"} {
-				gi, li := gl.image(owner, ids[status]), l.image(owner, ids[status])
-				if li["status"] != status {
-					t.Errorf("%s: glint shows status %v", status, li["status"])
-				}
-				compareImage(t, status, gi, li)
-			}
-			for _, status := range []string{"pending_delete", "deleted"} {
-				if _, err := glintRecord(t, cfg, ids[status]); !errors.Is(err, image.ErrNotFound) {
-					t.Errorf("%s image migrated without --include-deleted: %v", status, err)
-				}
-			}
-
-			// --include-deleted: both become deleted records, without
-			// data; Glance's pending_delete file stays for its scrubber.
-			rep = migrate(t, cfg, gc, glancemigrate.Options{IncludeDeleted: true})
-			if rep.Images.Created < 2 {
-				t.Errorf("--include-deleted created %d records, want the 2 deleted images: %+v", rep.Images.Created, rep.Images)
-			}
-			for _, status := range []string{"pending_delete", "deleted"} {
-				rec, err := glintRecord(t, cfg, ids[status])
-				if err != nil {
-					t.Fatalf("%s image with --include-deleted: %v", status, err)
-				}
-				if !rec.IsDeleted() || string(rec.Status) != status || rec.Location != "" {
-					t.Errorf("%s image with --include-deleted: status %s, deleted %v, location %q", status, rec.Status, rec.IsDeleted(), rec.Location)
-				}
-				l.do(owner, "GET", "/v2/images/"+ids[status], nil, 404)
-			}
-			if _, err := os.Stat(pdFile); err != nil {
-				t.Errorf("the pending_delete image's file in Glance's store: %v", err)
-			}
-			// A run without the flag afterwards leaves them as they are.
-			again := migrate(t, cfg, gc, glancemigrate.Options{})
-			if again.Images.Created+again.Images.Updated+again.Images.Deleted != 0 {
-				t.Errorf("a plain run after --include-deleted changed records: %+v %+v", again.Images, again.Changes)
-			}
-		})
-	}
+			l.do(owner, "GET", "/v2/images/"+ids[status], nil, 404)
+		}
+		if _, err := os.Stat(pdFile); err != nil {
+			t.Errorf("the pending_delete image's file in Glance's store: %v", err)
+		}
+		// A run without the flag afterwards leaves them as they are.
+		again := migrate(t, cfg, gc, glancemigrate.Options{})
+		if again.Images.Created+again.Images.Updated+again.Images.Deleted != 0 {
+			t.Errorf("a plain run after --include-deleted changed records: %+v %+v", again.Images, again.Changes)
+		}
+	})
 }

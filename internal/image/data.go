@@ -79,7 +79,9 @@ func (s *Service) upload(ctx context.Context, p caller.Principal, id, store stri
 		return Progress{}, err
 	}
 	if t.sig, err = s.signatureCheck(ctx, p, img); err != nil {
-		s.dropRefusedPartial(ctx, id, err)
+		if !errors.Is(err, ErrUnavailable) {
+			s.dropRefusedPartial(ctx, id, err)
+		}
 		return Progress{}, err
 	}
 	if rng == nil && img.Status == StatusQueued {

@@ -14,7 +14,9 @@ import (
 // on upload and on every import path.
 type Signatures interface {
 	// Check returns nil when props carry no signature, and an error
-	// (worded for the client) when the signature cannot be checked.
+	// (worded for the client) when the signature cannot be checked: one
+	// that is ErrUnavailable when only the key manager failed (asking
+	// again later may work), a refusal otherwise.
 	Check(ctx context.Context, p caller.Principal, props map[string]string) (SignatureCheck, error)
 }
 
@@ -48,10 +50,29 @@ func (s *Service) signatureCheck(ctx context.Context, p caller.Principal, img *I
 		return nil, nil
 	}
 	c, err := s.opts.Signatures.Check(ctx, p, img.Properties)
+	if errors.Is(err, ErrUnavailable) {
+		return nil, &Error{Kind: ErrUnavailable, cause: unavailableCause(err),
+			Msg: "Signature verification for image " + img.ID + " cannot be done now: " + err.Error() +
+				". Try again later; what an interrupted upload of it received is kept."}
+	}
 	if err != nil {
 		return nil, signatureError(img.ID, err)
 	}
 	return c, nil
+}
+
+// unavailableCause is what the key manager answered (a refused
+// connection, Barbican's 503), which the verifier's error wraps beside
+// ErrUnavailable: the log gets it, the client the verifier's words.
+func unavailableCause(err error) error {
+	if u, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range u.Unwrap() {
+			if e != nil && e != ErrUnavailable {
+				return e
+			}
+		}
+	}
+	return err
 }
 
 // signatureHashes is the extra hash a digester computes for c: none when
@@ -149,7 +170,9 @@ func (s *Service) sameSignature(ctx context.Context, img *Image) error {
 // dropRefusedPartial discards the partial upload of an image whose data
 // the signature check refused before reading any (a certificate gone,
 // expired or not the signer's, a method changed to one not supported):
-// a refused upload keeps nothing, kept bytes included. It takes the
+// a refused upload keeps nothing, kept bytes included. A key manager that
+// is unavailable refuses nothing: the caller keeps the partial upload,
+// which a resume continues once the certificate can be fetched. It takes the
 // image first (queued to saving), so no PUT is continuing that partial
 // upload meanwhile, and gives it back as a failed upload.
 func (s *Service) dropRefusedPartial(ctx context.Context, id string, cause error) {

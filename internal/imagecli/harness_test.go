@@ -5,9 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,10 +16,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/roles"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 )
 
 // cloud is a real glint with built-in identity on a temporary directory,
@@ -41,54 +36,8 @@ type cloud struct {
 func newCloud(t *testing.T, tweaks ...func(*config.Config)) *cloud {
 	t.Helper()
 	t.Parallel()
-	cfg := config.Default()
-	cfg.PasswordCost = 4 // fast bcrypt: tests only
-	cfg.DataDir = t.TempDir()
-	for _, tweak := range tweaks {
-		tweak(&cfg)
-	}
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { ts.Close(); srv.Close() })
-	c := &cloud{t: t, url: ts.URL, dir: t.TempDir(), password: bootstrapPassword(t, cfg.DataDir)}
-	c.clouds = filepath.Join(c.dir, "clouds.yaml")
-	yaml := `clouds:
-  glint:
-    auth:
-      auth_url: ` + ts.URL + `/identity/v3
-      username: admin
-      password: ` + c.password + `
-      project_name: admin
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-`
-	if err := os.WriteFile(c.clouds, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func bootstrapPassword(t *testing.T, dataDir string) string {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dataDir, "clouds.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct {
-		Clouds map[string]struct {
-			Auth struct {
-				Password string `yaml:"password"`
-			} `yaml:"auth"`
-		} `yaml:"clouds"`
-	}
-	if err := yaml.Unmarshal(raw, &f); err != nil || f.Clouds["glint"].Auth.Password == "" {
-		t.Fatalf("glint's clouds.yaml: %v", err)
-	}
-	return f.Clouds["glint"].Auth.Password
+	sc := servertest.StartCloud(t, tweaks...)
+	return &cloud{t: t, url: sc.URL, dir: sc.Dir, clouds: sc.Clouds, password: sc.Password}
 }
 
 // adminEnv is the environment of a CLI run as the admin, via clouds.yaml.

@@ -2,16 +2,12 @@ package imagecli_test
 
 import (
 	"bytes"
-	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/glint-image/glint/internal/cli"
 	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 )
 
 // TestRegistered runs `glint image` through the program's own entry
@@ -20,12 +16,7 @@ func TestRegistered(t *testing.T) {
 	t.Setenv("GLINT_BOOTSTRAP_PASSWORD", "pw")
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer func() { ts.Close(); srv.Close() }()
+	ts := servertest.Start(t, cfg)
 	for k, v := range map[string]string{"OS_AUTH_URL": ts.URL + "/identity/v3", "OS_USERNAME": "admin", "OS_PASSWORD": "pw",
 		"OS_PROJECT_NAME": "admin", "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
 		"OS_CLOUD": "", "OS_CLIENT_CONFIG_FILE": "", "OS_TOKEN": "", "OS_ENDPOINT": "", "HOME": t.TempDir()} {

@@ -105,6 +105,12 @@ var (
 	ErrTooLarge  = errors.New("too large")  // 413
 	ErrConflict  = errors.New("conflict")   // 409
 	ErrQuota     = errors.New("over quota") // 403
+	// ErrUnavailable: the secret could not be read now (the records store
+	// failed, or an external Barbican did not answer or answered 5xx or
+	// 429); asking again later may work. The signature verifier keeps a
+	// partial upload on it instead of discarding it as for a bad
+	// certificate.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // Error is a domain error with a message for a person.

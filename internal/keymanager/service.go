@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"mime"
 	"strings"
 	"time"
@@ -264,7 +265,11 @@ func (s *Service) load(ctx context.Context, id string) (*Secret, error) {
 	if errors.Is(err, ErrNotFound) || (err == nil && sec.Expired(s.opts.Now())) {
 		return nil, errNotFound
 	}
-	return sec, err
+	if err != nil {
+		// The records store failed: not an answer about the secret.
+		return nil, fmt.Errorf("reading secret %s: %w: %w", id, ErrUnavailable, err)
+	}
+	return sec, nil
 }
 
 // seal encrypts a payload bound to its secret's id, so a sealed payload

@@ -2,14 +2,10 @@ package manager
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -26,7 +22,7 @@ import (
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/imagecli"
 	"github.com/glint-image/glint/internal/imageclient"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 )
 
 // The end-to-end harness: a real glint (SQLite, files, built-in
@@ -44,49 +40,8 @@ type glint struct {
 
 func startGlint(t *testing.T, tweaks ...func(*config.Config)) *glint {
 	t.Helper()
-	cfg := config.Default()
-	cfg.PasswordCost = 4 // fast bcrypt: tests only
-	cfg.DataDir = t.TempDir()
-	for _, tweak := range tweaks {
-		tweak(&cfg)
-	}
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { ts.Close(); srv.Close() })
-	var written struct {
-		Clouds map[string]struct {
-			Auth struct {
-				Password string `yaml:"password"`
-			} `yaml:"auth"`
-		} `yaml:"clouds"`
-	}
-	raw, err := os.ReadFile(filepath.Join(cfg.DataDir, "clouds.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(raw, &written); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	clouds := filepath.Join(dir, "clouds.yaml")
-	doc := fmt.Sprintf(`clouds:
-  glint:
-    auth:
-      auth_url: %s/identity/v3
-      username: admin
-      password: %s
-      project_name: admin
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-`, ts.URL, written.Clouds["glint"].Auth.Password)
-	if err := os.WriteFile(clouds, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &glint{t: t, url: ts.URL, env: map[string]string{"OS_CLIENT_CONFIG_FILE": clouds, "HOME": dir}}
+	c := servertest.StartCloud(t, tweaks...)
+	return &glint{t: t, url: c.URL, env: map[string]string{"OS_CLIENT_CONFIG_FILE": c.Clouds, "HOME": c.Dir}}
 }
 
 // run is one `glint manage` run against g.

@@ -2,20 +2,16 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 	"github.com/glint-image/glint/internal/signature/signtest"
 )
 
@@ -25,16 +21,7 @@ import (
 // another glint's built-in key manager and identity: the same API a real
 // Barbican serves, with its access rules.
 func TestBarbicanKeyManager(t *testing.T) {
-	serve := func(cfg config.Config) string {
-		t.Helper()
-		srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := httptest.NewServer(srv.Handler())
-		t.Cleanup(func() { ts.Close(); srv.Close() })
-		return ts.URL
-	}
+	serve := func(cfg config.Config) string { return servertest.Start(t, cfg).URL }
 	// A: identity and key manager.
 	cfgA := config.Default()
 	cfgA.DataDir, cfgA.PasswordCost, cfgA.NoDashboard = t.TempDir(), 4, true
@@ -50,29 +37,7 @@ func TestBarbicanKeyManager(t *testing.T) {
 	cfgB.KeyManager = config.KeyManager{Driver: config.KeyManagerBarbican, BarbicanURL: a + "/key-manager"}
 	b := serve(cfgB)
 
-	tokenBody := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"` + password +
-		`"}}},"scope":{"project":{"name":"admin","domain":{"name":"Default"}}}}}`
-	resp, err := http.Post(a+"/identity/v3/auth/tokens", "application/json", strings.NewReader(tokenBody))
-	if err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("token from A: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	token := resp.Header.Get("X-Subject-Token")
-	call := func(base, method, path, ctype string, body []byte) (int, []byte) {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
-		req.Header.Set("X-Auth-Token", token)
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, out
-	}
+	call := caller(t, map[string]string{"X-Auth-Token": adminToken(t, a, password)})
 	// B serves no key manager of its own.
 	if status, _ := call(b, "GET", "/key-manager/v1/secrets", "", nil); status == http.StatusOK {
 		t.Fatal("a glint with key_manager: barbican serves secrets")

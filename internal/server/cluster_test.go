@@ -3,25 +3,17 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/glint-image/glint/internal/blob"
 	"github.com/glint-image/glint/internal/blob/s3"
 	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
-	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestTwoNodes runs two glint nodes on one PostgreSQL schema and one S3
@@ -30,14 +22,8 @@ import (
 // patches through both lose nothing, and a delete through either removes
 // the object.
 func TestTwoNodes(t *testing.T) {
-	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
-	}
+	s3cfg := testS3(t, "glint-cluster-test", "cluster")
 	dsn := pgtest.Schema(t)
-	prefix := "cluster-" + strings.ToLower(rand.Text())[:10] + "/"
-	s3cfg := config.S3{Endpoint: endpoint, Bucket: "glint-cluster-test", Prefix: prefix, PathStyle: true, CreateBucket: true,
-		AccessKey: os.Getenv("GLINT_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("GLINT_TEST_S3_SECRET_KEY")}
 	t.Setenv("GLINT_BOOTSTRAP_PASSWORD", "cluster-pw")
 	keyFile := filepath.Join(t.TempDir(), "token.key") // shared by the nodes
 	node := func() string {
@@ -47,36 +33,10 @@ func TestTwoNodes(t *testing.T) {
 		cfg.Metadata = config.Metadata{Driver: "postgres", DSN: dsn}
 		cfg.Stores = []config.Store{{ID: "rgw", Type: "s3", S3: s3cfg}}
 		cfg.DefaultStore = "rgw"
-		srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := httptest.NewServer(srv.Handler())
-		t.Cleanup(func() { ts.Close(); srv.Close() })
-		return ts.URL
+		return servertest.Start(t, cfg).URL
 	}
 	a, b := node(), node()
-	resp, err := http.Post(a+"/identity/v3/auth/tokens", "application/json", strings.NewReader(
-		`{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"cluster-pw"}}},"scope":{"project":{"name":"admin","domain":{"name":"Default"}}}}}`))
-	if err != nil || resp.StatusCode != 201 {
-		t.Fatalf("login on A: %v %v", err, resp)
-	}
-	resp.Body.Close()
-	token := resp.Header.Get("X-Subject-Token")
-	call := func(base, method, path, ctype string, body []byte) (int, []byte) {
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
-		req.Header.Set("X-Auth-Token", token)
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, out
-	}
+	call := caller(t, map[string]string{"X-Auth-Token": adminToken(t, a, "cluster-pw")})
 	status, body := call(a, "POST", "/v2/images", "application/json", []byte(`{"name":"n","disk_format":"raw","container_format":"bare"}`))
 	if status != 201 {
 		t.Fatalf("create on A: %d %s", status, body)
@@ -136,7 +96,7 @@ func TestTwoNodes(t *testing.T) {
 	if status, body := call(a, "GET", "/v2/images/"+id, "", nil); status != 200 || !bytes.Contains(body, []byte(`"status":"deleted"`)) {
 		t.Fatalf("show on A after delete: %d %s", status, body)
 	}
-	d, err := s3.New(context.Background(), s3.Config{Endpoint: s3cfg.Endpoint, Bucket: s3cfg.Bucket, Prefix: prefix, PathStyle: true,
+	d, err := s3.New(context.Background(), s3.Config{Endpoint: s3cfg.Endpoint, Bucket: s3cfg.Bucket, Prefix: s3cfg.Prefix, PathStyle: true,
 		AccessKey: s3cfg.AccessKey, SecretKey: s3cfg.SecretKey})
 	if err != nil {
 		t.Fatal(err)

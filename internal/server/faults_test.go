@@ -2,22 +2,16 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
-	"github.com/glint-image/glint/internal/testenv"
 )
 
 // cutter is a TCP proxy that a test can cut (refusing and dropping every
@@ -88,10 +82,7 @@ func (c *cutter) restore() { c.listen(c.addr) }
 // stays queued; with the database gone requests answer 503; when they come
 // back, glint serves again without a restart.
 func TestBackendsGoAway(t *testing.T) {
-	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
-	}
+	s3cfg := testS3(t, "glint-faults-test", "faults")
 	dsn := pgtest.Schema(t)
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -99,36 +90,20 @@ func TestBackendsGoAway(t *testing.T) {
 	}
 	db := newCutter(t, u.Host)
 	u.Host = db.addr
-	s3p := newCutter(t, endpoint)
+	s3p := newCutter(t, s3cfg.Endpoint)
+	s3cfg.Endpoint = s3p.addr
 
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Auth = config.AuthTrustedHeaders
 	cfg.Metadata = config.Metadata{Driver: "postgres", DSN: u.String()}
-	cfg.Stores = []config.Store{{ID: "s3", Type: "s3", S3: config.S3{Endpoint: s3p.addr, Bucket: "glint-faults-test",
-		Prefix: "faults/", PathStyle: true, CreateBucket: true,
-		AccessKey: os.Getenv("GLINT_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("GLINT_TEST_S3_SECRET_KEY")}}}
+	cfg.Stores = []config.Store{{ID: "s3", Type: "s3", S3: s3cfg}}
 	cfg.DefaultStore = "s3"
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer func() { ts.Close(); srv.Close() }()
+	ts := servertest.Start(t, cfg)
+	do := caller(t, map[string]string{"X-Project-Id": "proj-a", "Accept": "application/json"})
 	call := func(method, path, ctype string, body []byte) (int, string) {
-		req, _ := http.NewRequest(method, ts.URL+path, bytes.NewReader(body))
-		req.Header.Set("X-Project-Id", "proj-a")
-		req.Header.Set("Accept", "application/json")
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		status, b := do(ts.URL, method, path, ctype, body)
+		return status, string(b)
 	}
 	status, body := call("POST", "/v2/images", "application/json", []byte(`{"name":"f","disk_format":"raw","container_format":"bare"}`))
 	if status != 201 {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestGlanceCacheCLI manages a node's image cache with Debian's
@@ -19,45 +17,27 @@ import (
 // when GLINT_TEST_GLANCE_CLI names the glance command and the S3 test
 // server is configured.
 func TestGlanceCacheCLI(t *testing.T) {
-	cli := os.Getenv("GLINT_TEST_GLANCE_CLI")
-	if cli == "" {
-		testenv.Missing(t, "GLINT_TEST_GLANCE_CLI is not set; set it to the glance command to run this test")
-	}
-	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
-	}
-	_, env := glanceServe(t, fmt.Sprintf(`store:
+	cli := glanceCLI(t)
+	s3 := testS3(t, "glint-cli-test", "cache")
+	g := glanceServe(t, cli, fmt.Sprintf(`store:
   type: s3
   s3:
     endpoint: %q
     bucket: glint-cli-test
-    prefix: cache-%s/
+    prefix: %s
     access_key: %q
     secret_key: %q
     create_bucket: true
 cache:
   image_cache_max_size: 104857600
-`, endpoint, strings.ToLower(rand.Text())[:10], os.Getenv("GLINT_TEST_S3_ACCESS_KEY"), os.Getenv("GLINT_TEST_S3_SECRET_KEY")))
-	glance := func(args ...string) string {
-		t.Helper()
-		out, err := oscErr(cli, env, args...)
-		if err != nil {
-			t.Fatalf("glance %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+`, s3.Endpoint, s3.Prefix, s3.AccessKey, s3.SecretKey))
+	glance := g.glance
 	dir := t.TempDir()
 	data := make([]byte, 2<<20+1)
 	rand.Read(data)
 	src := filepath.Join(dir, "src.raw")
 	os.WriteFile(src, data, 0o600)
-	out := glance("image-create", "--name", "cached", "--disk-format", "raw", "--container-format", "bare", "--file", src)
-	m := tableID.FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("image-create:\n%s", out)
-	}
-	id := m[1]
+	id := idOf(t, glance("image-create", "--name", "cached", "--disk-format", "raw", "--container-format", "bare", "--file", src))
 	waitList := func(want bool) string {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
@@ -103,7 +83,7 @@ cache:
 	// The operator's command does the same with the same credentials.
 	admin := func(args ...string) string {
 		t.Helper()
-		out, err := oscErr(glintBinary, env, append([]string{"admin", "cache"}, args...)...)
+		out, err := oscErr(glintBinary, g.env, append([]string{"admin", "cache"}, args...)...)
 		if err != nil {
 			t.Fatalf("glint admin cache %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -127,7 +107,7 @@ cache:
 	if out := admin("list"); strings.Contains(out, id) {
 		t.Fatalf("after glint admin cache delete:\n%s", out)
 	}
-	if out, err := oscErr(glintBinary, env, "admin", "cache", "queue", "00000000-0000-0000-0000-000000000000"); err == nil ||
+	if out, err := oscErr(glintBinary, g.env, "admin", "cache", "queue", "00000000-0000-0000-0000-000000000000"); err == nil ||
 		!strings.Contains(out, "Image 00000000-0000-0000-0000-000000000000 not found.") {
 		t.Fatalf("queue of an unknown image: %v\n%s", err, out)
 	}

@@ -1,16 +1,11 @@
 package server_test
 
 import (
-	"crypto/rand"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestGlanceMetadefCLI drives a real `glint serve` (built-in identity)
@@ -23,40 +18,15 @@ import (
 // GLINT_TEST_GLANCE_CLI names the glance command (.ci/run installs it and
 // sets it).
 func TestGlanceMetadefCLI(t *testing.T) {
-	cli := os.Getenv("GLINT_TEST_GLANCE_CLI")
-	if cli == "" {
-		testenv.Missing(t, "GLINT_TEST_GLANCE_CLI is not set; set it to the glance command to run this test")
-	}
-	dir, addr := t.TempDir(), freeAddr(t)
-	data := filepath.Join(dir, "data")
-	if out, err := exec.Command(glintBinary, "admin", "metadefs", "load", "--data-dir", data, "../metadef/testdata/glance").CombinedOutput(); err != nil {
-		t.Fatalf("glint admin metadefs load: %v\n%s", err, out)
-	} else if strings.Count(string(out), "created") != 3 {
-		t.Fatalf("glint admin metadefs load:\n%s", out)
-	}
-	password := rand.Text()
-	p := launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD=" + password}, "serve", "--data-dir", data, "--listen", addr)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if resp, err := http.Get(p.url + "/versions"); err == nil {
-			resp.Body.Close()
-			break
+	dir := t.TempDir()
+	g := glanceServe(t, glanceCLI(t), "", func(data string) {
+		if out, err := exec.Command(glintBinary, "admin", "metadefs", "load", "--data-dir", data, "../metadef/testdata/glance").CombinedOutput(); err != nil {
+			t.Fatalf("glint admin metadefs load: %v\n%s", err, out)
+		} else if strings.Count(string(out), "created") != 3 {
+			t.Fatalf("glint admin metadefs load:\n%s", out)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("glint did not answer:\n%s", p.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	env := []string{"OS_AUTH_URL=http://" + addr + "/identity/v3", "OS_USERNAME=admin", "OS_PASSWORD=" + password,
-		"OS_PROJECT_NAME=admin", "OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default", "OS_IDENTITY_API_VERSION=3"}
-	glance := func(args ...string) string {
-		t.Helper()
-		out, err := oscErr(cli, env, args...)
-		if err != nil {
-			t.Fatalf("glance %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	})
+	glance := g.glance
 	wantIn := func(what, out string, want ...string) {
 		t.Helper()
 		for _, w := range want {
@@ -90,7 +60,7 @@ func TestGlanceMetadefCLI(t *testing.T) {
 	wantIn("md-property-show", glance("md-property-show", "Example::Compute::Pinning", "cpu_cores"), "| maximum  | 64", "| default  | 1")
 
 	// Export while the server runs.
-	out, err := exec.Command(glintBinary, "admin", "metadefs", "export", "--data-dir", data, filepath.Join(dir, "export")).CombinedOutput()
+	out, err := exec.Command(glintBinary, "admin", "metadefs", "export", "--data-dir", g.data, filepath.Join(dir, "export")).CombinedOutput()
 	if err != nil || strings.Count(string(out), "wrote ") != 18 {
 		t.Fatalf("glint admin metadefs export: %v\n%s", err, out)
 	}

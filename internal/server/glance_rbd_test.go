@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestRBDGlanceCLILocations drives a real `glint serve` built with the
@@ -23,10 +25,10 @@ import (
 // follow Glance's rules. Needs GLINT_TEST_GLANCE_CLI and the cluster of
 // .ci/ceph.sh (GLINT_TEST_CEPH_*).
 func TestRBDGlanceCLILocations(t *testing.T) {
-	cli := os.Getenv("GLINT_TEST_GLANCE_CLI")
+	cli := glanceCLI(t)
 	cephConf := os.Getenv("GLINT_TEST_CEPH_CONF")
-	if cli == "" || cephConf == "" {
-		t.Skip("GLINT_TEST_GLANCE_CLI and GLINT_TEST_CEPH_CONF are needed (.ci/run sets both)")
+	if cephConf == "" {
+		testenv.Missing(t, "GLINT_TEST_CEPH_CONF is not set (.ci/ceph.sh starts a cluster and sets GLINT_TEST_CEPH_*)")
 	}
 	keyring, user, pool := os.Getenv("GLINT_TEST_CEPH_KEYRING"), os.Getenv("GLINT_TEST_CEPH_USER"), os.Getenv("GLINT_TEST_CEPH_POOL")
 	rbdCmd := func(args ...string) (string, error) {
@@ -44,9 +46,8 @@ func TestRBDGlanceCLILocations(t *testing.T) {
 		}
 	}
 
-	dir, addr := t.TempDir(), freeAddr(t)
-	cfgFile := filepath.Join(dir, "glint.yaml")
-	yaml := fmt.Sprintf(`show_image_direct_url: true
+	dir := t.TempDir()
+	g := glanceServe(t, cli, fmt.Sprintf(`show_image_direct_url: true
 show_multiple_locations: true
 default_store: ceph
 stores:
@@ -56,52 +57,15 @@ stores:
 - id: files
   type: file
   path: %s
-`, pool, user, cephConf, keyring, filepath.Join(dir, "files"))
-	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	password := rand.Text()
-	p := launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD=" + password}, "serve", "--config", cfgFile,
-		"--data-dir", filepath.Join(dir, "data"), "--listen", addr)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if resp, err := http.Get(p.url + "/versions"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("glint did not answer:\n%s", p.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	env := []string{"OS_AUTH_URL=http://" + addr + "/identity/v3", "OS_USERNAME=admin", "OS_PASSWORD=" + password,
-		"OS_PROJECT_NAME=admin", "OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default", "OS_IDENTITY_API_VERSION=3"}
-	glance := func(args ...string) string {
-		t.Helper()
-		out, err := oscErr(cli, env, args...)
-		if err != nil {
-			t.Fatalf("glance %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
-	// Tables wrap long values: compare with the cells run together.
-	compact := func(s string) string { return strings.NewReplacer(" ", "", "|", "", "\n", "").Replace(s) }
-	idOf := func(out string) string {
-		for _, line := range strings.Split(out, "\n") {
-			if f := strings.Split(line, "|"); len(f) > 2 && strings.TrimSpace(f[1]) == "id" {
-				return strings.TrimSpace(f[2])
-			}
-		}
-		t.Fatalf("no id in:\n%s", out)
-		return ""
-	}
+`, pool, user, cephConf, keyring, filepath.Join(dir, "files")))
+	glance := g.glance
 
 	// Upload to RBD: direct_url is the snapshot Nova clones.
 	file := filepath.Join(dir, "disk.raw")
 	data := make([]byte, 1<<20+7)
 	rand.Read(data)
 	os.WriteFile(file, data, 0o600)
-	up := idOf(glance("image-create", "--name", "up", "--disk-format", "raw", "--container-format", "bare", "--file", file))
+	up := idOf(t, glance("image-create", "--name", "up", "--disk-format", "raw", "--container-format", "bare", "--file", file))
 	if show := compact(glance("image-show", up)); !strings.Contains(show, "direct_url"+"rbd://"+fsid+"/"+pool+"/"+up+"/snap") {
 		t.Errorf("image-show lacks the rbd direct_url:\n%s", show)
 	}
@@ -116,8 +80,8 @@ stores:
 	url := "rbd://" + fsid + "/" + pool + "/" + ext + "/snap"
 	// Created over the API: glance image-create with no tty on stdin
 	// uploads stdin (nothing), which would make the image active.
-	queued := createQueued(t, p.url, password)
-	if out, err := oscErr(cli, env, "location-add", "--url", "rbd://"+fsid+"/"+pool+"/no-such-image/snap", queued); err == nil ||
+	queued := createQueued(t, g.url, g.password)
+	if out, err := g.glanceErr("location-add", "--url", "rbd://"+fsid+"/"+pool+"/no-such-image/snap", queued); err == nil ||
 		!strings.Contains(out, "names no image") {
 		t.Errorf("location-add of a missing RBD image: %v\n%s", err, out)
 	}
@@ -135,7 +99,7 @@ stores:
 		t.Errorf("image-show after location-update lacks the metadata:\n%s", show)
 	}
 	// location-delete of the only location: refused (403).
-	if out, err := oscErr(cli, env, "location-delete", "--url", url, queued); err == nil || !strings.Contains(out, "Cannot remove last location") {
+	if out, err := g.glanceErr("location-delete", "--url", url, queued); err == nil || !strings.Contains(out, "Cannot remove last location") {
 		t.Errorf("location-delete of the last location: %v\n%s", err, out)
 	}
 	// With a second copy (copy-image to files), that copy can go.
@@ -165,18 +129,11 @@ stores:
 // its id.
 func createQueued(t *testing.T, base, password string) string {
 	t.Helper()
-	auth := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"` +
-		password + `"}}},"scope":{"project":{"name":"admin","domain":{"name":"Default"}}}}}`
-	resp, err := http.Post(base+"/identity/v3/auth/tokens", "application/json", strings.NewReader(auth))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	token := resp.Header.Get("X-Subject-Token")
+	token := adminToken(t, base, password)
 	req, _ := http.NewRequest("POST", base+"/v2/images", strings.NewReader(`{"name":"located","disk_format":"raw","container_format":"bare"}`))
 	req.Header.Set("X-Auth-Token", token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

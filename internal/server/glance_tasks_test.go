@@ -1,89 +1,31 @@
 package server_test
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/glint-image/glint/internal/testenv"
 )
-
-// glanceServe starts `glint serve` (built-in identity) with the extra
-// configuration file text and returns the process and the OS_*
-// environment of its admin for the glance command.
-func glanceServe(t *testing.T, config string) (*process, []string) {
-	t.Helper()
-	dir, addr := t.TempDir(), freeAddr(t)
-	file := filepath.Join(dir, "glint.yaml")
-	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	password := rand.Text()
-	p := launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD=" + password}, "serve", "--config", file,
-		"--data-dir", filepath.Join(dir, "data"), "--listen", addr)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if resp, err := http.Get(p.url + "/versions"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("glint did not answer:\n%s", p.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return p, []string{"OS_AUTH_URL=http://" + addr + "/identity/v3", "OS_USERNAME=admin", "OS_PASSWORD=" + password,
-		"OS_PROJECT_NAME=admin", "OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default", "OS_IDENTITY_API_VERSION=3"}
-}
-
-var tableID = regexp.MustCompile(`\|\s*id\s*\|\s*([0-9a-f-]{36})\s*\|`)
 
 // TestGlanceTaskCLI creates a legacy import task with Debian's
 // python3-glanceclient (`glance task-create`), follows it with
 // `task-show` and `task-list`, and checks the image it made. It runs when
 // GLINT_TEST_GLANCE_CLI names the glance command.
 func TestGlanceTaskCLI(t *testing.T) {
-	cli := os.Getenv("GLINT_TEST_GLANCE_CLI")
-	if cli == "" {
-		testenv.Missing(t, "GLINT_TEST_GLANCE_CLI is not set; set it to the glance command to run this test")
-	}
-	qemu, err := exec.LookPath("qemu-img")
-	if err != nil {
-		t.Fatal("qemu-img is needed (apt-get install qemu-utils)")
-	}
-	src := filepath.Join(t.TempDir(), "src.qcow2")
-	if out, err := exec.Command(qemu, "create", "-q", "-f", "qcow2", src, "64M").CombinedOutput(); err != nil {
-		t.Fatalf("qemu-img: %v %s", err, out)
-	}
-	files := httptest.NewServer(http.FileServer(http.Dir(filepath.Dir(src))))
-	t.Cleanup(files.Close)
-	_, port, _ := net.SplitHostPort(files.Listener.Addr().String())
-	_, env := glanceServe(t, fmt.Sprintf("import:\n  web_download:\n    allowed_networks: [127.0.0.1/32]\n    allowed_ports: [80, 443, %s]\n", port))
-	glance := func(args ...string) string {
-		t.Helper()
-		out, err := oscErr(cli, env, args...)
-		if err != nil {
-			t.Fatalf("glance %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
-	input := `{"import_from": "` + files.URL + `/src.qcow2", "import_from_format": "qcow2", "image_properties": {"name": "from-task", "disk_format": "qcow2", "container_format": "bare"}}`
+	cli := glanceCLI(t)
+	dir := t.TempDir()
+	qemuFile(t, dir, "src.qcow2", "64M")
+	webURL, port := serveDir(t, dir)
+	g := glanceServe(t, cli, fmt.Sprintf("import:\n  web_download:\n    allowed_networks: [127.0.0.1/32]\n    allowed_ports: [80, 443, %s]\n", port))
+	glance := g.glance
+	input := `{"import_from": "` + webURL + `/src.qcow2", "import_from_format": "qcow2", "image_properties": {"name": "from-task", "disk_format": "qcow2", "container_format": "bare"}}`
 	out := glance("task-create", "--type", "import", "--input", input)
-	m := tableID.FindStringSubmatch(out)
-	if m == nil || !strings.Contains(out, "| pending") {
+	if !strings.Contains(out, "| pending") {
 		t.Fatalf("task-create:\n%s", out)
 	}
-	id := m[1]
+	id := idOf(t, out)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		out = glance("task-show", id)
@@ -116,7 +58,7 @@ func TestGlanceTaskCLI(t *testing.T) {
 	}
 	// glanceclient validates --input as JSON itself; glint refuses a file
 	// source with Glance's message.
-	out, err = oscErr(cli, env, "task-create", "--type", "import", "--input",
+	out, err := g.glanceErr("task-create", "--type", "import", "--input",
 		`{"import_from": "file:///etc/passwd", "import_from_format": "raw", "image_properties": {}}`)
 	if err == nil || !strings.Contains(out, "File based imports are not allowed") {
 		t.Errorf("task-create from a file: %v\n%s", err, out)

@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"crypto/md5"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -22,7 +21,6 @@ import (
 	"time"
 
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
-	"github.com/glint-image/glint/internal/testenv"
 )
 
 // pausingServer serves one image for web-download. Its first request
@@ -154,7 +152,7 @@ func TestCrashDuringImport(t *testing.T) {
 	p.waitFor(id, "half downloaded", func(img map[string]any) bool { return img["os_glance_import_bytes_done"] == half })
 
 	staged := p.createRaw("staged")
-	pw, stageResult := p.startStage(staged, 32<<20)
+	pw, stageResult := p.startUpload(staged, "stage", 32<<20)
 	pw.Write(make([]byte, 1<<20))
 	p.waitStatus(staged, "uploading")
 
@@ -204,41 +202,16 @@ func TestCrashDuringImport(t *testing.T) {
 	}
 }
 
-// startStage begins a stage whose body the test feeds through the pipe.
-func (p *process) startStage(id string, size int64) (*io.PipeWriter, chan int) {
-	pr, pw := io.Pipe()
-	result := make(chan int, 1)
-	go func() {
-		req, _ := http.NewRequest("PUT", p.url+"/v2/images/"+id+"/stage", pr)
-		req.ContentLength = size
-		req.Header.Set("Content-Type", "application/octet-stream")
-		req.Header.Set("X-Project-Id", "proj-a")
-		req.Header.Set("X-Roles", "member")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			result <- -1
-			return
-		}
-		resp.Body.Close()
-		result <- resp.StatusCode
-	}()
-	return pw, result
-}
-
 // TestImportNodeDies runs two glint nodes on one PostgreSQL schema and one
 // S3 bucket. Node A takes an import and dies in the middle of it; node B
 // takes the task over once A's lease has run out and finishes it. Staged
 // data lives in S3, so the glance-direct import of an image staged through
 // A is finished by B as well.
 func TestImportNodeDies(t *testing.T) {
-	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
-	}
+	s3 := testS3(t, "glint-import-test", "import-nodes")
 	dsn := pgtest.Schema(t)
 	data := patterned(12 << 20)
 	src := newPausingServer(t, data)
-	prefix := "import-nodes-" + strings.ToLower(rand.Text())[:10] + "/"
 	cfgFile := importConfig(t, src.port(), fmt.Sprintf(`metadata:
   driver: postgres
   dsn: %q
@@ -251,7 +224,7 @@ store:
     access_key: %s
     secret_key: %s
     create_bucket: true
-`, dsn, endpoint, prefix, os.Getenv("GLINT_TEST_S3_ACCESS_KEY"), os.Getenv("GLINT_TEST_S3_SECRET_KEY")))
+`, dsn, s3.Endpoint, s3.Prefix, s3.AccessKey, s3.SecretKey))
 
 	addrA, addrB := freeAddr(t), freeAddr(t)
 	a := start(t, t.TempDir(), addrA, "--config", cfgFile)

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -29,8 +30,13 @@ func (s *Server) signatures(records keymanager.Store) (*signature.Verifier, *key
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := signature.Options{Roots: roots}
+	opts := signature.Options{Roots: roots, KeyManager: "the built-in key manager"}
 	if k.Driver == config.KeyManagerBarbican {
+		where := k.BarbicanURL
+		if u, err := url.Parse(where); err == nil {
+			where = u.Redacted() // clients see it: no password
+		}
+		opts.KeyManager = "the key manager (Barbican at " + where + ")"
 		c, err := barbican.New(k.BarbicanURL, &http.Client{Timeout: 30 * time.Second, Transport: forward.Transport{}})
 		if err != nil {
 			return nil, nil, err

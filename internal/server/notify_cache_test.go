@@ -2,20 +2,13 @@ package server_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
-	"github.com/glint-image/glint/internal/testenv"
+	"github.com/glint-image/glint/internal/servertest"
 )
 
 // TestNotificationsCacheHitSend checks image.send for a download the image
@@ -24,28 +17,13 @@ import (
 // none.
 func TestNotificationsCacheHitSend(t *testing.T) {
 	url := rabbitURL(t)
-	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
-	}
+	s3cfg := testS3(t, "glint-notify-test", "send")
 	exchange, topic := unique("glance-test-"), unique("notifications-")
 	c := newConsumer(t, url, exchange, topic+".info", false)
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Auth = config.AuthTrustedHeaders
-	cfg.Stores = []config.Store{{ID: "s3", Type: "s3", S3: config.S3{Endpoint: endpoint, Bucket: "glint-notify-test",
-		Prefix: "send-" + strings.ToLower(rand.Text())[:10] + "/", PathStyle: true, CreateBucket: true,
-		AccessKey: os.Getenv("GLINT_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("GLINT_TEST_S3_SECRET_KEY")}}}
+	cfg := notifyConfig(t, url, exchange, topic)
+	cfg.Stores = []config.Store{{ID: "s3", Type: "s3", S3: s3cfg}}
 	cfg.DefaultStore = "s3"
-	cfg.Notifications.TransportURL = url
-	cfg.Notifications.Exchange = exchange
-	cfg.Notifications.Topics = []string{topic}
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer func() { ts.Close(); srv.Close() }()
+	ts := servertest.Start(t, cfg)
 
 	resp, body := call(t, "POST", ts.URL+"/v2/images", "p1", map[string]string{"Content-Type": "application/json"},
 		[]byte(`{"name":"cached","disk_format":"raw","container_format":"bare"}`))

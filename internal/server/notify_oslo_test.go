@@ -2,19 +2,14 @@ package server_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 	"github.com/glint-image/glint/internal/testenv"
 )
 
@@ -63,19 +58,9 @@ func TestNotificationsOsloListener(t *testing.T) {
 		t.Fatalf("listener: %q", l)
 	}
 
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Auth = config.AuthTrustedHeaders
-	cfg.Notifications.TransportURL = url
-	cfg.Notifications.Exchange = exchange
-	cfg.Notifications.Topics = []string{topic}
+	cfg := notifyConfig(t, url, exchange, topic)
 	cfg.Notifications.PublisherID = "image.oslotest"
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer func() { ts.Close(); srv.Close() }()
+	ts := servertest.Start(t, cfg)
 	resp, body := call(t, "POST", ts.URL+"/v2/images", "p1", map[string]string{"Content-Type": "application/json"}, []byte(`{"name":"oslo"}`))
 	if resp.StatusCode != 201 {
 		t.Fatalf("create: %d %s", resp.StatusCode, body)

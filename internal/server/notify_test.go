@@ -1,13 +1,10 @@
 package server_test
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -19,7 +16,7 @@ import (
 
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/notify"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 	"github.com/glint-image/glint/internal/testenv"
 )
 
@@ -172,6 +169,18 @@ func types(rs []received) []string {
 
 func unique(prefix string) string { return prefix + strings.ToLower(rand.Text())[:10] }
 
+// notifyConfig is a glint, its callers trusted from their headers, that
+// sends its notifications to the broker at url, on exchange and topic.
+func notifyConfig(t *testing.T, url, exchange, topic string) config.Config {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Auth = config.AuthTrustedHeaders
+	cfg.Notifications.TransportURL = url
+	cfg.Notifications.Exchange = exchange
+	cfg.Notifications.Topics = []string{topic}
+	return cfg
+}
+
 // TestNotificationsSession drives a scripted session through the API and
 // checks that a RabbitMQ consumer receives Glance's notifications for
 // it, every one, in order, in oslo.messaging's v2 envelope, with Glance's
@@ -182,20 +191,10 @@ func TestNotificationsSession(t *testing.T) {
 	c := newConsumer(t, url, exchange, topic+".info", false)
 	errs := newConsumer(t, url, exchange, topic+".error", false)
 
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Auth = config.AuthTrustedHeaders
-	cfg.Notifications.TransportURL = url
-	cfg.Notifications.Exchange = exchange
-	cfg.Notifications.Topics = []string{topic}
+	cfg := notifyConfig(t, url, exchange, topic)
 	cfg.Notifications.PublisherID = "image.testhost"
 	cfg.Notifications.Disabled = []string{"image.member.update"}
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer func() { ts.Close(); srv.Close() }()
+	ts := servertest.Start(t, cfg)
 	api := ts.URL
 	jsonHdr := map[string]string{"Content-Type": "application/json"}
 
@@ -354,18 +353,8 @@ func TestNotificationsUploadFailure(t *testing.T) {
 	exchange, topic := unique("glance-test-"), unique("notifications-")
 	info := newConsumer(t, url, exchange, topic+".info", false)
 	errs := newConsumer(t, url, exchange, topic+".error", false)
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Auth = config.AuthTrustedHeaders
-	cfg.Notifications.TransportURL = url
-	cfg.Notifications.Exchange = exchange
-	cfg.Notifications.Topics = []string{topic}
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer func() { ts.Close(); srv.Close() }()
+	cfg := notifyConfig(t, url, exchange, topic)
+	ts := servertest.Start(t, cfg)
 	resp, body := call(t, "POST", ts.URL+"/v2/images", "p1", map[string]string{"Content-Type": "application/json"},
 		[]byte(`{"name":"short","disk_format":"raw","container_format":"bare"}`))
 	if resp.StatusCode != 201 {
@@ -380,7 +369,7 @@ func TestNotificationsUploadFailure(t *testing.T) {
 	req.Header.Set("X-Project-Id", "p1")
 	req.Header.Set("X-User-Id", "u-p1")
 	req.Header.Set("X-Roles", "member")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

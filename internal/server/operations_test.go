@@ -2,10 +2,8 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,7 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 )
 
 // opsServer starts glint with trusted-headers auth and a metrics listener
@@ -34,13 +32,9 @@ func opsServer(t *testing.T, edit func(*config.Config)) (api, ops string) {
 	if edit != nil {
 		edit(&cfg)
 	}
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := httptest.NewServer(srv.Handler())
-	m := httptest.NewServer(srv.MetricsHandler())
-	t.Cleanup(func() { a.Close(); m.Close(); srv.Close() })
+	a := servertest.Start(t, cfg)
+	m := httptest.NewServer(a.Glint.MetricsHandler())
+	t.Cleanup(m.Close)
 	return a.URL, m.URL
 }
 

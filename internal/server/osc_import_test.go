@@ -4,8 +4,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +12,6 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestClientsImport drives the import API of a fresh glint (built-in
@@ -27,57 +23,38 @@ import (
 // image-tasks and task-show. It runs when GLINT_TEST_OPENSTACK_CLI names
 // the openstack command; glance comes with it (python3-glanceclient).
 func TestClientsImport(t *testing.T) {
-	cli := os.Getenv("GLINT_TEST_OPENSTACK_CLI")
-	if cli == "" {
-		testenv.Missing(t, "GLINT_TEST_OPENSTACK_CLI is not set; set it to the openstack command to run this test")
-	}
+	cli := openstackCLI(t)
 	glance, err := exec.LookPath("glance")
 	if err != nil {
 		t.Fatalf("glance (python3-glanceclient, installed with python3-openstackclient) not found: %v", err)
 	}
-	dir, addr := t.TempDir(), freeAddr(t)
+	dir := t.TempDir()
 	img := qemuFile(t, dir, "cirros.qcow2", "64M")
 	data, _ := os.ReadFile(img)
-	web := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	t.Cleanup(web.Close)
-	port := web.URL[strings.LastIndex(web.URL, ":")+1:]
+	webURL, port := serveDir(t, dir)
 	cfgFile := importConfig(t, port, `stores:
   - {id: fast, type: file, path: `+filepath.Join(dir, "fast")+`}
   - {id: cheap, type: file, path: `+filepath.Join(dir, "cheap")+`}
 default_store: fast
 `)
-	p := launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD="}, "serve", "--data-dir", dir, "--listen", addr, "--config", cfgFile)
-	clouds := filepath.Join(dir, "clouds.yaml")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(clouds); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no clouds.yaml:\n%s", p.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	env := []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=glint"}
+	p, addr, env := cloudServe(t, dir, "--config", cfgFile)
 	// glanceclient reads no clouds.yaml: the admin's OS_* variables.
 	var cc struct {
 		Clouds map[string]struct {
 			Auth map[string]string `yaml:"auth"`
 		} `yaml:"clouds"`
 	}
-	raw, _ := os.ReadFile(clouds)
+	raw, _ := os.ReadFile(filepath.Join(dir, "clouds.yaml"))
 	if err := yaml.Unmarshal(raw, &cc); err != nil {
 		t.Fatal(err)
 	}
 	auth := cc.Clouds["glint"].Auth
-	adminEnv := []string{"OS_AUTH_URL=" + auth["auth_url"], "OS_USERNAME=" + auth["username"], "OS_PASSWORD=" + auth["password"],
-		"OS_PROJECT_NAME=" + auth["project_name"], "OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default", "OS_IDENTITY_API_VERSION=3"}
-	admin := func(args ...string) string { return osc(t, cli, env, args...) }
-	admin("project", "create", "demo")
-	admin("user", "create", "--domain", "Default", "--password", "pw-demo", "demo")
-	admin("role", "add", "--project", "demo", "--user", "demo", "member")
-	demoEnv := []string{"OS_AUTH_URL=http://" + addr + "/identity/v3", "OS_USERNAME=demo", "OS_PASSWORD=pw-demo",
-		"OS_PROJECT_NAME=demo", "OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default", "OS_IDENTITY_API_VERSION=3"}
+	if auth["auth_url"] != "http://"+addr+"/identity/v3" {
+		t.Fatalf("clouds.yaml's auth_url: %q", auth["auth_url"])
+	}
+	adminEnv := osEnv(addr, auth["username"], auth["password"], auth["project_name"])
+	addMember(t, cli, env, "demo", "pw-demo")
+	demoEnv := osEnv(addr, "demo", "pw-demo", "demo")
 	demo := func(args ...string) string { return osc(t, cli, demoEnv, args...) }
 	gl := func(env []string, args ...string) string {
 		// glanceclient reads image data from any stdin that is not a
@@ -117,7 +94,7 @@ default_store: fast
 
 	// glanceclient: web-download, then glance-direct in two steps.
 	gl(demoEnv, "image-create-via-import", "--name", "web", "--disk-format", "qcow2", "--container-format", "bare",
-		"--import-method", "web-download", "--uri", web.URL+"/cirros.qcow2")
+		"--import-method", "web-download", "--uri", webURL+"/cirros.qcow2")
 	if m := waitActive("web"); m["checksum"] != hex.EncodeToString(sum[:]) || stores(m) != "fast" {
 		t.Fatalf("glance image-create-via-import --import-method web-download: %v", m)
 	}
@@ -141,7 +118,7 @@ default_store: fast
 
 	// The admin copies it into the other store and reads the task.
 	gl(adminEnv, "image-import", "--import-method", "copy-image", "--stores", "fast", id)
-	deadline = time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for stores(show(id)) != "cheap,fast" {
 		if time.Now().After(deadline) {
 			t.Fatalf("copy-image did not finish: %v", show(id))

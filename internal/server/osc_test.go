@@ -5,13 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestOpenStackClient drives a fresh `glint serve` (built-in identity, all
@@ -21,41 +17,20 @@ import (
 // It runs when GLINT_TEST_OPENSTACK_CLI names the openstack command
 // (.ci/run installs Debian's python3-openstackclient and sets it).
 func TestOpenStackClient(t *testing.T) {
-	cli := os.Getenv("GLINT_TEST_OPENSTACK_CLI")
-	if cli == "" {
-		testenv.Missing(t, "GLINT_TEST_OPENSTACK_CLI is not set; set it to the openstack command to run this test")
-	}
-	dir, addr := t.TempDir(), freeAddr(t)
-	p := launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD="}, "serve", "--data-dir", dir, "--listen", addr)
-	clouds := filepath.Join(dir, "clouds.yaml")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(clouds); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no clouds.yaml:\n%s", p.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if info, _ := os.Stat(clouds); info.Mode().Perm() != 0o600 {
+	cli := openstackCLI(t)
+	dir := t.TempDir()
+	p, addr, adminEnv := cloudServe(t, dir)
+	if info, _ := os.Stat(filepath.Join(dir, "clouds.yaml")); info.Mode().Perm() != 0o600 {
 		t.Fatalf("clouds.yaml mode %v", info.Mode().Perm())
 	}
 	if strings.Contains(p.logs.String(), "password:") {
 		t.Fatal("the log mentions a password")
 	}
 
-	admin := func(args ...string) string {
-		return osc(t, cli, []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=glint"}, args...)
-	}
-	userEnv := func(user, project string) []string {
-		return []string{"OS_AUTH_URL=http://" + addr + "/identity/v3", "OS_USERNAME=" + user, "OS_PASSWORD=pw-" + user,
-			"OS_PROJECT_NAME=" + project, "OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default", "OS_IDENTITY_API_VERSION=3"}
-	}
+	admin := func(args ...string) string { return osc(t, cli, adminEnv, args...) }
+	userEnv := func(user, project string) []string { return osEnv(addr, user, "pw-"+user, project) }
 	for _, name := range []string{"demo", "alt"} {
-		admin("project", "create", name)
-		admin("user", "create", "--domain", "Default", "--password", "pw-"+name, name)
-		admin("role", "add", "--project", name, "--user", name, "member")
+		addMember(t, cli, adminEnv, name, "pw-"+name)
 	}
 	demo := func(args ...string) string { return osc(t, cli, userEnv("demo", "demo"), args...) }
 	alt := func(args ...string) string { return osc(t, cli, userEnv("alt", "alt"), args...) }
@@ -105,33 +80,6 @@ func TestOpenStackClient(t *testing.T) {
 	if list := demo("image", "list", "-f", "value"); strings.TrimSpace(list) != "" {
 		t.Fatalf("list after delete: %q", list)
 	}
-}
-
-func osc(t *testing.T, cli string, env []string, args ...string) string {
-	t.Helper()
-	out, err := oscErr(cli, env, args...)
-	if err != nil {
-		t.Fatalf("openstack %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
-func oscErr(cli string, env []string, args ...string) (string, error) {
-	cmd := exec.Command(cli, args...)
-	cmd.Env = append(cleanOSEnv(), env...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-// cleanOSEnv is the environment without any OS_* variable of the caller.
-func cleanOSEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OS_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "HOME="+os.TempDir())
 }
 
 // sameJSON reports whether two JSON documents hold the same values.

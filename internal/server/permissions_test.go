@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,23 +37,6 @@ func TestDataPermissions(t *testing.T) {
 		if !strings.Contains(logs, `"path":"`+path+`"`) || !strings.Contains(logs, "open to other users") {
 			t.Errorf("no warning about %s:\n%s", path, logs)
 		}
-	}
-}
-
-// waitReady waits until the process answers.
-func (p *process) waitReady(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(p.url + "/versions")
-		if err == nil {
-			resp.Body.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("glint did not answer within 60s:\n%s", p.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

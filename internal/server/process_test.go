@@ -88,12 +88,19 @@ func start(t *testing.T, dataDir, addr string, extra ...string) *process {
 	t.Helper()
 	args := append([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--auth", "trusted-headers"}, extra...)
 	p := launch(t, addr, nil, args...)
+	p.waitReady(t)
+	return p
+}
+
+// waitReady waits until the process answers.
+func (p *process) waitReady(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(p.url + "/versions")
 		if err == nil {
 			resp.Body.Close()
-			return p
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("glint did not answer within 60s:\n%s", p.logs.String())
@@ -165,13 +172,14 @@ func (p *process) image(id string) map[string]any {
 	return m
 }
 
-// startUpload begins an upload whose body the test feeds through the
+// startUpload begins an upload of the image's data (to "file") or of
+// its staged data (to "stage") whose body the test feeds through the
 // returned pipe; the result arrives on the channel.
-func (p *process) startUpload(id string, size int64) (*io.PipeWriter, chan int) {
+func (p *process) startUpload(id, to string, size int64) (*io.PipeWriter, chan int) {
 	pr, pw := io.Pipe()
 	result := make(chan int, 1)
 	go func() {
-		req, _ := http.NewRequest("PUT", p.url+"/v2/images/"+id+"/file", pr)
+		req, _ := http.NewRequest("PUT", p.url+"/v2/images/"+id+"/"+to, pr)
 		req.ContentLength = size
 		req.Header.Set("Content-Type", "application/octet-stream")
 		req.Header.Set("X-Project-Id", "proj-a")
@@ -219,7 +227,7 @@ func TestCrashDuringUpload(t *testing.T) {
 	id := p.createImage()
 
 	const size = 256 << 20
-	pw, result := p.startUpload(id, size)
+	pw, result := p.startUpload(id, "file", size)
 	chunk := bytes.Repeat([]byte{0xab}, 1<<20)
 	for range 40 { // 40 MiB of 256 sent
 		if _, err := pw.Write(chunk); err != nil {
@@ -262,7 +270,7 @@ func TestGracefulShutdown(t *testing.T) {
 	p := start(t, dir, addr)
 	id := p.createImage()
 	const size = 8 << 20
-	pw, result := p.startUpload(id, size)
+	pw, result := p.startUpload(id, "file", size)
 	chunk := bytes.Repeat([]byte{1}, 1<<20)
 	pw.Write(chunk)
 	p.waitStatus(id, "saving")

@@ -6,12 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http"
 	"net/http/httptest"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,8 +14,8 @@ import (
 	"github.com/glint-image/glint/internal/blob/s3"
 	"github.com/glint-image/glint/internal/config"
 	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 	"github.com/glint-image/glint/internal/sqlstore/postgres/pgtest"
-	"github.com/glint-image/glint/internal/testenv"
 )
 
 // TestRemoteImportAndDelete is what Tempest's test_remote_import and
@@ -33,14 +28,8 @@ import (
 // node). Each node's image cache is its own: B's answers list what B
 // cached, A's stays empty.
 func TestRemoteImportAndDelete(t *testing.T) {
-	endpoint := os.Getenv("GLINT_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		testenv.Missing(t, "GLINT_TEST_S3_ENDPOINT, GLINT_TEST_S3_ACCESS_KEY, GLINT_TEST_S3_SECRET_KEY are not set")
-	}
+	s3cfg := testS3(t, "glint-cluster-test", "remote")
 	dsn := pgtest.Schema(t)
-	prefix := "remote-" + strings.ToLower(rand.Text())[:10] + "/"
-	s3cfg := config.S3{Endpoint: endpoint, Bucket: "glint-cluster-test", Prefix: prefix, PathStyle: true, CreateBucket: true,
-		AccessKey: os.Getenv("GLINT_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("GLINT_TEST_S3_SECRET_KEY")}
 	node := func() (string, *server.Server) {
 		cfg := config.Default()
 		cfg.DataDir = t.TempDir()
@@ -48,33 +37,12 @@ func TestRemoteImportAndDelete(t *testing.T) {
 		cfg.Metadata = config.Metadata{Driver: "postgres", DSN: dsn}
 		cfg.SingleStore = &config.Store{Type: "s3", S3: s3cfg}
 		cfg.MetricsListen = "127.0.0.1:9393" // served below through MetricsHandler
-		srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := httptest.NewServer(srv.Handler())
-		t.Cleanup(func() { ts.Close(); srv.Close() })
-		return ts.URL, srv
+		ts := servertest.Start(t, cfg)
+		return ts.URL, ts.Glint
 	}
 	a, nodeA := node()
 	b, nodeB := node()
-	call := func(base, method, path, ctype string, body []byte) (int, []byte) {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
-		req.Header.Set("X-Project-Id", "proj")
-		req.Header.Set("X-User-Id", "user")
-		req.Header.Set("X-Roles", "admin,member")
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, out
-	}
+	call := caller(t, map[string]string{"X-Project-Id": "proj", "X-User-Id": "user", "X-Roles": "admin,member"})
 	staged := func(data []byte) string {
 		t.Helper()
 		status, body := call(a, "POST", "/v2/images", "application/json", []byte(`{"name":"remote","disk_format":"raw","container_format":"bare"}`))
@@ -97,7 +65,7 @@ func TestRemoteImportAndDelete(t *testing.T) {
 		}
 		return m
 	}
-	store, err := s3.New(context.Background(), s3.Config{Endpoint: endpoint, Bucket: s3cfg.Bucket, Prefix: prefix, PathStyle: true,
+	store, err := s3.New(context.Background(), s3.Config{Endpoint: s3cfg.Endpoint, Bucket: s3cfg.Bucket, Prefix: s3cfg.Prefix, PathStyle: true,
 		AccessKey: s3cfg.AccessKey, SecretKey: s3cfg.SecretKey})
 	if err != nil {
 		t.Fatal(err)

@@ -7,14 +7,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/glint-image/glint/internal/signature/signtest"
 	"github.com/glint-image/glint/internal/testenv"
@@ -38,20 +36,11 @@ func TestSignedImagesRealClients(t *testing.T) {
 	if err != nil {
 		testenv.Missing(t, "script (util-linux) is not installed; openstackclient reads the signing key's password from a terminal")
 	}
-	dir, addr := t.TempDir(), freeAddr(t)
-	p := launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD="}, "serve", "--data-dir", dir, "--listen", addr, "--no-dashboard")
-	clouds := waitFile(t, p, filepath.Join(dir, "clouds.yaml"))
-	admin := func(args ...string) string {
-		return osc(t, cli, []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=glint"}, args...)
-	}
-	userEnv := func(user string) []string {
-		return []string{"OS_AUTH_URL=http://" + addr + "/identity/v3", "OS_USERNAME=" + user, "OS_PASSWORD=pw-" + user,
-			"OS_PROJECT_NAME=" + user, "OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default", "OS_IDENTITY_API_VERSION=3"}
-	}
+	dir := t.TempDir()
+	p, addr, adminEnv := cloudServe(t, dir, "--no-dashboard")
+	userEnv := func(user string) []string { return osEnv(addr, user, "pw-"+user, user) }
 	for _, name := range []string{"demo", "alt"} {
-		admin("project", "create", name)
-		admin("user", "create", "--domain", "Default", "--password", "pw-"+name, name)
-		admin("role", "add", "--project", name, "--user", name, "member")
+		addMember(t, cli, adminEnv, name, "pw-"+name)
 	}
 	demo := func(args ...string) string { return osc(t, cli, userEnv("demo"), args...) }
 
@@ -120,21 +109,10 @@ func TestSignedImagesRealClients(t *testing.T) {
 
 	// Refusals, through the API with demo's token.
 	token := strings.TrimSpace(demo("token", "issue", "-f", "value", "-c", "id"))
+	do := caller(t, map[string]string{"X-Auth-Token": token, "Accept": "application/json"})
 	call := func(method, path, ctype string, body []byte) (int, []byte) {
 		t.Helper()
-		req, _ := http.NewRequest(method, p.url+path, bytes.NewReader(body))
-		req.Header.Set("X-Auth-Token", token)
-		req.Header.Set("Accept", "application/json")
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, out
+		return do(p.url, method, path, ctype, body)
 	}
 	tampered := bytes.Clone(data)
 	tampered[len(tampered)/2] ^= 0x01
@@ -183,21 +161,6 @@ func TestSignedImagesRealClients(t *testing.T) {
 	demo("secret", "delete", certHref)
 	if list := demo("secret", "list", "-f", "value", "-c", "Secret href"); strings.Contains(list, certHref) {
 		t.Fatalf("deleted secret still listed:\n%s", list)
-	}
-}
-
-// waitFile waits for glint to write path (clouds.yaml on its first start).
-func waitFile(t *testing.T, p *process, path string) string {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return path
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s:\n%s", path, p.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -1,14 +1,11 @@
 package server_test
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/glint-image/glint/internal/testenv"
 )
@@ -23,21 +20,16 @@ import (
 // GLINT_TEST_OPENSTACK_CLI names the openstack command (to create the
 // account) and tempest is installed (.ci/run installs both).
 func TestTempestImageLocations(t *testing.T) {
-	cli := os.Getenv("GLINT_TEST_OPENSTACK_CLI")
-	if cli == "" {
-		testenv.Missing(t, "GLINT_TEST_OPENSTACK_CLI is not set; set it to the openstack command to run this test")
-	}
+	cli := openstackCLI(t)
 	tempest, err := exec.LookPath("tempest")
 	if err != nil {
 		testenv.Missing(t, "tempest (Debian's python3-tempest) is not installed")
 	}
-	dir, addr := t.TempDir(), freeAddr(t)
+	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "image.raw"), []byte(strings.Repeat("tempest image data ", 20000)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	web := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	t.Cleanup(web.Close)
-	port := web.URL[strings.LastIndex(web.URL, ":")+1:]
+	webURL, port := serveDir(t, dir)
 	cfgFile := filepath.Join(dir, "glint.yaml")
 	if err := os.WriteFile(cfgFile, []byte(`show_image_direct_url: true
 show_multiple_locations: true
@@ -50,20 +42,8 @@ stores:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD="}, "serve", "--data-dir", dir, "--listen", addr, "--config", cfgFile, "--no-dashboard")
-	clouds := filepath.Join(dir, "clouds.yaml")
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if _, err := os.Stat(clouds); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no clouds.yaml:\n%s", p.logs.String())
-		}
-	}
-	admin := []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=glint"}
-	osc(t, cli, admin, "project", "create", "demo")
-	osc(t, cli, admin, "user", "create", "--domain", "Default", "--password", "pw-tempest", "demo")
-	osc(t, cli, admin, "role", "add", "--project", "demo", "--user", "demo", "member")
+	p, addr, admin := cloudServe(t, dir, "--config", cfgFile, "--no-dashboard")
+	addMember(t, cli, admin, "demo", "pw-tempest")
 
 	// Tempest registers workspaces by name in ~/.tempest: a home of the
 	// test's own keeps runs apart.
@@ -98,7 +78,7 @@ region = RegionOne
 [identity-feature-enabled]
 api_v2 = false
 [image]
-http_image = ` + web.URL + `/image.raw
+http_image = ` + webURL + `/image.raw
 [image-feature-enabled]
 manage_locations = true
 [service_available]

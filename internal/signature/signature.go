@@ -98,6 +98,10 @@ type Options struct {
 	Roots *x509.CertPool
 	// Now is the clock for the validity period; tests inject one.
 	Now func() time.Time
+	// KeyManager names the key manager in the error of a certificate
+	// that cannot be fetched now ("Barbican at https://..."); empty
+	// means "the key manager".
+	KeyManager string
 }
 
 // Verifier builds the check of one image's data.
@@ -110,6 +114,9 @@ type Verifier struct {
 func New(km KeyManager, opts Options) *Verifier {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.KeyManager == "" {
+		opts.KeyManager = "the key manager"
 	}
 	return &Verifier{km: km, opts: opts}
 }
@@ -132,6 +139,24 @@ func refuse(format string, args ...any) error {
 	return &Error{Reason: fmt.Sprintf(format, args...)}
 }
 
+// UnavailableError is a certificate that cannot be fetched now: the key
+// manager did not answer, or answered that it cannot (5xx, 429), so
+// nothing is known of the certificate. It is image.ErrUnavailable (503):
+// unlike a refusal, it keeps what a resumable upload has received, and
+// the client may try again. Glance (cursive) makes it a refusal like any
+// other, 400, which tells a client not to send the same request again.
+type UnavailableError struct {
+	KeyManager    string
+	CertificateID string
+	cause         error // for logs
+}
+
+func (e *UnavailableError) Error() string {
+	return "the certificate with ID " + e.CertificateID + " could not be fetched: " + e.KeyManager + " is unavailable"
+}
+
+func (e *UnavailableError) Unwrap() []error { return []error{image.ErrUnavailable, e.cause} }
+
 // ErrMismatch is a signature that does not match the data; Glance's
 // message has no reason.
 var ErrMismatch = errors.New("Signature verification failed")
@@ -141,7 +166,8 @@ var ErrMismatch = errors.New("Signature verification failed")
 // is read) a missing or malformed property, an unknown method or key
 // type, and a certificate that cannot be fetched, is not an X.509
 // certificate of the right key type, is outside its validity period or
-// does not chain to the trusted CAs.
+// does not chain to the trusted CAs. A key manager that cannot answer now
+// is an UnavailableError instead.
 func (v *Verifier) Check(ctx context.Context, p caller.Principal, props map[string]string) (image.SignatureCheck, error) {
 	if !Signed(props) {
 		return nil, nil
@@ -180,8 +206,11 @@ func (v *Verifier) certificate(ctx context.Context, p caller.Principal, id strin
 	if errors.Is(err, keymanager.ErrNotFound) {
 		return nil, &Error{Reason: "Certificate not found with ID: " + id, cause: err}
 	}
+	if errors.Is(err, keymanager.ErrUnavailable) {
+		return nil, &UnavailableError{KeyManager: v.opts.KeyManager, CertificateID: id, cause: err}
+	}
 	if err != nil {
-		// Refused (another project's), or the key manager failed.
+		// Refused (another project's), or an answer that is no secret.
 		return nil, &Error{Reason: "Unable to retrieve certificate with ID: " + id, cause: err}
 	}
 	if secret.Type != keymanager.TypeCertificate {

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -197,3 +198,43 @@ func TestChain(t *testing.T) {
 }
 
 var _ image.Signatures = (*signature.Verifier)(nil)
+
+// TestKeyManagerUnavailable: a built-in key manager whose records store
+// fails (here: its SQLite database closed under it) says nothing about the
+// certificate: Check answers an UnavailableError, which is
+// image.ErrUnavailable and names the key manager, not a refusal. A
+// certificate that is missing is still a refusal.
+func TestKeyManagerUnavailable(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "glint.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	km, err := keymanager.NewService(st, keymanager.Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := signtest.NewKey(t, "rsa", "signer")
+	cert := storeCert(t, km, alice, k.CertDER, keymanager.TypeCertificate)
+	v := signature.New(km, signature.Options{KeyManager: "the built-in key manager"})
+	p := props(k.SignBytes(t, []byte("data"), "SHA-256"), "SHA-256", k.KeyType(), cert)
+	const missing = "11111111-2222-4333-8444-555555555555"
+	if _, err := v.Check(t.Context(), alice, props(p[signature.PropSignature], "SHA-256", k.KeyType(), missing)); errors.Is(err, image.ErrUnavailable) ||
+		!strings.Contains(fmt.Sprint(err), "Certificate not found with ID: "+missing) {
+		t.Fatalf("missing certificate: %v, want a refusal", err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.Check(t.Context(), alice, p)
+	var ue *signature.UnavailableError
+	var refusal *signature.Error
+	if !errors.Is(err, image.ErrUnavailable) || !errors.As(err, &ue) || errors.As(err, &refusal) ||
+		err.Error() != "the certificate with ID "+cert+" could not be fetched: the built-in key manager is unavailable" {
+		t.Fatalf("store closed: %v, want the key manager unavailable", err)
+	}
+	if !errors.Is(err, keymanager.ErrUnavailable) {
+		t.Errorf("store closed: %v does not keep the key manager's cause", err)
+	}
+}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -15,7 +13,7 @@ import (
 	"github.com/glint-image/glint/internal/auth"
 	"github.com/glint-image/glint/internal/auth/keystone"
 	"github.com/glint-image/glint/internal/config"
-	"github.com/glint-image/glint/internal/server"
+	"github.com/glint-image/glint/internal/servertest"
 )
 
 // The Keystone here is glint's own built-in identity, which speaks the same
@@ -26,13 +24,8 @@ func keystoneServer(t *testing.T) *httptest.Server {
 	t.Setenv("GLINT_BOOTSTRAP_PASSWORD", "admin-pw")
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	srv, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { ts.Close(); srv.Close() })
-	return ts
+	ts := servertest.Start(t, cfg)
+	return ts.Server
 }
 
 func login(t *testing.T, url, body string) string {

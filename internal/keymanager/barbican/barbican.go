@@ -86,21 +86,28 @@ func (c *Client) get(ctx context.Context, tok, path, accept string) ([]byte, str
 	req.Header.Set("Accept", accept)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, "", fmt.Errorf("barbican: %w", err)
+		// Not reached, refused, timed out: Barbican may answer later.
+		return nil, "", fmt.Errorf("barbican: GET %s: %w: %w", path, keymanager.ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return nil, "", fmt.Errorf("barbican: reading %s: %w", path, err)
+		return nil, "", fmt.Errorf("barbican: reading %s: %w: %w", path, keymanager.ErrUnavailable, err)
 	}
 	if len(body) > maxBody {
 		return nil, "", fmt.Errorf("barbican: the answer to %s passes %d bytes", path, maxBody)
 	}
-	if resp.StatusCode == http.StatusNotFound {
+	switch code := resp.StatusCode; {
+	case code == http.StatusOK:
+		return body, resp.Header.Get("Content-Type"), nil
+	case code == http.StatusNotFound:
 		return nil, "", fmt.Errorf("barbican: GET %s: %w", path, keymanager.ErrNotFound)
+	case code == http.StatusForbidden:
+		return nil, "", fmt.Errorf("barbican: GET %s: %w: %.200s", path, keymanager.ErrForbidden, body)
+	case code >= 500 || code == http.StatusTooManyRequests:
+		// Down, overloaded or rate limited: an answer about Barbican,
+		// not about the secret.
+		return nil, "", fmt.Errorf("barbican: GET %s: %w: %s: %.200s", path, keymanager.ErrUnavailable, resp.Status, body)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, "", fmt.Errorf("barbican: GET %s: %s: %.200s", path, resp.Status, body)
-	}
-	return body, resp.Header.Get("Content-Type"), nil
+	return nil, "", fmt.Errorf("barbican: GET %s: %s: %.200s", path, resp.Status, body)
 }
