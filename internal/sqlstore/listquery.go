@@ -154,6 +154,7 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	}
 	oneRange := false
 	var sizeProbe []string
+	timeProbes := map[string][]string{}
 	for _, f := range q.Filters {
 		selective := (f.Op == "eq" || f.Op == "in") && slices.Contains(selectiveFields, f.Field)
 		// A name prefix is one range of the name index, unless names are
@@ -165,10 +166,18 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 			return nil, err
 		}
 		oneRange = oneRange || selective
-		if op, ok := comparisons[f.Op]; ok && f.Op != "eq" && f.Field == "size" && len(f.Values) == 1 {
-			sizeProbe = append(sizeProbe, "COALESCE(probe.size, -1) "+op+" "+"$"+strconv.Itoa(len(p.args)))
+		if op, ok := comparisons[f.Op]; ok && f.Op != "eq" && len(f.Values) == 1 {
+			switch f.Field {
+			case "size":
+				sizeProbe = append(sizeProbe, "COALESCE(probe.size, -1) "+op+" "+"$"+strconv.Itoa(len(p.args)))
+			case "created_at", "updated_at":
+				if p.order[0].expr != sortExprs[f.Field] { // else the range is the walk's
+					timeProbes[f.Field] = append(timeProbes[f.Field], "probe."+f.Field+" "+op+" $"+strconv.Itoa(len(p.args)))
+				}
+			}
 		}
 	}
+	var gates []string
 	if len(sizeProbe) > 0 {
 		// A size range is tested on each row of a branch's walk (see
 		// filter), which reads the whole branch when nothing is in the
@@ -179,10 +188,22 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 		// LIMIT once, before the walk, and reads nothing for a LIMIT of 0.
 		// (In the WHERE clause SQLite tested the probe's cached answer on
 		// every row; as EXISTS it made it a join and changed the plan.)
-		p.gate = "(SELECT 1 FROM images AS probe WHERE probe.visibility IN " +
-			"('public', 'private', 'shared', 'community') AND COALESCE(probe.size, -1) >= 0 AND " +
-			strings.Join(sizeProbe, " AND ") + " LIMIT 1) IS NOT NULL"
+		gates = append(gates, "(SELECT 1 FROM images AS probe WHERE probe.visibility IN "+
+			"('public', 'private', 'shared', 'community') AND COALESCE(probe.size, -1) >= 0 AND "+
+			strings.Join(sizeProbe, " AND ")+" LIMIT 1) IS NOT NULL")
 	}
+	for _, field := range []string{"created_at", "updated_at"} {
+		// A range of creation or update times, when another key is the
+		// order, is the same: one probe of the (visibility, created_at)
+		// or (visibility, updated_at) index says whether any image at
+		// all is in it. Each probe is its own subquery, so each reads
+		// its own index.
+		if conds := timeProbes[field]; len(conds) > 0 {
+			gates = append(gates, "(SELECT 1 FROM images AS probe WHERE probe.visibility IN "+
+				"('public', 'private', 'shared', 'community') AND "+strings.Join(conds, " AND ")+" LIMIT 1) IS NOT NULL")
+		}
+	}
+	p.gate = strings.Join(gates, " AND ")
 	props := slices.Sorted(maps.Keys(q.Properties))
 	tags := q.Tags
 	main := branch{from: "images"}
