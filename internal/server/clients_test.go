@@ -37,6 +37,9 @@ func cloudServe(t *testing.T, dir string, extra ...string) (p *process, addr str
 	addr = freeAddr(t)
 	p = launch(t, addr, []string{"GLINT_BOOTSTRAP_PASSWORD="}, append([]string{"serve", "--data-dir", dir, "--listen", addr}, extra...)...)
 	clouds := waitFile(t, p, filepath.Join(dir, "clouds.yaml"))
+	// clouds.yaml is written while glint starts, before it may be
+	// listening: a client run at once could find nobody there.
+	p.waitReady(t)
 	return p, addr, []string{"OS_CLIENT_CONFIG_FILE=" + clouds, "OS_CLOUD=glint"}
 }
 
