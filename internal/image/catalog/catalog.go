@@ -135,6 +135,7 @@ func Seed(ctx context.Context, s image.Store, first, n int) error {
 type Shape struct {
 	Name  string
 	Query image.ListQuery
+	Empty bool // the listing finds nothing, by design
 }
 
 // Shapes returns the listings of the catalog: the default order for
@@ -149,7 +150,7 @@ func Shapes(n int) []Shape {
 		return image.ListQuery{Caller: caller, Hidden: &notHidden, Limit: 25}
 	}
 	var shapes []Shape
-	add := func(name string, query image.ListQuery) { shapes = append(shapes, Shape{name, query}) }
+	add := func(name string, query image.ListQuery) { shapes = append(shapes, Shape{Name: name, Query: query}) }
 	add("default", q(Member))
 	add("default-lonely", q(Lonely))
 	add("default-admin", q(Admin))
@@ -229,6 +230,7 @@ func Shapes(n int) []Shape {
 	// each branch is walked to its end testing the time on every row.
 	none := start.Add(time.Duration(n)*time.Second + 7*time.Hour).Format(time.RFC3339Nano)
 	filter("updated_at-gt-none", Member, image.Filter{Field: "updated_at", Op: "gt", Values: []string{none}})
+	shapes[len(shapes)-1].Empty = true
 	filter("neq-status", Member, image.Filter{Field: "status", Op: "neq", Values: []string{"queued"}})
 
 	tag := q(Member)
