@@ -25,35 +25,29 @@ const adoptAttempts = 3
 
 // FinishShared activates a saving image with shared data.
 func (s *Store) FinishShared(ctx context.Context, id string, r image.UploadResult, at time.Time) (string, error) {
-	store, key, ok := strings.Cut(r.Location, ":")
-	if !ok || r.HashAlgo != image.HashAlgo || r.HashValue == "" {
-		return "", fmt.Errorf("sqlstore: data at %q without its %s cannot be shared", r.Location, image.HashAlgo)
-	}
-	var loc string
-	err := s.write(ctx, func(tx *Tx) error {
-		shared, err := s.adopt(ctx, tx, store, key, r.Size, r.HashValue)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO shared_data_refs (store, blob_key, image_id)
-			VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, store, shared, id); err != nil {
-			return err
-		}
-		loc = store + ":" + shared
+	return s.shareAnd(ctx, id, r, func(tx *Tx, loc string) error {
 		u := r
 		u.Location = loc
 		// The same write as FinishUpload: if the image moved on, the
 		// error rolls back the reference and the data row with it.
 		return s.finishUpload(ctx, tx, id, u, at)
 	})
-	if err != nil {
-		return "", err
-	}
-	return loc, nil
 }
 
 // ImportShared records an import's copy of data that may be shared.
 func (s *Store) ImportShared(ctx context.Context, id, taskID string, u image.ImportUpdate, r image.UploadResult, at time.Time) (string, error) {
+	return s.shareAnd(ctx, id, r, func(tx *Tx, loc string) error {
+		u.AddLocations = append(slices.Clone(u.AddLocations), loc)
+		// If the image is gone, moved on or no longer this task's, the
+		// error rolls back the reference and the data row with it.
+		return s.updateImport(ctx, tx, id, taskID, u, at)
+	})
+}
+
+// shareAnd adopts the data r wrote (or registers it), adds image id's
+// reference to it and runs record with the shared data's location, all
+// in one write; it returns that location.
+func (s *Store) shareAnd(ctx context.Context, id string, r image.UploadResult, record func(tx *Tx, loc string) error) (string, error) {
 	store, key, ok := strings.Cut(r.Location, ":")
 	if !ok || r.HashAlgo != image.HashAlgo || r.HashValue == "" {
 		return "", fmt.Errorf("sqlstore: data at %q without its %s cannot be shared", r.Location, image.HashAlgo)
@@ -69,10 +63,7 @@ func (s *Store) ImportShared(ctx context.Context, id, taskID string, u image.Imp
 			return err
 		}
 		loc = store + ":" + shared
-		u.AddLocations = append(slices.Clone(u.AddLocations), loc)
-		// If the image is gone, moved on or no longer this task's, the
-		// error rolls back the reference and the data row with it.
-		return s.updateImport(ctx, tx, id, taskID, u, at)
+		return record(tx, loc)
 	})
 	if err != nil {
 		return "", err
