@@ -132,12 +132,33 @@ func testListFilters(t *testing.T, s image.Store) {
 		{"created_at in", []image.Filter{f("created_at", "in", rfc(10), zoned(50))}, []string{"f1", "f5"}},
 		{"updated_at lt", []image.Filter{f("updated_at", "lt", rfc(80))}, []string{"f4", "f5"}},
 		{"updated_at gte", []image.Filter{f("updated_at", "gte", rfc(90))}, []string{"f1", "f2"}},
+		// Time ranges under another order (created_at here): the store may
+		// test whether any image is in the range first (sqlstore's probe).
+		{"updated_at range nothing in it", []image.Filter{f("updated_at", "gt", rfc(100))}, nil},
+		{"updated_at range from the oldest", []image.Filter{f("updated_at", "gte", rfc(60))}, []string{"f1", "f2", "f3", "f4", "f5"}},
+		{"updated_at range below every time", []image.Filter{f("updated_at", "lt", rfc(60))}, nil},
+		{"updated_at range both bounds", []image.Filter{f("updated_at", "gte", rfc(70)), f("updated_at", "lte", rfc(90))}, []string{"f2", "f3", "f4"}},
 		{"filters are ANDed", []image.Filter{f("status", "eq", "active"), f("size", "gt", "9")}, []string{"f2"}},
 		{"range", []image.Filter{f("size", "gte", "10"), f("size", "lte", "10")}, []string{"f2"}},
 	}
 	for _, tc := range tests {
 		q := everything()
 		q.Filters = tc.filters
+		t.Run(tc.name, func(t *testing.T) { checkSet(t, "ListImages", list(t, s, q), tc.want...) })
+	}
+	// created_at ranges under another order, matching some and none.
+	for _, tc := range []struct {
+		name    string
+		filters []image.Filter
+		want    []string
+	}{
+		{"by name created_at gt", []image.Filter{f("created_at", "gt", rfc(20))}, []string{"f3", "f4", "f5"}},
+		{"by name created_at nothing in it", []image.Filter{f("created_at", "gt", rfc(50))}, nil},
+		{"by name created_at from the oldest", []image.Filter{f("created_at", "gte", rfc(10))}, []string{"f1", "f2", "f3", "f4", "f5"}},
+		{"by name created_at both bounds", []image.Filter{f("created_at", "gte", rfc(20)), f("created_at", "lt", rfc(40))}, []string{"f2", "f3"}},
+	} {
+		q := everything()
+		q.Filters, q.Sort = tc.filters, []image.SortKey{{Key: "name"}}
 		t.Run(tc.name, func(t *testing.T) { checkSet(t, "ListImages", list(t, s, q), tc.want...) })
 	}
 }
