@@ -31,6 +31,11 @@ func Start(t testing.TB, cfg config.Config) *Server {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { ts.Close(); srv.Close() })
+	t.Cleanup(func() {
+		ts.Close()
+		if err := srv.Close(); err != nil {
+			t.Errorf("closing the server: %v", err)
+		}
+	})
 	return &Server{Server: ts, Glint: srv}
 }
