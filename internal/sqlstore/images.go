@@ -461,8 +461,8 @@ func (s *Store) PutImage(ctx context.Context, img *image.Image, members []*image
 			return err
 		}
 		for _, m := range members {
-			// insertMember copies the image's created_at into the
-			// membership, which the listing of shared images orders by.
+			// The membership's trigger copies the image's sort keys
+			// (migration 00029), which the upsert above has just set.
 			m := *m
 			m.ImageID = img.ID
 			if err := s.insertMember(ctx, tx, &m); err != nil {

@@ -82,14 +82,16 @@ type branch struct {
 	from  string   // the FROM clause: images, or a driving table joined to it
 	where []string // its own conditions
 	// drive maps sort expressions to the driving table's copies of them,
-	// which the branch orders and seeks on instead.
+	// which the branch orders and seeks on instead. Every branch walks
+	// an index in the order it is asked for: none reads all its rows and
+	// sorts them (the caller's memberships did, in any order but the
+	// default, until they carried every sort key: migration 00029).
 	drive map[string]string
-	// sorted says that the branch reads all its rows and sorts them (the
-	// caller's memberships in an order they do not carry).
-	sorted bool
-	// indexes names the branch's index for each first sort key
-	// (migration 00008) when the branch reads images by visibility or by
-	// owner and visibility (visibilityIndex, ownerIndex); nil otherwise.
+	// indexes names the branch's index for each first sort key when the
+	// branch reads images by visibility or by owner and visibility
+	// (visibilityIndex, ownerIndex; migration 00008) or the caller's
+	// memberships (memberIndex; 00029); nil otherwise. It is the first
+	// table of from, the one the branch walks.
 	indexes func(key string) string
 }
 
@@ -324,31 +326,54 @@ func (w way) branches(p *listPlan) []branch {
 		}
 		return []branch{{from: "images", where: []string{w.cond}, indexes: indexes}}
 	}
-	// Memberships are read one status at a time (index
-	// image_members_member_order), in their images' order for the default
-	// order, which then stops after a page. Memberships do not carry the
-	// other sort keys, so for those the branch sorts the caller's shares:
-	// it costs what the caller has been offered, not what the catalog
-	// holds. CROSS JOIN keeps SQLite from turning the join around.
+	// Memberships are read one status at a time, in the order asked for:
+	// they carry their image's sort keys (migrations 00008, 00029, kept
+	// by triggers), each with an index (member, status, key, created_at,
+	// id), so the branch stops after a page whatever the order.
+	// CROSS JOIN keeps SQLite from turning the join around.
 	statuses := []string{w.status}
 	if w.status == "" {
 		statuses = memberStatuses
 	}
-	var drive map[string]string
-	if p.newestFirstOrder() {
-		drive = newestFirst("m.image_created_at", "m.image_id")
-	}
 	bs := make([]branch, len(statuses))
 	for i, st := range statuses {
 		bs[i] = branch{
-			from:   p.members,
-			sorted: drive == nil,
+			from: p.members,
 			where: []string{"m.member = " + w.project, "m.status = " + st,
 				"images.id = m.image_id", "images.visibility = 'shared'"},
-			drive: drive,
+			drive:   p.memberDrive(),
+			indexes: memberIndex,
 		}
 	}
 	return bs
+}
+
+// memberCopies are the memberships' copies of their image's sort keys,
+// by key, as sortExprs computes them (NULLs already mapped).
+var memberCopies = map[string]string{
+	"name":             "m.image_name",
+	"status":           "m.image_status",
+	"container_format": "m.image_container_format",
+	"disk_format":      "m.image_disk_format",
+	"size":             "m.image_size",
+	"id":               "m.image_id",
+	"created_at":       "m.image_created_at",
+	"updated_at":       "m.image_updated_at",
+}
+
+// memberDrive maps the order's expressions to the memberships' copies.
+// An id first in the order may carry a collation (Dialect.IDFirst),
+// which the copy then carries too, as the memberships' id index does.
+func (p *listPlan) memberDrive() map[string]string {
+	drive := make(map[string]string, len(p.order))
+	for _, k := range p.order {
+		c := memberCopies[k.key]
+		if k.expr != sortExprs[k.key] {
+			c = strings.Replace(k.expr, sortExprs[k.key], c, 1)
+		}
+		drive[k.expr] = c
+	}
+	return drive
 }
 
 // visibility returns the ways in which the caller may see images
@@ -716,17 +741,7 @@ func (p *listPlan) pageSQL() string {
 	}
 	var pages []string
 	for _, b := range p.branches {
-		terms := p.terms(b)
-		if b.sorted && len(terms) > 1 {
-			// The branch reads all its rows and sorts them whatever the
-			// term: one pass with the whole keyset condition.
-			alts := make([]string, len(terms))
-			for i, t := range terms {
-				alts[i] = "(" + strings.Join(t, " AND ") + ")"
-			}
-			terms = [][]string{{"(" + strings.Join(alts, " OR ") + ")"}}
-		}
-		for i, term := range terms {
+		for i, term := range p.terms(b) {
 			pages = append(pages, p.branchSQL(b, term, i))
 		}
 	}
@@ -753,7 +768,12 @@ func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 	rest := &listPlan{order: p.order[fixed:]}
 	from := b.from
 	if b.indexes != nil && p.indexedBy != nil && !p.indexOrdered() {
-		from += p.indexedBy(b.indexes(p.order[0].key))
+		// The hint goes to the first table, the one the branch walks.
+		walked, joined, found := strings.Cut(from, " CROSS JOIN ")
+		from = walked + p.indexedBy(b.indexes(p.order[0].key))
+		if found {
+			from += " CROSS JOIN " + joined
+		}
 	}
 	limit, scan := p.limit, p.scan
 	if p.gate != "" {
@@ -793,6 +813,15 @@ func visibilityIndex(key string) string {
 		return "images_visibility"
 	}
 	return "images_visibility_" + key
+}
+
+// memberIndex names the memberships' index ordered by key first
+// (migrations 00008, 00029).
+func memberIndex(key string) string {
+	if key == "created_at" {
+		return "image_members_member_order"
+	}
+	return "image_members_member_" + key
 }
 
 func ownerIndex(key string) string {

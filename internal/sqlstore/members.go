@@ -18,11 +18,11 @@ func (s *Store) AddMember(ctx context.Context, m *image.Member) error {
 }
 
 func (s *Store) insertMember(ctx context.Context, tx *Tx, m *image.Member) error {
-	// The membership carries its image's created_at for the listing's
-	// index (listquery.go); a missing image leaves it NULL and the
-	// foreign key refuses the row.
-	_, err := tx.ExecContext(ctx, `INSERT INTO image_members (`+memberColumns+`, image_created_at)
-		VALUES ($1, $2, $3, $4, $5, (SELECT created_at FROM images WHERE id = $1))`,
+	// A trigger copies the image's sort keys into the membership for the
+	// listing's indexes (migrations 00008, 00029; listquery.go); the
+	// foreign key refuses a membership of a missing image.
+	_, err := tx.ExecContext(ctx, `INSERT INTO image_members (`+memberColumns+`)
+		VALUES ($1, $2, $3, $4, $5)`,
 		m.ImageID, m.MemberID, string(m.Status), s.d.BindTime(m.CreatedAt), s.d.BindTime(m.UpdatedAt))
 	if err != nil {
 		return s.constraintErr(err, fmt.Sprintf("member %s of image %s", m.MemberID, m.ImageID))

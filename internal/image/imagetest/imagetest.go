@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) image.Store) {
 		{"ListSortKeys", testListSortKeys},
 		{"ListTieBreakers", testListTieBreakers},
 		{"ListPagination", testListPagination},
+		{"ListSharedSort", testListSharedSort},
 		{"ListMarkerAndLimit", testListMarkerAndLimit},
 		{"Quotas", testQuotas},
 		{"LockImport", testLockImport},

@@ -11,8 +11,11 @@ import (
 // listing's own subqueries b0, b1, ... and page may be scanned), and rows
 // may be sorted only after a branch's LIMIT (the merge) or when an
 // equality on a nearly unique column found them (a name, an id, a
-// checksum), or they are the caller's memberships. A sort beside a range on visibility, owner or a tag would
-// sort every row of that range, so it fails. SQLite's incremental sort of
+// checksum). A sort beside a range on visibility, owner, a tag or the
+// caller's memberships would sort every row of that range, so it fails:
+// memberships carry every sort key (migration 00029), and a branch that
+// sorted them would read all of the caller's memberships, which the
+// growth check cannot see (catalog memberships do not grow). SQLite's incremental sort of
 // ties ("RIGHT PART OF ORDER BY", for a second sort key) is allowed.
 func SQLite(plan []string, _ int) string {
 	type node struct {
@@ -54,13 +57,10 @@ func SQLite(plan []string, _ int) string {
 var (
 	sqliteScan  = regexp.MustCompile(`^SCAN (\S+)`)
 	ownSubquery = regexp.MustCompile(`^(b\d+|page)$`)
-	// An equality on a column that names one image or a handful, or the
-	// caller's memberships (a project is offered some images, not a
-	// share of the catalog; listquery.go sorts them for orders other than
-	// the default).
-	// A name prefix is a range of the name index that holds only the
-	// names with that prefix.
-	selective = regexp.MustCompile(`[( ](id|name|checksum|os_hash_value|member)=\?|[( ]name>=?\?|\(name >= `)
+	// An equality on a column that names one image or a handful. A name
+	// prefix is a range of the name index that holds only the names with
+	// that prefix.
+	selective = regexp.MustCompile(`[( ](id|name|checksum|os_hash_value)=\?|[( ]name>=?\?|\(name >= `)
 )
 
 // Postgres judges an EXPLAIN ANALYZE by the same rules as SQLite: a
@@ -77,7 +77,14 @@ func Postgres(plan []string, _ int) string {
 			// An incremental sort orders the ties of an index's first
 			// key, group by group, and stops with the LIMIT.
 			if pgSort.MatchString(line) && !strings.Contains(line, "Incremental Sort") && i+1 < len(plan) {
-				if child := nextNode(plan, i); child >= 0 && pgScan.MatchString(plan[child]) {
+				// A join's rows come from its first child (the
+				// memberships of a branch of shares, looked up image by
+				// image): that is the scan the sort reads all of.
+				child := nextNode(plan, i)
+				for child >= 0 && strings.Contains(plan[child], "Nested Loop") {
+					child = nextNode(plan, child)
+				}
+				if child >= 0 && pgScan.MatchString(plan[child]) {
 					cond := nodeLine(plan, child, "Index Cond:")
 					if !selective.MatchString(strings.ReplaceAll(cond, " = ", "=?")) {
 						problems = append(problems, "sorts every row of "+strings.TrimSpace(plan[child])+" "+cond)

@@ -186,7 +186,13 @@ func BenchmarkStore(b *testing.B) {
 }
 
 func TestListPlans(t *testing.T) {
-	plantest.Check(t, open(t, newSchema(t)), plantest.Postgres, nil)
+	plantest.Check(t, open(t, newSchema(t)), plantest.Postgres, map[string]string{
+		// Seen once the branch of shares stopped reading all 600 of the
+		// caller's memberships (migration 00029), whose constant count
+		// had kept this shape under the growth limit.
+		"sort-name-asc,size-desc/marker": "after a marker, the images' branches find the names that tie with the marker's " +
+			"by walking the size index and filtering on the name, which grows with the catalog",
+	})
 }
 
 // TestOutage: a server that refuses writes (a read-only transaction,

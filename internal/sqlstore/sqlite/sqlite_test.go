@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/image/imagetest"
@@ -95,7 +97,7 @@ func BenchmarkStore(b *testing.B) {
 func TestListPlans(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "glint.db"))
 	t.Cleanup(func() { s.Close() })
-	ties := "after a marker, the memberships' branch finds each share's image by the marker's key (ties of a name or a time) rather than by id, and sorts those"
+	ties := "after a marker, a branch finds the rows that tie with the marker's first key (a name or a time) by that key rather than by the rest of the tuple, and sorts those"
 	nameTies := "after a marker, the images whose name ties with the marker's are found by that name and sorted: the few that share one name"
 	plantest.Check(t, s, plantest.SQLite, map[string]string{
 		"sort-name-asc/marker":                 ties,
@@ -165,4 +167,65 @@ func TestRecordRevisions(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		return recordtest.Stores{A: a.Store, B: b.Store, DB: db}
 	})
+}
+
+// staleCopies counts the memberships whose copies of their image's sort
+// keys (migration 00029) differ from the image's.
+const staleCopies = `SELECT count(*) FROM image_members m JOIN images i ON i.id = m.image_id
+	WHERE m.image_name IS NOT COALESCE(i.name, '') OR m.image_status IS NOT i.status
+	OR m.image_container_format IS NOT COALESCE(i.container_format, '')
+	OR m.image_disk_format IS NOT COALESCE(i.disk_format, '') OR m.image_size IS NOT COALESCE(i.size, -1)
+	OR m.image_updated_at IS NOT i.updated_at OR m.image_created_at IS NOT i.created_at`
+
+// TestMemberSortKeysBackfill: memberships made before migration 00029
+// get their images' sort keys when it runs, and a listing of shares
+// sorted by name then reads them in the images' order.
+func TestMemberSortKeysBackfill(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "glint.db")
+	s := open(t, path)
+	owner := "owner"
+	for i, name := range []string{"b", "c", "a"} {
+		img := &image.Image{ID: fmt.Sprintf("sh%d", i), Name: &name, Status: image.StatusQueued,
+			Visibility: image.VisibilityShared, Owner: &owner, CreatedAt: time.Unix(int64(i), 0), UpdatedAt: time.Unix(int64(i), 0)}
+		if err := s.CreateImage(t.Context(), img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sqlite.MigrateDownTo(s, 28); err != nil {
+		t.Fatal(err)
+	}
+	// As the store wrote memberships before 00029, and then a change of
+	// every sort key.
+	for _, id := range []string{"sh0", "sh1", "sh2"} {
+		if err := sqlite.Exec(s, `INSERT INTO image_members (image_id, member, status, created_at, updated_at, image_created_at)
+			SELECT id, 'acc', 'accepted', created_at, created_at, created_at FROM images WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sqlite.Exec(s, `UPDATE images SET name = 'z', status = 'active', size = 7, disk_format = 'raw',
+		container_format = 'bare', updated_at = '2030-01-01T00:00:00.000000Z' WHERE id = 'sh2'`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = open(t, path)
+	defer s.Close()
+	if n, err := sqlite.QueryInt(s, `SELECT count(*) FROM image_members WHERE image_name IS NOT NULL`); err != nil || n != 3 {
+		t.Fatalf("memberships with copies: %d, %v; want 3", n, err)
+	}
+	if n, err := sqlite.QueryInt(s, staleCopies); err != nil || n != 0 {
+		t.Fatalf("memberships with stale copies: %d, %v; want 0", n, err)
+	}
+	got, err := s.ListImages(t.Context(), image.ListQuery{Caller: image.Scope{Project: "acc"},
+		Sort: []image.SortKey{{Key: "name"}}, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, img := range got {
+		ids = append(ids, img.ID)
+	}
+	if want := []string{"sh0", "sh1", "sh2"}; !slices.Equal(ids, want) {
+		t.Errorf("shares by name: %v, want %v", ids, want)
+	}
 }
