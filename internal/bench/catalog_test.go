@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/glint-image/glint/internal/config"
@@ -117,9 +116,6 @@ func count(t *testing.T, c *client, query string) int {
 		}
 		seen += len(page.Images)
 		path = page.Next
-		if strings.Count(path, "marker=") > 1 {
-			t.Fatalf("next link %s", path)
-		}
 	}
 	return seen
 }
