@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -217,4 +219,60 @@ func TestRecordRevisions(t *testing.T) {
 		dsn := newSchema(t)
 		return recordtest.Stores{A: open(t, dsn).Store, B: open(t, dsn).Store, DB: connect(t, dsn)}
 	})
+}
+
+// TestMemberSortKeysBackfill: memberships made before migration 00029
+// get their images' sort keys when it runs (the twin of the SQLite test).
+func TestMemberSortKeysBackfill(t *testing.T) {
+	dsn := newSchema(t)
+	s := open(t, dsn)
+	owner := "owner"
+	for i, name := range []string{"b", "c", "a"} {
+		img := &image.Image{ID: fmt.Sprintf("sh%d", i), Name: &name, Status: image.StatusQueued,
+			Visibility: image.VisibilityShared, Owner: &owner, CreatedAt: time.Unix(int64(i), 0), UpdatedAt: time.Unix(int64(i), 0)}
+		if err := s.CreateImage(t.Context(), img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if err := postgres.MigrateDownTo(t.Context(), dsn, 28); err != nil {
+		t.Fatal(err)
+	}
+	// As the store wrote memberships before 00029, and then a change of
+	// every sort key.
+	db := connect(t, dsn)
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO image_members (image_id, member, status, created_at, updated_at, image_created_at)
+		SELECT id, 'acc', 'accepted', created_at, created_at, created_at FROM images`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(t.Context(), `UPDATE images SET name = 'z', status = 'active', size = 7, disk_format = 'raw',
+		container_format = 'bare', updated_at = '2030-01-01T00:00:00Z' WHERE id = 'sh2'`); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open(t, dsn)
+	var copied, stale int
+	if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM image_members WHERE image_name IS NOT NULL`).Scan(&copied); err != nil || copied != 3 {
+		t.Fatalf("memberships with copies: %d, %v; want 3", copied, err)
+	}
+	if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM image_members m JOIN images i ON i.id = m.image_id
+		WHERE m.image_name IS DISTINCT FROM COALESCE(i.name, '') OR m.image_status IS DISTINCT FROM i.status
+		OR m.image_container_format IS DISTINCT FROM COALESCE(i.container_format, '')
+		OR m.image_disk_format IS DISTINCT FROM COALESCE(i.disk_format, '')
+		OR m.image_size IS DISTINCT FROM COALESCE(i.size, -1)
+		OR m.image_updated_at IS DISTINCT FROM i.updated_at OR m.image_created_at IS DISTINCT FROM i.created_at`).Scan(&stale); err != nil || stale != 0 {
+		t.Fatalf("memberships with stale copies: %d, %v; want 0", stale, err)
+	}
+	got, err := s.ListImages(t.Context(), image.ListQuery{Caller: image.Scope{Project: "acc"},
+		Sort: []image.SortKey{{Key: "name"}}, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, img := range got {
+		ids = append(ids, img.ID)
+	}
+	if want := []string{"sh0", "sh1", "sh2"}; !slices.Equal(ids, want) {
+		t.Errorf("shares by name: %v, want %v", ids, want)
+	}
 }
