@@ -116,9 +116,15 @@ func (h *Handler) resumeData(w http.ResponseWriter, r *http.Request, dr *dataRan
 	}
 	var oe *image.OffsetError
 	if errors.As(err, &oe) {
-		he := asHTTPError(oe.Err)
-		he.header = offsetHeader(oe.Offset, time.Time{})
-		return he
+		// A copy: asHTTPError may return a shared error value. Its own
+		// header (a 503's Retry-After) stays beside the offset.
+		he := *asHTTPError(oe.Err)
+		header := offsetHeader(oe.Offset, time.Time{})
+		for k, v := range he.header {
+			header[k] = v
+		}
+		he.header = header
+		return &he
 	}
 	if err != nil {
 		return err
