@@ -20,8 +20,15 @@ type Options struct {
 	// Endpoint, when set, is an Image API to drive instead of starting
 	// glint; Member (and Admin, for public images) say who calls it and
 	// Pid which process serves it (for CPU and memory; 0 for none).
+	// Sharer, a second project, shares images with the Member's project
+	// (whose trusted X-Project-Id must then be set); Lonely is a project
+	// with no images. Either may be left out (nil Headers): then the
+	// member owns the shared images and has none shared with it, or the
+	// lonely caller's listings are not run.
 	Endpoint      string
 	Member, Admin Identity
+	Sharer        Identity
+	Lonely        Identity
 	Pid           int
 
 	// GlintConfig is a configuration file for the glint the benchmark
@@ -119,7 +126,9 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 	var servers []func() (*target, error)
 	if opts.Endpoint != "" {
 		servers = append(servers, func() (*target, error) {
-			return endpointTarget("endpoint", opts.Endpoint, opts.Member, opts.Admin, opts.Pid), nil
+			t := endpointTarget("endpoint", opts.Endpoint, opts.Member, opts.Admin, opts.Pid)
+			t.sharer, t.lonely = opts.Sharer, opts.Lonely
+			return t, nil
 		})
 	} else {
 		servers = append(servers, func() (*target, error) {
@@ -160,10 +169,18 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 // runTarget runs every workload against one server.
 func runTarget(ctx context.Context, t *target, opts Options, one, each digests, log *slog.Logger, emit func(...Result)) error {
 	width := slices.Max(opts.Clients)
-	member := newClient(t.base, t.member, max(width, opts.Concurrent))
-	admin := newClient(t.base, t.admin, 8)
-	defer member.close()
-	defer admin.close()
+	// Every caller keeps as many connections as the most clients that
+	// run as it, so no listing pays for new connections.
+	cs := callers{member: newClient(t.base, t.member, max(width, opts.Concurrent)),
+		admin: newClient(t.base, t.admin, max(width, 8))}
+	if t.sharer.Headers != nil {
+		cs.sharer = newClient(t.base, t.sharer, 8)
+	}
+	if t.lonely.Headers != nil {
+		cs.lonely = newClient(t.base, t.lonely, width)
+	}
+	defer cs.close()
+	member := cs.member
 
 	if t.startup > 0 {
 		emit(Result{Server: t.name, Workload: "startup", Seconds: t.startup.Seconds()})
@@ -180,16 +197,16 @@ func runTarget(ctx context.Context, t *target, opts Options, one, each digests, 
 		} else {
 			log.Info("seeding the catalog", "server", t.name, "images", opts.Catalog)
 			m := startMeter(t.tree)
-			c, err := seed(ctx, member, admin, opts.Catalog, 8)
+			c, requests, err := seed(ctx, cs, opts.Catalog, 8)
 			if err != nil {
 				return err
 			}
 			wall, cpu := m.stop()
-			emit(requestResult(t.name, "seed", 8, load{requests: opts.Catalog}, wall, cpu))
+			emit(requestResult(t.name, "seed", 8, load{requests: requests}, wall, cpu))
 			cat = c
 		}
 
-		for _, w := range requestWorkloads(member, admin, cat) {
+		for _, w := range requestWorkloads(cs, cat) {
 			if w.name == "patch" && opts.runs("walk") {
 				// The walk goes before the writes: create grows the
 				// catalog, and the walk is of the seeded one.

@@ -104,6 +104,8 @@ func TestRunAgainstGlint(t *testing.T) {
 	opts := Options{Endpoint: ts.URL, Pid: os.Getpid(),
 		Member:  TrustedIdentity("bench-project", "bench-user", "member", "reader"),
 		Admin:   TrustedIdentity("bench-admin", "bench-admin-user", "admin"),
+		Sharer:  TrustedIdentity("bench-sharer", "bench-sharer-user", "member", "reader"),
+		Lonely:  TrustedIdentity("bench-lonely", "bench-lonely-user", "member", "reader"),
 		Catalog: 60, Clients: []int{1, 4}, Duration: 150 * time.Millisecond,
 		TransferSize: 3*blockSize + 5, ConcurrentSize: blockSize + 1, Concurrent: 3,
 		Dir: t.TempDir(), JSON: &js, Markdown: &md}
@@ -127,6 +129,8 @@ func TestRunAgainstGlint(t *testing.T) {
 	}
 	for _, w := range []string{"machine md5", "machine sha512", "trivial put", "trivial get", "endpoint seed",
 		"endpoint show", "endpoint list-sorted", "endpoint list-tag", "endpoint list-visibility", "endpoint list-name",
+		"endpoint list-default-lonely", "endpoint list-sort-name-asc-lonely", "endpoint list-member_status-pending",
+		"endpoint list-updated_at-gt-none", "endpoint list-owner-admin",
 		"endpoint patch", "endpoint create", "endpoint walk", "endpoint upload", "endpoint download",
 		"endpoint rss-idle", "endpoint rss-transfer"} {
 		if !seen[w] {

@@ -115,7 +115,6 @@ func startGlance(ctx context.Context, dir string, log *slog.Logger) (*target, er
 	if err != nil {
 		return nil, err
 	}
-	t.member = TrustedIdentity("bench-project", "bench-user", "member", "reader")
-	t.admin = TrustedIdentity("bench-admin", "bench-admin-user", "admin", "member", "reader")
+	t.setTrustedCallers()
 	return t, nil
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	benchcatalog "github.com/glint-image/glint/internal/image/catalog"
 )
 
 // target is one server under test.
@@ -20,6 +22,8 @@ type target struct {
 	base   string
 	member Identity // the caller of the workloads
 	admin  Identity // seeds the public images
+	sharer Identity // shares images with the member (nil Headers: none)
+	lonely Identity // a project with no images (nil Headers: none)
 	tree   *procTree
 	// startup is the time from exec to the first answer (0 when the
 	// benchmark did not start the server).
@@ -119,10 +123,23 @@ func startGlint(ctx context.Context, dir, configFile string) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.member = TrustedIdentity("bench-project", "bench-user", "member", "reader")
-	t.admin = TrustedIdentity("bench-admin", "bench-admin-user", "admin", "member", "reader")
+	t.setTrustedCallers()
 	return t, nil
 }
+
+// setTrustedCallers gives the target the callers of package catalog's
+// shapes (its Member, Admin and Lonely projects) and a sharer, in
+// trusted headers.
+func (t *target) setTrustedCallers() {
+	t.member = TrustedIdentity(benchcatalog.Member.Project, "bench-user", "member", "reader")
+	t.admin = TrustedIdentity(benchcatalog.Admin.Project, "bench-admin-user", "admin", "member", "reader")
+	t.sharer = TrustedIdentity(sharerProject, "bench-sharer-user", "member", "reader")
+	t.lonely = TrustedIdentity(benchcatalog.Lonely.Project, "bench-lonely-user", "member", "reader")
+}
+
+// sharerProject owns the images the API-seeded catalog shares with the
+// member.
+const sharerProject = "bench-sharer"
 
 // endpointTarget is a server the benchmark did not start.
 func endpointTarget(name, base string, member, admin Identity, pid int) *target {

@@ -54,6 +54,7 @@ type listPlan struct {
 	indexedBy func(index string) string // Dialect.IndexedBy
 	members   string                    // Dialect.MembersFrom
 	rowKey    string                    // Dialect.RowKey
+	lazyMerge bool                      // Dialect.LazyMerge
 	gate      string                    // a condition for reading any branch at all, "" for none
 	// contains is the condition of a name-substring filter on a
 	// branch's scanned rows (column nm), "" for none; scan the
@@ -131,7 +132,7 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 		order[0].expr = d.IDFirst
 	}
 	p := &listPlan{order: order, bindTime: d.BindTime, noIndex: d.NoIndex, indexedBy: d.IndexedBy, members: d.MembersFrom,
-		containsFn: d.Contains, rowKey: d.RowKey}
+		containsFn: d.Contains, rowKey: d.RowKey, lazyMerge: d.LazyMerge}
 	if p.members == "" {
 		p.members = "image_members m CROSS JOIN images"
 	}
@@ -343,8 +344,12 @@ func (w way) branches(p *listPlan) []branch {
 		bs[i] = branch{
 			from:   p.members,
 			sorted: drive == nil,
+			// The caller's own images are its owned branches' (and
+			// the merge is a UNION ALL): a membership in one's own image
+			// lists nothing more.
 			where: []string{"m.member = " + w.project, "m.status = " + st,
-				"images.id = m.image_id", "images.visibility = 'shared'"},
+				"images.id = m.image_id", "images.visibility = 'shared'",
+				"COALESCE(images.owner, '') <> " + w.project},
 			drive: drive,
 		}
 	}
@@ -708,13 +713,33 @@ func (p *listPlan) recordsSQL() string {
 // pageSQL is the page of ids and sort keys: one branch's, or the merge of
 // the branches' pages. Each row also carries the image's id and revision
 // (iid, rev) for recordsSQL.
+//
+// The branches are disjoint (see visibility: a membership branch leaves
+// out the caller's own images, which its owned branches list), so the
+// merge is a UNION ALL, which needs no comparison of whole rows. Its
+// ORDER BY and LIMIT apply to every arm. Where the database merges
+// lazily (Dialect.LazyMerge), an arm that is a plain SELECT walks its
+// index in that order and the merge reads from it only the rows the page
+// takes, where an arm with its own ORDER BY ... LIMIT (a subquery) is
+// read to its LIMIT and sorted again before it is merged: on a page of
+// 1000 from five branches, 1000 rows read instead of 5000. Elsewhere,
+// and where the LIMIT matters, an arm keeps its own LIMIT: the gate of a
+// range that may match nothing (a LIMIT of 0 reads nothing), the bounded
+// scan of a substring search, a marker's term that fixes its first keys
+// (SQLite sees no order in an expression index under an equality on the
+// expression), and a branch that sorts its rows anyway.
 func (p *listPlan) pageSQL() string {
 	keys := func(i int, _ orderKey) string { return "k" + strconv.Itoa(i) }
 	cols := "pid, iid, rev"
 	for i := range p.order {
 		cols += ", k" + strconv.Itoa(i)
 	}
-	var pages []string
+	type arm struct {
+		b     branch
+		term  []string
+		fixed int
+	}
+	var arms []arm
 	for _, b := range p.branches {
 		terms := p.terms(b)
 		if b.sorted && len(terms) > 1 {
@@ -727,17 +752,41 @@ func (p *listPlan) pageSQL() string {
 			terms = [][]string{{"(" + strings.Join(alts, " OR ") + ")"}}
 		}
 		for i, term := range terms {
-			pages = append(pages, p.branchSQL(b, term, i))
+			arms = append(arms, arm{b, term, i})
 		}
 	}
-	page := pages[0]
-	if len(pages) > 1 {
-		for i, sub := range pages {
-			pages[i] = "SELECT " + cols + " FROM (" + sub + ") AS b" + strconv.Itoa(i)
-		}
-		page = strings.Join(pages, " UNION ") + " ORDER BY " + p.orderBy(keys) + " LIMIT " + p.limit
+	if len(arms) == 1 {
+		return p.branchSQL(arms[0].b, arms[0].term, arms[0].fixed)
 	}
-	return page
+	pages := make([]string, len(arms))
+	for i, a := range arms {
+		if p.lazyMerge && p.gate == "" && p.contains == "" && a.fixed == 0 && !a.b.sorted {
+			pages[i] = p.armSQL(a.b, a.term)
+			continue
+		}
+		pages[i] = "SELECT " + cols + " FROM (" + p.branchSQL(a.b, a.term, a.fixed) + ") AS b" + strconv.Itoa(i)
+	}
+	return strings.Join(pages, " UNION ALL ") + " ORDER BY " + p.orderBy(keys) + " LIMIT " + p.limit
+}
+
+// branchCols are the columns of a branch's rows: the row key, the
+// image's id and revision, and the sort tuple as the branch reads it.
+func (p *listPlan) branchCols(b branch) string {
+	cols := p.rowKey + " AS pid, images.id AS iid, images.revision AS rev"
+	for i, k := range p.order {
+		cols += ", " + b.expr(k) + " AS k" + strconv.Itoa(i)
+	}
+	return cols
+}
+
+// armSQL is a branch's rows after term as one arm of the merge, ordered
+// and cut by the merge's ORDER BY and LIMIT (see pageSQL).
+func (p *listPlan) armSQL(b branch, term []string) string {
+	from := b.from
+	if b.indexes != nil && p.indexedBy != nil && !p.indexOrdered() {
+		from += p.indexedBy(b.indexes(p.order[0].key))
+	}
+	return "SELECT " + p.branchCols(b) + " FROM " + from + " WHERE " + strings.Join(slices.Concat(p.where, b.where, term), " AND ")
 }
 
 // branchSQL is one branch's page of ids and sort keys, after term; the
@@ -745,10 +794,7 @@ func (p *listPlan) pageSQL() string {
 // out of its ORDER BY (SQLite sees no order in an index otherwise when
 // the fixed key is an expression).
 func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
-	cols := p.rowKey + " AS pid, images.id AS iid, images.revision AS rev"
-	for i, k := range p.order {
-		cols += ", " + b.expr(k) + " AS k" + strconv.Itoa(i)
-	}
+	cols := p.branchCols(b)
 	where := slices.Concat(p.where, b.where, term)
 	rest := &listPlan{order: p.order[fixed:]}
 	from := b.from

@@ -101,6 +101,12 @@ type Dialect struct {
 	// one seek of the table's B-tree where the id is a seek of its index
 	// and then one of the table.
 	RowKey string
+	// LazyMerge says that the database merges the ordered arms of a
+	// UNION ALL under one ORDER BY ... LIMIT lazily, reading from each arm
+	// only the rows the page takes (SQLite's co-routine merge), so that a
+	// listing's branches need no LIMIT of their own (pageSQL).
+	// PostgreSQL appends such arms whole and sorts them instead.
+	LazyMerge bool
 
 	// ListSetup runs in a listing's transaction before a listing merged
 	// from several branches: settings that keep the planner on the

@@ -68,18 +68,21 @@ func Image(i int) *image.Image {
 	return img
 }
 
-// membership is the membership of Member in shared image i,
+// Membership is the membership of Member in shared image i,
 // if it has one: among the first 3000 images, accepted for a third of the
 // shared ones and pending for another third. A project is offered some
-// hundred images whatever the size of the catalog.
-func membership(i int) (image.MemberStatus, bool) {
+// hundred images whatever the size of the catalog. glint bench gives the
+// member the same memberships in the catalog it seeds through the API.
+func Membership(i int) (image.MemberStatus, bool) {
 	if i >= 3000 {
 		return "", false
 	}
+	// Shared images are those with i mod 10 in 2..4, so i mod 30 in
+	// 2..4, 12..14, 22..24.
 	switch i % 30 {
 	case 2, 13, 24:
 		return image.MemberAccepted, true
-	case 3, 14, 25:
+	case 3, 14, 22:
 		return image.MemberPending, true
 	}
 	return "", false
@@ -102,7 +105,7 @@ func Seed(ctx context.Context, s image.Store, first, n int) error {
 			for i := lo; i < min(lo+2000, n); i++ {
 				img := Image(i)
 				imgs = append(imgs, img)
-				if st, ok := membership(i); ok {
+				if st, ok := Membership(i); ok {
 					members = append(members, &image.Member{ImageID: img.ID, MemberID: Member.Project,
 						Status: st, CreatedAt: img.CreatedAt, UpdatedAt: img.CreatedAt})
 				}
@@ -121,7 +124,7 @@ func Seed(ctx context.Context, s image.Store, first, n int) error {
 			if err := s.CreateImage(ctx, img); err != nil {
 				return err
 			}
-			if st, ok := membership(i); ok {
+			if st, ok := Membership(i); ok {
 				return s.AddMember(ctx, &image.Member{ImageID: img.ID, MemberID: Member.Project,
 					Status: st, CreatedAt: img.CreatedAt, UpdatedAt: img.CreatedAt})
 			}

@@ -23,8 +23,10 @@ var (
 // seedVisibility creates the matrix images. Besides the four visibilities
 // it has: a private image with an accepted member (a membership grants
 // nothing unless the image is shared), community and shared images of
-// other projects, a private image without owner, and a killed and a
-// deleted public image that no listing may ever return.
+// other projects, a private image without owner, a killed and a
+// deleted public image that no listing may ever return, and the owner's
+// membership of its own shared image (Glance's database may hold one),
+// which must not list that image twice.
 func seedVisibility(t *testing.T, s image.Store) {
 	img := func(id string, v image.Visibility, owner *string) *image.Image {
 		i := newImage(id)
@@ -50,6 +52,7 @@ func seedVisibility(t *testing.T, s image.Store) {
 		member("shr", "acc", image.MemberAccepted, 0),
 		member("shr", "rej", image.MemberRejected, 0),
 		member("privmem", "acc", image.MemberAccepted, 0),
+		member("shr", "owner", image.MemberAccepted, 0),
 	} {
 		if err := s.AddMember(t.Context(), m); err != nil {
 			t.Fatalf("AddMember: %v", err)

@@ -181,6 +181,7 @@ var dialect = sqlstore.Dialect{
 	// key's index and sort only the ties of each value.
 	IndexedBy:       func(index string) string { return " INDEXED BY " + index },
 	RowKey:          "images.rowid",
+	LazyMerge:       true,
 	Explain:         "EXPLAIN QUERY PLAN ",
 	CacheStatements: true,
 	GroupCommit:     true,
