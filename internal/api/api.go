@@ -298,7 +298,8 @@ var (
 // identity service, or 503 when it could not be asked.
 func (h *Handler) authError(err error) error {
 	if errors.Is(err, auth.ErrUnavailable) {
-		return &httpError{status: http.StatusServiceUnavailable, explanation: "The identity service could not validate the token; try again later."}
+		return &httpError{status: http.StatusServiceUnavailable, explanation: "The identity service could not validate the token; try again later.",
+			header: http.Header{"Retry-After": {retryAfterSeconds(image.RetryAfter(err))}}}
 	}
 	e := *errUnauthorized
 	if h.opts.AuthURI != "" {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/glint-image/glint/internal/blob"
 	"github.com/glint-image/glint/internal/image"
@@ -113,6 +114,37 @@ func asHTTPError(err error) *httpError {
 	if errors.As(err, &he) {
 		return he
 	}
+	he = domainHTTPError(err)
+	if he.status == http.StatusServiceUnavailable {
+		he.header = http.Header{"Retry-After": {retryAfterSeconds(image.RetryAfter(err))}}
+	}
+	return he
+}
+
+// defaultRetryAfter is the Retry-After of a 503 whose cause did not say
+// how long to wait (a database refusing writes, an object store or key
+// manager that did not answer). Five seconds, as glint's other 503s (too
+// many transfers, too many clients sending): one number for a client to
+// see, long enough that retries do not pile onto a backend that is
+// failing over, short enough that a resumable upload does not sit idle
+// long after a blip. Glance sends no Retry-After on its 503s (webob's
+// HTTPServiceUnavailable as raised, without headers); glint adds it
+// because the clients that honour it then wait instead of guessing, and
+// the status, body and everything else stay Glance's.
+const defaultRetryAfter = 5 * time.Second
+
+// retryAfterSeconds renders a wait as Retry-After's whole seconds,
+// rounded up so a client never comes back before the cause said.
+func retryAfterSeconds(d time.Duration) string {
+	if d <= 0 {
+		d = defaultRetryAfter
+	}
+	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
+}
+
+// domainHTTPError is the status and message of an error from the domain
+// or a store.
+func domainHTTPError(err error) *httpError {
 	status := statusOf(err)
 	var me *metadef.Error
 	if errors.As(err, &me) && status < 500 {

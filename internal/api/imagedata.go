@@ -25,13 +25,11 @@ func (h *Handler) uploadData(w http.ResponseWriter, r *http.Request) error {
 	if h.opts.MultiStore {
 		store = r.Header.Get("X-Image-Meta-Store")
 	}
-	if dr, err := parseDataRange(r); dr != nil || err != nil {
-		if err == nil {
-			err = checkDataType(r)
-		}
-		if err != nil {
-			return err
-		}
+	dr, err := rangedData(r)
+	if err != nil {
+		return err
+	}
+	if dr != nil {
 		p, id := principal(r), r.PathValue("id")
 		return h.resumeData(w, r, dr,
 			func() (image.Progress, error) { return h.svc.UploadProgress(r.Context(), p, id) },

@@ -21,13 +21,11 @@ func (h *Handler) importInfo(w http.ResponseWriter, r *http.Request) error {
 
 // stageData handles PUT /v2/images/{id}/stage, streamed like an upload.
 func (h *Handler) stageData(w http.ResponseWriter, r *http.Request) error {
-	if dr, err := parseDataRange(r); dr != nil || err != nil {
-		if err == nil {
-			err = checkDataType(r)
-		}
-		if err != nil {
-			return err
-		}
+	dr, err := rangedData(r)
+	if err != nil {
+		return err
+	}
+	if dr != nil {
 		p, id := principal(r), r.PathValue("id")
 		return h.resumeData(w, r, dr,
 			func() (image.Progress, error) { return h.svc.StageProgress(r.Context(), p, id) },

@@ -9,11 +9,15 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
+	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glint-image/glint/internal/blob/rbd"
 	"github.com/glint-image/glint/internal/config"
@@ -408,4 +412,73 @@ func TestRBDLocationsServiceAPI(t *testing.T) {
 	if resp, body := e.do("owner", "DELETE", "/v2/images/"+id, nil, ""); resp.StatusCode != 204 {
 		t.Fatalf("delete: %d %s", resp.StatusCode, body)
 	}
+}
+
+// TestRBDUploadSizedOnce: an upload that declares its size (here
+// x-openstack-image-size on a chunked body) has its RBD image sized to
+// it at the first chunk, where one of unknown size grows from one chunk;
+// both end as exactly the bytes sent.
+func TestRBDUploadSizedOnce(t *testing.T) {
+	c := rbdConfig(t)
+	e := newEnvConfig(t, rbdStores(t, c))
+	const chunk = 1 << 20 // rbdConfig's chunk size
+	disk := randomDisk(3<<20 + 4321)
+	for _, declared := range []bool{true, false} {
+		id := e.createImage(t, `{"name":"sized","disk_format":"raw","container_format":"bare"}`)
+		hdr := map[string]string{"Content-Type": "application/octet-stream"}
+		want := int64(chunk)
+		if declared {
+			hdr["X-Openstack-Image-Size"] = strconv.Itoa(len(disk))
+			want = int64(len(disk))
+		}
+		pr, pw := io.Pipe()
+		done := make(chan int, 1)
+		go func() {
+			resp, _ := e.doReader("owner", "PUT", "/v2/images/"+id+"/file", hdr, pr)
+			done <- resp.StatusCode
+		}()
+		if _, err := pw.Write(disk[:chunk+1]); err != nil {
+			t.Fatal(err)
+		}
+		// The first chunk is in the image once it has a size.
+		var size int64
+		for deadline := time.Now().Add(10 * time.Second); size == 0 && time.Now().Before(deadline); {
+			size = rbdTempSize(t, c, id)
+			time.Sleep(20 * time.Millisecond)
+		}
+		if size != want {
+			t.Errorf("declared %v: image size %d after the first chunk, want %d", declared, size, want)
+		}
+		pw.Write(disk[chunk+1:])
+		pw.Close()
+		if code := <-done; code != 204 {
+			t.Fatalf("declared %v: upload answered %d", declared, code)
+		}
+		if out, err := rbdCLI(c, "export", id+"@snap", "-"); err != nil || !bytes.Equal(out, disk) {
+			t.Errorf("declared %v: rbd export: %d bytes, %v; want the %d sent", declared, len(out), err, len(disk))
+		}
+	}
+}
+
+// rbdTempSize is the size of the temporary image an upload to id fills,
+// 0 while there is none.
+func rbdTempSize(t *testing.T, c rbd.Config, id string) int64 {
+	t.Helper()
+	out, err := rbdCLI(c, "ls", "--long", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var images []struct {
+		Image string
+		Size  int64
+	}
+	if err := json.Unmarshal(out, &images); err != nil {
+		t.Fatal(err)
+	}
+	for _, img := range images {
+		if strings.HasPrefix(img.Image, id+"+") {
+			return img.Size
+		}
+	}
+	return 0
 }

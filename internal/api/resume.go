@@ -85,6 +85,20 @@ func parseDataRange(r *http.Request) (*dataRange, error) {
 	return dr, nil
 }
 
+// rangedData is the Content-Range of a data PUT (upload or stage), nil
+// for a whole upload without one. A ranged part must be image data too,
+// so its type is checked here; a whole upload's is checked by dataBody.
+func rangedData(r *http.Request) (*dataRange, error) {
+	dr, err := parseDataRange(r)
+	if dr == nil || err != nil {
+		return dr, err
+	}
+	if err := checkDataType(r); err != nil {
+		return nil, err
+	}
+	return dr, nil
+}
+
 // resumeData serves a data PUT that carries a Content-Range. progress and
 // resume are the service's calls for the upload or the stage.
 func (h *Handler) resumeData(w http.ResponseWriter, r *http.Request, dr *dataRange,
@@ -116,9 +130,15 @@ func (h *Handler) resumeData(w http.ResponseWriter, r *http.Request, dr *dataRan
 	}
 	var oe *image.OffsetError
 	if errors.As(err, &oe) {
-		he := asHTTPError(oe.Err)
-		he.header = offsetHeader(oe.Offset, time.Time{})
-		return he
+		// A copy: asHTTPError may return a shared error value. Its own
+		// header (a 503's Retry-After) stays beside the offset.
+		he := *asHTTPError(oe.Err)
+		header := offsetHeader(oe.Offset, time.Time{})
+		for k, v := range he.header {
+			header[k] = v
+		}
+		he.header = header
+		return &he
 	}
 	if err != nil {
 		return err

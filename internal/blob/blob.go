@@ -43,6 +43,34 @@ type Writer interface {
 	Cancel(ctx context.Context) error
 }
 
+// SizeHinter is an optional capability of a Writer: told the blob's final
+// size before the first Write, a driver can allocate it once instead of
+// growing it as bytes come (an RBD image is sized once, as Glance's rbd
+// driver creates it at the image size when it knows it). The hint is not
+// trusted: more or fewer bytes may be written, and the committed blob is
+// what was written. Call it through HintSize, which looks through
+// wrapping writers.
+type SizeHinter interface {
+	SizeHint(size int64)
+}
+
+// HintSize tells w, or the writer it wraps (metrics), the blob's final
+// size when it can use it; nothing otherwise, or when size is negative
+// (not known).
+func HintSize(w Writer, size int64) {
+	for w != nil && size >= 0 {
+		if h, ok := w.(SizeHinter); ok {
+			h.SizeHint(size)
+			return
+		}
+		u, ok := w.(interface{ Unwrap() Writer })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
+}
+
 // Info describes a committed blob.
 type Info struct {
 	Size int64

@@ -3,6 +3,7 @@ package image
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kinds of domain error. The HTTP layer maps each to one status code in a
@@ -59,4 +60,17 @@ func newDetail(kind error, format string, args ...any) error {
 
 func notFoundImage(id string) error {
 	return newError(ErrNotFound, "No image found with ID %s", id)
+}
+
+// RetryAfter is how long err's cause said to wait before asking again (a
+// key manager's Retry-After on its 429 or 503), or 0 when nothing in err's
+// chain says. An error carries the hint by having a RetryAfter method; the
+// HTTP layer renders it, so no store or client needs to know HTTP's header
+// to pass it on.
+func RetryAfter(err error) time.Duration {
+	var hint interface{ RetryAfter() time.Duration }
+	if errors.As(err, &hint) {
+		return hint.RetryAfter()
+	}
+	return 0
 }

@@ -118,6 +118,7 @@ func (j *importJob) download(ctx context.Context, uri string, how Fetch, size in
 	if err != nil {
 		return 0, err
 	}
+	blob.HintSize(w, size) // what the import or the server declared; -1 when neither
 	p := j.progress(ctx, "download", size)
 	var in io.Reader = &countingReader{r: body, p: p}
 	if verify != nil {
@@ -399,6 +400,7 @@ func (j *importJob) writeStore(ctx context.Context, st string, src *source, firs
 	if err != nil {
 		return UploadResult{}, err
 	}
+	blob.HintSize(w, src.size)
 	d := newDigester(signatureHashes(j.sig)...)
 	defer d.close()
 	var inspector *diskformat.Inspector

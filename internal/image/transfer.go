@@ -85,6 +85,9 @@ func (s *Service) openTransfer(ctx context.Context, t *transfer) error {
 	if err != nil {
 		return uploadError(err)
 	}
+	// The declared size (already within the size cap and the quota) lets
+	// a store allocate the blob once; the writer does not trust it.
+	blob.HintSize(t.w, t.total)
 	if t.kind != PartialFile {
 		return nil
 	}

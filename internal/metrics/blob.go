@@ -92,6 +92,10 @@ type writer struct {
 	start time.Time
 }
 
+// Unwrap is the wrapped writer, for capabilities the wrapper does not
+// pass on (blob.HintSize).
+func (w *writer) Unwrap() blob.Writer { return w.Writer }
+
 func (w *writer) Write(p []byte) (int, error) {
 	n, err := w.Writer.Write(p)
 	w.d.m.transferBytes.WithLabelValues("upload", w.d.store).Add(float64(n))

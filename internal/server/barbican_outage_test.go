@@ -142,10 +142,14 @@ func TestBarbicanOutageResume(t *testing.T) {
 		}
 		return img.ID
 	}
+	partH := func(id string, from, to int) (int, http.Header, string) {
+		t.Helper()
+		return call(b, "PUT", "/v2/images/"+id+"/file", map[string]string{"Content-Type": "application/octet-stream",
+			"Content-Range": fmt.Sprintf("bytes %d-%d/%d", from, to-1, total)}, data[from:to])
+	}
 	part := func(id string, from, to int) (int, string) {
 		t.Helper()
-		status, _, out := call(b, "PUT", "/v2/images/"+id+"/file", map[string]string{"Content-Type": "application/octet-stream",
-			"Content-Range": fmt.Sprintf("bytes %d-%d/%d", from, to-1, total)}, data[from:to])
+		status, _, out := partH(id, from, to)
 		return status, out
 	}
 	// kept asks B how much of id's upload it keeps, and checks the image
@@ -173,7 +177,13 @@ func TestBarbicanOutageResume(t *testing.T) {
 	plain := create("plain upload in an outage")
 	for _, mode := range []string{"503", "429", "drop"} {
 		link.mode.Store(mode)
-		status, out := part(id, half, total)
+		status, h, out := partH(id, half, total)
+		// The wait Barbican asked for (its 429 says 1 s), else glint's
+		// own 5 s.
+		wantRetry := map[string]string{"503": "5", "429": "1", "drop": "5"}[mode]
+		if got := h.Get("Retry-After"); got != wantRetry {
+			t.Errorf("Barbican %s: resume's Retry-After %q, want %q", mode, got, wantRetry)
+		}
 		want := "Signature verification for image " + id + " cannot be done now: the certificate with ID " + certID +
 			" could not be fetched: " + keyManager + " is unavailable."
 		if status != http.StatusServiceUnavailable || !strings.Contains(out, want) {
@@ -186,9 +196,12 @@ func TestBarbicanOutageResume(t *testing.T) {
 		if got := kept("Barbican "+mode, id); got != fmt.Sprint(half) {
 			t.Errorf("Barbican %s: Upload-Offset %s after the refused resume, want %d (the kept bytes)", mode, got, half)
 		}
-		status, _, out = call(b, "PUT", "/v2/images/"+plain+"/file", map[string]string{"Content-Type": "application/octet-stream"}, data)
+		status, h, out = call(b, "PUT", "/v2/images/"+plain+"/file", map[string]string{"Content-Type": "application/octet-stream"}, data)
 		if status != http.StatusServiceUnavailable || !strings.Contains(out, keyManager+" is unavailable") {
 			t.Errorf("Barbican %s: plain upload answered %d %s, want 503", mode, status, out)
+		}
+		if got := h.Get("Retry-After"); got != wantRetry {
+			t.Errorf("Barbican %s: plain upload's Retry-After %q, want %q", mode, got, wantRetry)
 		}
 		if got := kept("plain upload, Barbican "+mode, plain); got != "0" {
 			t.Errorf("Barbican %s: plain upload keeps %s bytes, want 0", mode, got)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -105,6 +106,21 @@ func TestBackendsGoAway(t *testing.T) {
 		status, b := do(ts.URL, method, path, ctype, body)
 		return status, string(b)
 	}
+	// retryAfter is the Retry-After of a request as call makes it: a 503
+	// from a backend that is gone tells the client when to come back.
+	retryAfter := func(method, path, ctype string, body []byte) (int, string) {
+		req, _ := http.NewRequest(method, ts.URL+path, bytes.NewReader(body))
+		req.Header.Set("X-Project-Id", "proj-a")
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Retry-After")
+	}
 	status, body := call("POST", "/v2/images", "application/json", []byte(`{"name":"f","disk_format":"raw","container_format":"bare"}`))
 	if status != 201 {
 		t.Fatalf("create: %d %s", status, body)
@@ -115,6 +131,9 @@ func TestBackendsGoAway(t *testing.T) {
 	data := bytes.Repeat([]byte("faults"), 4<<20) // 24 MiB: several parts
 	if status, body := call("PUT", "/v2/images/"+id+"/file", "application/octet-stream", data); status != 503 {
 		t.Fatalf("upload with the object store gone: %d %s", status, body)
+	}
+	if status, retry := retryAfter("PUT", "/v2/images/"+id+"/file", "application/octet-stream", data); status != 503 || retry != "5" {
+		t.Errorf("upload with the object store gone: %d, Retry-After %q, want 503 and 5", status, retry)
 	}
 	if status, body := call("GET", "/v2/images/"+id, "", nil); status != 200 || !strings.Contains(body, `"status":"queued"`) {
 		t.Fatalf("after the failed upload: %d %s", status, body)
@@ -128,6 +147,9 @@ func TestBackendsGoAway(t *testing.T) {
 	status, body = call("GET", "/v2/images/"+id, "", nil)
 	if status != 503 || !strings.Contains(body, "unavailable") {
 		t.Fatalf("show with the database gone: %d %s", status, body)
+	}
+	if status, retry := retryAfter("GET", "/v2/images/"+id, "", nil); status != 503 || retry != "5" {
+		t.Errorf("show with the database gone: %d, Retry-After %q, want 503 and 5", status, retry)
 	}
 	db.restore()
 	if status, body := call("GET", "/v2/images/"+id, "", nil); status != 200 || !strings.Contains(body, `"status":"active"`) {

@@ -63,6 +63,7 @@ func Run(t *testing.T, newDriver func(t *testing.T) blob.Driver, opts ...Option)
 		{"Sweep", testSweep},
 		{"Zeros", testZeros},
 		{"Usage", testUsage},
+		{"SizeHint", testSizeHint},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newDriver(t)) })

@@ -6,15 +6,19 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/glint-image/glint/internal/blob"
 	"github.com/glint-image/glint/internal/blob/blobtest"
 	"github.com/glint-image/glint/internal/blob/rbd"
+	"github.com/glint-image/glint/internal/metrics"
 )
 
 // testConfig is the cluster .ci/ceph.sh starts; the tests skip without
@@ -257,4 +261,79 @@ func TestNewRefusesWrongPool(t *testing.T) {
 	if _, err := rbd.New(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), "no-such-pool") {
 		t.Errorf("New with a missing pool = %v, want an error naming it", err)
 	}
+}
+
+// TestSizeHintGrowsOnce: a writer told the blob's size sizes its image
+// once, at the first chunk, to that size, as uploads with a declared size
+// reach it (through the metrics wrapper, as a resumable writer); without
+// a size the image grows in steps from one chunk. Either way the blob is
+// exactly what was written.
+func TestSizeHintGrowsOnce(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.ChunkSizeMiB = 1
+	d := metrics.New().Driver("rbd", open(t, cfg))
+	const chunk, size = 1 << 20, 9<<20 + 12345
+	want := make([]byte, size)
+	rand.Read(want)
+	for _, hint := range []int64{size, -1} {
+		key := fmt.Sprintf("hint-%d-%s", hint, rand.Text()[:8])
+		r, ok := blob.As[blob.Resumer](d)
+		if !ok {
+			t.Fatal("the wrapped rbd driver is no blob.Resumer")
+		}
+		w, err := r.ResumableWriter(t.Context(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.Cancel(context.Background()); d.Delete(context.Background(), key) })
+		blob.HintSize(w, hint)
+		// The image's size once the first chunk, then all but the
+		// last partial chunk, went out.
+		var sizes []int64
+		for _, upTo := range []int{chunk, size / chunk * chunk} {
+			if _, err := w.Write(want[w.Size():upTo]); err != nil {
+				t.Fatal(err)
+			}
+			sizes = append(sizes, tempImageSize(t, cfg, key))
+		}
+		wantSizes := []int64{size, size}
+		if hint < 0 {
+			wantSizes = []int64{chunk, 15 << 20} // 1, then 1+2+4+8 MiB
+		}
+		if !slices.Equal(sizes, wantSizes) {
+			t.Errorf("hint %d: image sizes %v after the first chunk and after 9 MiB, want %v", hint, sizes, wantSizes)
+		}
+		if _, err := w.Write(want[w.Size():]); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Commit(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if info, err := d.Stat(t.Context(), key); err != nil || info.Size != size {
+			t.Errorf("hint %d: Stat = %+v, %v; want %d bytes", hint, info, err, size)
+		}
+		if got := readAll(t, d, key); !bytes.Equal(got, want) {
+			t.Errorf("hint %d: the blob reads back different", hint)
+		}
+	}
+}
+
+// tempImageSize is the size of the one temporary image of key's writer,
+// as rbd info reports it.
+func tempImageSize(t *testing.T, cfg rbd.Config, key string) int64 {
+	t.Helper()
+	var names []string
+	for _, name := range strings.Fields(string(cli(t, cfg, "ls"))) {
+		if strings.HasPrefix(name, key+"+") {
+			names = append(names, name)
+		}
+	}
+	if len(names) != 1 {
+		t.Fatalf("temporary images of %s: %v, want one", key, names)
+	}
+	var info struct{ Size int64 }
+	if err := json.Unmarshal(cli(t, cfg, "info", "--format", "json", names[0]), &info); err != nil {
+		t.Fatal(err)
+	}
+	return info.Size
 }

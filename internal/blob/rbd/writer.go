@@ -21,8 +21,10 @@ const maxGrowth = 8 << 30
 
 // writer fills a temporary image in chunks and, on Commit, snapshots and
 // protects it and renames it to the key's name. Writes go at the running
-// offset; the image is grown ahead of them in steps that start at one
-// chunk and double (the size of an upload is not known up front).
+// offset; the image is grown ahead of them: once to the blob's size when
+// the writer was told it (SizeHint), as Glance's rbd driver creates the
+// image at the size it knows, else in steps that start at one chunk and
+// double. Commit cuts it to the bytes written either way.
 type writer struct {
 	ctx       context.Context
 	d         *Driver
@@ -32,6 +34,7 @@ type writer struct {
 	off       int64  // bytes written to the image before buf
 	capacity  uint64 // the image's size now
 	growth    uint64 // the next resize step
+	hint      uint64 // the size the blob is said to have; 0: not known
 	committed bool
 	err       error // sticky: after a failed write only Cancel helps
 }
@@ -42,6 +45,11 @@ func newWriter(ctx context.Context, d *Driver, img *cephrbd.Image, tmp, name str
 }
 
 func (w *writer) Size() int64 { return w.off + int64(len(w.buf)) }
+
+// SizeHint is blob.SizeHinter: the next growth goes to size in one
+// resize. The image is not resized here, so a hint costs nothing and
+// fails nothing; a blob that turns out larger grows on in steps.
+func (w *writer) SizeHint(size int64) { w.hint = uint64(max(size, 0)) }
 
 func (w *writer) Write(p []byte) (int, error) {
 	if w.err != nil {
@@ -78,6 +86,9 @@ func (w *writer) flush() error {
 	end := uint64(w.off) + uint64(len(w.buf))
 	if end > w.capacity {
 		size := max(end, w.capacity+w.growth)
+		if w.hint >= end {
+			size = w.hint
+		}
 		if err := w.img.Resize(size); err != nil {
 			return fmt.Errorf("rbd: growing %s to %d bytes: %w", w.tmp, size, err)
 		}

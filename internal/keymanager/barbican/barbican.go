@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,7 +108,38 @@ func (c *Client) get(ctx context.Context, tok, path, accept string) ([]byte, str
 	case code >= 500 || code == http.StatusTooManyRequests:
 		// Down, overloaded or rate limited: an answer about Barbican,
 		// not about the secret.
-		return nil, "", fmt.Errorf("barbican: GET %s: %w: %s: %.200s", path, keymanager.ErrUnavailable, resp.Status, body)
+		err := fmt.Errorf("barbican: GET %s: %w: %s: %.200s", path, keymanager.ErrUnavailable, resp.Status, body)
+		if after := retryAfter(resp.Header.Get("Retry-After"), time.Now()); after > 0 {
+			return nil, "", &retryError{err: err, after: after}
+		}
+		return nil, "", err
 	}
 	return nil, "", fmt.Errorf("barbican: GET %s: %s: %.200s", path, resp.Status, body)
+}
+
+// retryError is an unavailable answer that said how long to wait. Its
+// RetryAfter method is what image.RetryAfter looks for, so the wait
+// reaches the client of glint's own 503.
+type retryError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryError) Error() string             { return e.err.Error() }
+func (e *retryError) Unwrap() error             { return e.err }
+func (e *retryError) RetryAfter() time.Duration { return e.after }
+
+// retryAfter reads a Retry-After header, seconds or an HTTP date (RFC
+// 9110 10.2.3); 0 when it is absent, malformed or already past.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(h, 10, 32); err == nil {
+		return time.Duration(max(secs, 0)) * time.Second
+	}
+	if at, err := http.ParseTime(h); err == nil && at.After(now) {
+		return at.Sub(now)
+	}
+	return 0
 }
