@@ -119,4 +119,3 @@ func count(t *testing.T, c *client, query string) int {
 	}
 	return seen
 }
-
