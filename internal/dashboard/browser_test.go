@@ -308,10 +308,15 @@ func rowJS(name string) string {
 	return fmt.Sprintf(`[...document.querySelectorAll("#image-list tbody tr")].find(r => r.querySelector("td.name a") && r.querySelector("td.name a").textContent.trim() === %q)`, name)
 }
 
-// clickIn clicks the element matching sel inside the row of an image.
+// clickIn clicks the element matching sel inside the row of an image,
+// once htmx has taken over the element if it is one of htmx's: a row
+// the table's refresh has just swapped in has no htmx listeners yet, and
+// a click on it then does nothing.
 func (b *tab) clickIn(name, sel string) {
 	b.t.Helper()
-	b.until("the row of "+name, rowJS(name)+` && `+rowJS(name)+fmt.Sprintf(`.querySelector(%q)`, sel))
+	el := rowJS(name) + fmt.Sprintf(`.querySelector(%q)`, sel)
+	b.until("the row of "+name, rowJS(name)+` && `+el+` && (!`+el+`.matches("[hx-get],[hx-post],[hx-delete],[hx-put],[hx-patch]") || `+
+		el+`["htmx-internal-data"]?.listenerInfos)`)
 	eval[chromedp.Void](b, rowJS(name)+fmt.Sprintf(`.querySelector(%q).click()`, sel))
 }
 
