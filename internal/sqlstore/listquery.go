@@ -157,6 +157,7 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	}
 	oneRange := false
 	var sizeProbe []string
+	sizeFloor := false // a lower bound of sizes that leaves out NULL sizes (-1)
 	timeProbes := map[string][]string{}
 	for _, f := range q.Filters {
 		selective := (f.Op == "eq" || f.Op == "in") && slices.Contains(selectiveFields, f.Field)
@@ -173,6 +174,9 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 			switch f.Field {
 			case "size":
 				sizeProbe = append(sizeProbe, "COALESCE(probe.size, -1) "+op+" "+"$"+strconv.Itoa(len(p.args)))
+				if n, ok := p.args[len(p.args)-1].(int64); ok && (f.Op == "gt" || f.Op == "gte") && n >= 0 {
+					sizeFloor = true
+				}
 			case "created_at", "updated_at":
 				if p.order[0].expr != sortExprs[f.Field] { // else the range is the walk's
 					timeProbes[f.Field] = append(timeProbes[f.Field], "probe."+f.Field+" "+op+" $"+strconv.Itoa(len(p.args)))
@@ -191,8 +195,16 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 		// LIMIT once, before the walk, and reads nothing for a LIMIT of 0.
 		// (In the WHERE clause SQLite tested the probe's cached answer on
 		// every row; as EXISTS it made it a join and changed the plan.)
+		//
+		// The probe's range must start at the filter's own lower bound
+		// when it has one: given "size >= 0" as well, SQLite started the
+		// range at 0 and stepped over every smaller size (6 ms at 1M
+		// images for size_min=100 MiB, against 0.6 ms for the listing).
+		if !sizeFloor {
+			sizeProbe = append([]string{"COALESCE(probe.size, -1) >= 0"}, sizeProbe...)
+		}
 		gates = append(gates, "(SELECT 1 FROM images AS probe WHERE probe.visibility IN "+
-			"('public', 'private', 'shared', 'community') AND COALESCE(probe.size, -1) >= 0 AND "+
+			"('public', 'private', 'shared', 'community') AND "+
 			strings.Join(sizeProbe, " AND ")+" LIMIT 1) IS NOT NULL")
 	}
 	for _, field := range []string{"created_at", "updated_at"} {
