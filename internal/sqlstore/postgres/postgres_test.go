@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -226,14 +224,7 @@ func TestRecordRevisions(t *testing.T) {
 func TestMemberSortKeysBackfill(t *testing.T) {
 	dsn := newSchema(t)
 	s := open(t, dsn)
-	owner := "owner"
-	for i, name := range []string{"b", "c", "a"} {
-		img := &image.Image{ID: fmt.Sprintf("sh%d", i), Name: &name, Status: image.StatusQueued,
-			Visibility: image.VisibilityShared, Owner: &owner, CreatedAt: time.Unix(int64(i), 0), UpdatedAt: time.Unix(int64(i), 0)}
-		if err := s.CreateImage(t.Context(), img); err != nil {
-			t.Fatal(err)
-		}
-	}
+	imagetest.SeedShares(t, s)
 	s.Close()
 	if err := postgres.MigrateDownTo(t.Context(), dsn, 28); err != nil {
 		t.Fatal(err)
@@ -263,16 +254,5 @@ func TestMemberSortKeysBackfill(t *testing.T) {
 		OR m.image_updated_at IS DISTINCT FROM i.updated_at OR m.image_created_at IS DISTINCT FROM i.created_at`).Scan(&stale); err != nil || stale != 0 {
 		t.Fatalf("memberships with stale copies: %d, %v; want 0", stale, err)
 	}
-	got, err := s.ListImages(t.Context(), image.ListQuery{Caller: image.Scope{Project: "acc"},
-		Sort: []image.SortKey{{Key: "name"}}, Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, img := range got {
-		ids = append(ids, img.ID)
-	}
-	if want := []string{"sh0", "sh1", "sh2"}; !slices.Equal(ids, want) {
-		t.Errorf("shares by name: %v, want %v", ids, want)
-	}
+	imagetest.CheckSharesByName(t, s)
 }

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/glint-image/glint/internal/image"
 	"github.com/glint-image/glint/internal/image/imagetest"
@@ -183,14 +181,7 @@ const staleCopies = `SELECT count(*) FROM image_members m JOIN images i ON i.id 
 func TestMemberSortKeysBackfill(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "glint.db")
 	s := open(t, path)
-	owner := "owner"
-	for i, name := range []string{"b", "c", "a"} {
-		img := &image.Image{ID: fmt.Sprintf("sh%d", i), Name: &name, Status: image.StatusQueued,
-			Visibility: image.VisibilityShared, Owner: &owner, CreatedAt: time.Unix(int64(i), 0), UpdatedAt: time.Unix(int64(i), 0)}
-		if err := s.CreateImage(t.Context(), img); err != nil {
-			t.Fatal(err)
-		}
-	}
+	imagetest.SeedShares(t, s)
 	if err := sqlite.MigrateDownTo(s, 28); err != nil {
 		t.Fatal(err)
 	}
@@ -216,16 +207,5 @@ func TestMemberSortKeysBackfill(t *testing.T) {
 	if n, err := sqlite.QueryInt(s, staleCopies); err != nil || n != 0 {
 		t.Fatalf("memberships with stale copies: %d, %v; want 0", n, err)
 	}
-	got, err := s.ListImages(t.Context(), image.ListQuery{Caller: image.Scope{Project: "acc"},
-		Sort: []image.SortKey{{Key: "name"}}, Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, img := range got {
-		ids = append(ids, img.ID)
-	}
-	if want := []string{"sh0", "sh1", "sh2"}; !slices.Equal(ids, want) {
-		t.Errorf("shares by name: %v, want %v", ids, want)
-	}
+	imagetest.CheckSharesByName(t, s)
 }
