@@ -320,6 +320,29 @@ func (b *tab) clickIn(name, sel string) {
 	eval[chromedp.Void](b, rowJS(name)+fmt.Sprintf(`.querySelector(%q).click()`, sel))
 }
 
+// openIn clicks the element matching sel in the row of an image and
+// waits for the dialog it opens, clicking again while none opens: htmx
+// drops the answer to a click whose row a refresh of the table replaced
+// in the meantime (a refused upload refreshes the table), and the dialog
+// then never comes.
+func (b *tab) openIn(name, sel, what string) {
+	b.t.Helper()
+	opened := `document.getElementById("modal").open && document.getElementById("modal-content").childElementCount > 0`
+	deadline := time.Now().Add(waitLong)
+	for {
+		b.clickIn(name, sel)
+		for wait := time.Now().Add(5 * time.Second); time.Now().Before(wait); time.Sleep(100 * time.Millisecond) {
+			if eval[bool](b, "!!("+opened+")") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			b.until(what, opened) // fails with the page logged
+			return
+		}
+	}
+}
+
 func (b *tab) waitModal(what string) {
 	b.t.Helper()
 	b.until(what, `document.getElementById("modal").open && document.getElementById("modal-content").childElementCount > 0`)
@@ -471,7 +494,7 @@ func TestBrowser(t *testing.T) {
 
 	// Edit: name, description, visibility shared, and the metadata
 	// editor adds a property.
-	b.clickIn("e2e-image", `button[hx-get$="/edit"]`)
+	b.openIn("e2e-image", `button[hx-get$="/edit"]`, "the edit dialog")
 	b.waitModal("the edit dialog")
 	b.do(
 		chromedp.SetValue(chromedp.CSS("#img-name"), "e2e-edited"),
@@ -533,7 +556,7 @@ func TestBrowser(t *testing.T) {
 	b.open("/dashboard/project/images")
 
 	// Share with the partner project.
-	b.clickIn("e2e-edited", `button[hx-get$="/members"]`)
+	b.openIn("e2e-edited", `button[hx-get$="/members"]`, "the sharing dialog")
 	b.waitModal("the sharing dialog")
 	b.do(chromedp.SendKeys(chromedp.CSS("#member-add"), partner), chromedp.Click(chromedp.CSS(`#modal .inline-form button[type=submit]`)))
 	b.until("the new member", fmt.Sprintf(`[...document.querySelectorAll("#modal tbody td")].some(td => td.textContent.includes(%q))`, partner))
@@ -668,7 +691,7 @@ func TestBrowser(t *testing.T) {
 	b.until("the row menu", rowJS("e2e-edited")+`.querySelector("details.row-menu").open`)
 	b.shot("admin-row-menu")
 	eval[chromedp.Void](b, rowJS("e2e-edited")+`.querySelector("details.row-menu summary").click()`)
-	b.clickIn("e2e-edited", `button[aria-label^="Deactivate"]`)
+	b.openIn("e2e-edited", `button[aria-label^="Deactivate"]`, "the deactivate confirmation")
 	b.waitModal("the deactivate confirmation")
 	b.do(chromedp.Click(chromedp.CSS(`#modal button.danger[type=submit]`)))
 	b.waitModalClosed("the confirmation to close")

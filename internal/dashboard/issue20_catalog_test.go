@@ -151,7 +151,7 @@ func TestIssue20MetadataDefinitions(t *testing.T) {
 	for _, v := range viewports {
 		b.resize(v)
 		b.open("/dashboard/project/images")
-		b.clickIn("cirros-0.6.2-x86_64-disk", `button[hx-get$="/edit"]`)
+		b.openIn("cirros-0.6.2-x86_64-disk", `button[hx-get$="/edit"]`, "the edit dialog")
 		b.waitDialog("the edit dialog")
 		b.do(chromedp.Click(chromedp.CSS(`#modal button[type=submit].primary`)))
 		b.until("the advice", `document.querySelector("#modal .notice")?.textContent.includes("image_build_date")`)

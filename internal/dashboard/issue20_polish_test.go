@@ -85,7 +85,7 @@ func TestIssue20Polish(t *testing.T) {
 		b.open("/dashboard/project/images")
 
 		// A long dialog scrolls in one place and fits the window.
-		b.clickIn("build-029", `button[hx-get$="/edit"]`)
+		b.openIn("build-029", `button[hx-get$="/edit"]`, "the long edit dialog")
 		b.waitDialog("the long edit dialog")
 		scrollers := eval[[]string](b, scrollersJS)
 		switch {
@@ -105,7 +105,7 @@ func TestIssue20Polish(t *testing.T) {
 
 		// Focus after saving: the row's Edit button, in the refreshed table.
 		eval[chromedp.Void](b, rowJS("build-010")+`.dataset.old = "1"`)
-		b.clickIn("build-010", `button[hx-get$="/edit"]`)
+		b.openIn("build-010", `button[hx-get$="/edit"]`, "the edit dialog")
 		b.waitDialog("the edit dialog")
 		b.do(chromedp.Click(chromedp.CSS(`#modal button[type=submit].primary`)))
 		b.waitModalClosed("the dialog to close after saving")
@@ -121,7 +121,7 @@ func TestIssue20Polish(t *testing.T) {
 		b.do(chromedp.Click(chromedp.CSS(`#modal button[type=submit]`)))
 		b.waitModalClosed("the create dialog to close")
 		b.until("the failed upload", `document.querySelector("#uploads .upload-failed")`)
-		b.clickIn("build-011", `button[hx-get$="/edit"]`)
+		b.openIn("build-011", `button[hx-get$="/edit"]`, "the edit dialog")
 		b.waitDialog("the edit dialog")
 		b.do(chromedp.Click(chromedp.CSS(`#modal button[type=submit].primary`)))
 		b.waitModalClosed("the dialog to close after saving")

@@ -27,7 +27,7 @@ func TestIssue20Sharing(t *testing.T) {
 		b.open("/dashboard/project/images")
 		b.until("the private row", rowJS(name)+`?.dataset.status === "active"`)
 		eval[chromedp.Void](b, rowJS(name)+`.querySelector("details.row-menu summary").click()`)
-		b.clickIn(name, `button[aria-label^="Sharing"]`)
+		b.openIn(name, `button[aria-label^="Sharing"]`, "the sharing dialog of a private image")
 		b.waitDialog("the sharing dialog of a private image")
 		b.until("the offer to switch", `[...document.querySelectorAll("#modal button")].some(x => x.textContent === "Switch to Shared")`)
 		b.clean("sharing a private image " + v.name)

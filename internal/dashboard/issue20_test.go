@@ -113,7 +113,7 @@ func TestIssue20EditQueued(t *testing.T) {
 		b.resize(v)
 		b.open("/dashboard/project/images")
 		b.until("the queued row", rowJS("queued-image")+`?.dataset.status === "queued"`)
-		b.clickIn("queued-image", `button[hx-get$="/edit"]`)
+		b.openIn("queued-image", `button[hx-get$="/edit"]`, "the edit dialog of the queued image")
 		b.waitModal("the edit dialog of the queued image")
 		b.until("the edit form", `document.getElementById("img-name")?.value === "queued-image"`)
 		// A queued image's formats can still be chosen.
@@ -126,7 +126,7 @@ func TestIssue20EditQueued(t *testing.T) {
 		b.until("a poll of the queued row", `performance.getEntriesByType("resource").filter(e => e.name.includes("/row?")).length > 0`)
 		b.openCreate()
 		b.closeModal()
-		b.clickIn("cirros-0.6.2-x86_64-disk", `button[hx-get$="/edit"]`)
+		b.openIn("cirros-0.6.2-x86_64-disk", `button[hx-get$="/edit"]`, "the edit dialog of an active image")
 		b.waitModal("the edit dialog of an active image")
 		b.until("its form", `document.getElementById("img-name")?.value === "cirros-0.6.2-x86_64-disk"`)
 		b.closeModal()
@@ -422,7 +422,7 @@ func TestIssue20DeactivateAndSignedOut(t *testing.T) {
 	b.signIn("admin", adminPassword)
 	b.open("/dashboard/admin/images")
 	eval[chromedp.Void](b, rowJS("cirros-0.6.2-x86_64-disk")+`.querySelector("details.row-menu summary").click()`)
-	b.clickIn("cirros-0.6.2-x86_64-disk", `button[aria-label^="Deactivate"]`)
+	b.openIn("cirros-0.6.2-x86_64-disk", `button[aria-label^="Deactivate"]`, "the deactivate confirmation")
 	b.waitModal("the deactivate confirmation")
 	if got := eval[string](b, `document.activeElement.textContent`); got != "Cancel" {
 		t.Fatalf("the confirmation focuses %q, want Cancel", got)
