@@ -56,6 +56,11 @@ type listPlan struct {
 	rowKey    string                    // Dialect.RowKey
 	lazyMerge bool                      // Dialect.LazyMerge
 	gate      string                    // a condition for reading any branch at all, "" for none
+	// copies are the filters that the caller's memberships can test on
+	// their copies of their image's columns (migrations 00029, 00030),
+	// as conditions on a membership named probe; see memberGates.
+	copies []string
+	hidden bool // only hidden images are listed
 	// contains is the condition of a name-substring filter on a
 	// branch's scanned rows (column nm), "" for none; scan the
 	// placeholder of how many rows each branch scans for it.
@@ -94,6 +99,9 @@ type branch struct {
 	// memberships (memberIndex; 00029); nil otherwise. It is the first
 	// table of from, the one the branch walks.
 	indexes func(key string) string
+	// gate is the branch's own condition for being read at all (ANDed
+	// with the plan's), "" for none.
+	gate string
 }
 
 func (b branch) expr(k orderKey) string {
@@ -149,6 +157,8 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 		// As the partial indexes of hidden images state it (migration
 		// 00018): a database uses them only for a query that says so.
 		p.and("images.os_hidden")
+		p.hidden = true
+		p.copies = append(p.copies, "probe.image_hidden")
 	case q.Hidden != nil:
 		p.and("images.os_hidden = " + p.arg(false))
 	}
@@ -360,9 +370,30 @@ func (w way) branches(p *listPlan) []branch {
 				"COALESCE(images.owner, '') <> " + w.project},
 			drive:   p.memberDrive(),
 			indexes: memberIndex,
+			gate:    p.memberGates(w.project, st),
+		}
+		if p.hidden {
+			// The partial index of hidden shares (migration 00030).
+			bs[i].where = append(bs[i].where, "m.image_hidden")
 		}
 	}
 	return bs
+}
+
+// memberGates is the condition for reading the caller's memberships of
+// status st at all: for each filter the memberships' copies can test,
+// one of them passes it. Each is one seek of the index keyed by that
+// copy (migrations 00029, 00030). A project's shares are few beside
+// the catalog, but a filter that none of them passes (status=active
+// when they are all queued, a recent updated_at, os_hidden=true) would
+// otherwise walk all of them, looking up each image, for no row.
+func (p *listPlan) memberGates(project, st string) string {
+	gates := make([]string, len(p.copies))
+	for i, c := range p.copies {
+		gates[i] = "(SELECT 1 FROM image_members AS probe WHERE probe.member = " + project +
+			" AND probe.status = " + st + " AND " + c + " LIMIT 1) IS NOT NULL"
+	}
+	return strings.Join(gates, " AND ")
 }
 
 // memberCopies are the memberships' copies of their image's sort keys,
@@ -545,6 +576,7 @@ func (p *listPlan) filter(f image.Filter, selective bool) error {
 			phs[i] = p.arg(v)
 		}
 		p.and(ref + " IN (" + strings.Join(phs, ", ") + ")")
+		p.copyFilter(f.Field, " IN ("+strings.Join(phs, ", ")+")")
 		return nil
 	}
 	if len(values) != 1 {
@@ -560,8 +592,21 @@ func (p *listPlan) filter(f image.Filter, selective bool) error {
 	if !ok {
 		return invalid("Invalid filter operator %q for %s", f.Op, f.Field)
 	}
-	p.and(ref + " " + sqlOp + " " + p.arg(values[0]))
+	ph := p.arg(values[0])
+	p.and(ref + " " + sqlOp + " " + ph)
+	p.copyFilter(f.Field, " "+sqlOp+" "+ph)
 	return nil
+}
+
+// copyFilter records a filter on field as a condition on the
+// memberships' copy of the column, if they have one (see memberGates).
+// The copies map NULL to a value below any real one, as the sort keys
+// do; a filter that holds for an image holds for its copies, since no
+// comparison or list holds for NULL.
+func (p *listPlan) copyFilter(field, test string) {
+	if c, ok := memberCopies[field]; ok {
+		p.copies = append(p.copies, "probe."+strings.TrimPrefix(c, "m.")+test)
+	}
 }
 
 // prefixEnd follows every name that starts with a prefix: U+10FFFF is
@@ -787,7 +832,7 @@ func (p *listPlan) pageSQL() string {
 	}
 	pages := make([]string, len(arms))
 	for i, a := range arms {
-		if p.lazyMerge && p.gate == "" && p.contains == "" && a.fixed == 0 {
+		if p.lazyMerge && p.gate == "" && a.b.gate == "" && p.contains == "" && a.fixed == 0 {
 			pages[i] = p.armSQL(a.b, a.term)
 			continue
 		}
@@ -838,9 +883,9 @@ func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 	rest := &listPlan{order: p.order[fixed:]}
 	from := p.from(b)
 	limit, scan := p.limit, p.scan
-	if p.gate != "" {
-		limit = "CASE WHEN " + p.gate + " THEN " + p.limit + " ELSE 0 END"
-		scan = "CASE WHEN " + p.gate + " THEN " + p.scan + " ELSE 0 END"
+	if gate := strings.Join(slices.DeleteFunc([]string{p.gate, b.gate}, func(g string) bool { return g == "" }), " AND "); gate != "" {
+		limit = "CASE WHEN " + gate + " THEN " + p.limit + " ELSE 0 END"
+		scan = "CASE WHEN " + gate + " THEN " + p.scan + " ELSE 0 END"
 	}
 	if p.contains == "" {
 		return "SELECT " + cols + " FROM " + from + " WHERE " + strings.Join(where, " AND ") +
