@@ -128,9 +128,66 @@ func invalid(format string, args ...any) error {
 // images; an equality on one of them is best served by its own index.
 var selectiveFields = []string{"id", "name", "checksum", "os_hash_value"} // each indexed
 
+// rareSet is a tag, or a property's value, that few enough images carry
+// (at most DefaultSetDriveRows rows) for a sorted listing to read all of
+// them and sort them: see planList.
+type rareSet struct {
+	tag         string // a tag, or "" for a property
+	name, value string // the property
+}
+
+// DefaultSetDriveRows bounds what a listing sorted by any key but
+// creation reads when it drives by a tag or property (rareSet): the
+// set's rows, each looked up and sorted. Walking the branches in order
+// instead tests each image for the set and stops after a page of those
+// that have it, which for a set most branches lack reads all of those
+// branches (a tag on one project's images, sorted by name: 222 times a
+// show in run S). A thousand rows cost about what a walk of a few
+// thousand index entries does.
+const DefaultSetDriveRows = 1000
+
+// setCandidates are the tags and properties of q that a listing could
+// drive by (see rareSet) if few images carry them: none when q's order
+// is the default one (the sets' indexes are in that order, so a page of
+// them is read in order whatever their size) or a nearly unique column
+// already narrows q to a handful of images.
+func setCandidates(q image.ListQuery) []rareSet {
+	if len(q.Tags) == 0 && len(q.Properties) == 0 {
+		return nil
+	}
+	order, err := sortOrder(q.Sort)
+	if err != nil || (&listPlan{order: order}).newestFirstOrder() {
+		return nil
+	}
+	for _, f := range q.Filters {
+		if (f.Op == "eq" || f.Op == "in") && slices.Contains(selectiveFields, f.Field) {
+			return nil
+		}
+	}
+	var sets []rareSet
+	for _, t := range q.Tags {
+		sets = append(sets, rareSet{tag: t})
+	}
+	for _, n := range slices.Sorted(maps.Keys(q.Properties)) {
+		sets = append(sets, rareSet{name: n, value: q.Properties[n]})
+	}
+	return sets
+}
+
+// countSQL counts the rows of set, reading at most limit entries of its
+// index.
+func (r rareSet) countSQL(limit int) (string, []any) {
+	if r.tag != "" {
+		return "SELECT COUNT(*) FROM (SELECT 1 FROM image_tags WHERE value = $1 LIMIT $2) AS n", []any{r.tag, limit}
+	}
+	return "SELECT COUNT(*) FROM (SELECT 1 FROM image_properties WHERE name = $1 AND value = $2 LIMIT $3) AS n",
+		[]any{r.name, r.value, limit}
+}
+
 // planList checks q and translates everything but the marker, which needs
-// a database lookup (see list.go).
-func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
+// a database lookup (see list.go). rare, if not nil, is one of q's tags
+// or properties that few images carry (list.go counts them).
+func planList(q image.ListQuery, d *Dialect, rare *rareSet) (*listPlan, error) {
 	if q.Limit < 0 {
 		return nil, invalid("limit must be zero or more, not %d", q.Limit)
 	}
@@ -240,6 +297,19 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 	case len(props) > 0 && p.newestFirstOrder():
 		main = p.driveByProperty(props[0], q.Properties[props[0]])
 		props = props[1:]
+		oneRange = true
+	case rare != nil && rare.tag != "" && slices.Contains(tags, rare.tag):
+		// Another order: the set's rows are read whole and sorted, since
+		// their index is in creation order; few enough to be cheaper
+		// than walking branches that may hold none of them.
+		main = p.driveByTag(rare.tag)
+		main.drive = nil
+		tags = slices.DeleteFunc(slices.Clone(tags), func(t string) bool { return t == rare.tag })
+		oneRange = true
+	case rare != nil && rare.tag == "" && q.Properties[rare.name] == rare.value && slices.Contains(props, rare.name):
+		main = p.driveByProperty(rare.name, rare.value)
+		main.drive = nil
+		props = slices.DeleteFunc(props, func(n string) bool { return n == rare.name })
 		oneRange = true
 	}
 	for _, name := range props {
