@@ -127,7 +127,7 @@ func TestRunAgainstGlint(t *testing.T) {
 			t.Errorf("%s measured nothing", r.summary())
 		}
 	}
-	for _, w := range []string{"machine md5", "machine sha512", "trivial put", "trivial get", "endpoint seed",
+	for _, w := range []string{"machine md5", "machine sha512", "trivial put", "trivial store", "trivial get", "endpoint seed",
 		"endpoint show", "endpoint list-sorted", "endpoint list-tag", "endpoint list-visibility", "endpoint list-name",
 		"endpoint list-default-lonely", "endpoint list-sort-name-asc-lonely", "endpoint list-member_status-pending",
 		"endpoint list-updated_at-gt-none", "endpoint list-owner-admin",
