@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -47,10 +49,101 @@ func insertImage(ctx context.Context, tx *Tx, s *Store, img *image.Image) error 
 	return insertSets(ctx, tx, img.ID, img.Properties, img.Tags)
 }
 
-// GetImage returns the image, deleted or not.
+// GetImage returns the image, deleted or not. With the record cache
+// (records.go) it first reads only the image's revision and, when the
+// cache holds the record at that revision, answers a copy of it: the
+// full query's correlated subqueries of properties and tags, and its
+// two dozen columns (which the SQLite driver names anew on every query),
+// cost several times what the one-column probe does. A miss loads the
+// record as before and keeps it. The image returned is the caller's own
+// to change.
 func (s *Store) GetImage(ctx context.Context, id string) (_ *image.Image, err error) {
 	defer s.markUnavailable(&err)
-	return s.getImage(ctx, pooled{s.r, s}, id, "")
+	q := pooled{s.r, s}
+	if s.records == nil {
+		return s.getImage(ctx, q, id, "")
+	}
+	rev, found, err := s.revision(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, notFound(id)
+	}
+	if img := s.records.get(id, rev); img != nil {
+		return cloneImage(img), nil
+	}
+	img, rev, err := s.loadImage(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	// One statement is one snapshot, so the record is the database's at
+	// the revision it was read with, whatever the probe read.
+	s.records.put(cloneImage(img), rev)
+	return img, nil
+}
+
+// revision reads an image's revision (migration 00028).
+func (s *Store) revision(ctx context.Context, q querier, id string) (rev int64, found bool, err error) {
+	rows, err := q.QueryContext(ctx, `SELECT revision FROM images WHERE id = $1`, id)
+	if err != nil {
+		return 0, false, err
+	}
+	if found = rows.Next(); found {
+		err = rows.Scan(&rev)
+	}
+	return rev, found, errors.Join(err, rows.Err(), rows.Close())
+}
+
+// loadImage loads one image, deleted or not, with the revision its row
+// was read at.
+func (s *Store) loadImage(ctx context.Context, q querier, id string) (*image.Image, int64, error) {
+	rows, err := q.QueryContext(ctx, s.selectImages+` FROM images WHERE id = $1`, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	r := s.newImageRow()
+	var img *image.Image
+	if rows.Next() {
+		img, err = r.scan(rows)
+	}
+	if err = errors.Join(err, rows.Err(), rows.Close()); err != nil {
+		return nil, 0, err
+	}
+	if img == nil {
+		return nil, 0, notFound(id)
+	}
+	return img, r.rev, nil
+}
+
+// cloneImage is a deep copy of img: the cache's records are shared, and
+// GetImage's callers change what they get.
+func cloneImage(img *image.Image) *image.Image {
+	l := &loadedImage{img: *img}
+	c := &l.img
+	c.Name = cloneOpt(img.Name, &l.name)
+	c.DiskFormat = cloneOpt(img.DiskFormat, &l.diskFormat)
+	c.ContainerFormat = cloneOpt(img.ContainerFormat, &l.containerFormat)
+	c.Owner = cloneOpt(img.Owner, &l.owner)
+	c.Size = cloneOpt(img.Size, &l.size)
+	c.VirtualSize = cloneOpt(img.VirtualSize, &l.virtualSize)
+	c.DeletedAt = cloneOpt(img.DeletedAt, &l.deletedAt)
+	if img.Properties != nil {
+		c.Properties = maps.Clone(img.Properties)
+	}
+	if img.Tags != nil {
+		c.Tags = slices.Clone(img.Tags)
+	}
+	return c
+}
+
+// cloneOpt stores *v in *into and returns into, or nil for nil.
+func cloneOpt[T any](v, into *T) *T {
+	if v == nil {
+		return nil
+	}
+	*into = *v
+	return into
 }
 
 // SaveImage writes the client-mutable attributes, and replaces properties

@@ -164,6 +164,28 @@ func secondStore(t *testing.T, s Stores) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("after %s, the second store lists\n%s\nthe database holds\n%s", what, show(got), show(want))
 		}
+		// GetImage through B's cache, twice: the first may fill the
+		// cache, the second is served from it; what a caller does to
+		// the image it got must not reach the cache.
+		for i := range n {
+			want, err := s.A.GetImage(ctx, id(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for round := range 2 {
+				got, err := s.B.GetImage(ctx, id(i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("after %s, GetImage %d of the second store is\n%s\nthe database holds\n%s",
+						what, round, show([]*image.Image{got}), show([]*image.Image{want}))
+				}
+				got.Properties["scribbled"] = "x"
+				got.Tags[0] = "scribbled"
+				*got.Name = "scribbled"
+			}
+		}
 	}
 	s.A.SetRecordCache(0)
 	check("nothing")
