@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("EveryChangeBumpsRevision", func(t *testing.T) { everyChange(t, open(t)) })
 	t.Run("SecondStoreNeverStale", func(t *testing.T) { secondStore(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { concurrent(t, open(t)) })
+	t.Run("SaveFromCache", func(t *testing.T) { saveFromCache(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
@@ -289,6 +290,59 @@ func concurrent(t *testing.T, s Stores) {
 			if img.Properties["n"] != *img.Name {
 				t.Fatalf("image %s listed with name %q and property n=%q: a record of two states", img.ID, *img.Name, img.Properties["n"])
 			}
+		}
+	}
+}
+
+// saveFromCache saves through B, whose cache holds the image: SaveImage
+// takes what the database holds from the cache when the cached revision
+// is the row's, and must read the row when something changed it behind
+// B's back, or it would leave what the save replaces (a property, a tag,
+// a column set in plain SQL).
+func saveFromCache(t *testing.T, s Stores) {
+	ctx := t.Context()
+	s.A.SetRecordCache(0) // the reference reads the database
+	for i := range 2 {
+		must(t, s.B.CreateImage(ctx, newImage(id(i), i)))
+	}
+	for i, behind := range []string{"", // the cache's record is current
+		"INSERT INTO image_properties (image_id, name, value, image_created_at) SELECT id, 'z', '1', created_at FROM images WHERE id = $1"} {
+		img, err := s.B.GetImage(ctx, id(i)) // fills B's cache
+		must(t, err)
+		if img, err = s.B.GetImage(ctx, id(i)); err != nil { // from it
+			t.Fatal(err)
+		}
+		if behind != "" {
+			if _, err := s.DB.ExecContext(ctx, behind, id(i)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.DB.ExecContext(ctx, "UPDATE image_tags SET value = 't9' WHERE image_id = $1 AND value = 't2'", id(i)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.DB.ExecContext(ctx, "UPDATE images SET min_ram = 7 WHERE id = $1", id(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		name := "saved"
+		img.Name = &name
+		delete(img.Properties, "a")
+		img.Properties["b"] = "changed"
+		img.Properties["c"] = "new"
+		img.Tags = []string{"t2", "t3"}
+		before := img.UpdatedAt
+		img.UpdatedAt = before.Add(time.Second)
+		must(t, s.B.SaveImage(ctx, img, img.Status, before))
+		got, err := s.A.GetImage(ctx, id(i))
+		must(t, err)
+		if deref(got.Name) != "saved" || got.MinRAM != 0 || !reflect.DeepEqual(got.Properties, map[string]string{"b": "changed", "c": "new"}) ||
+			!reflect.DeepEqual(got.Tags, []string{"t2", "t3"}) {
+			t.Errorf("saved image %d (changed behind B: %t) is\n%s", i, behind != "", show([]*image.Image{got}))
+		}
+		// And B's next GetImage is the database's.
+		again, err := s.B.GetImage(ctx, id(i))
+		must(t, err)
+		if !reflect.DeepEqual(again, got) {
+			t.Errorf("after the save of image %d, B gets\n%s\nthe database holds\n%s", i, show([]*image.Image{again}), show([]*image.Image{got}))
 		}
 	}
 }
