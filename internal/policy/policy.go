@@ -156,17 +156,23 @@ func (a *Authorizer) Allow(_ context.Context, p caller.Principal, action string,
 // IsAdmin reports whether p passes context_is_admin, which is what Glance
 // means by an admin context.
 func (a *Authorizer) IsAdmin(p caller.Principal) bool {
-	c := baseCredentials(p)
+	return a.isAdmin(baseCredentials(p))
+}
+
+// isAdmin evaluates context_is_admin on base credentials (is_admin
+// "False"), which it does not change.
+func (a *Authorizer) isAdmin(c map[string]any) bool {
 	e := &evaluation{rules: a.rules, creds: c, target: credentialTarget(c)}
 	return e.rule("context_is_admin")
 }
 
 // credentials are what rules see of the caller: oslo.context's policy
 // values plus the older tenant and user aliases and is_admin, which Glance
-// computes from context_is_admin when the request context is built.
+// computes from context_is_admin when the request context is built. The
+// base credentials are built once, for both.
 func (a *Authorizer) credentials(p caller.Principal) map[string]any {
 	c := baseCredentials(p)
-	if a.IsAdmin(p) {
+	if a.isAdmin(c) {
 		c["is_admin"] = "True"
 	}
 	return c
