@@ -138,6 +138,42 @@ func (s *Store) cachedCurrent(ctx context.Context, tx *Tx, id string) (*image.Im
 	return s.records.get(id, rev), nil
 }
 
+// cacheSaved keeps, once the transaction commits, the record a save
+// leaves, so that the next GetImage of the image (the next PATCH of it)
+// is answered from the cache instead of loading it. cur is the record the
+// save started from, exact at the revision the transaction read under
+// its lock (cachedCurrent), so the record left is cur with what SaveImage
+// wrote: the client-mutable columns and updated_at as img has them, and
+// img's properties and tags, as a load would return them (times through
+// the database's precision, tags sorted and without repeats, empty sets
+// empty and not nil). The revision is read after the writes, in the same
+// transaction; the triggers change nothing else of the image.
+func (s *Store) cacheSaved(ctx context.Context, tx *Tx, cur, img *image.Image) error {
+	rev, found, err := s.revision(ctx, tx, img.ID)
+	if err != nil || !found {
+		return err
+	}
+	updated, err := s.d.ScanTime(s.d.BindTime(img.UpdatedAt))
+	if err != nil {
+		return err
+	}
+	next := *cur
+	next.Name, next.DiskFormat, next.ContainerFormat, next.Owner = img.Name, img.DiskFormat, img.ContainerFormat, img.Owner
+	next.Visibility, next.Protected, next.Hidden = img.Visibility, img.Protected, img.Hidden
+	next.MinDisk, next.MinRAM = img.MinDisk, img.MinRAM
+	next.UpdatedAt = updated.UTC()
+	next.Properties = map[string]string{}
+	maps.Copy(next.Properties, img.Properties)
+	next.Tags = slices.Compact(slices.Sorted(slices.Values(img.Tags)))
+	if next.Tags == nil {
+		next.Tags = []string{}
+	}
+	// A deep copy: img stays its caller's, cur the cache's.
+	rec := cloneImage(&next)
+	tx.afterCommit(func() { s.records.put(rec, rev) })
+	return nil
+}
+
 // nullOf is the column value of an optional text field.
 func nullOf(p *string) sql.NullString {
 	if p == nil {
@@ -201,6 +237,11 @@ func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.
 		}
 		if err := replaceSets(ctx, tx, img.ID, img.Properties, img.Tags, cur); err != nil {
 			return err
+		}
+		if cur != nil {
+			if err := s.cacheSaved(ctx, tx, cur, img); err != nil {
+				return err
+			}
 		}
 		// The compare-and-set on status and updated_at means the columns
 		// not written are those img was read with.
