@@ -70,12 +70,16 @@ func seedAttrs(i int, shares bool) (attrs map[string]any, owner imageOwner) {
 			owner = bySharer
 		}
 	}
+	tags := []string{"bench", "t" + strconv.Itoa(i%catalogTags)}
+	if i%1000 == benchcatalog.RareEvery { // one of the member's private images
+		tags = append(tags, benchcatalog.RareTag)
+	}
 	return map[string]any{
 		"name":             fmt.Sprintf("bench-%06d", i),
 		"disk_format":      "raw",
 		"container_format": "bare",
 		"visibility":       vis,
-		"tags":             []string{"bench", "t" + strconv.Itoa(i%catalogTags)},
+		"tags":             tags,
 		"bench_group":      strconv.Itoa(i % catalogGroups),
 		"bench_counter":    "0",
 	}, owner

@@ -86,6 +86,7 @@ func TestSeedSharesWithTheMember(t *testing.T) {
 		{"lonely, default", cs.lonely, "", public},
 		{"lonely, shared", cs.lonely, "visibility=shared&member_status=all", 0},
 		{"admin, sharer's images", cs.admin, "owner=" + sharerProject, accepted + pending},
+		{"member, the rare tag by name", cs.member, "tag=" + benchcatalog.RareTag + "&sort_key=name", 1}, // image 5
 		{"member, updated after the catalog", cs.member, "updated_at=gt:" + cat.after.UTC().Format("2006-01-02T15:04:05Z"), 0},
 	} {
 		if got := count(t, c.caller, c.query); got != c.want {

@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"time"
+
+	benchcatalog "github.com/glint-image/glint/internal/image/catalog"
 )
 
 // listShape is one listing the benchmark measures: the query string of
@@ -99,6 +101,7 @@ func listShapes(cat *catalog) []listShape {
 		listShape{name: "updated_at-gt-none", query: "limit=25&updated_at=gt:" + cat.after.UTC().Format(time.RFC3339)},
 		listShape{name: "tag", query: "limit=25&tag=t7"},
 		listShape{name: "tag-sort-name", query: "limit=25&tag=t7&sort_key=name&sort_dir=asc"},
+		listShape{name: "tag-rare-sort-name", query: "limit=25&tag=" + benchcatalog.RareTag + "&sort_key=name&sort_dir=asc"},
 		listShape{name: "protected-false", query: "limit=25&protected=false"},
 	)
 }

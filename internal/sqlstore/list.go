@@ -200,7 +200,11 @@ func (s *Store) ExplainList(ctx context.Context, q image.ListQuery) ([]string, e
 // runList plans q and calls run with the plan, after reading the
 // marker's sort tuple into it if there is one.
 func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr querier, p *listPlan) error) error {
-	p, err := planList(q, &s.d)
+	rare, err := s.rarestSet(ctx, q)
+	if err != nil {
+		return err
+	}
+	p, err := planList(q, &s.d, rare)
 	if err != nil {
 		return err
 	}
@@ -230,6 +234,27 @@ func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr quer
 	})
 }
 
+// rarestSet counts the rows of each tag and property q could drive by
+// (setCandidates), up to s.setDriveRows+1 each, and returns the one with
+// the fewest if it has at most s.setDriveRows, else nil. A count is one
+// short range of the set's index, read outside the listing's snapshot:
+// it only chooses the plan, and either plan lists the same images.
+func (s *Store) rarestSet(ctx context.Context, q image.ListQuery) (*rareSet, error) {
+	var rarest *rareSet
+	fewest := s.setDriveRows + 1
+	for _, set := range setCandidates(q) {
+		query, args := set.countSQL(s.setDriveRows + 1)
+		var n int
+		if err := s.r.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n < fewest {
+			rarest, fewest = &set, n
+		}
+	}
+	return rarest, nil
+}
+
 // markerTuple reads the sort tuple of the marker image, which must exist
 // and not be deleted.
 func markerTuple(ctx context.Context, tx *Tx, p *listPlan, id string) ([]any, error) {
@@ -252,6 +277,13 @@ func markerTuple(ctx context.Context, tx *Tx, p *listPlan, id string) ([]any, er
 // for listings (records.go); 0 keeps none, and every listing loads its
 // records. Call it before the store is used.
 func (s *Store) SetRecordCache(n int) { s.records = newRecordCache(n) }
+
+// SetSetDriveRows sets how many images may carry a tag or property for
+// a listing in another order than creation's to read them all and sort
+// them (DefaultSetDriveRows). The plan tests lower it, so
+// that their small catalog has sets on both sides of the bound. Call it
+// before the store is used.
+func (s *Store) SetSetDriveRows(n int) { s.setDriveRows = n }
 
 // RecordsCached is how many image records the store's cache holds (for
 // tests and diagnostics).

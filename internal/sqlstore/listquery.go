@@ -25,7 +25,8 @@ import (
 // the images shared with it), read from one index range that is already
 // in the requested order (migrations 00001, 00008), with the
 // caller's filters applied to each row and a LIMIT of one page. The
-// branches' pages are merged (UNION: they may overlap) and cut to a page,
+// branches' pages are merged (UNION ALL: they are disjoint, see
+// listways.go) and cut to a page,
 // and only that page's images are loaded. A page therefore reads at most
 // branches × page size index entries that pass the filters, whatever the
 // size of the catalog; an OR of the visibility conditions over one index
@@ -34,11 +35,16 @@ import (
 // With a marker, each branch is split once more by the keyset condition
 // (see after), so that every part is again one index range.
 //
-// Two shapes read one range instead: a filter on a column that is nearly
+// Some shapes read one range instead: a filter on a column that is nearly
 // unique (name, id, checksum, hash) is served by that column's index and
-// its few rows sorted; a tag in the default order walks the tag's rows in
-// creation order (index image_tags_value_order). Visibility is then a
-// condition on each row.
+// its few rows sorted; a tag or property in the default order walks its
+// rows in creation order (index image_tags_value_order), and in another
+// order reads them all and sorts them when few images carry it
+// (listsets.go). Visibility is then a condition on each row.
+//
+// This file plans; listways.go makes the branches of each way an image
+// is visible, listsets.go the tags and properties a listing drives by,
+// and listsql.go renders the plan.
 
 // listPlan is a listing being built: the conditions every branch applies
 // (ANDed), their arguments, the complete sort tuple and the branches.
@@ -56,6 +62,11 @@ type listPlan struct {
 	rowKey    string                    // Dialect.RowKey
 	lazyMerge bool                      // Dialect.LazyMerge
 	gate      string                    // a condition for reading any branch at all, "" for none
+	// copies are the filters that the caller's memberships can test on
+	// their copies of their image's columns (migrations 00029, 00030),
+	// as conditions on a membership named probe; see memberGates.
+	copies []string
+	hidden bool // only hidden images are listed
 	// contains is the condition of a name-substring filter on a
 	// branch's scanned rows (column nm), "" for none; scan the
 	// placeholder of how many rows each branch scans for it.
@@ -94,6 +105,9 @@ type branch struct {
 	// memberships (memberIndex; 00029); nil otherwise. It is the first
 	// table of from, the one the branch walks.
 	indexes func(key string) string
+	// gate is the branch's own condition for being read at all (ANDed
+	// with the plan's), "" for none.
+	gate string
 }
 
 func (b branch) expr(k orderKey) string {
@@ -121,8 +135,9 @@ func invalid(format string, args ...any) error {
 var selectiveFields = []string{"id", "name", "checksum", "os_hash_value"} // each indexed
 
 // planList checks q and translates everything but the marker, which needs
-// a database lookup (see list.go).
-func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
+// a database lookup (see list.go). rare, if not nil, is one of q's tags
+// or properties that few images carry (list.go counts them).
+func planList(q image.ListQuery, d *Dialect, rare *rareSet) (*listPlan, error) {
 	if q.Limit < 0 {
 		return nil, invalid("limit must be zero or more, not %d", q.Limit)
 	}
@@ -149,6 +164,8 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 		// As the partial indexes of hidden images state it (migration
 		// 00018): a database uses them only for a query that says so.
 		p.and("images.os_hidden")
+		p.hidden = true
+		p.copies = append(p.copies, "probe.image_hidden")
 	case q.Hidden != nil:
 		p.and("images.os_hidden = " + p.arg(false))
 	}
@@ -231,6 +248,19 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 		main = p.driveByProperty(props[0], q.Properties[props[0]])
 		props = props[1:]
 		oneRange = true
+	case rare != nil && rare.tag != "" && slices.Contains(tags, rare.tag):
+		// Another order: the set's rows are read whole and sorted, since
+		// their index is in creation order; few enough to be cheaper
+		// than walking branches that may hold none of them.
+		main = p.driveByTag(rare.tag)
+		main.drive = nil
+		tags = slices.DeleteFunc(slices.Clone(tags), func(t string) bool { return t == rare.tag })
+		oneRange = true
+	case rare != nil && rare.tag == "" && q.Properties[rare.name] == rare.value && slices.Contains(props, rare.name):
+		main = p.driveByProperty(rare.name, rare.value)
+		main.drive = nil
+		props = slices.DeleteFunc(props, func(n string) bool { return n == rare.name })
+		oneRange = true
 	}
 	for _, name := range props {
 		p.and(`EXISTS (SELECT 1 FROM image_properties pr WHERE pr.image_id = images.id
@@ -271,232 +301,6 @@ func planList(q image.ListQuery, d *Dialect) (*listPlan, error) {
 func (p *listPlan) newestFirstOrder() bool {
 	return len(p.order) == 2 && p.order[0].expr == sortExprs["created_at"] &&
 		p.order[1].expr == sortExprs["id"] && p.order[0].desc == p.order[1].desc
-}
-
-// newestFirst maps the default order's expressions to a driving table's
-// copies of its image's created_at and id.
-func newestFirst(createdAt, id string) map[string]string {
-	return map[string]string{sortExprs["created_at"]: createdAt, sortExprs["id"]: id}
-}
-
-// driveByTag makes the listing read the rows of one tag in the order of
-// their images' creation (index image_tags_value_order) and join each to
-// its image, so a page of a tag costs a page of rows, not every image
-// that carries it. The tag rows' image_created_at and image_id are the
-// image's created_at and id, so the order and the marker are the same.
-func (p *listPlan) driveByTag(tag string) branch {
-	return branch{
-		from:  "image_tags tg0 CROSS JOIN images",
-		where: []string{"tg0.value = " + p.arg(tag), "images.id = tg0.image_id"},
-		drive: newestFirst("tg0.image_created_at", "tg0.image_id"),
-	}
-}
-
-// driveByProperty is driveByTag for a property's value (index
-// image_properties_name_value_order, migration 00018).
-func (p *listPlan) driveByProperty(name, value string) branch {
-	return branch{
-		from:  "image_properties pr0 CROSS JOIN images",
-		where: []string{"pr0.name = " + p.arg(name), "pr0.value = " + p.arg(value), "images.id = pr0.image_id"},
-		drive: newestFirst("pr0.image_created_at", "pr0.image_id"),
-	}
-}
-
-// way is one way an image can be visible: a condition on the image, or a
-// membership of project (a placeholder) in status (a literal; "" for any).
-type way struct {
-	cond            string
-	project, status string
-	owned           bool   // cond is an owner and a visibility
-	class           string // cond is this visibility class
-}
-
-// member reports whether the way is a membership.
-func (w way) member() bool { return w.project != "" }
-
-// condition is the way as a condition on one image row.
-func (w way) condition() string {
-	if !w.member() {
-		return w.cond
-	}
-	cond := `(images.visibility = 'shared' AND EXISTS (SELECT 1 FROM image_members m
-		WHERE m.image_id = images.id AND m.member = ` + w.project
-	if w.status != "" {
-		cond += " AND m.status = " + w.status
-	}
-	return cond + "))"
-}
-
-// memberStatuses are the statuses a membership can have, as literals.
-var memberStatuses = []string{"'pending'", "'accepted'", "'rejected'"}
-
-// branches are the index ranges that list the way's images.
-func (w way) branches(p *listPlan) []branch {
-	if !w.member() {
-		indexes := visibilityIndex
-		if w.owned {
-			indexes = ownerIndex
-		}
-		return []branch{{from: "images", where: []string{w.cond}, indexes: indexes}}
-	}
-	// Memberships are read one status at a time, in the order asked for:
-	// they carry their image's sort keys (migrations 00008, 00029, kept
-	// by triggers), each with an index (member, status, key, created_at,
-	// id), so the branch stops after a page whatever the order.
-	// CROSS JOIN keeps SQLite from turning the join around.
-	statuses := []string{w.status}
-	if w.status == "" {
-		statuses = memberStatuses
-	}
-	bs := make([]branch, len(statuses))
-	for i, st := range statuses {
-		bs[i] = branch{
-			from: p.members,
-			// The caller's own images are its owned branches' (and
-			// the merge is a UNION ALL): a membership in one's own image
-			// lists nothing more.
-			where: []string{"m.member = " + w.project, "m.status = " + st,
-				"images.id = m.image_id", "images.visibility = 'shared'",
-				"COALESCE(images.owner, '') <> " + w.project},
-			drive:   p.memberDrive(),
-			indexes: memberIndex,
-		}
-	}
-	return bs
-}
-
-// memberCopies are the memberships' copies of their image's sort keys,
-// by key, as sortExprs computes them (NULLs already mapped).
-var memberCopies = map[string]string{
-	"name":             "m.image_name",
-	"status":           "m.image_status",
-	"container_format": "m.image_container_format",
-	"disk_format":      "m.image_disk_format",
-	"size":             "m.image_size",
-	"id":               "m.image_id",
-	"created_at":       "m.image_created_at",
-	"updated_at":       "m.image_updated_at",
-}
-
-// memberDrive maps the order's expressions to the memberships' copies.
-// An id first in the order may carry a collation (Dialect.IDFirst),
-// which the copy then carries too, as the memberships' id index does.
-func (p *listPlan) memberDrive() map[string]string {
-	drive := make(map[string]string, len(p.order))
-	for _, k := range p.order {
-		c := memberCopies[k.key]
-		if k.expr != sortExprs[k.key] {
-			c = strings.Replace(k.expr, sortExprs[k.key], c, 1)
-		}
-		drive[k.expr] = c
-	}
-	return drive
-}
-
-// visibility returns the ways in which the caller may see images
-// (image-api.md §4.3); an image is listed if any of them applies.
-func (p *listPlan) visibility(q image.ListQuery) ([]way, error) {
-	if q.Caller.Admin {
-		return p.adminVisibility(q.Visibility, q.Caller.Project)
-	}
-	memberStatus, err := memberStatusFilter(q.MemberStatus)
-	if err != nil {
-		return nil, err
-	}
-	// The caller's placeholder is bound only when a way uses it:
-	// PostgreSQL infers a parameter's type from where the text uses it,
-	// and rejects an argument bound but used nowhere.
-	var project string
-	projectArg := func() string {
-		if project == "" {
-			project = p.arg(q.Caller.Project)
-		}
-		return project
-	}
-	nothing := way{cond: "1 = 0"}
-	// An empty project owns nothing and is nobody's member. One's own
-	// images are read one visibility at a time (index owner, visibility,
-	// ...); one's public images are already in the public class.
-	owned := func(vs ...string) []way {
-		if q.Caller.Project == "" {
-			return []way{nothing}
-		}
-		ways := make([]way, len(vs))
-		for i, v := range vs {
-			ways[i] = way{cond: "images.owner = " + projectArg() + " AND images.visibility = '" + v + "'", owned: true}
-		}
-		return ways
-	}
-	// A membership only grants access while the image is shared.
-	member := func() way {
-		if q.Caller.Project == "" {
-			return nothing
-		}
-		return way{project: projectArg(), status: memberStatus}
-	}
-	switch q.Visibility {
-	case "":
-		// Community images are not listed by default, except one's own.
-		return slices.Concat([]way{class("public")}, owned("private", "shared", "community"), []way{member()}), nil
-	case "all":
-		return slices.Concat([]way{class("public"), class("community")}, owned("private", "shared"), []way{member()}), nil
-	case "public", "community":
-		return []way{class(q.Visibility)}, nil
-	case "private":
-		return owned("private"), nil
-	case "shared":
-		return append(owned("shared"), member()), nil
-	}
-	return nil, invalid("Invalid visibility value: %s", q.Visibility)
-}
-
-// class is the way of the images of visibility v (a literal from a fixed
-// list).
-func class(v string) way { return way{cond: "images.visibility = '" + v + "'", class: v} }
-
-// ownerEquality returns the owner that filters select, if they select
-// exactly one.
-func ownerEquality(fs []image.Filter) string {
-	for _, f := range fs {
-		if f.Field == "owner" && (f.Op == "eq" || f.Op == "in") && len(f.Values) == 1 {
-			return f.Values[0]
-		}
-	}
-	return ""
-}
-
-// memberStatusFilter returns the member status a shared image needs for a
-// non-admin to list it, as an SQL literal; "" for any.
-func memberStatusFilter(s string) (string, error) {
-	switch s {
-	case "":
-		return "'accepted'", nil
-	case "all":
-		return "", nil
-	}
-	if !image.MemberStatus(s).Valid() {
-		return "", invalid("Invalid member_status value: %s", s)
-	}
-	// A literal from the fixed list, never the caller's text.
-	return memberStatuses[slices.Index(memberStatuses, "'"+s+"'")], nil
-}
-
-// adminVisibility: admins see across projects, but community images still
-// stay out of the default list unless they own them. Each visibility class
-// is a branch of its own, so each is read in order from its index.
-func (p *listPlan) adminVisibility(v, project string) ([]way, error) {
-	switch {
-	case v == "" && project == "":
-		return []way{class("public"), class("private"), class("shared")}, nil
-	case v == "":
-		return []way{class("public"), class("private"), class("shared"),
-			{cond: "images.owner = " + p.arg(project) + " AND images.visibility = 'community'", owned: true}}, nil
-	case v == "all":
-		return []way{class("public"), class("private"), class("shared"), class("community")}, nil
-	case image.Visibility(v).Valid():
-		return []way{class(v)}, nil
-	}
-	return nil, invalid("Invalid visibility value: %s", v)
 }
 
 // Filter columns are compared as text unless listed here.
@@ -545,6 +349,7 @@ func (p *listPlan) filter(f image.Filter, selective bool) error {
 			phs[i] = p.arg(v)
 		}
 		p.and(ref + " IN (" + strings.Join(phs, ", ") + ")")
+		p.copyFilter(f.Field, " IN ("+strings.Join(phs, ", ")+")")
 		return nil
 	}
 	if len(values) != 1 {
@@ -560,8 +365,21 @@ func (p *listPlan) filter(f image.Filter, selective bool) error {
 	if !ok {
 		return invalid("Invalid filter operator %q for %s", f.Op, f.Field)
 	}
-	p.and(ref + " " + sqlOp + " " + p.arg(values[0]))
+	ph := p.arg(values[0])
+	p.and(ref + " " + sqlOp + " " + ph)
+	p.copyFilter(f.Field, " "+sqlOp+" "+ph)
 	return nil
+}
+
+// copyFilter records a filter on field as a condition on the
+// memberships' copy of the column, if they have one (see memberGates).
+// The copies map NULL to a value below any real one, as the sort keys
+// do; a filter that holds for an image holds for its copies, since no
+// comparison or list holds for NULL.
+func (p *listPlan) copyFilter(field, test string) {
+	if c, ok := memberCopies[field]; ok {
+		p.copies = append(p.copies, "probe."+strings.TrimPrefix(c, "m.")+test)
+	}
 }
 
 // prefixEnd follows every name that starts with a prefix: U+10FFFF is
@@ -691,226 +509,4 @@ func (p *listPlan) orderBy(expr func(i int, k orderKey) string) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// after restricts the listing to rows that come after the marker row, whose
-// sort tuple is marker: keyset pagination over the whole tuple,
-//
-//	(k1 > m1) OR (k1 = m1 AND k2 > m2) OR ...
-//
-// with < for descending keys. The tuple ends in id, so it is a total order
-// and ties on every other key are still paged exactly once. Each term of
-// the OR is one index range (equal on a prefix, a bound on the next key),
-// so each becomes a branch of its own (see terms).
-func (p *listPlan) after(marker []any) {
-	p.marker = make([]string, len(marker))
-	for i, v := range marker {
-		p.marker[i] = p.arg(v)
-	}
-}
-
-// terms returns the marker's keyset terms as b writes them, one list of
-// ANDed conditions each; without a marker, one empty term.
-func (p *listPlan) terms(b branch) [][]string {
-	if p.marker == nil {
-		return [][]string{nil}
-	}
-	terms := make([][]string, len(p.order))
-	for i, k := range p.order {
-		var conds []string
-		for j := range i {
-			conds = append(conds, b.expr(p.order[j])+" = "+p.marker[j])
-		}
-		op := " > "
-		if k.desc {
-			op = " < "
-		}
-		terms[i] = append(conds, b.expr(k)+op+p.marker[i])
-	}
-	return terms
-}
-
-// sql renders the listing: each branch's page (per marker term), merged
-// and cut to one page of ids and sort keys, joined to the images it names.
-func (p *listPlan) sql(selectImages string) string {
-	keys := func(i int, _ orderKey) string { return "k" + strconv.Itoa(i) }
-	return selectImages + " FROM (" + p.pageSQL() + ") AS page JOIN images ON " + p.rowKey + " = page.pid ORDER BY " +
-		p.orderBy(func(i int, k orderKey) string { return "page." + keys(i, k) })
-}
-
-// recordsSQL is the page as its images' ids and revisions, in order: all
-// a listing reads when the store's cache holds its records (records.go).
-// The branches read each image's row anyway (its status, deleted_at and
-// os_hidden are in no branch index), so the revision costs no seek.
-func (p *listPlan) recordsSQL() string {
-	return "SELECT page.iid, page.rev FROM (" + p.pageSQL() + ") AS page ORDER BY " +
-		p.orderBy(func(i int, _ orderKey) string { return "page.k" + strconv.Itoa(i) })
-}
-
-// pageSQL is the page of ids and sort keys: one branch's, or the merge of
-// the branches' pages. Each row also carries the image's id and revision
-// (iid, rev) for recordsSQL.
-//
-// The branches are disjoint (see visibility: a membership branch leaves
-// out the caller's own images, which its owned branches list), so the
-// merge is a UNION ALL, which needs no comparison of whole rows. Its
-// ORDER BY and LIMIT apply to every arm. Where the database merges
-// lazily (Dialect.LazyMerge), an arm that is a plain SELECT walks its
-// index in that order and the merge reads from it only the rows the page
-// takes, where an arm with its own ORDER BY ... LIMIT (a subquery) is
-// read to its LIMIT and sorted again before it is merged: on a page of
-// 1000 from five branches, 1000 rows read instead of 5000. Elsewhere,
-// and where the LIMIT matters, an arm keeps its own LIMIT: the gate of a
-// range that may match nothing (a LIMIT of 0 reads nothing), the bounded
-// scan of a substring search, a marker's term that fixes its first keys
-// (SQLite sees no order in an expression index under an equality on the
-// expression).
-func (p *listPlan) pageSQL() string {
-	keys := func(i int, _ orderKey) string { return "k" + strconv.Itoa(i) }
-	cols := "pid, iid, rev"
-	for i := range p.order {
-		cols += ", k" + strconv.Itoa(i)
-	}
-	type arm struct {
-		b     branch
-		term  []string
-		fixed int
-	}
-	var arms []arm
-	for _, b := range p.branches {
-		for i, term := range p.terms(b) {
-			arms = append(arms, arm{b, term, i})
-		}
-	}
-	if len(arms) == 1 {
-		return p.branchSQL(arms[0].b, arms[0].term, arms[0].fixed)
-	}
-	pages := make([]string, len(arms))
-	for i, a := range arms {
-		if p.lazyMerge && p.gate == "" && p.contains == "" && a.fixed == 0 {
-			pages[i] = p.armSQL(a.b, a.term)
-			continue
-		}
-		pages[i] = "SELECT " + cols + " FROM (" + p.branchSQL(a.b, a.term, a.fixed) + ") AS b" + strconv.Itoa(i)
-	}
-	return strings.Join(pages, " UNION ALL ") + " ORDER BY " + p.orderBy(keys) + " LIMIT " + p.limit
-}
-
-// from is b's FROM clause, with the index its walked table is read
-// through when the planner must be told (Dialect.IndexedBy).
-func (p *listPlan) from(b branch) string {
-	if b.indexes == nil || p.indexedBy == nil || p.indexOrdered() {
-		return b.from
-	}
-	// The hint goes to the first table, the one the branch walks.
-	walked, joined, found := strings.Cut(b.from, " CROSS JOIN ")
-	from := walked + p.indexedBy(b.indexes(p.order[0].key))
-	if found {
-		from += " CROSS JOIN " + joined
-	}
-	return from
-}
-
-// branchCols are the columns of a branch's rows: the row key, the
-// image's id and revision, and the sort tuple as the branch reads it.
-func (p *listPlan) branchCols(b branch) string {
-	cols := p.rowKey + " AS pid, images.id AS iid, images.revision AS rev"
-	for i, k := range p.order {
-		cols += ", " + b.expr(k) + " AS k" + strconv.Itoa(i)
-	}
-	return cols
-}
-
-// armSQL is a branch's rows after term as one arm of the merge, ordered
-// and cut by the merge's ORDER BY and LIMIT (see pageSQL).
-func (p *listPlan) armSQL(b branch, term []string) string {
-	from := p.from(b)
-	return "SELECT " + p.branchCols(b) + " FROM " + from + " WHERE " + strings.Join(slices.Concat(p.where, b.where, term), " AND ")
-}
-
-// branchSQL is one branch's page of ids and sort keys, after term; the
-// term holds the first fixed keys equal to the marker's, which it leaves
-// out of its ORDER BY (SQLite sees no order in an index otherwise when
-// the fixed key is an expression).
-func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
-	cols := p.branchCols(b)
-	where := slices.Concat(p.where, b.where, term)
-	rest := &listPlan{order: p.order[fixed:]}
-	from := p.from(b)
-	limit, scan := p.limit, p.scan
-	if p.gate != "" {
-		limit = "CASE WHEN " + p.gate + " THEN " + p.limit + " ELSE 0 END"
-		scan = "CASE WHEN " + p.gate + " THEN " + p.scan + " ELSE 0 END"
-	}
-	if p.contains == "" {
-		return "SELECT " + cols + " FROM " + from + " WHERE " + strings.Join(where, " AND ") +
-			" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + limit
-	}
-	// A substring search reads the branch's next rows in order, at most
-	// p.scan of them, and keeps a page of those whose name holds it.
-	keys := "pid, iid, rev"
-	for i := range p.order {
-		keys += ", k" + strconv.Itoa(i)
-	}
-	scanned := "SELECT " + cols + ", images.name AS nm FROM " + from + " WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + scan
-	return "SELECT " + keys + " FROM (" + scanned + ") AS s WHERE " + p.contains +
-		" ORDER BY " + rest.orderBy(func(i int, _ orderKey) string { return "s.k" + strconv.Itoa(i+fixed) }) + " LIMIT " + p.limit
-}
-
-// markerQuery selects the marker row's sort tuple; $1 is its id.
-func (p *listPlan) markerQuery() string {
-	exprs := make([]string, len(p.order))
-	for i, k := range p.order {
-		exprs[i] = k.expr
-	}
-	return "SELECT " + strings.Join(exprs, ", ") + " FROM images WHERE images.id = $1 AND images.deleted_at IS NULL"
-}
-
-// visibilityIndex and ownerIndex name the index of a branch by visibility
-// class, or by owner and visibility, that is ordered by key first and then
-// by created_at and id (migration 00008).
-func visibilityIndex(key string) string {
-	if key == "created_at" {
-		return "images_visibility"
-	}
-	return "images_visibility_" + key
-}
-
-// memberIndex names the memberships' index ordered by key first
-// (migrations 00008, 00029).
-func memberIndex(key string) string {
-	if key == "created_at" {
-		return "image_members_member_order"
-	}
-	return "image_members_member_" + key
-}
-
-func ownerIndex(key string) string {
-	if key == "created_at" {
-		return "images_owner_visibility"
-	}
-	return "images_owner_" + key
-}
-
-// indexOrdered reports whether a branch's index gives the whole sort
-// tuple: one key then created_at and id (or id alone), all in one
-// direction. Otherwise (two keys, or directions mixed) the branch walks
-// its first key's index and sorts the ties of each of its values, which
-// with a LIMIT stops after a page and the ties of its last value.
-func (p *listPlan) indexOrdered() bool {
-	for _, k := range p.order {
-		if k.desc != p.order[0].desc {
-			return false
-		}
-	}
-	switch len(p.order) {
-	case 1:
-		return p.order[0].key == "id"
-	case 2:
-		return p.order[0].key == "created_at" && p.order[1].key == "id"
-	case 3:
-		return p.order[1].key == "created_at" && p.order[2].key == "id"
-	}
-	return false
 }

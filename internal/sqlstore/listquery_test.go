@@ -25,7 +25,7 @@ func TestSizeProbeBound(t *testing.T) {
 		{"max", []image.Filter{{Field: "size", Op: "lte", Values: []string{"900"}}}, true},
 		{"negative min", []image.Filter{{Field: "size", Op: "gte", Values: []string{"-5"}}}, true},
 	} {
-		p, err := planList(image.ListQuery{Caller: caller, Filters: tc.filters, Limit: 25}, &Dialect{})
+		p, err := planList(image.ListQuery{Caller: caller, Filters: tc.filters, Limit: 25}, &Dialect{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

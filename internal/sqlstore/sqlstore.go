@@ -150,6 +150,9 @@ type Store struct {
 	stats        statsRefresh
 	obs          TxObserver   // nil: not observed (observe.go)
 	records      *recordCache // nil: listings load every record (records.go)
+	// setDriveRows: a sorted listing drives by a tag or property that at
+	// most this many images carry (listquery.go, rareSet).
+	setDriveRows int
 	// betweenPageAndLoad, if set, runs in cachedPage after the page's
 	// ids and revisions are read and before the missing records are
 	// loaded: tests write there to force the stale path (export_test.go).
@@ -166,7 +169,7 @@ func New(w, r *sql.DB, d Dialect) *Store {
 		panic("sqlstore: incomplete Dialect " + d.Name)
 	}
 	s := &Store{w: w, r: r, d: d, selectImages: "SELECT " + imageColumns + ", revision" + setColumns(d),
-		records: newRecordCache(DefaultRecordCache)}
+		records: newRecordCache(DefaultRecordCache), setDriveRows: DefaultSetDriveRows}
 	s.stmts.enabled = d.CacheStatements
 	if d.GroupCommit {
 		s.group = newGroupCommit(s)

@@ -36,7 +36,8 @@ func ID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
 // projects, two private to Member and three private to other
 // projects (200 of them). Tags, groups and hiding go by tens of images,
 // so each of them spans every visibility: tags "bench" and t0..t49,
-// property bench_group 0..99, one ten in twenty hidden. Three quarters
+// property bench_group 0..99, one ten in twenty hidden. One image in a
+// thousand, one of Member's private ones, also has the tag "rare". Three quarters
 // are active with a size; disk formats rotate.
 func Image(i int) *image.Image {
 	owner, vis := "p-"+strconv.Itoa(i%200), image.VisibilityPrivate
@@ -61,12 +62,22 @@ func Image(i int) *image.Image {
 		Tags:       []string{"bench", "t" + strconv.Itoa(ten%50)},
 		Properties: map[string]string{"bench_group": strconv.Itoa(ten % 100), "bench_counter": "0"},
 	}
+	if i%1000 == RareEvery {
+		img.Tags = append(img.Tags, RareTag)
+	}
 	if i%4 != 0 {
 		size := int64(1+i%1000) << 20
 		img.Status, img.Size, img.Checksum = image.StatusActive, &size, fmt.Sprintf("%032x", i)
 	}
 	return img
 }
+
+// RareTag is on image RareEvery of every thousand, one of Member's
+// private images: a tag that every other branch of a listing lacks.
+const (
+	RareTag   = "rare"
+	RareEvery = 5
+)
 
 // Membership is the membership of Member in shared image i,
 // if it has one: among the first 3000 images, accepted for a third of the
@@ -245,6 +256,11 @@ func Shapes(n int) []Shape {
 	tag = q(Member)
 	tag.Tags, tag.Sort = []string{"t7"}, []image.SortKey{{Key: "name"}}
 	add("tag-sort-name", tag)
+	// A tag on a few of the caller's own images, sorted: walking the
+	// other branches by name would read all of them for none.
+	tag = q(Member)
+	tag.Tags, tag.Sort = []string{RareTag}, []image.SortKey{{Key: "name"}}
+	add("tag-rare-sort-name", tag)
 	prop := q(Member)
 	prop.Properties = map[string]string{"bench_group": "7"}
 	add("property", prop)

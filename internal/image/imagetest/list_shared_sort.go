@@ -3,6 +3,7 @@ package imagetest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/glint-image/glint/internal/image"
 )
@@ -79,6 +80,7 @@ func testListSharedSort(t *testing.T, s image.Store) {
 	if err := s.AddTag(ctx, "sh4", "t", at(10)); err != nil {
 		t.Fatal(err)
 	}
+	save("sh3", func(img *image.Image) { img.Hidden = true }, 31)
 
 	var current []*image.Image
 	for _, id := range shared {
@@ -107,5 +109,67 @@ func testListSharedSort(t *testing.T, s image.Store) {
 				}
 			})
 		}
+		checkSharedFilters(t, s, memberStatus, visible)
+	}
+}
+
+// checkSharedFilters lists the caller's shares under each filter that the
+// SQL stores also test on the memberships' copies of their images'
+// columns (a membership none of whose copies passes is not read at all),
+// against the filter applied here to the images as they are now.
+func checkSharedFilters(t *testing.T, s image.Store, memberStatus string, visible []*image.Image) {
+	f := func(field, op string, values ...string) []image.Filter {
+		return []image.Filter{{Field: field, Op: op, Values: values}}
+	}
+	yes, no := true, false
+	var size = func(img *image.Image) int64 {
+		if img.Size == nil {
+			return -1
+		}
+		return *img.Size
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	for _, c := range []struct {
+		name    string
+		filters []image.Filter
+		hidden  *bool
+		keep    func(img *image.Image) bool
+	}{
+		{"status active", f("status", "eq", "active"), nil, func(img *image.Image) bool { return img.Status == image.StatusActive }},
+		{"status in", f("status", "in", "deactivated", "queued"), nil, func(img *image.Image) bool {
+			return img.Status == image.StatusDeactivated || img.Status == image.StatusQueued
+		}},
+		{"updated after", f("updated_at", "gt", at(34).Format(time.RFC3339Nano)), nil, func(img *image.Image) bool { return img.UpdatedAt.After(at(34)) }},
+		{"updated after all", f("updated_at", "gt", at(100).Format(time.RFC3339Nano)), nil, func(*image.Image) bool { return false }},
+		{"created up to", f("created_at", "lte", at(2).Format(time.RFC3339Nano)), nil, func(img *image.Image) bool { return !img.CreatedAt.After(at(2)) }},
+		{"size from 30", f("size", "gte", "30"), nil, func(img *image.Image) bool { return size(img) >= 30 }},
+		// Images without a size have -1 as their copy: the listing
+		// still leaves them out.
+		{"size below 20", f("size", "lt", "20"), nil, func(img *image.Image) bool { return img.Size != nil && *img.Size < 20 }},
+		{"disk_format", f("disk_format", "eq", "vhd"), nil, func(img *image.Image) bool { return str(img.DiskFormat) == "vhd" }},
+		{"container_format in", f("container_format", "in", "ovf", "ami"), nil, func(img *image.Image) bool {
+			return str(img.ContainerFormat) == "ovf" || str(img.ContainerFormat) == "ami"
+		}},
+		{"hidden", nil, &yes, func(img *image.Image) bool { return img.Hidden }},
+		{"not hidden", nil, &no, func(img *image.Image) bool { return !img.Hidden }},
+	} {
+		var want []*image.Image
+		for _, img := range visible {
+			if c.keep(img) {
+				want = append(want, img)
+			}
+		}
+		q := image.ListQuery{Caller: image.Scope{Project: "acc"}, MemberStatus: memberStatus,
+			Filters: c.filters, Hidden: c.hidden, Limit: 1000}
+		t.Run(fmt.Sprintf("member_status %q %s", memberStatus, c.name), func(t *testing.T) {
+			order := ids(expectedOrder(want, nil))
+			checkOrder(t, "one page", list(t, s, q), order...)
+			checkOrder(t, "pages of 1", walkPages(t, s, q, 1), order...)
+		})
 	}
 }

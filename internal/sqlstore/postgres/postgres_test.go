@@ -220,7 +220,8 @@ func TestRecordRevisions(t *testing.T) {
 }
 
 // TestMemberSortKeysBackfill: memberships made before migration 00029
-// get their images' sort keys when it runs (the twin of the SQLite test).
+// get their images' sort keys when it runs, and whether the image is
+// hidden when 00030 runs (the twin of the SQLite test).
 func TestMemberSortKeysBackfill(t *testing.T) {
 	dsn := newSchema(t)
 	s := open(t, dsn)
@@ -237,7 +238,7 @@ func TestMemberSortKeysBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := db.ExecContext(t.Context(), `UPDATE images SET name = 'z', status = 'active', size = 7, disk_format = 'raw',
-		container_format = 'bare', updated_at = '2030-01-01T00:00:00Z' WHERE id = 'sh2'`); err != nil {
+		container_format = 'bare', updated_at = '2030-01-01T00:00:00Z', os_hidden = TRUE WHERE id = 'sh2'`); err != nil {
 		t.Fatal(err)
 	}
 
@@ -251,7 +252,8 @@ func TestMemberSortKeysBackfill(t *testing.T) {
 		OR m.image_container_format IS DISTINCT FROM COALESCE(i.container_format, '')
 		OR m.image_disk_format IS DISTINCT FROM COALESCE(i.disk_format, '')
 		OR m.image_size IS DISTINCT FROM COALESCE(i.size, -1)
-		OR m.image_updated_at IS DISTINCT FROM i.updated_at OR m.image_created_at IS DISTINCT FROM i.created_at`).Scan(&stale); err != nil || stale != 0 {
+		OR m.image_updated_at IS DISTINCT FROM i.updated_at OR m.image_created_at IS DISTINCT FROM i.created_at
+		OR m.image_hidden IS DISTINCT FROM i.os_hidden`).Scan(&stale); err != nil || stale != 0 {
 		t.Fatalf("memberships with stale copies: %d, %v; want 0", stale, err)
 	}
 	imagetest.CheckSharesByName(t, s)

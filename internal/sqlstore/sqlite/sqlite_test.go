@@ -168,15 +168,17 @@ func TestRecordRevisions(t *testing.T) {
 }
 
 // staleCopies counts the memberships whose copies of their image's sort
-// keys (migration 00029) differ from the image's.
+// keys (migration 00029) or of its os_hidden (00030) differ from the image's.
 const staleCopies = `SELECT count(*) FROM image_members m JOIN images i ON i.id = m.image_id
 	WHERE m.image_name IS NOT COALESCE(i.name, '') OR m.image_status IS NOT i.status
 	OR m.image_container_format IS NOT COALESCE(i.container_format, '')
 	OR m.image_disk_format IS NOT COALESCE(i.disk_format, '') OR m.image_size IS NOT COALESCE(i.size, -1)
-	OR m.image_updated_at IS NOT i.updated_at OR m.image_created_at IS NOT i.created_at`
+	OR m.image_updated_at IS NOT i.updated_at OR m.image_created_at IS NOT i.created_at
+	OR m.image_hidden IS NOT i.os_hidden`
 
 // TestMemberSortKeysBackfill: memberships made before migration 00029
-// get their images' sort keys when it runs, and a listing of shares
+// get their images' sort keys when it runs (and whether the image is
+// hidden, 00030), and a listing of shares
 // sorted by name then reads them in the images' order.
 func TestMemberSortKeysBackfill(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "glint.db")
@@ -194,7 +196,7 @@ func TestMemberSortKeysBackfill(t *testing.T) {
 		}
 	}
 	if err := sqlite.Exec(s, `UPDATE images SET name = 'z', status = 'active', size = 7, disk_format = 'raw',
-		container_format = 'bare', updated_at = '2030-01-01T00:00:00.000000Z' WHERE id = 'sh2'`); err != nil {
+		container_format = 'bare', updated_at = '2030-01-01T00:00:00.000000Z', os_hidden = 1 WHERE id = 'sh2'`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
