@@ -70,24 +70,34 @@ func (q *quotaLocks) lock(project string) func() {
 // images of one project runs at the speed of the database, not of one
 // lock round trip after another.
 func (s *Service) lockProject(ctx context.Context, project string) (func(), error) {
+	unlock, _, err := s.lockProjectUnlimited(ctx, project)
+	return unlock, err
+}
+
+// lockProjectUnlimited is lockProject that also returns the limits it
+// read when none is limited (and so nothing was locked), for the caller's
+// quota check (enforceLimits): a create then reads the project's limits
+// once, not twice. When a quota is limited it returns nil limits, and the
+// check reads them again under the lock, as enforce does.
+func (s *Service) lockProjectUnlimited(ctx context.Context, project string) (func(), map[string]int64, error) {
 	limits, err := s.limits(ctx, project)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	limited := false
 	for _, v := range limits {
 		limited = limited || v != Unlimited
 	}
 	if !limited {
-		return func() {}, nil
+		return func() {}, limits, nil
 	}
 	unlockLocal := s.quota.lock(project)
 	unlockStore, err := s.store.LockProject(ctx, project)
 	if err != nil {
 		unlockLocal()
-		return nil, err
+		return nil, nil, err
 	}
-	return func() { unlockStore(); unlockLocal() }, nil
+	return func() { unlockStore(); unlockLocal() }, nil, nil
 }
 
 // limits merges the configured defaults with the project's overrides.
@@ -121,6 +131,14 @@ func (s *Service) enforce(ctx context.Context, project string, deltas map[string
 	limits, err := s.limits(ctx, project)
 	if err != nil {
 		return err
+	}
+	return s.enforceLimits(ctx, project, limits, deltas)
+}
+
+// enforceLimits is enforce with the project's limits already read.
+func (s *Service) enforceLimits(ctx context.Context, project string, limits, deltas map[string]int64) error {
+	if project == "" {
+		return nil
 	}
 	var usage *Usage
 	for _, name := range QuotaNames {

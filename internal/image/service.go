@@ -130,12 +130,18 @@ func (s *Service) Create(ctx context.Context, p caller.Principal, attrs map[stri
 	if img.Owner != nil {
 		owner = *img.Owner
 	}
-	unlock, err := s.lockProject(ctx, owner)
+	unlock, limits, err := s.lockProjectUnlimited(ctx, owner)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	if err := s.enforce(ctx, owner, map[string]int64{QuotaImageCountTotal: 1}); err != nil {
+	deltas := map[string]int64{QuotaImageCountTotal: 1}
+	if limits != nil {
+		err = s.enforceLimits(ctx, owner, limits, deltas)
+	} else {
+		err = s.enforce(ctx, owner, deltas)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := s.store.CreateImage(ctx, img); err != nil {
@@ -251,7 +257,16 @@ func (s *Service) visible(ctx context.Context, p caller.Principal, id string, wi
 	}
 	// An image the get_image rule refuses is one the caller cannot see:
 	// Glance turns any refusal on such an image into 404
-	// (glance/api/v2/policy.py ImageAPIPolicy._enforce).
+	// (glance/api/v2/policy.py ImageAPIPolicy._enforce). Most rule sets
+	// decide get_image from the caller alone (gettable, list.go): then
+	// no target is built, which for a shared image is a second read of
+	// the caller's membership.
+	if allowed, settled := s.authz.Settle(p, "get_image"); settled {
+		if !allowed {
+			return nil, notFoundImage(id)
+		}
+		return img, nil
+	}
 	if err := s.authorize(ctx, p, "get_image", img); err != nil {
 		if errors.Is(err, ErrForbidden) {
 			return nil, notFoundImage(id)
@@ -332,10 +347,16 @@ func policyAttrs(img *Image) map[string]string {
 	m["os_hidden"] = pyBool(img.Hidden)
 	m["min_disk"] = strconv.FormatInt(img.MinDisk, 10)
 	m["min_ram"] = strconv.FormatInt(img.MinRAM, 10)
-	for name, v := range map[string]*string{"name": img.Name, "disk_format": img.DiskFormat, "container_format": img.ContainerFormat} {
-		if v != nil {
-			m[name] = *v
-		}
+	// One field at a time, not a loop over a map literal: that map was
+	// made anew on every rule check.
+	if img.Name != nil {
+		m["name"] = *img.Name
+	}
+	if img.DiskFormat != nil {
+		m["disk_format"] = *img.DiskFormat
+	}
+	if img.ContainerFormat != nil {
+		m["container_format"] = *img.ContainerFormat
 	}
 	if img.Size != nil {
 		m["size"] = strconv.FormatInt(*img.Size, 10)

@@ -13,9 +13,22 @@ type check interface {
 
 // evaluation is one decision: the rule set, who is asking and about what.
 type evaluation struct {
-	rules  map[string]check
-	creds  map[string]any // string or []string values
-	target map[string]string
+	rules map[string]check
+	creds *credentials
+	// target is what %(name)s reads; with ofCreds set it is the caller's
+	// string credentials instead (the is_admin check's target).
+	target  map[string]string
+	ofCreds bool
+}
+
+// attr is the target's attribute name, for a template.
+func (e *evaluation) attr(name string) (string, bool) {
+	if e.ofCreds {
+		v, _, ok := e.creds.get(name)
+		return v, ok && name != "roles"
+	}
+	v, ok := e.target[name]
+	return v, ok
 }
 
 func (e *evaluation) rule(name string) bool {
@@ -83,12 +96,11 @@ func (c ruleCheck) String() string          { return "rule:" + c.name }
 type roleCheck struct{ role template }
 
 func (c roleCheck) eval(e *evaluation) bool {
-	want, ok := c.role.fill(e.target)
+	want, ok := c.role.fill(e)
 	if !ok {
 		return false
 	}
-	roles, _ := e.creds["roles"].([]string)
-	for _, r := range roles {
+	for _, r := range e.creds.roles {
 		if strings.EqualFold(r, want) {
 			return true
 		}
@@ -109,7 +121,7 @@ type genericCheck struct {
 }
 
 func (c genericCheck) eval(e *evaluation) bool {
-	want, ok := c.match.fill(e.target)
+	want, ok := c.match.fill(e)
 	if !ok {
 		return false
 	}
@@ -121,14 +133,16 @@ func (c genericCheck) eval(e *evaluation) bool {
 	if len(c.path) != 1 {
 		return false
 	}
-	switch v := e.creds[c.path[0]].(type) {
-	case string:
+	v, list, ok := e.creds.get(c.path[0])
+	if !ok {
+		return false
+	}
+	if list == nil {
 		return v == want
-	case []string:
-		for _, s := range v {
-			if s == want {
-				return true
-			}
+	}
+	for _, s := range list {
+		if s == want {
+			return true
 		}
 	}
 	return false

@@ -157,3 +157,38 @@ func TestMessages(t *testing.T) {
 		}
 	}
 }
+
+// The target of context_is_admin is the caller's own string credentials
+// (Glance passes the request context's values): a rule may compare them
+// with each other, is_admin reads "False" there, and roles, a list, is no
+// target attribute. Later checks then see is_admin "True".
+func TestIsAdminTargetIsCredentials(t *testing.T) {
+	p := caller.Principal{UserID: "u1", ProjectID: "u1", Roles: []string{"member"}}
+	cases := []struct {
+		rule string
+		want bool
+	}{
+		{`context_is_admin: "user_id:%(project_id)s"`, true},
+		{`context_is_admin: "project_id:%(tenant)s and user:%(user_id)s"`, true},
+		{`context_is_admin: "'False':%(is_admin)s"`, true},
+		{`context_is_admin: "'member':%(roles)s"`, false},
+		{`context_is_admin: "user_id:%(owner)s"`, false},
+	}
+	for _, c := range cases {
+		a := newFromText(t, c.rule)
+		if got := a.IsAdmin(p); got != c.want {
+			t.Errorf("%s: IsAdmin %v, want %v", c.rule, got, c.want)
+		}
+	}
+	other := caller.Principal{UserID: "u1", ProjectID: "p2", Roles: []string{"member"}}
+	if newFromText(t, `context_is_admin: "user_id:%(project_id)s"`).IsAdmin(other) {
+		t.Error("user u1 of project p2 is admin by user_id:%(project_id)s")
+	}
+	a := newFromText(t, `context_is_admin: "user_id:%(project_id)s"`+"\n"+`get_image: "is_admin:True"`)
+	if err := a.Allow(context.Background(), p, "get_image", Target{}); err != nil {
+		t.Errorf("an admin by context_is_admin is refused is_admin:True: %v", err)
+	}
+	if err := a.Allow(context.Background(), other, "get_image", Target{}); err == nil {
+		t.Error("a caller who is no admin passes is_admin:True")
+	}
+}

@@ -352,9 +352,13 @@ func parseTemplate(s string) (template, error) {
 
 // fill expands the template against target; ok is false when it names an
 // attribute the target lacks (oslo: KeyError, the check fails).
-func (t template) fill(target map[string]string) (string, bool) {
-	if len(t) == 1 && t[0].attr == "" {
-		return t[0].lit, true
+func (t template) fill(e *evaluation) (string, bool) {
+	if len(t) == 1 {
+		// A literal, or one attribute: no copy to build.
+		if t[0].attr == "" {
+			return t[0].lit, true
+		}
+		return e.attr(t[0].attr)
 	}
 	var b strings.Builder
 	for _, s := range t {
@@ -362,7 +366,7 @@ func (t template) fill(target map[string]string) (string, bool) {
 			b.WriteString(s.lit)
 			continue
 		}
-		v, ok := target[s.attr]
+		v, ok := e.attr(s.attr)
 		if !ok {
 			return "", false
 		}

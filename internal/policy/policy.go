@@ -157,42 +157,58 @@ func (a *Authorizer) Allow(_ context.Context, p caller.Principal, action string,
 // means by an admin context.
 func (a *Authorizer) IsAdmin(p caller.Principal) bool {
 	c := baseCredentials(p)
-	e := &evaluation{rules: a.rules, creds: c, target: credentialTarget(c)}
+	return a.isAdmin(&c)
+}
+
+// isAdmin evaluates context_is_admin on base credentials (is_admin
+// "False"). Glance passes the request context's own values as the
+// target of that check.
+func (a *Authorizer) isAdmin(c *credentials) bool {
+	e := &evaluation{rules: a.rules, creds: c, ofCreds: true}
 	return e.rule("context_is_admin")
 }
 
 // credentials are what rules see of the caller: oslo.context's policy
 // values plus the older tenant and user aliases and is_admin, which Glance
-// computes from context_is_admin when the request context is built.
-func (a *Authorizer) credentials(p caller.Principal) map[string]any {
+// computes from context_is_admin when the request context is built. A
+// struct rather than a map: every check builds them.
+type credentials struct {
+	roles         []string
+	user, project string // "" for none
+	admin         bool
+}
+
+func (a *Authorizer) credentials(p caller.Principal) *credentials {
 	c := baseCredentials(p)
-	if a.IsAdmin(p) {
-		c["is_admin"] = "True"
-	}
-	return c
+	c.admin = a.isAdmin(&c)
+	return &c
 }
 
-func baseCredentials(p caller.Principal) map[string]any {
-	c := map[string]any{"roles": append([]string(nil), p.Roles...), "is_admin": "False"}
-	if p.UserID != "" {
-		c["user_id"], c["user"] = p.UserID, p.UserID
-	}
-	if p.ProjectID != "" {
-		c["project_id"], c["tenant"] = p.ProjectID, p.ProjectID
-	}
-	return c
+func baseCredentials(p caller.Principal) credentials {
+	return credentials{roles: p.Roles, user: p.UserID, project: p.ProjectID}
 }
 
-// credentialTarget is the target of the is_admin check: Glance passes the
-// request context's own values.
-func credentialTarget(c map[string]any) map[string]string {
-	t := map[string]string{}
-	for k, v := range c {
-		if s, ok := v.(string); ok {
-			t[k] = s
+// get returns the credential name: a string, or for "roles" a list
+// (possibly empty, never nil); ok is false for a credential the caller
+// does not have.
+func (c *credentials) get(name string) (s string, list []string, ok bool) {
+	switch name {
+	case "roles":
+		if c.roles == nil {
+			return "", []string{}, true
 		}
+		return "", c.roles, true
+	case "is_admin":
+		if c.admin {
+			return "True", nil, true
+		}
+		return "False", nil, true
+	case "user_id", "user":
+		return c.user, nil, c.user != ""
+	case "project_id", "tenant":
+		return c.project, nil, c.project != ""
 	}
-	return t
+	return "", nil, false
 }
 
 func notAuthorized(action string) string {

@@ -121,6 +121,7 @@ func (g *groupCommit) commit(batch []*writeJob) {
 
 	// A lone job needs no savepoint: its failure rolls back everything.
 	single := len(batch) == 1
+	var committed []func() // of the jobs that succeeded
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			errs[i] = err
@@ -134,6 +135,9 @@ func (g *groupCommit) commit(batch []*writeJob) {
 			}
 		}
 		errs[i] = runJob(j, tx)
+		if fns := tx.takeCommitted(); errs[i] == nil {
+			committed = append(committed, fns...)
+		}
 		if single {
 			break
 		}
@@ -156,7 +160,9 @@ func (g *groupCommit) commit(batch []*writeJob) {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		failAll(fmt.Errorf("%s: commit: %w", s.d.Name, err))
+		return
 	}
+	runAll(committed)
 }
 
 // runJob runs one job, turning a panic into its error so that the

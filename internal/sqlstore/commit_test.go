@@ -33,11 +33,20 @@ func groupStore(t *testing.T) *Store {
 	return s
 }
 
+// committed holds, by store and key, the puts whose afterCommit ran.
+var committed sync.Map
+
+type committedKey struct {
+	s *Store
+	k string
+}
+
 func put(ctx context.Context, s *Store, k, v string, fail bool) error {
 	return s.write(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO kv (k, v) VALUES ($1, $2)", k, v); err != nil {
 			return err
 		}
+		tx.afterCommit(func() { committed.Store(committedKey{s, k}, true) })
 		if fail {
 			return errors.New("job fails after writing")
 		}
@@ -95,12 +104,13 @@ func TestGroupCommitBatchKeepsEachJobApart(t *testing.T) {
 	got := keys(t, s)
 	for i := range n {
 		k := fmt.Sprint("k", i)
+		_, ran := committed.Load(committedKey{s, k})
 		if i%5 == 0 {
-			if errs[i] == nil || got[k] {
-				t.Errorf("failing job %d: err %v, row kept %v", i, errs[i], got[k])
+			if errs[i] == nil || got[k] || ran {
+				t.Errorf("failing job %d: err %v, row kept %v, afterCommit ran %v", i, errs[i], got[k], ran)
 			}
-		} else if errs[i] != nil || !got[k] {
-			t.Errorf("job %d: err %v, row kept %v", i, errs[i], got[k])
+		} else if errs[i] != nil || !got[k] || !ran {
+			t.Errorf("job %d: err %v, row kept %v, afterCommit ran %v", i, errs[i], got[k], ran)
 		}
 	}
 	if err := <-cancelErr; err == nil && !got["cancelled"] {
@@ -117,6 +127,15 @@ func TestGroupCommitSingleJobs(t *testing.T) {
 	ctx := context.Background()
 	if err := put(ctx, s, "a", "1", false); err != nil {
 		t.Fatal(err)
+	}
+	if _, ran := committed.Load(committedKey{s, "a"}); !ran {
+		t.Error("a lone job's afterCommit did not run before it was answered")
+	}
+	if err := put(ctx, s, "x", "1", true); err == nil {
+		t.Fatal("a failing job succeeded")
+	}
+	if _, ran := committed.Load(committedKey{s, "x"}); ran {
+		t.Error("a failed lone job's afterCommit ran")
 	}
 	if err := put(ctx, s, "a", "2", false); err == nil {
 		t.Fatal("a duplicate key was accepted")

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -47,17 +49,178 @@ func insertImage(ctx context.Context, tx *Tx, s *Store, img *image.Image) error 
 	return insertSets(ctx, tx, img.ID, img.Properties, img.Tags)
 }
 
-// GetImage returns the image, deleted or not.
+// GetImage returns the image, deleted or not. With the record cache
+// (records.go) it first reads only the image's revision and, when the
+// cache holds the record at that revision, answers a copy of it: the
+// full query's correlated subqueries of properties and tags, and its
+// two dozen columns (which the SQLite driver names anew on every query),
+// cost several times what the one-column probe does. A miss loads the
+// record as before and keeps it. The image returned is the caller's own
+// to change.
 func (s *Store) GetImage(ctx context.Context, id string) (_ *image.Image, err error) {
 	defer s.markUnavailable(&err)
-	return s.getImage(ctx, pooled{s.r, s}, id, "")
+	q := pooled{s.r, s}
+	if s.records == nil {
+		return s.getImage(ctx, q, id, "")
+	}
+	rev, found, err := s.revision(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, notFound(id)
+	}
+	if img := s.records.get(id, rev); img != nil {
+		return cloneImage(img), nil
+	}
+	img, rev, err := s.loadImage(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	// One statement is one snapshot, so the record is the database's at
+	// the revision it was read with, whatever the probe read.
+	s.records.put(cloneImage(img), rev)
+	return img, nil
+}
+
+// revision reads an image's revision (migration 00028).
+func (s *Store) revision(ctx context.Context, q querier, id string) (rev int64, found bool, err error) {
+	rows, err := q.QueryContext(ctx, `SELECT revision FROM images WHERE id = $1`, id)
+	if err != nil {
+		return 0, false, err
+	}
+	if found = rows.Next(); found {
+		err = rows.Scan(&rev)
+	}
+	return rev, found, errors.Join(err, rows.Err(), rows.Close())
+}
+
+// loadImage loads one image, deleted or not, with the revision its row
+// was read at.
+func (s *Store) loadImage(ctx context.Context, q querier, id string) (*image.Image, int64, error) {
+	rows, err := q.QueryContext(ctx, s.selectImages+` FROM images WHERE id = $1`, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	r := s.newImageRow()
+	var img *image.Image
+	if rows.Next() {
+		img, err = r.scan(rows)
+	}
+	if err = errors.Join(err, rows.Err(), rows.Close()); err != nil {
+		return nil, 0, err
+	}
+	if img == nil {
+		return nil, 0, notFound(id)
+	}
+	return img, r.rev, nil
+}
+
+// cachedCurrent returns, inside a write transaction, the cached record of
+// the image at the revision the transaction reads, locked against other
+// writers (Dialect.LockRow), or nil when the cache holds no record at that
+// revision (or the image is missing). Such a record is what the database
+// holds, so a save can tell what it changes without reading the row and
+// its sets: one narrow query instead of three. The caller must not
+// modify it.
+func (s *Store) cachedCurrent(ctx context.Context, tx *Tx, id string) (*image.Image, error) {
+	if s.records == nil {
+		return nil, nil
+	}
+	var rev int64
+	err := tx.QueryRowContext(ctx, `SELECT revision FROM images WHERE id = $1`+s.d.LockRow, id).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.records.get(id, rev), nil
+}
+
+// cacheSaved keeps, once the transaction commits, the record a save
+// leaves, so that the next GetImage of the image (the next PATCH of it)
+// is answered from the cache instead of loading it. cur is the record the
+// save started from, exact at the revision the transaction read under
+// its lock (cachedCurrent), so the record left is cur with what SaveImage
+// wrote: the client-mutable columns and updated_at as img has them, and
+// img's properties and tags, as a load would return them (times through
+// the database's precision, tags sorted and without repeats, empty sets
+// empty and not nil). The revision is read after the writes, in the same
+// transaction; the triggers change nothing else of the image.
+func (s *Store) cacheSaved(ctx context.Context, tx *Tx, cur, img *image.Image) error {
+	rev, found, err := s.revision(ctx, tx, img.ID)
+	if err != nil || !found {
+		return err
+	}
+	updated, err := s.d.ScanTime(s.d.BindTime(img.UpdatedAt))
+	if err != nil {
+		return err
+	}
+	next := *cur
+	next.Name, next.DiskFormat, next.ContainerFormat, next.Owner = img.Name, img.DiskFormat, img.ContainerFormat, img.Owner
+	next.Visibility, next.Protected, next.Hidden = img.Visibility, img.Protected, img.Hidden
+	next.MinDisk, next.MinRAM = img.MinDisk, img.MinRAM
+	next.UpdatedAt = updated.UTC()
+	next.Properties = map[string]string{}
+	maps.Copy(next.Properties, img.Properties)
+	next.Tags = slices.Compact(slices.Sorted(slices.Values(img.Tags)))
+	if next.Tags == nil {
+		next.Tags = []string{}
+	}
+	// A deep copy: img stays its caller's, cur the cache's.
+	rec := cloneImage(&next)
+	tx.afterCommit(func() { s.records.put(rec, rev) })
+	return nil
+}
+
+// nullOf is the column value of an optional text field.
+func nullOf(p *string) sql.NullString {
+	if p == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: *p, Valid: true}
+}
+
+// cloneImage is a deep copy of img: the cache's records are shared, and
+// GetImage's callers change what they get.
+func cloneImage(img *image.Image) *image.Image {
+	l := &loadedImage{img: *img}
+	c := &l.img
+	c.Name = cloneOpt(img.Name, &l.name)
+	c.DiskFormat = cloneOpt(img.DiskFormat, &l.diskFormat)
+	c.ContainerFormat = cloneOpt(img.ContainerFormat, &l.containerFormat)
+	c.Owner = cloneOpt(img.Owner, &l.owner)
+	c.Size = cloneOpt(img.Size, &l.size)
+	c.VirtualSize = cloneOpt(img.VirtualSize, &l.virtualSize)
+	c.DeletedAt = cloneOpt(img.DeletedAt, &l.deletedAt)
+	if img.Properties != nil {
+		c.Properties = maps.Clone(img.Properties)
+	}
+	if img.Tags != nil {
+		c.Tags = slices.Clone(img.Tags)
+	}
+	return c
+}
+
+// cloneOpt stores *v in *into and returns into, or nil for nil.
+func cloneOpt[T any](v, into *T) *T {
+	if v == nil {
+		return nil
+	}
+	*into = *v
+	return into
 }
 
 // SaveImage writes the client-mutable attributes, and replaces properties
 // and tags, if the image is still in status ifStatus.
 func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.Status, ifUpdatedAt time.Time) error {
 	return s.write(ctx, func(tx *Tx) error {
-		set, args, err := s.changedColumns(ctx, tx, img)
+		cur, err := s.cachedCurrent(ctx, tx, img.ID)
+		if err != nil {
+			return err
+		}
+		set, args, err := s.changedColumns(ctx, tx, img, cur)
 		if err != nil {
 			return err
 		}
@@ -72,8 +235,13 @@ func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.
 		if err := changedOne(ctx, tx, res, img.ID); err != nil {
 			return err
 		}
-		if err := replaceSets(ctx, tx, img.ID, img.Properties, img.Tags); err != nil {
+		if err := replaceSets(ctx, tx, img.ID, img.Properties, img.Tags, cur); err != nil {
 			return err
+		}
+		if cur != nil {
+			if err := s.cacheSaved(ctx, tx, cur, img); err != nil {
+				return err
+			}
 		}
 		// The compare-and-set on status and updated_at means the columns
 		// not written are those img was read with.
@@ -88,22 +256,29 @@ func (s *Store) SaveImage(ctx context.Context, img *image.Image, ifStatus image.
 // listing's indexes (00008) put visibility and owner in front of most of
 // them: a PATCH of one property would otherwise rewrite some twenty index
 // entries. A row that is missing sets nothing; the UPDATE then finds no
-// row and changedOne says why.
-func (s *Store) changedColumns(ctx context.Context, tx *Tx, img *image.Image) (string, []any, error) {
+// row and changedOne says why. cur, if not nil, is the stored record
+// (cachedCurrent), which then need not be read.
+func (s *Store) changedColumns(ctx context.Context, tx *Tx, img, cur *image.Image) (string, []any, error) {
 	var (
 		name, disk, container, owner sql.NullString
 		visibility                   string
 		protected, hidden            bool
 		minDisk, minRAM              int64
 	)
-	err := tx.QueryRowContext(ctx, `SELECT name, visibility, protected, os_hidden, min_disk, min_ram,
+	if cur != nil {
+		name, disk, container, owner = nullOf(cur.Name), nullOf(cur.DiskFormat), nullOf(cur.ContainerFormat), nullOf(cur.Owner)
+		visibility, protected, hidden = string(cur.Visibility), cur.Protected, cur.Hidden
+		minDisk, minRAM = cur.MinDisk, cur.MinRAM
+	} else {
+		err := tx.QueryRowContext(ctx, `SELECT name, visibility, protected, os_hidden, min_disk, min_ram,
 		disk_format, container_format, owner FROM images WHERE id = $1`+s.d.LockRow, img.ID).
-		Scan(&name, &visibility, &protected, &hidden, &minDisk, &minRAM, &disk, &container, &owner)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil, nil
-	}
-	if err != nil {
-		return "", nil, err
+			Scan(&name, &visibility, &protected, &hidden, &minDisk, &minRAM, &disk, &container, &owner)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", nil, nil
+		}
+		if err != nil {
+			return "", nil, err
+		}
 	}
 	var set string
 	var args []any
@@ -147,20 +322,31 @@ func pairs(ctx context.Context, tx *Tx, query, id string, fn func(a, b string)) 
 
 // replaceSets makes an image's properties and tags the given ones, writing
 // only the differences: a PATCH usually changes one property, and each
-// row written also updates every index of its table.
-func replaceSets(ctx context.Context, tx *Tx, id string, props map[string]string, tags []string) error {
-	curProps := map[string]string{}
-	err := pairs(ctx, tx, `SELECT name, value FROM image_properties WHERE image_id = $1`, id,
-		func(name, value string) { curProps[name] = value })
-	if err != nil {
-		return err
-	}
+// row written also updates every index of its table. cur, if not nil, is
+// the stored record (cachedCurrent), whose sets then need not be read.
+func replaceSets(ctx context.Context, tx *Tx, id string, props map[string]string, tags []string, cur *image.Image) error {
+	var curProps map[string]string
 	curTags := map[string]bool{}
-	err = pairs(ctx, tx, `SELECT value, '' FROM image_tags WHERE image_id = $1`, id,
-		func(tag, _ string) { curTags[tag] = true })
-	if err != nil {
-		return err
+	if cur != nil {
+		// Only read here: cur is shared with the cache.
+		curProps = cur.Properties
+		for _, t := range cur.Tags {
+			curTags[t] = true
+		}
+	} else {
+		curProps = map[string]string{}
+		err := pairs(ctx, tx, `SELECT name, value FROM image_properties WHERE image_id = $1`, id,
+			func(name, value string) { curProps[name] = value })
+		if err != nil {
+			return err
+		}
+		err = pairs(ctx, tx, `SELECT value, '' FROM image_tags WHERE image_id = $1`, id,
+			func(tag, _ string) { curTags[tag] = true })
+		if err != nil {
+			return err
+		}
 	}
+	var err error
 	for name := range curProps {
 		if _, keep := props[name]; !keep {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM image_properties WHERE image_id = $1 AND name = $2`, id, name); err != nil {
@@ -169,11 +355,11 @@ func replaceSets(ctx context.Context, tx *Tx, id string, props map[string]string
 		}
 	}
 	for name, value := range props {
-		cur, had := curProps[name]
+		old, had := curProps[name]
 		switch {
 		case !had:
 			_, err = tx.ExecContext(ctx, insertProperty, id, name, value)
-		case cur != value:
+		case old != value:
 			_, err = tx.ExecContext(ctx, `UPDATE image_properties SET value = $3 WHERE image_id = $1 AND name = $2`, id, name, value)
 		}
 		if err != nil {

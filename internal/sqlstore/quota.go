@@ -42,7 +42,8 @@ func (s *Store) ProjectUsage(ctx context.Context, project string) (_ image.Usage
 // ProjectLimits returns a project's quota overrides.
 func (s *Store) ProjectLimits(ctx context.Context, project string) (_ map[string]int64, err error) {
 	defer s.markUnavailable(&err)
-	rows, err := s.r.QueryContext(ctx, `SELECT name, quota_limit FROM project_quotas WHERE project_id = $1`, project)
+	// Through the statement cache: every create asks.
+	rows, err := pooled{s.r, s}.QueryContext(ctx, `SELECT name, quota_limit FROM project_quotas WHERE project_id = $1`, project)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,10 @@ import (
 // the cache needs no invalidation and stays correct when other processes
 // (other glint nodes on one PostgreSQL, an admin command on the SQLite
 // file) write. What a caller may see is decided by the query, per caller;
-// the cache holds only what the database holds, keyed by image id.
+// the cache holds only what the database holds, keyed by image id: records
+// read, and records a save leaves, computed from the cached record it
+// started from at the revision it read under its lock (cacheSaved) and
+// kept only once it commits.
 //
 // It is bounded by entries, in shards each with its own lock; a full
 // shard drops an arbitrary entry (Go's map iteration order) for a new

@@ -281,6 +281,7 @@ func (s *Store) inTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn fu
 	if err := tx.Commit(); err != nil {
 		return s.unavailable(fmt.Errorf("%s: commit: %w", s.d.Name, err))
 	}
+	runAll(t.takeCommitted())
 	return nil
 }
 

@@ -38,6 +38,27 @@ type Tx struct {
 	leftTask *task.Task
 	// hooked says the running change has an OutboxHook.
 	hooked bool
+	// committed are what the running change does once it is committed
+	// (afterCommit); a change rolled back does none of them.
+	committed []func()
+}
+
+// afterCommit runs fn once the running change is committed, before its
+// caller is answered; never if it is rolled back.
+func (t *Tx) afterCommit(fn func()) { t.committed = append(t.committed, fn) }
+
+// takeCommitted returns the running change's afterCommit functions and
+// forgets them (a group-commit transaction runs other changes next).
+func (t *Tx) takeCommitted() []func() {
+	fns := t.committed
+	t.committed = nil
+	return fns
+}
+
+func runAll(fns []func()) {
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 func (t *Tx) ctx(ctx context.Context) context.Context {

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("EveryChangeBumpsRevision", func(t *testing.T) { everyChange(t, open(t)) })
 	t.Run("SecondStoreNeverStale", func(t *testing.T) { secondStore(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { concurrent(t, open(t)) })
+	t.Run("SaveFromCache", func(t *testing.T) { saveFromCache(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
@@ -164,6 +165,28 @@ func secondStore(t *testing.T, s Stores) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("after %s, the second store lists\n%s\nthe database holds\n%s", what, show(got), show(want))
 		}
+		// GetImage through B's cache, twice: the first may fill the
+		// cache, the second is served from it; what a caller does to
+		// the image it got must not reach the cache.
+		for i := range n {
+			want, err := s.A.GetImage(ctx, id(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for round := range 2 {
+				got, err := s.B.GetImage(ctx, id(i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("after %s, GetImage %d of the second store is\n%s\nthe database holds\n%s",
+						what, round, show([]*image.Image{got}), show([]*image.Image{want}))
+				}
+				got.Properties["scribbled"] = "x"
+				got.Tags[0] = "scribbled"
+				*got.Name = "scribbled"
+			}
+		}
 	}
 	s.A.SetRecordCache(0)
 	check("nothing")
@@ -267,6 +290,67 @@ func concurrent(t *testing.T, s Stores) {
 			if img.Properties["n"] != *img.Name {
 				t.Fatalf("image %s listed with name %q and property n=%q: a record of two states", img.ID, *img.Name, img.Properties["n"])
 			}
+		}
+	}
+}
+
+// saveFromCache saves through B, whose cache holds the image: SaveImage
+// takes what the database holds from the cache when the cached revision
+// is the row's, and must read the row when something changed it behind
+// B's back, or it would leave what the save replaces (a property, a tag,
+// a column set in plain SQL).
+func saveFromCache(t *testing.T, s Stores) {
+	ctx := t.Context()
+	s.A.SetRecordCache(0) // the reference reads the database
+	cases := []struct {
+		behind string // SQL run behind B's back before the save
+		empty  bool   // the save drops every property and tag
+	}{
+		{}, // the cache's record is current
+		{behind: "INSERT INTO image_properties (image_id, name, value, image_created_at) SELECT id, 'z', '1', created_at FROM images WHERE id = $1"},
+		{empty: true},
+	}
+	for i, c := range cases {
+		must(t, s.B.CreateImage(ctx, newImage(id(i), i)))
+		img, err := s.B.GetImage(ctx, id(i)) // fills B's cache
+		must(t, err)
+		if img, err = s.B.GetImage(ctx, id(i)); err != nil { // from it
+			t.Fatal(err)
+		}
+		if c.behind != "" {
+			for _, q := range []string{c.behind, "UPDATE image_tags SET value = 't9' WHERE image_id = $1 AND value = 't2'",
+				"UPDATE images SET min_ram = 7 WHERE id = $1"} {
+				if _, err := s.DB.ExecContext(ctx, q, id(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		name := "saved"
+		img.Name = &name
+		wantProps, wantTags := map[string]string{"b": "changed", "c": "new"}, []string{"t2", "t3"}
+		delete(img.Properties, "a")
+		img.Properties["b"] = "changed"
+		img.Properties["c"] = "new"
+		img.Tags = []string{"t3", "t2", "t3"} // unsorted, repeated: the database keeps a set
+		if c.empty {
+			img.Properties, img.Tags = nil, nil
+			wantProps, wantTags = map[string]string{}, []string{}
+		}
+		before := img.UpdatedAt
+		img.UpdatedAt = before.Add(time.Second + 1234*time.Nanosecond) // finer than the database keeps
+		must(t, s.B.SaveImage(ctx, img, img.Status, before))
+		got, err := s.A.GetImage(ctx, id(i))
+		must(t, err)
+		if deref(got.Name) != "saved" || got.MinRAM != 0 || !reflect.DeepEqual(got.Properties, wantProps) ||
+			!reflect.DeepEqual(got.Tags, wantTags) {
+			t.Errorf("saved image %d (%+v) is\n%s", i, c, show([]*image.Image{got}))
+		}
+		// B's next GetImage is the database's, whether it comes from
+		// the record the save left in the cache or from a load.
+		again, err := s.B.GetImage(ctx, id(i))
+		must(t, err)
+		if !reflect.DeepEqual(again, got) {
+			t.Errorf("after the save of image %d (%+v), B gets\n%+v\nthe database holds\n%+v", i, c, again, got)
 		}
 	}
 }
