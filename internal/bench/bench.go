@@ -92,6 +92,9 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 		}
 		defer os.RemoveAll(d)
 		dir = d
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		// A directory given may be new: every step writes beneath it.
+		return err
 	}
 	var results []Result
 	var jsonErr error // the first failure to write a JSON result

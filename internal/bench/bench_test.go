@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -108,7 +109,8 @@ func TestRunAgainstGlint(t *testing.T) {
 		Lonely:  TrustedIdentity("bench-lonely", "bench-lonely-user", "member", "reader"),
 		Catalog: 60, Clients: []int{1, 4}, Duration: 150 * time.Millisecond,
 		TransferSize: 3*blockSize + 5, ConcurrentSize: blockSize + 1, Concurrent: 3,
-		Dir: t.TempDir(), JSON: &js, Markdown: &md}
+		// A directory that does not exist yet, as --dir may name.
+		Dir: filepath.Join(t.TempDir(), "new"), JSON: &js, Markdown: &md}
 	if err := Run(context.Background(), opts, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatal(err)
 	}

@@ -55,23 +55,27 @@ func insertImage(ctx context.Context, tx *Tx, s *Store, img *image.Image) error 
 // full query's correlated subqueries of properties and tags, and its
 // two dozen columns (which the SQLite driver names anew on every query),
 // cost several times what the one-column probe does. A miss loads the
-// record as before and keeps it. The image returned is the caller's own
-// to change.
+// record as before and keeps it; an image the cache holds no record of
+// at all is loaded straight away, with no probe first (the first show of
+// each image after a start). The image returned is the caller's own to
+// change.
 func (s *Store) GetImage(ctx context.Context, id string) (_ *image.Image, err error) {
 	defer s.markUnavailable(&err)
 	q := pooled{s.r, s}
 	if s.records == nil {
 		return s.getImage(ctx, q, id, "")
 	}
-	rev, found, err := s.revision(ctx, q, id)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, notFound(id)
-	}
-	if img := s.records.get(id, rev); img != nil {
-		return cloneImage(img), nil
+	if s.records.has(id) {
+		rev, found, err := s.revision(ctx, q, id)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, notFound(id)
+		}
+		if img := s.records.get(id, rev); img != nil {
+			return cloneImage(img), nil
+		}
 	}
 	img, rev, err := s.loadImage(ctx, q, id)
 	if err != nil {

@@ -81,6 +81,15 @@ func (c *recordCache) get(id string, rev int64) *image.Image {
 	return &img
 }
 
+// has reports whether the cache holds a record of id, at any revision.
+func (c *recordCache) has(id string) bool {
+	sh := c.shard(id)
+	sh.mu.Lock()
+	_, ok := sh.m[id]
+	sh.mu.Unlock()
+	return ok
+}
+
 // put keeps img, read at revision rev; the caller gives up img.
 func (c *recordCache) put(img *image.Image, rev int64) {
 	sh := c.shard(img.ID)
