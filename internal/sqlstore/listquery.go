@@ -105,9 +105,6 @@ type branch struct {
 	// memberships (memberIndex; 00029); nil otherwise. It is the first
 	// table of from, the one the branch walks.
 	indexes func(key string) string
-	// gate is the branch's own condition for being read at all (ANDed
-	// with the plan's), "" for none.
-	gate string
 }
 
 func (b branch) expr(k orderKey) string {

@@ -103,7 +103,7 @@ func (p *listPlan) pageSQL() string {
 	}
 	pages := make([]string, len(arms))
 	for i, a := range arms {
-		if p.lazyMerge && p.gate == "" && a.b.gate == "" && p.contains == "" && a.fixed == 0 {
+		if p.lazyMerge && p.gate == "" && p.contains == "" && a.fixed == 0 {
 			pages[i] = p.armSQL(a.b, a.term)
 			continue
 		}
@@ -154,9 +154,9 @@ func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 	rest := &listPlan{order: p.order[fixed:]}
 	from := p.from(b)
 	limit, scan := p.limit, p.scan
-	if gate := strings.Join(slices.DeleteFunc([]string{p.gate, b.gate}, func(g string) bool { return g == "" }), " AND "); gate != "" {
-		limit = "CASE WHEN " + gate + " THEN " + p.limit + " ELSE 0 END"
-		scan = "CASE WHEN " + gate + " THEN " + p.scan + " ELSE 0 END"
+	if p.gate != "" {
+		limit = "CASE WHEN " + p.gate + " THEN " + p.limit + " ELSE 0 END"
+		scan = "CASE WHEN " + p.gate + " THEN " + p.scan + " ELSE 0 END"
 	}
 	if p.contains == "" {
 		return "SELECT " + cols + " FROM " + from + " WHERE " + strings.Join(where, " AND ") +

@@ -59,17 +59,26 @@ func (w way) branches(p *listPlan) []branch {
 	}
 	bs := make([]branch, len(statuses))
 	for i, st := range statuses {
+		member := w.project
+		if gate := p.memberGates(w.project, st); gate != "" {
+			// The index range is the caller's memberships only when the
+			// gate holds, else none: NULL equals no member. The gate is
+			// computed once, before the walk, and the branch stays a
+			// plain SELECT that the merge reads lazily (Dialect.LazyMerge)
+			// where a LIMIT of 0 (the plan's gate) needs a subquery that
+			// reads its page whole.
+			member = "CASE WHEN " + gate + " THEN " + w.project + " END"
+		}
 		bs[i] = branch{
 			from: p.members,
 			// The caller's own images are its owned branches' (and
 			// the merge is a UNION ALL): a membership in one's own image
 			// lists nothing more.
-			where: []string{"m.member = " + w.project, "m.status = " + st,
+			where: []string{"m.member = " + member, "m.status = " + st,
 				"images.id = m.image_id", "images.visibility = 'shared'",
 				"COALESCE(images.owner, '') <> " + w.project},
 			drive:   p.memberDrive(),
 			indexes: memberIndex,
-			gate:    p.memberGates(w.project, st),
 		}
 		if p.hidden {
 			// The partial index of hidden shares (migration 00030).
