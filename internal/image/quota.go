@@ -70,34 +70,31 @@ func (q *quotaLocks) lock(project string) func() {
 // images of one project runs at the speed of the database, not of one
 // lock round trip after another.
 func (s *Service) lockProject(ctx context.Context, project string) (func(), error) {
-	unlock, _, err := s.lockProjectUnlimited(ctx, project)
+	unlock, _, err := s.lockQuotas(ctx, project)
 	return unlock, err
 }
 
-// lockProjectUnlimited is lockProject that also returns the limits it
-// read when none is limited (and so nothing was locked), for the caller's
-// quota check (enforceLimits): a create then reads the project's limits
-// once, not twice. When a quota is limited it returns nil limits, and the
-// check reads them again under the lock, as enforce does.
-func (s *Service) lockProjectUnlimited(ctx context.Context, project string) (func(), map[string]int64, error) {
+// lockQuotas is lockProject that also says whether any of the project's
+// quotas is limited. When none is, there is nothing to check either, and
+// a create need not read the project's limits a second time (enforce).
+func (s *Service) lockQuotas(ctx context.Context, project string) (unlock func(), limited bool, err error) {
 	limits, err := s.limits(ctx, project)
 	if err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
-	limited := false
 	for _, v := range limits {
 		limited = limited || v != Unlimited
 	}
 	if !limited {
-		return func() {}, limits, nil
+		return func() {}, false, nil
 	}
 	unlockLocal := s.quota.lock(project)
 	unlockStore, err := s.store.LockProject(ctx, project)
 	if err != nil {
 		unlockLocal()
-		return nil, nil, err
+		return nil, false, err
 	}
-	return func() { unlockStore(); unlockLocal() }, nil, nil
+	return func() { unlockStore(); unlockLocal() }, true, nil
 }
 
 // limits merges the configured defaults with the project's overrides.
@@ -131,14 +128,6 @@ func (s *Service) enforce(ctx context.Context, project string, deltas map[string
 	limits, err := s.limits(ctx, project)
 	if err != nil {
 		return err
-	}
-	return s.enforceLimits(ctx, project, limits, deltas)
-}
-
-// enforceLimits is enforce with the project's limits already read.
-func (s *Service) enforceLimits(ctx context.Context, project string, limits, deltas map[string]int64) error {
-	if project == "" {
-		return nil
 	}
 	var usage *Usage
 	for _, name := range QuotaNames {

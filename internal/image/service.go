@@ -130,19 +130,15 @@ func (s *Service) Create(ctx context.Context, p caller.Principal, attrs map[stri
 	if img.Owner != nil {
 		owner = *img.Owner
 	}
-	unlock, limits, err := s.lockProjectUnlimited(ctx, owner)
+	unlock, limited, err := s.lockQuotas(ctx, owner)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	deltas := map[string]int64{QuotaImageCountTotal: 1}
-	if limits != nil {
-		err = s.enforceLimits(ctx, owner, limits, deltas)
-	} else {
-		err = s.enforce(ctx, owner, deltas)
-	}
-	if err != nil {
-		return nil, err
+	if limited {
+		if err := s.enforce(ctx, owner, map[string]int64{QuotaImageCountTotal: 1}); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.store.CreateImage(ctx, img); err != nil {
 		if errors.Is(err, ErrDuplicate) {
