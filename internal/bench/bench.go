@@ -125,6 +125,14 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 		}
 		emit(limits...)
 	}
+	if opts.runs("show") {
+		log.Info("measuring a trivial Go server's answer of an image record (the show workload's floor)")
+		rs, err := trivialShow(ctx, dir, opts)
+		if err != nil {
+			return fmt.Errorf("trivial show: %w", err)
+		}
+		emit(rs...)
+	}
 
 	var servers []func() (*target, error)
 	if opts.Endpoint != "" {

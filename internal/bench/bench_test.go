@@ -107,7 +107,7 @@ func TestRunAgainstGlint(t *testing.T) {
 		Admin:   TrustedIdentity("bench-admin", "bench-admin-user", "admin"),
 		Sharer:  TrustedIdentity("bench-sharer", "bench-sharer-user", "member", "reader"),
 		Lonely:  TrustedIdentity("bench-lonely", "bench-lonely-user", "member", "reader"),
-		Catalog: 60, Clients: []int{1, 4}, Duration: 150 * time.Millisecond,
+		Catalog: 60, Clients: []int{1, 8}, Duration: 150 * time.Millisecond, // 8: the targets' level
 		TransferSize: 3*blockSize + 5, ConcurrentSize: blockSize + 1, Concurrent: 3,
 		// A directory that does not exist yet, as --dir may name.
 		Dir: filepath.Join(t.TempDir(), "new"), JSON: &js, Markdown: &md}
@@ -125,11 +125,11 @@ func TestRunAgainstGlint(t *testing.T) {
 		if len(r.Errors) > 0 {
 			t.Errorf("%s: errors %v", r.summary(), r.Errors)
 		}
-		if r.Server == "endpoint" && r.Clients > 0 && r.Requests == 0 && r.Bytes == 0 && r.Workload != "walk" {
+		if (r.Server == "endpoint" || r.Server == "trivial") && r.Clients > 0 && r.Requests == 0 && r.Bytes == 0 && r.Workload != "walk" {
 			t.Errorf("%s measured nothing", r.summary())
 		}
 	}
-	for _, w := range []string{"machine md5", "machine sha512", "trivial put", "trivial store", "trivial get", "endpoint seed",
+	for _, w := range []string{"machine md5", "machine sha512", "trivial put", "trivial store", "trivial get", "trivial show", "endpoint seed",
 		"endpoint show", "endpoint list-sorted", "endpoint list-tag", "endpoint list-visibility", "endpoint list-name",
 		"endpoint list-default-lonely", "endpoint list-sort-name-asc-lonely", "endpoint list-member_status-pending",
 		"endpoint list-updated_at-gt-none", "endpoint list-owner-admin",
@@ -142,10 +142,15 @@ func TestRunAgainstGlint(t *testing.T) {
 	if !strings.Contains(md.String(), "### Targets") || !strings.Contains(md.String(), "| walk of the catalog at limit=1000 |") {
 		t.Errorf("markdown report lacks its tables:\n%s", md.String())
 	}
+	for _, line := range []string{"| trivial Go server show | 8 |", "| show CPU per request vs a trivial Go server's answer of the same record at 8 clients | "} {
+		if !strings.Contains(md.String(), line) {
+			t.Errorf("markdown report lacks %q:\n%s", line, md.String())
+		}
+	}
 }
 
 // TestMain lets the test binary stand in for glint when the benchmark
-// runs itself as `glint bench trivial-server` (machineLimits does).
+// runs itself as `glint bench trivial-server` (startTrivial does).
 func TestMain(m *testing.M) {
 	if len(os.Args) == 7 && os.Args[1] == "bench" && os.Args[2] == "trivial-server" {
 		if err := ServeTrivial(context.Background(), os.Args[4], os.Args[6]); err != nil {

@@ -4,23 +4,39 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/glint-image/glint/internal/requestid"
 )
 
-// ServeTrivial is the yardstick for transfers: the least an HTTP server
-// in Go can do to take a PUT (read and drop the body), to store one (write
-// it to a file and fsync it, as an upload must), and to serve a GET of a
-// file (io.Copy from an *os.File, which net/http turns into sendfile).
-// `glint bench trivial-server` runs it in a process of its own, so its
-// CPU is measured like a real server's.
+// ServeTrivial is the yardstick for transfers and small requests: the
+// least an HTTP server in Go can do to take a PUT (read and drop the
+// body), to store one (write it to a file and fsync it, as an upload
+// must), to serve a GET of a file (io.Copy from an *os.File, which
+// net/http turns into sendfile), and to answer a show (GET /record: an
+// image record of glint's, with the headers glint sends). `glint bench
+// trivial-server` runs it in a process of its own, so its CPU is measured
+// like a real server's.
 func ServeTrivial(ctx context.Context, addr, file string) error {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /record", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", recordLength)
+		// A fresh id for every answer, made as glint makes its own.
+		h.Set(requestid.Header, "req-"+uuid.NewString())
+		_, _ = w.Write(record) // a failed write shows to the client as a short body
+	})
 	mux.HandleFunc("PUT /sink", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body) // a sink: only the time it takes counts
 		w.WriteHeader(http.StatusNoContent)
@@ -60,6 +76,59 @@ func ServeTrivial(ctx context.Context, addr, file string) error {
 	return nil
 }
 
+// record is glint's answer to a show of an image the benchmark seeds
+// through the API (608 bytes), as GET /v2/images/{id} sent it.
+var record = []byte(`{"bench_counter":"0","bench_group":"5","name":"bench-000005","disk_format":"raw","container_format":"bare","visibility":"private","size":null,"virtual_size":null,"status":"queued","checksum":null,"protected":false,"min_ram":0,"min_disk":0,"owner":"bench-project","os_hidden":false,"os_hash_algo":null,"os_hash_value":null,"id":"4127737e-5367-4fd0-9273-240534e7be81","created_at":"2026-12-06T05:48:24Z","updated_at":"2026-12-06T05:48:24Z","tags":["bench","t5"],"self":"/v2/images/4127737e-5367-4fd0-9273-240534e7be81","file":"/v2/images/4127737e-5367-4fd0-9273-240534e7be81/file","schema":"/v2/schemas/image"}`)
+
+var recordLength = strconv.Itoa(len(record))
+
+// startTrivial runs this very binary as `glint bench trivial-server`,
+// serving file (which may be "") on GET /file.
+func startTrivial(ctx context.Context, dir, file string) (*target, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.CommandContext(ctx, self, "bench", "trivial-server", "--listen", addr, "--file", file)
+	return startProcess(ctx, "trivial", cmd, "http://"+addr, filepath.Join(dir, "trivial.log"))
+}
+
+// trivialShow runs the show workload's load on the trivial server's GET
+// /record at every level of clients: what the HTTP round trip of a show
+// costs this machine, without a store, glint's routing or an access log.
+func trivialShow(ctx context.Context, dir string, opts Options) ([]Result, error) {
+	t, err := startTrivial(ctx, dir, "")
+	if err != nil {
+		return nil, err
+	}
+	defer t.stop()
+	// The headers and connections of runTarget's member.
+	t.setTrustedCallers()
+	c := newClient(t.base, t.member, max(slices.Max(opts.Clients), opts.Concurrent))
+	defer c.close()
+	// As the show workload asks: its answer is drained, not decoded.
+	get := func(ctx context.Context, _ *rand.Rand) (int, error) {
+		return c.do(ctx, "GET", "/record", "", nil, http.StatusOK, nil)
+	}
+
+	var out []Result
+	for _, n := range opts.Clients {
+		m := startMeter(t.tree)
+		l := runLoad(ctx, n, opts.Duration, get)
+		wall, cpu := m.stop()
+		out = append(out, requestResult("trivial", "show", n, l, wall, cpu))
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // machineLimits measures the trivial server: one PUT and one GET of size
 // bytes, each with the server's CPU.
 func machineLimits(ctx context.Context, dir string, d digests) ([]Result, error) {
@@ -77,17 +146,7 @@ func machineLimits(ctx context.Context, dir string, d digests) ([]Result, error)
 	}
 	defer os.Remove(file)
 
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.CommandContext(ctx, self, "bench", "trivial-server", "--listen", addr, "--file", file)
-	t, err := startProcess(ctx, "trivial", cmd, "http://"+addr, filepath.Join(dir, "trivial.log"))
+	t, err := startTrivial(ctx, dir, file)
 	if err != nil {
 		return nil, err
 	}

@@ -82,19 +82,23 @@ func writeMarkdown(w io.Writer, results []Result, opts Options) {
 		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|")
 	}
 	for _, r := range rs {
-		if r.Server != sub || r.ReqPerSec == 0 {
+		if (r.Server != sub && r.Server != "trivial") || r.ReqPerSec == 0 {
 			continue
 		}
+		name := r.Workload
+		if r.Server == "trivial" {
+			name = "trivial Go server " + r.Workload
+		}
 		if !both {
-			fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %s | %s |\n", r.Workload, r.Clients,
+			fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %s | %s |\n", name, r.Clients,
 				r.ReqPerSec, r.P50ms, r.P95ms, r.P99ms, num("%.3f", r.CPUms), errText(&r))
 			continue
 		}
-		g := rs.find(ref, r.Workload, r.Clients)
-		if g == nil {
-			g = &Result{}
+		g := &Result{}
+		if f := rs.find(ref, r.Workload, r.Clients); f != nil && r.Server == sub {
+			g = f
 		}
-		fmt.Fprintf(w, "| %s | %d | %.0f | %s | %s | %.2f/%.2f | %s | %s | %s | %s | %s | %s |\n", r.Workload, r.Clients,
+		fmt.Fprintf(w, "| %s | %d | %.0f | %s | %s | %.2f/%.2f | %s | %s | %s | %s | %s | %s |\n", name, r.Clients,
 			r.ReqPerSec, num("%.1f", g.ReqPerSec), ratio(r.ReqPerSec, g.ReqPerSec),
 			r.P50ms, r.P99ms, pair(g.P50ms, g.P99ms), num("%.3f", r.CPUms), num("%.2f", g.CPUms),
 			ratio(g.CPUms, r.CPUms), errText(&r), errText(g))

@@ -53,7 +53,7 @@ markdown tables (and --json as JSON lines). See docs/benchmarks.md.`,
 	f.StringVar(&mdFile, "markdown", "", "also write the markdown tables to this file")
 
 	trivial := &cobra.Command{Use: "trivial-server", Hidden: true, Args: cobra.NoArgs,
-		Short: "the yardstick server of the transfer figures (run by glint bench itself)"}
+		Short: "the yardstick server of the transfer and show figures (run by glint bench itself)"}
 	var listen, file string
 	trivial.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "address")
 	trivial.Flags().StringVar(&file, "file", "", "file served on GET /file")
