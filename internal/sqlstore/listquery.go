@@ -66,6 +66,10 @@ type listPlan struct {
 	// their copies of their image's columns (migrations 00029, 00030),
 	// as conditions on a membership named probe; see memberGates.
 	copies []string
+	// ranges are the filters' ranges of sizes and times that the
+	// memberships' copies can test, by field, as conditions on a
+	// membership named m; see memberRange.
+	ranges map[string][]string
 	hidden bool // only hidden images are listed
 	// contains is the condition of a name-substring filter on a
 	// branch's scanned rows (column nm), "" for none; scan the
@@ -105,6 +109,9 @@ type branch struct {
 	// memberships (memberIndex; 00029); nil otherwise. It is the first
 	// table of from, the one the branch walks.
 	indexes func(key string) string
+	// index, when set, is the index the branch reads whatever the
+	// order: a range of it that few rows are in (memberRange).
+	index string
 }
 
 func (b branch) expr(k orderKey) string {
@@ -153,6 +160,9 @@ func planList(q image.ListQuery, d *Dialect, rare *rareSet) (*listPlan, error) {
 	if p.rowKey == "" {
 		p.rowKey = "images.id"
 	}
+	// Bound first: a membership branch's range probe (memberRange)
+	// stops after a page.
+	p.limit = p.arg(q.Limit)
 	// Deleted and killed images never appear in a listing.
 	p.and("images.deleted_at IS NULL")
 	p.and("images.status NOT IN ('killed', 'deleted')")
@@ -289,7 +299,6 @@ func planList(q image.ListQuery, d *Dialect, rare *rareSet) (*listPlan, error) {
 			p.branches = append(p.branches, w.branches(p)...)
 		}
 	}
-	p.limit = p.arg(q.Limit)
 	return p, nil
 }
 
@@ -365,8 +374,19 @@ func (p *listPlan) filter(f image.Filter, selective bool) error {
 	ph := p.arg(values[0])
 	p.and(ref + " " + sqlOp + " " + ph)
 	p.copyFilter(f.Field, " "+sqlOp+" "+ph)
+	if c, ok := memberCopies[f.Field]; ok && f.Op != "eq" && slices.Contains(rangeFields, f.Field) && p.order[0].key != f.Field {
+		if p.ranges == nil {
+			p.ranges = map[string][]string{}
+		}
+		p.ranges[f.Field] = append(p.ranges[f.Field], c+" "+sqlOp+" "+ph)
+	}
 	return nil
 }
+
+// rangeFields are the fields whose ranges a membership branch may read
+// through the memberships' index of the field (memberRange), in the
+// order it prefers them.
+var rangeFields = []string{"updated_at", "created_at", "size"}
 
 // copyFilter records a filter on field as a condition on the
 // memberships' copy of the column, if they have one (see memberGates).

@@ -115,6 +115,13 @@ func (p *listPlan) pageSQL() string {
 // from is b's FROM clause, with the index its walked table is read
 // through when the planner must be told (Dialect.IndexedBy).
 func (p *listPlan) from(b branch) string {
+	if b.index != "" && p.indexedBy != nil {
+		walked, joined, found := strings.Cut(b.from, " CROSS JOIN ")
+		if found {
+			joined = " CROSS JOIN " + joined
+		}
+		return walked + p.indexedBy(b.index) + joined
+	}
 	if b.indexes == nil || p.indexedBy == nil || p.indexOrdered() {
 		return b.from
 	}

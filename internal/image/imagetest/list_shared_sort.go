@@ -139,24 +139,34 @@ func checkSharedFilters(t *testing.T, s image.Store, memberStatus string, visibl
 		filters []image.Filter
 		hidden  *bool
 		keep    func(img *image.Image) bool
+		sort    []image.SortKey
 	}{
-		{"status active", f("status", "eq", "active"), nil, func(img *image.Image) bool { return img.Status == image.StatusActive }},
+		{"status active", f("status", "eq", "active"), nil, func(img *image.Image) bool { return img.Status == image.StatusActive }, nil},
 		{"status in", f("status", "in", "deactivated", "queued"), nil, func(img *image.Image) bool {
 			return img.Status == image.StatusDeactivated || img.Status == image.StatusQueued
-		}},
-		{"updated after", f("updated_at", "gt", at(34).Format(time.RFC3339Nano)), nil, func(img *image.Image) bool { return img.UpdatedAt.After(at(34)) }},
-		{"updated after all", f("updated_at", "gt", at(100).Format(time.RFC3339Nano)), nil, func(*image.Image) bool { return false }},
-		{"created up to", f("created_at", "lte", at(2).Format(time.RFC3339Nano)), nil, func(img *image.Image) bool { return !img.CreatedAt.After(at(2)) }},
-		{"size from 30", f("size", "gte", "30"), nil, func(img *image.Image) bool { return size(img) >= 30 }},
+		}, nil},
+		{"updated after", f("updated_at", "gt", at(34).Format(time.RFC3339Nano)), nil, func(img *image.Image) bool { return img.UpdatedAt.After(at(34)) }, nil},
+		{"updated after all", f("updated_at", "gt", at(100).Format(time.RFC3339Nano)), nil, func(*image.Image) bool { return false }, nil},
+		{"created up to", f("created_at", "lte", at(2).Format(time.RFC3339Nano)), nil, func(img *image.Image) bool { return !img.CreatedAt.After(at(2)) }, nil},
+		{"size from 30", f("size", "gte", "30"), nil, func(img *image.Image) bool { return size(img) >= 30 }, nil},
 		// Images without a size have -1 as their copy: the listing
 		// still leaves them out.
-		{"size below 20", f("size", "lt", "20"), nil, func(img *image.Image) bool { return img.Size != nil && *img.Size < 20 }},
-		{"disk_format", f("disk_format", "eq", "vhd"), nil, func(img *image.Image) bool { return str(img.DiskFormat) == "vhd" }},
+		{"size below 20", f("size", "lt", "20"), nil, func(img *image.Image) bool { return img.Size != nil && *img.Size < 20 }, nil},
+		{"disk_format", f("disk_format", "eq", "vhd"), nil, func(img *image.Image) bool { return str(img.DiskFormat) == "vhd" }, nil},
 		{"container_format in", f("container_format", "in", "ovf", "ami"), nil, func(img *image.Image) bool {
 			return str(img.ContainerFormat) == "ovf" || str(img.ContainerFormat) == "ami"
-		}},
-		{"hidden", nil, &yes, func(img *image.Image) bool { return img.Hidden }},
-		{"not hidden", nil, &no, func(img *image.Image) bool { return !img.Hidden }},
+		}, nil},
+		{"hidden", nil, &yes, func(img *image.Image) bool { return img.Hidden }, nil},
+		{"not hidden", nil, &no, func(img *image.Image) bool { return !img.Hidden }, nil},
+		// A range of another key than the order's: the memberships in
+		// it are read through that key's index and sorted when a page
+		// holds them all, and walked in order otherwise.
+		{"updated after, by name", f("updated_at", "gt", at(34).Format(time.RFC3339Nano)), nil,
+			func(img *image.Image) bool { return img.UpdatedAt.After(at(34)) }, []image.SortKey{{Key: "name"}}},
+		{"size from 30, by status", f("size", "gte", "30"), nil, func(img *image.Image) bool { return size(img) >= 30 },
+			[]image.SortKey{{Key: "status", Desc: true}}},
+		{"created up to, by updated_at", f("created_at", "lte", at(30).Format(time.RFC3339Nano)), nil,
+			func(img *image.Image) bool { return !img.CreatedAt.After(at(30)) }, []image.SortKey{{Key: "updated_at"}}},
 	} {
 		var want []*image.Image
 		for _, img := range visible {
@@ -165,9 +175,9 @@ func checkSharedFilters(t *testing.T, s image.Store, memberStatus string, visibl
 			}
 		}
 		q := image.ListQuery{Caller: image.Scope{Project: "acc"}, MemberStatus: memberStatus,
-			Filters: c.filters, Hidden: c.hidden, Limit: 1000}
+			Filters: c.filters, Hidden: c.hidden, Sort: c.sort, Limit: 1000}
 		t.Run(fmt.Sprintf("member_status %q %s", memberStatus, c.name), func(t *testing.T) {
-			order := ids(expectedOrder(want, nil))
+			order := ids(expectedOrder(want, c.sort))
 			checkOrder(t, "one page", list(t, s, q), order...)
 			checkOrder(t, "pages of 1", walkPages(t, s, q, 1), order...)
 		})
