@@ -208,6 +208,20 @@ func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr quer
 	if err != nil {
 		return err
 	}
+	if p.gate != "" {
+		// Outside the listing's snapshot, like the counts: if no image
+		// at all was in the range a moment ago, the empty page is the
+		// answer of that moment.
+		query, args := p.gateSQL()
+		var open int
+		if err := s.r.QueryRowContext(ctx, query, args...).Scan(&open); err != nil {
+			return err
+		}
+		if open == 0 {
+			p.and("1 = 0")
+		}
+		p.gate = ""
+	}
 	setup := s.d.ListSetup
 	if len(p.branches) == 1 && p.branches[0].drive == nil {
 		setup = "" // one index range of the planner's choosing

@@ -61,7 +61,12 @@ type listPlan struct {
 	members   string                    // Dialect.MembersFrom
 	rowKey    string                    // Dialect.RowKey
 	lazyMerge bool                      // Dialect.LazyMerge
-	gate      string                    // a condition for reading any branch at all, "" for none
+	// gate is a condition on the whole catalog that every listed image
+	// needs (some image at all in a range of sizes or times), "" for
+	// none. runList asks it alone first, and lists nothing when it
+	// fails: a filter that matches nothing would otherwise walk every
+	// branch to its end.
+	gate string
 	// copies are the filters that the caller's memberships can test on
 	// their copies of their image's columns (migrations 00029, 00030),
 	// as conditions on a membership named probe; see memberGates.
@@ -215,10 +220,7 @@ func planList(q image.ListQuery, d *Dialect, rare *rareSet) (*listPlan, error) {
 		// range. Whether any image at all is in it is a few seeks of the
 		// (visibility, size) indexes, a necessary condition (sizes are
 		// never negative; NULL sizes are -1 in the index and match no
-		// size filter), and it is each branch's LIMIT: SQLite computes a
-		// LIMIT once, before the walk, and reads nothing for a LIMIT of 0.
-		// (In the WHERE clause SQLite tested the probe's cached answer on
-		// every row; as EXISTS it made it a join and changed the plan.)
+		// size filter), asked before the listing (see the gate).
 		//
 		// The probe's range must start at the filter's own lower bound
 		// when it has one: given "size >= 0" as well, SQLite started the

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,8 +77,7 @@ func (p *listPlan) recordsSQL() string {
 // takes, where an arm with its own ORDER BY ... LIMIT (a subquery) is
 // read to its LIMIT and sorted again before it is merged: on a page of
 // 1000 from five branches, 1000 rows read instead of 5000. Elsewhere,
-// and where the LIMIT matters, an arm keeps its own LIMIT: the gate of a
-// range that may match nothing (a LIMIT of 0 reads nothing), the bounded
+// and where the LIMIT matters, an arm keeps its own LIMIT: the bounded
 // scan of a substring search, a marker's term that fixes its first keys
 // (SQLite sees no order in an expression index under an equality on the
 // expression).
@@ -103,7 +103,7 @@ func (p *listPlan) pageSQL() string {
 	}
 	pages := make([]string, len(arms))
 	for i, a := range arms {
-		if p.lazyMerge && p.gate == "" && p.contains == "" && a.fixed == 0 {
+		if p.lazyMerge && p.contains == "" && a.fixed == 0 {
 			pages[i] = p.armSQL(a.b, a.term)
 			continue
 		}
@@ -161,10 +161,6 @@ func (p *listPlan) branchSQL(b branch, term []string, fixed int) string {
 	rest := &listPlan{order: p.order[fixed:]}
 	from := p.from(b)
 	limit, scan := p.limit, p.scan
-	if p.gate != "" {
-		limit = "CASE WHEN " + p.gate + " THEN " + p.limit + " ELSE 0 END"
-		scan = "CASE WHEN " + p.gate + " THEN " + p.scan + " ELSE 0 END"
-	}
 	if p.contains == "" {
 		return "SELECT " + cols + " FROM " + from + " WHERE " + strings.Join(where, " AND ") +
 			" ORDER BY " + rest.orderBy(func(_ int, k orderKey) string { return b.expr(k) }) + " LIMIT " + limit
@@ -211,3 +207,24 @@ func (p *listPlan) indexOrdered() bool {
 	}
 	return false
 }
+
+// gateSQL is the plan's gate as a query of its own, with its own
+// arguments: the gate's placeholders renumbered in order, each bound to
+// the value it had in the plan (PostgreSQL rejects an argument that the
+// text does not use).
+func (p *listPlan) gateSQL() (string, []any) {
+	var args []any
+	seen := map[string]string{}
+	text := placeholder.ReplaceAllStringFunc(p.gate, func(ph string) string {
+		if re, ok := seen[ph]; ok {
+			return re
+		}
+		n, _ := strconv.Atoi(ph[1:]) // the pattern holds only digits
+		args = append(args, p.args[n-1])
+		seen[ph] = "$" + strconv.Itoa(len(args))
+		return seen[ph]
+	})
+	return "SELECT CASE WHEN " + text + " THEN 1 ELSE 0 END", args
+}
+
+var placeholder = regexp.MustCompile(`\$[0-9]+`)
