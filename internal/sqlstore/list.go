@@ -198,7 +198,9 @@ func (s *Store) ExplainList(ctx context.Context, q image.ListQuery) ([]string, e
 }
 
 // runList plans q and calls run with the plan, after reading the
-// marker's sort tuple into it if there is one.
+// marker's sort tuple into it if there is one. It does not call run when
+// the plan's gate shows that nothing is listed and there is no marker
+// to check.
 func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr querier, p *listPlan) error) error {
 	rare, err := s.rarestSet(ctx, q)
 	if err != nil {
@@ -214,8 +216,11 @@ func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr quer
 		// answer of that moment.
 		query, args := p.gateSQL()
 		var open int
-		if err := s.r.QueryRowContext(ctx, query, args...).Scan(&open); err != nil {
+		if err := (pooled{s.r, s}).QueryRowContext(ctx, query, args...).Scan(&open); err != nil {
 			return err
+		}
+		if open == 0 && q.Marker == "" {
+			return nil // nothing to list, nor a marker to check
 		}
 		if open == 0 {
 			p.and("1 = 0")
@@ -259,7 +264,7 @@ func (s *Store) rarestSet(ctx context.Context, q image.ListQuery) (*rareSet, err
 	for _, set := range setCandidates(q) {
 		query, args := set.countSQL(s.setDriveRows + 1)
 		var n int
-		if err := s.r.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		if err := (pooled{s.r, s}).QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 			return nil, err
 		}
 		if n < fewest {
