@@ -105,7 +105,8 @@ func (s *Store) RevokeToken(ctx context.Context, auditID string, expiresAt time.
 
 func (s *Store) IsTokenRevoked(ctx context.Context, auditID string) (bool, error) {
 	var one int
-	// Every request with a token asks: a prepared statement (pooled).
+	// Asked for each token the identity service has not validated yet:
+	// a prepared statement (pooled), not one prepared per call.
 	err := pooled{s.r, s}.QueryRowContext(ctx, `SELECT 1 FROM identity_revoked_tokens WHERE audit_id = $1`, auditID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
