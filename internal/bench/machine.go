@@ -85,15 +85,10 @@ var recordLength = strconv.Itoa(len(record))
 // startTrivial runs this very binary as `glint bench trivial-server`,
 // serving file (which may be "") on GET /file.
 func startTrivial(ctx context.Context, dir, file string) (*target, error) {
-	self, err := os.Executable()
+	self, addr, err := selfOnFreePort()
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.CommandContext(ctx, self, "bench", "trivial-server", "--listen", addr, "--file", file)
 	return startProcess(ctx, "trivial", cmd, "http://"+addr, filepath.Join(dir, "trivial.log"))
 }

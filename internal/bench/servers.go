@@ -97,29 +97,38 @@ func startProcess(ctx context.Context, name string, cmd *exec.Cmd, base string, 
 		startup: ready.Sub(t0), stop: stop}, nil
 }
 
+// selfOnFreePort returns this very binary's path and a free loopback
+// address for a server it is to run.
+func selfOnFreePort() (self, addr string, err error) {
+	if self, err = os.Executable(); err != nil {
+		return "", "", err
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", "", err
+	}
+	return self, "127.0.0.1:" + strconv.Itoa(port), nil
+}
+
 // startGlint runs this very binary as `glint serve` on a fresh data
 // directory, with trusted headers so that no token is needed and the
 // workloads measure the image service alone.
 func startGlint(ctx context.Context, dir, configFile string) (*target, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	port, err := freePort()
+	self, addr, err := selfOnFreePort()
 	if err != nil {
 		return nil, err
 	}
 	data := filepath.Join(dir, "glint-data")
 	// Logging at its default level, one access line per request, to a
 	// file: as Glance is run beside it.
-	args := []string{"serve", "--data-dir", data, "--listen", "127.0.0.1:" + strconv.Itoa(port),
+	args := []string{"serve", "--data-dir", data, "--listen", addr,
 		"--auth", "trusted-headers"}
 	if configFile != "" {
 		args = append(args, "--config", configFile)
 	}
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Env = os.Environ()
-	t, err := startProcess(ctx, "glint", cmd, "http://127.0.0.1:"+strconv.Itoa(port), filepath.Join(dir, "glint.log"))
+	t, err := startProcess(ctx, "glint", cmd, "http://"+addr, filepath.Join(dir, "glint.log"))
 	if err != nil {
 		return nil, err
 	}
