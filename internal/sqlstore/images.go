@@ -57,13 +57,24 @@ func insertImage(ctx context.Context, tx *Tx, s *Store, img *image.Image) error 
 // cost several times what the one-column probe does. A miss loads the
 // record as before and keeps it; an image the cache holds no record of
 // at all is loaded straight away, with no probe first (the first show of
-// each image after a start). The image returned is the caller's own to
-// change.
+// each image after a start). With the database's stamp (SetStamp) it
+// asks nothing at all when the cache holds the record from a query made
+// since the last commit to the database, by any process. The image
+// returned is the caller's own to change.
 func (s *Store) GetImage(ctx context.Context, id string) (_ *image.Image, err error) {
 	defer s.markUnavailable(&err)
 	q := pooled{s.r, s}
 	if s.records == nil {
 		return s.getImage(ctx, q, id, "")
+	}
+	// The stamp is read before any query: a commit between the two
+	// changes the stamp, so the record is never taken as current at a
+	// stamp older than the snapshot it was read in.
+	st := s.readStamp()
+	if st != (Stamp{}) {
+		if img := s.records.current(id, st); img != nil {
+			return cloneImage(img), nil
+		}
 	}
 	if s.records.has(id) {
 		rev, found, err := s.revision(ctx, q, id)
@@ -74,6 +85,9 @@ func (s *Store) GetImage(ctx context.Context, id string) (_ *image.Image, err er
 			return nil, notFound(id)
 		}
 		if img := s.records.get(id, rev); img != nil {
+			if st != (Stamp{}) {
+				s.records.confirm(id, rev, st)
+			}
 			return cloneImage(img), nil
 		}
 	}
@@ -83,7 +97,7 @@ func (s *Store) GetImage(ctx context.Context, id string) (_ *image.Image, err er
 	}
 	// One statement is one snapshot, so the record is the database's at
 	// the revision it was read with, whatever the probe read.
-	s.records.put(cloneImage(img), rev)
+	s.records.put(cloneImage(img), rev, st)
 	return img, nil
 }
 
@@ -174,7 +188,7 @@ func (s *Store) cacheSaved(ctx context.Context, tx *Tx, cur, img *image.Image) e
 	}
 	// A deep copy: img stays its caller's, cur the cache's.
 	rec := cloneImage(&next)
-	tx.afterCommit(func() { s.records.put(rec, rev) })
+	tx.afterCommit(func() { s.records.put(rec, rev, Stamp{}) })
 	return nil
 }
 

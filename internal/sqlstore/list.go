@@ -132,7 +132,7 @@ func (s *Store) cachedPage(ctx context.Context, qr querier, p *listPlan) (imgs [
 		if !ok || revs[sl.id] != sl.rev {
 			return nil, true, nil
 		}
-		s.records.put(img, sl.rev)
+		s.records.put(img, sl.rev, Stamp{})
 		cp := *img
 		imgs[i] = &cp
 	}

@@ -45,6 +45,36 @@ type recordShard struct {
 type cachedRecord struct {
 	rev int64
 	img *image.Image
+	// stamp is the database's stamp (SetStamp) read before a query that
+	// found the record current, the zero Stamp if none was: while the
+	// database's stamp is still this one, nothing has been committed
+	// since, and the record is current without a query.
+	stamp Stamp
+}
+
+// Stamp is a value of the whole database that changes with every
+// transaction any process commits to it, read without a statement: for
+// SQLite, the header of its WAL index (package sqlite). The zero Stamp
+// is no database's.
+type Stamp [6]uint64
+
+// SetStamp gives the store a reader of its database's stamp. With one,
+// a show of an image whose record the cache holds from a query made
+// since the last commit to the database asks the database nothing: the
+// record is the database's. read reports false when it cannot tell (a
+// commit publishing that moment, the store closed); the store then asks
+// the database for the image's revision, as without a stamp.
+func (s *Store) SetStamp(read func() (Stamp, bool)) { s.stamp = read }
+
+// readStamp is the database's stamp, or the zero Stamp.
+func (s *Store) readStamp() Stamp {
+	if s.stamp == nil {
+		return Stamp{}
+	}
+	if st, ok := s.stamp(); ok {
+		return st
+	}
+	return Stamp{}
 }
 
 // newRecordCache returns a cache of at most n records, or nil for n <= 0.
@@ -81,6 +111,32 @@ func (c *recordCache) get(id string, rev int64) *image.Image {
 	return &img
 }
 
+// current returns a copy of the record of id (as get) if it was found
+// current after the database's stamp was st, which is not zero.
+func (c *recordCache) current(id string, st Stamp) *image.Image {
+	sh := c.shard(id)
+	sh.mu.Lock()
+	e, ok := sh.m[id]
+	sh.mu.Unlock()
+	if !ok || e.stamp != st {
+		return nil
+	}
+	img := *e.img
+	return &img
+}
+
+// confirm notes that the record of id at revision rev was found current
+// by a query made after the database's stamp was st.
+func (c *recordCache) confirm(id string, rev int64, st Stamp) {
+	sh := c.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e, ok := sh.m[id]; ok && e.rev == rev {
+		e.stamp = st
+		sh.m[id] = e
+	}
+}
+
 // has reports whether the cache holds a record of id, at any revision.
 func (c *recordCache) has(id string) bool {
 	sh := c.shard(id)
@@ -90,8 +146,9 @@ func (c *recordCache) has(id string) bool {
 	return ok
 }
 
-// put keeps img, read at revision rev; the caller gives up img.
-func (c *recordCache) put(img *image.Image, rev int64) {
+// put keeps img, read at revision rev by a query made after the
+// database's stamp was st (or the zero Stamp); the caller gives up img.
+func (c *recordCache) put(img *image.Image, rev int64, st Stamp) {
 	sh := c.shard(img.ID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -106,7 +163,7 @@ func (c *recordCache) put(img *image.Image, rev int64) {
 			break
 		}
 	}
-	sh.m[img.ID] = cachedRecord{rev: rev, img: img}
+	sh.m[img.ID] = cachedRecord{rev: rev, img: img, stamp: st}
 }
 
 // len is the number of cached records.

@@ -150,6 +150,8 @@ type Store struct {
 	stats        statsRefresh
 	obs          TxObserver   // nil: not observed (observe.go)
 	records      *recordCache // nil: listings load every record (records.go)
+	// stamp, if set, reads the database's stamp (SetStamp).
+	stamp func() (Stamp, bool)
 	// setDriveRows: a sorted listing drives by a tag or property that at
 	// most this many images carry (listquery.go, rareSet).
 	setDriveRows int

@@ -5,6 +5,8 @@ import (
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
+
+	"github.com/glint-image/glint/internal/sqlstore"
 )
 
 // Pragma runs a PRAGMA on the store's single writer connection, where it
@@ -47,4 +49,15 @@ func QueryInt(s *Store, query string) (int, error) {
 	var n int
 	err := s.w.QueryRow(query).Scan(&n)
 	return n, err
+}
+
+// CloseReaders closes the read pool: every query of a read fails after it.
+func CloseReaders(s *Store) error { return s.r.Close() }
+
+// ReadStamp reads the store's WAL stamp; false without one.
+func ReadStamp(s *Store) (sqlstore.Stamp, bool) {
+	if s.stamp == nil {
+		return sqlstore.Stamp{}, false
+	}
+	return s.stamp.read()
 }

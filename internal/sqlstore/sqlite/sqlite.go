@@ -40,7 +40,9 @@ const readers = 4
 // Store is an image.Store backed by one SQLite database file.
 type Store struct {
 	*sqlstore.Store
-	w *sql.DB // one connection, IMMEDIATE transactions; also owned by Store
+	w     *sql.DB   // one connection, IMMEDIATE transactions; also owned by Store
+	r     *sql.DB   // the read pool; also owned by Store
+	stamp *walStamp // nil where the WAL index cannot be read
 }
 
 var _ image.Store = (*Store)(nil)
@@ -93,7 +95,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// Statistics are read when a connection opens; connections renewed
 	// now and then pick up what the periodic optimize gathered.
 	r.SetConnMaxLifetime(10 * time.Minute)
-	return &Store{Store: sqlstore.New(w, r, dialect), w: w}, nil
+	s := &Store{Store: sqlstore.New(w, r, dialect), w: w, r: r}
+	// Without the WAL index's header (a platform without shared
+	// mappings, say) every show asks the database for the image's
+	// revision, which is correct, only slower.
+	if ws, err := openWALStamp(ctx, path); err == nil {
+		s.stamp = ws
+		s.SetStamp(ws.read)
+	}
+	return s, nil
 }
 
 // optimizePragma refreshes the planner's statistics of the tables whose
@@ -150,7 +160,11 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // queries of this session showed to be stale, as its documentation advises.
 func (s *Store) Close() error {
 	_, err := s.w.Exec("PRAGMA optimize")
-	return errors.Join(err, s.Store.Close())
+	err = errors.Join(err, s.Store.Close())
+	if s.stamp != nil {
+		err = errors.Join(err, s.stamp.close())
+	}
+	return err
 }
 
 // dialect is how SQLite differs from the SQL sqlstore writes.
