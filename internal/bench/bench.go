@@ -54,6 +54,10 @@ type Options struct {
 	// "list" runs every list workload, "transfer" all transfers).
 	Only []string
 
+	// startReference, when set, stands in for startGlance (tests: a
+	// second server to interleave with).
+	startReference func(ctx context.Context, dir string, log *slog.Logger) (*target, error)
+
 	// Dir holds the servers' data; a temporary directory when empty.
 	Dir string
 	// JSON receives one result per line; Markdown the tables.
@@ -125,24 +129,16 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 		}
 		emit(limits...)
 	}
-	if opts.runs("show") {
-		log.Info("measuring a trivial Go server's answer of an image record (the show workload's floor)")
-		rs, err := trivialShow(ctx, dir, opts)
-		if err != nil {
-			return fmt.Errorf("trivial show: %w", err)
-		}
-		emit(rs...)
-	}
 
-	var servers []func() (*target, error)
+	var starts []func() (*target, error)
 	if opts.Endpoint != "" {
-		servers = append(servers, func() (*target, error) {
+		starts = append(starts, func() (*target, error) {
 			t := endpointTarget("endpoint", opts.Endpoint, opts.Member, opts.Admin, opts.Pid)
 			t.sharer, t.lonely = opts.Sharer, opts.Lonely
 			return t, nil
 		})
 	} else {
-		servers = append(servers, func() (*target, error) {
+		starts = append(starts, func() (*target, error) {
 			if opts.SeedDirect && opts.GlintConfig == "" {
 				log.Info("seeding glint's store directly", "images", opts.Catalog)
 				if err := seedDirect(ctx, dir, opts.Catalog); err != nil {
@@ -157,18 +153,59 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 		})
 	}
 	if opts.WithGlance {
-		servers = append(servers, func() (*target, error) { return startGlance(ctx, dir, log) })
+		startRef := opts.startReference
+		if startRef == nil {
+			startRef = startGlance
+		}
+		starts = append(starts, func() (*target, error) { return startRef(ctx, dir, log) })
 	}
-	for _, start := range servers {
+
+	// Every server is started and prepared before any timed request, and
+	// all stay up until the end: the request workloads then run against
+	// each in turn, so that each ratio compares figures taken seconds
+	// apart (this machine's speed drifts by up to 1.5× over an hour).
+	var servers []*server
+	defer func() {
+		for _, s := range servers {
+			s.close()
+		}
+	}()
+	requests := slices.ContainsFunc([]string{"show", "list", "patch", "create", "walk"}, opts.runs)
+	for _, start := range starts {
 		t, err := start()
 		if err != nil {
 			return err
 		}
-		log.Info("benchmarking", "server", t.name, "url", t.base)
-		err = runTarget(ctx, t, opts, one, each, log, emit)
-		t.stop()
-		if err != nil {
+		s := newServer(t, opts)
+		servers = append(servers, s)
+		log.Info("preparing", "server", t.name, "url", t.base)
+		if err := s.prepare(ctx, opts, requests, log, emit); err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	if requests {
+		if opts.runs("show") {
+			ys, err := startTrivialShow(ctx, dir, opts)
+			if err != nil {
+				return fmt.Errorf("trivial show: %w", err)
+			}
+			servers = append(servers, ys)
+		}
+		if err := runRequests(ctx, servers, opts, log, emit); err != nil {
+			return err
+		}
+	}
+	if transfers {
+		for _, s := range servers {
+			if s.yardstick {
+				continue
+			}
+			log.Info("transferring", "server", s.t.name)
+			rs, err := runTransfers(ctx, s.t, s.cs.member, opts, one, each)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.t.name, err)
+			}
+			emit(rs...)
 		}
 	}
 	if opts.Markdown != nil {
@@ -177,8 +214,23 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 	return jsonErr
 }
 
-// runTarget runs every workload against one server.
-func runTarget(ctx context.Context, t *target, opts Options, one, each digests, log *slog.Logger, emit func(...Result)) error {
+// server is one server under test with what the benchmark prepared on
+// it: its callers, its catalog and its request workloads.
+type server struct {
+	t   *target
+	cs  callers
+	cat *catalog // nil until seeded
+	// keys are its request workloads in the order they run, each as
+	// setWorkloads keys it; fns the workloads by key.
+	keys []string
+	fns  map[string]op
+	// yardstick is the trivial server: it answers the show workload
+	// only, and takes no walk and no transfers.
+	yardstick bool
+}
+
+// newServer makes the callers of the workloads on t.
+func newServer(t *target, opts Options) *server {
 	width := slices.Max(opts.Clients)
 	// Every caller keeps as many connections as the most clients that
 	// run as it, so no listing pays for new connections.
@@ -190,77 +242,133 @@ func runTarget(ctx context.Context, t *target, opts Options, one, each digests, 
 	if t.lonely.Headers != nil {
 		cs.lonely = newClient(t.base, t.lonely, width)
 	}
-	defer cs.close()
-	member := cs.member
+	return &server{t: t, cs: cs}
+}
 
+// close drops the server's connections and stops it.
+func (s *server) close() {
+	s.cs.close()
+	s.t.stop()
+}
+
+// setWorkloads keys ws by name and occurrence: two workloads may share a
+// name (list-name and list-tag are both an older workload and a shape of
+// package catalog), and are still run apart.
+func (s *server) setWorkloads(ws []workload) {
+	s.fns = map[string]op{}
+	seen := map[string]int{}
+	for _, w := range ws {
+		key := fmt.Sprintf("%s#%d", w.name, seen[w.name])
+		seen[w.name]++
+		s.keys = append(s.keys, key)
+		s.fns[key] = w.fn
+	}
+}
+
+// workloadName is the name of the workload a key of setWorkloads names.
+func workloadName(key string) string {
+	name, _, _ := strings.Cut(key, "#")
+	return name
+}
+
+// prepare emits the server's startup time and idle memory and, when
+// request workloads are to run, seeds its catalog and walks it once.
+func (s *server) prepare(ctx context.Context, opts Options, requests bool, log *slog.Logger, emit func(...Result)) error {
+	t := s.t
 	if t.startup > 0 {
 		emit(Result{Server: t.name, Workload: "startup", Seconds: t.startup.Seconds()})
 	}
 	if t.tree != nil {
 		emit(Result{Server: t.name, Workload: "rss-idle", RSSMiB: mib(t.tree.RSS())})
 	}
-
-	requests := slices.ContainsFunc([]string{"show", "list", "patch", "create", "walk"}, opts.runs)
-	if requests {
-		var cat *catalog
-		if t.seeded > 0 {
-			cat = directCatalog(t.seeded)
-		} else {
-			log.Info("seeding the catalog", "server", t.name, "images", opts.Catalog)
-			m := startMeter(t.tree)
-			c, requests, err := seed(ctx, cs, opts.Catalog, 8)
-			if err != nil {
-				return err
-			}
-			wall, cpu := m.stop()
-			emit(requestResult(t.name, "seed", 8, load{requests: requests}, wall, cpu))
-			cat = c
+	if !requests {
+		return nil
+	}
+	if t.seeded > 0 {
+		s.cat = directCatalog(t.seeded)
+	} else {
+		log.Info("seeding the catalog", "server", t.name, "images", opts.Catalog)
+		m := startMeter(t.tree)
+		c, requests, err := seed(ctx, s.cs, opts.Catalog, 8)
+		if err != nil {
+			return err
 		}
-
-		if opts.runs("show") || opts.runs("list") {
-			// The timed requests measure a server that has been up a
-			// while: one untimed walk first, as a client listing the
-			// catalog would. Straight after seeding, glint's record
-			// cache holds none of the images, and the first timed
-			// level paid for loading them all (run S6: a show at 8
-			// clients 0.247 ms, at 32 clients after it 0.142).
-			log.Info("warming up: one walk of the catalog, untimed", "server", t.name)
-			if _, err := walk(ctx, member, 1000); err != nil {
-				return fmt.Errorf("warm-up walk: %w", err)
-			}
+		wall, cpu := m.stop()
+		emit(requestResult(t.name, "seed", 8, load{requests: requests}, wall, cpu))
+		s.cat = c
+	}
+	if opts.runs("show") || opts.runs("list") {
+		// The timed requests measure a server that has been up a
+		// while: one untimed walk first, as a client listing the
+		// catalog would. Straight after seeding, glint's record
+		// cache holds none of the images, and the first timed
+		// level paid for loading them all (run S6: a show at 8
+		// clients 0.247 ms, at 32 clients after it 0.142).
+		log.Info("warming up: one walk of the catalog, untimed", "server", t.name)
+		if _, err := walk(ctx, s.cs.member, 1000); err != nil {
+			return fmt.Errorf("warm-up walk: %w", err)
 		}
-		for _, w := range requestWorkloads(cs, cat) {
-			if w.name == "patch" && opts.runs("walk") {
-				// The walk goes before the writes: create grows the
-				// catalog, and the walk is of the seeded one.
-				r, err := walkResult(ctx, t, member, len(cat.all))
+	}
+	s.setWorkloads(requestWorkloads(s.cs, s.cat))
+	return nil
+}
+
+// runRequests runs the request workloads against every server in turn:
+// each workload at each level of clients runs on one server, then on the
+// next, before the next level or workload. A slow stretch of this
+// machine then lands on both sides of a ratio, not on one server's whole
+// run.
+func runRequests(ctx context.Context, servers []*server, opts Options, log *slog.Logger, emit func(...Result)) error {
+	for _, key := range runOrder(servers) {
+		name := workloadName(key)
+		if name == "patch" && opts.runs("walk") {
+			// The walk goes before the writes: create grows the
+			// catalog, and the walk is of the seeded one.
+			for _, s := range servers {
+				if s.yardstick {
+					continue
+				}
+				r, err := walkResult(ctx, s.t, s.cs.member, len(s.cat.all))
 				if err != nil {
-					return err
+					return fmt.Errorf("%s: %w", s.t.name, err)
 				}
 				emit(r)
 			}
-			if !opts.runs(w.name) {
-				continue
-			}
-			for _, c := range opts.Clients {
-				m := startMeter(t.tree)
-				l := runLoad(ctx, c, opts.Duration, w.fn)
+		}
+		if !opts.runs(name) {
+			continue
+		}
+		log.Info("measuring", "workload", name)
+		for _, c := range opts.Clients {
+			for _, s := range servers {
+				fn := s.fns[key]
+				if fn == nil {
+					continue // a caller this server was not given
+				}
+				m := startMeter(s.t.tree)
+				l := runLoad(ctx, c, opts.Duration, fn)
 				wall, cpu := m.stop()
-				emit(requestResult(t.name, w.name, c, l, wall, cpu))
+				emit(requestResult(s.t.name, name, c, l, wall, cpu))
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	if transfers := opts.runs("upload") || opts.runs("download"); transfers {
-		rs, err := runTransfers(ctx, t, member, opts, one, each)
-		if err != nil {
-			return err
-		}
-		emit(rs...)
-	}
 	return nil
+}
+
+// runOrder is the order of the request workloads over all servers: that
+// of the server with the most (every server's are requestWorkloads'
+// order less those of callers it lacks).
+func runOrder(servers []*server) []string {
+	var keys []string
+	for _, s := range servers {
+		if len(s.keys) > len(keys) {
+			keys = s.keys
+		}
+	}
+	return keys
 }
 
 // workload is one named request workload.

@@ -7,10 +7,13 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +149,142 @@ func TestRunAgainstGlint(t *testing.T) {
 		if !strings.Contains(md.String(), line) {
 			t.Errorf("markdown report lacks %q:\n%s", line, md.String())
 		}
+	}
+}
+
+// TestRunInterleavesServers runs the benchmark against two servers (a
+// second glint stands in for Glance) and holds it to measuring them
+// interleaved: each workload at each level of clients on one server, then
+// at once on the other (and the trivial server's show right after
+// theirs), never one server's whole run and then the other's. It also
+// checks that both were prepared before the first timed request, that the
+// walk of each comes before the writes, and that each got its transfers.
+func TestRunInterleavesServers(t *testing.T) {
+	start := func() *servertest.Server {
+		cfg := config.Default()
+		cfg.DataDir = t.TempDir()
+		cfg.Auth = config.AuthTrustedHeaders
+		return servertest.Start(t, cfg)
+	}
+	first, second := start(), start()
+	member := TrustedIdentity("bench-project", "bench-user", "member", "reader")
+	admin := TrustedIdentity("bench-admin", "bench-admin-user", "admin")
+	sharer := TrustedIdentity("bench-sharer", "bench-sharer-user", "member", "reader")
+	lonely := TrustedIdentity("bench-lonely", "bench-lonely-user", "member", "reader")
+	var js, md bytes.Buffer
+	opts := Options{Endpoint: first.URL, Pid: os.Getpid(), Member: member, Admin: admin, Sharer: sharer, Lonely: lonely,
+		WithGlance: true,
+		startReference: func(context.Context, string, *slog.Logger) (*target, error) {
+			ref := endpointTarget("glance", second.URL, member, admin, os.Getpid())
+			ref.sharer, ref.lonely = sharer, lonely
+			return ref, nil
+		},
+		Catalog: 30, Clients: []int{1, 8}, Duration: 50 * time.Millisecond,
+		Only:         []string{"show", "list-sorted", "list-default-lonely", "walk", "patch", "create", "transfer"},
+		TransferSize: blockSize + 5, ConcurrentSize: blockSize + 1, Concurrent: 2,
+		Dir: t.TempDir(), JSON: &js, Markdown: &md}
+	if err := Run(context.Background(), opts, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var results []Result
+	dec := json.NewDecoder(&js)
+	for dec.More() {
+		var r Result
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, r)
+		if r.Server == "machine" || (r.Server == "trivial" && r.Workload != "show") {
+			continue
+		}
+		key := r.Server + " " + r.Workload
+		if r.Clients > 0 {
+			key += fmt.Sprintf(" x%d", r.Clients)
+		}
+		got = append(got, key)
+	}
+	var want []string
+	for _, s := range []string{"endpoint", "glance"} {
+		want = append(want, s+" rss-idle", s+" seed x8")
+	}
+	for _, w := range []string{"show", "list-sorted", "list-default-lonely", "walk", "patch", "create"} {
+		if w == "walk" {
+			want = append(want, "endpoint walk x1", "glance walk x1")
+			continue
+		}
+		for _, c := range opts.Clients {
+			want = append(want, fmt.Sprintf("endpoint %s x%d", w, c), fmt.Sprintf("glance %s x%d", w, c))
+			if w == "show" {
+				want = append(want, fmt.Sprintf("trivial show x%d", c))
+			}
+		}
+	}
+	for _, s := range []string{"endpoint", "glance"} {
+		want = append(want, s+" upload x1", s+" download x1", s+" upload x2", s+" download x2", s+" rss-transfer")
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("results in the order\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	// The report is the same as of the results one server after the
+	// other, and sets the two side by side.
+	serverRank := map[string]int{"machine": 0, "trivial": 1, "endpoint": 2, "glance": 3}
+	grouped := slices.Clone(results)
+	slices.SortStableFunc(grouped, func(a, b Result) int { return serverRank[a.Server] - serverRank[b.Server] })
+	var mdGrouped bytes.Buffer
+	writeMarkdown(&mdGrouped, grouped, opts)
+	if md.String() != mdGrouped.String() {
+		t.Errorf("the report depends on the order the results came in: interleaved\n%s\none server after the other\n%s", md.String(), mdGrouped.String())
+	}
+	for _, line := range []string{"| endpoint req/s | glance req/s |", "| trivial Go server show | 8 |", "| list-sorted throughput at 8 clients |"} {
+		if !strings.Contains(md.String(), line) {
+			t.Errorf("markdown report lacks %q:\n%s", line, md.String())
+		}
+	}
+}
+
+// cancelOn is a JSON sink that cancels the run when a result line holds
+// the text given.
+type cancelOn struct {
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c cancelOn) Write(b []byte) (int, error) {
+	if bytes.Contains(b, []byte(c.text)) {
+		c.cancel()
+	}
+	return len(b), nil
+}
+
+// TestRunStopsEveryServerWhenCancelled cancels a run in the middle of
+// the interleaved request workloads, when both servers are up, and holds
+// it to stopping both (the first before the second was prepared would
+// not do: all stay up until the end).
+func TestRunStopsEveryServerWhenCancelled(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Auth = config.AuthTrustedHeaders
+	ts := servertest.Start(t, cfg)
+	member := TrustedIdentity("bench-project", "bench-user", "member", "reader")
+	admin := TrustedIdentity("bench-admin", "bench-admin-user", "admin")
+	stopped := 0
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := Options{Endpoint: ts.URL, Member: member, Admin: admin, WithGlance: true,
+		startReference: func(context.Context, string, *slog.Logger) (*target, error) {
+			ref := endpointTarget("glance", ts.URL, member, admin, 0)
+			ref.stop = func() { stopped++ }
+			return ref, nil
+		},
+		Catalog: 10, Clients: []int{1, 2}, Duration: 50 * time.Millisecond, Only: []string{"show"},
+		Dir: t.TempDir(), JSON: cancelOn{`"server":"glance","workload":"show","clients":1`, cancel}}
+	err := Run(ctx, opts, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want it cancelled", err)
+	}
+	if stopped != 1 {
+		t.Fatalf("the second server was stopped %d times, want once", stopped)
 	}
 }
 

@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -18,6 +20,25 @@ func (rs resultSet) find(server, workload string, clients int) *Result {
 		}
 	}
 	return nil
+}
+
+// reportOrder is the results as the tables list them: the machine's and
+// the trivial server's first, then each server's in the order they ran.
+// The servers are measured interleaved (the trivial show among them);
+// the tables list them as if they were not.
+func reportOrder(results []Result) resultSet {
+	rank := func(r Result) int {
+		switch r.Server {
+		case "machine":
+			return 0
+		case "trivial":
+			return 1
+		}
+		return 2
+	}
+	out := slices.Clone(results)
+	slices.SortStableFunc(out, func(a, b Result) int { return cmp.Compare(rank(a), rank(b)) })
+	return out
 }
 
 // subject is the server the report is about: glint, or the endpoint
@@ -69,7 +90,7 @@ func num(format string, v float64) string {
 
 // writeMarkdown prints the side-by-side tables and the targets.
 func writeMarkdown(w io.Writer, results []Result, opts Options) {
-	rs := resultSet(results)
+	rs := reportOrder(results)
 	sub, ref := rs.servers()
 	both := ref != ""
 
