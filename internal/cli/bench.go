@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -99,7 +101,12 @@ markdown tables (and --json as JSON lines). See docs/benchmarks.md.`,
 			opts.JSON = fh
 		}
 		log := slog.New(slog.NewTextHandler(stderr, nil))
-		return bench.Run(cmd.Context(), opts, log)
+		// The servers run in process groups of their own, which a
+		// Ctrl-C or a SIGTERM does not reach: the run stops them on
+		// its way out.
+		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		return bench.Run(ctx, opts, log)
 	}
 	return cmd
 }
