@@ -46,6 +46,10 @@ type Options struct {
 	SeedDirect bool
 	Clients    []int         // concurrency levels of the request workloads
 	Duration   time.Duration // per workload and level
+	// Rounds repeats the request workloads (0 or 1: once); the report
+	// and the targets take the median of the rounds, and each JSON
+	// result of a request workload carries its round.
+	Rounds int
 	// TransferSize is the single upload and download; the concurrent
 	// transfers are Concurrent streams of ConcurrentSize each.
 	TransferSize, ConcurrentSize int64
@@ -317,28 +321,51 @@ func (s *server) prepare(ctx context.Context, opts Options, requests bool, log *
 // each workload at each level of clients runs on one server, then on the
 // next, before the next level or workload. A slow stretch of this
 // machine then lands on both sides of a ratio, not on one server's whole
-// run.
+// run. With rounds, every round of the reads (show and the listings)
+// runs before the walk and every round of the writes after it: the
+// writes grow the catalog the reads and the walk are of.
 func runRequests(ctx context.Context, servers []*server, opts Options, log *slog.Logger, emit func(...Result)) error {
-	for _, key := range runOrder(servers) {
-		name := workloadName(key)
-		if name == "patch" && opts.runs("walk") {
-			// The walk goes before the writes: create grows the
-			// catalog, and the walk is of the seeded one.
-			for _, s := range servers {
-				if s.yardstick {
-					continue
-				}
-				r, err := walkResult(ctx, s.t, s.cs.member, len(s.cat.all))
-				if err != nil {
-					return fmt.Errorf("%s: %w", s.t.name, err)
-				}
-				emit(r)
-			}
+	keys := runOrder(servers)
+	writes := slices.Index(keys, "patch#0")
+	if writes < 0 {
+		writes = len(keys)
+	}
+	rounds := max(opts.Rounds, 1)
+	for round := 1; round <= rounds; round++ {
+		if err := runRound(ctx, servers, keys[:writes], round, opts, log, emit); err != nil {
+			return err
 		}
+	}
+	if opts.runs("walk") {
+		for _, s := range servers {
+			if s.yardstick {
+				continue
+			}
+			r, err := walkResult(ctx, s.t, s.cs.member, len(s.cat.all))
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.t.name, err)
+			}
+			emit(r)
+		}
+	}
+	for round := 1; round <= rounds; round++ {
+		if err := runRound(ctx, servers, keys[writes:], round, opts, log, emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runRound runs the workloads keys name, each at every level of clients
+// on every server that has it, once; round is the result's round when
+// there are several.
+func runRound(ctx context.Context, servers []*server, keys []string, round int, opts Options, log *slog.Logger, emit func(...Result)) error {
+	for _, key := range keys {
+		name := workloadName(key)
 		if !opts.runs(name) {
 			continue
 		}
-		log.Info("measuring", "workload", name)
+		log.Info("measuring", "workload", name, "round", round)
 		for _, c := range opts.Clients {
 			for _, s := range servers {
 				fn := s.fns[key]
@@ -348,7 +375,11 @@ func runRequests(ctx context.Context, servers []*server, opts Options, log *slog
 				m := startMeter(s.t.tree)
 				l := runLoad(ctx, c, opts.Duration, fn)
 				wall, cpu := m.stop()
-				emit(requestResult(s.t.name, name, c, l, wall, cpu))
+				r := requestResult(s.t.name, name, c, l, wall, cpu)
+				if opts.Rounds > 1 {
+					r.Round = round
+				}
+				emit(r)
 				if err := ctx.Err(); err != nil {
 					return err
 				}

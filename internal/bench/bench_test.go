@@ -195,6 +195,9 @@ func TestRunInterleavesServers(t *testing.T) {
 			t.Fatal(err)
 		}
 		results = append(results, r)
+		if r.Round != 0 {
+			t.Errorf("%s: round %d of one round", r.summary(), r.Round)
+		}
 		if r.Server == "machine" || (r.Server == "trivial" && r.Workload != "show") {
 			continue
 		}
@@ -240,6 +243,83 @@ func TestRunInterleavesServers(t *testing.T) {
 		if !strings.Contains(md.String(), line) {
 			t.Errorf("markdown report lacks %q:\n%s", line, md.String())
 		}
+	}
+}
+
+// TestRunRounds runs the request workloads twice and holds the run to
+// every round of the reads before the walk and every round of the writes
+// after it (the writes grow the catalog), each result carrying its round,
+// and the report to one row per workload: the median of the rounds.
+func TestRunRounds(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Auth = config.AuthTrustedHeaders
+	ts := servertest.Start(t, cfg)
+	var js, md bytes.Buffer
+	opts := Options{Endpoint: ts.URL, Pid: os.Getpid(),
+		Member:  TrustedIdentity("bench-project", "bench-user", "member", "reader"),
+		Admin:   TrustedIdentity("bench-admin", "bench-admin-user", "admin"),
+		Catalog: 10, Clients: []int{2}, Duration: 50 * time.Millisecond, Rounds: 2,
+		Only: []string{"show", "list-sorted", "walk", "patch"}, Dir: t.TempDir(), JSON: &js, Markdown: &md}
+	if err := Run(context.Background(), opts, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(js.String()), "\n") {
+		var r Result
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Clients == 0 || r.Workload == "seed" {
+			continue
+		}
+		if r.Round > 0 != strings.Contains(line, `"round":`) || (r.Round == 0) != (r.Workload == "walk") {
+			t.Errorf("%s: round %d", line, r.Round)
+		}
+		got = append(got, fmt.Sprintf("%s %s r%d", r.Server, r.Workload, r.Round))
+	}
+	want := []string{"endpoint show r1", "trivial show r1", "endpoint list-sorted r1",
+		"endpoint show r2", "trivial show r2", "endpoint list-sorted r2",
+		"endpoint walk r0", "endpoint patch r1", "endpoint patch r2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("results in the order\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	if n := strings.Count(md.String(), "| list-sorted | 2 |"); n != 1 || !strings.Contains(md.String(), "median of 2 rounds") {
+		t.Errorf("the report has %d rows of list-sorted at 2 clients, want 1 (the median):\n%s", n, md.String())
+	}
+}
+
+// TestMedianOfRounds holds the report's median to each workload's own
+// rounds: two workloads of one name (list-name is an older workload and a
+// shape) are kept apart, and results of no round stand as they are.
+func TestMedianOfRounds(t *testing.T) {
+	r := func(workload string, round int, cpu float64, errs map[string]int) Result {
+		return Result{Server: "glint", Workload: workload, Clients: 8, Round: round, CPUms: cpu, ReqPerSec: 1000 / cpu, Errors: errs}
+	}
+	in := []Result{
+		{Server: "glint", Workload: "startup", Seconds: 0.1},
+		r("list-name", 1, 1, nil), r("list-name", 1, 10, nil), r("show", 1, 0.2, nil),
+		r("list-name", 2, 3, map[string]int{"500": 1}), r("list-name", 2, 30, nil), r("show", 2, 0.1, nil),
+		r("list-name", 3, 2, map[string]int{"500": 2}), r("list-name", 3, 20, nil), r("show", 3, 0.3, nil),
+		{Server: "glint", Workload: "walk", Clients: 1, Seconds: 0.05},
+	}
+	got := medianOfRounds(in)
+	want := []string{"startup 0", "list-name 2", "list-name 20", "show 0.2", "walk 0"}
+	var have []string
+	for _, g := range got {
+		have = append(have, fmt.Sprintf("%s %g", g.Workload, g.CPUms))
+		if g.Round != 0 {
+			t.Errorf("%s kept round %d", g.Workload, g.Round)
+		}
+	}
+	if !slices.Equal(have, want) {
+		t.Fatalf("medians %v, want %v", have, want)
+	}
+	if got[1].ReqPerSec != 1000.0/2 || got[1].Errors["500"] != 3 || got[2].Errors != nil {
+		t.Errorf("list-name: %v req/s, errors %v and %v; want 500 req/s, 3 × 500 and none", got[1].ReqPerSec, got[1].Errors, got[2].Errors)
+	}
+	if got[0].Seconds != 0.1 || got[4].Seconds != 0.05 {
+		t.Errorf("results of no round changed: %+v %+v", got[0], got[4])
 	}
 }
 
