@@ -200,16 +200,9 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 		}
 	}
 	if transfers {
-		for _, s := range servers {
-			if s.yardstick {
-				continue
-			}
-			log.Info("transferring", "server", s.t.name)
-			rs, err := runTransfers(ctx, s.t, s.cs.member, opts, one, each)
-			if err != nil {
-				return fmt.Errorf("%s: %w", s.t.name, err)
-			}
-			emit(rs...)
+		log.Info("transferring")
+		if err := runTransfers(ctx, servers, opts, one, each, emit); err != nil {
+			return err
 		}
 	}
 	if opts.Markdown != nil {
@@ -435,67 +428,95 @@ func walkResult(ctx context.Context, t *target, c *client, want int) (Result, er
 	return r, nil
 }
 
+// serverTransfers is one server's part of the transfers: the images its
+// uploads made (for the downloads and the clean-up) and its peak memory.
+type serverTransfers struct {
+	s    *server
+	peak *peakSampler // nil when its process is not known
+	one  string       // the single upload's image
+	many []string     // the concurrent uploads' images
+}
+
+// transferStep is one upload or download, run on every server in turn.
+type transferStep struct {
+	name    string
+	streams int
+	bytes   int64
+	run     func(ctx context.Context, st *serverTransfers) error
+}
+
 // runTransfers uploads and downloads the pattern, alone and several at
-// once, sampling the server's peak memory throughout.
-func runTransfers(ctx context.Context, t *target, c *client, opts Options, one, each digests) ([]Result, error) {
-	var out []Result
-	var peak *peakSampler
-	if t.tree != nil {
-		peak = samplePeak(*t.tree, 50*time.Millisecond)
-	}
-	var ids []string
+// once, on every server (not the yardstick): each step on one server,
+// then straight away on the next, as the request workloads run. Each
+// server's peak memory is sampled throughout.
+func runTransfers(ctx context.Context, servers []*server, opts Options, one, each digests, emit func(...Result)) error {
+	var sts []*serverTransfers
 	defer func() {
-		for _, id := range ids {
-			_ = c.deleteImage(context.WithoutCancel(ctx), id) // best effort: the results stand either way
+		for _, st := range sts {
+			st.cleanUp(ctx)
 		}
 	}()
-
-	m := startMeter(t.tree)
-	id, err := upload(ctx, c, one, "bench-upload")
-	if id != "" {
-		ids = append(ids, id)
+	for _, s := range servers {
+		if s.yardstick {
+			continue
+		}
+		st := &serverTransfers{s: s}
+		if s.t.tree != nil {
+			st.peak = samplePeak(*s.t.tree, 50*time.Millisecond)
+		}
+		sts = append(sts, st)
 	}
-	if err != nil {
-		return nil, err
-	}
-	wall, cpu := m.stop()
-	out = append(out, transferResult(t.name, "upload", 1, one.size, wall, cpu))
-
-	m = startMeter(t.tree)
-	if err := download(ctx, c, id, one); err != nil {
-		return nil, err
-	}
-	wall, cpu = m.stop()
-	out = append(out, transferResult(t.name, "download", 1, one.size, wall, cpu))
-
 	n := opts.Concurrent
-	many := make([]string, n)
-	m = startMeter(t.tree)
-	err = parallel(ctx, n, n, func(ctx context.Context, i int) error {
-		id, err := upload(ctx, c, each, fmt.Sprintf("bench-upload-%d", i))
-		many[i] = id
-		return err
-	})
-	for _, id := range many {
-		if id != "" {
-			ids = append(ids, id)
+	steps := []transferStep{
+		{"upload", 1, one.size, func(ctx context.Context, st *serverTransfers) (err error) {
+			st.one, err = upload(ctx, st.s.cs.member, one, "bench-upload")
+			return err
+		}},
+		{"download", 1, one.size, func(ctx context.Context, st *serverTransfers) error {
+			return download(ctx, st.s.cs.member, st.one, one)
+		}},
+		{"upload", n, int64(n) * each.size, func(ctx context.Context, st *serverTransfers) error {
+			st.many = make([]string, n)
+			return parallel(ctx, n, n, func(ctx context.Context, i int) (err error) {
+				st.many[i], err = upload(ctx, st.s.cs.member, each, fmt.Sprintf("bench-upload-%d", i))
+				return err
+			})
+		}},
+		{"download", n, int64(n) * each.size, func(ctx context.Context, st *serverTransfers) error {
+			return parallel(ctx, n, n, func(ctx context.Context, i int) error {
+				return download(ctx, st.s.cs.member, st.many[i], each)
+			})
+		}},
+	}
+	for _, step := range steps {
+		for _, st := range sts {
+			t := st.s.t
+			m := startMeter(t.tree)
+			if err := step.run(ctx, st); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			wall, cpu := m.stop()
+			emit(transferResult(t.name, step.name, step.streams, step.bytes, wall, cpu))
 		}
 	}
-	if err != nil {
-		return nil, err
+	for _, st := range sts {
+		if st.peak != nil {
+			emit(Result{Server: st.s.t.name, Workload: "rss-transfer", RSSMiB: mib(st.peak.Stop())})
+			st.peak = nil
+		}
 	}
-	wall, cpu = m.stop()
-	out = append(out, transferResult(t.name, "upload", n, int64(n)*each.size, wall, cpu))
+	return nil
+}
 
-	m = startMeter(t.tree)
-	if err := parallel(ctx, n, n, func(ctx context.Context, i int) error { return download(ctx, c, many[i], each) }); err != nil {
-		return nil, err
+// cleanUp stops the peak sampler if it still runs and deletes the
+// images the uploads made, best effort: the results stand either way.
+func (st *serverTransfers) cleanUp(ctx context.Context) {
+	if st.peak != nil {
+		st.peak.Stop()
 	}
-	wall, cpu = m.stop()
-	out = append(out, transferResult(t.name, "download", n, int64(n)*each.size, wall, cpu))
-
-	if peak != nil {
-		out = append(out, Result{Server: t.name, Workload: "rss-transfer", RSSMiB: mib(peak.Stop())})
+	for _, id := range append([]string{st.one}, st.many...) {
+		if id != "" {
+			_ = st.s.cs.member.deleteImage(context.WithoutCancel(ctx), id)
+		}
 	}
-	return out, nil
 }

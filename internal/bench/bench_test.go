@@ -158,7 +158,8 @@ func TestRunAgainstGlint(t *testing.T) {
 // at once on the other (and the trivial server's show right after
 // theirs), never one server's whole run and then the other's. It also
 // checks that both were prepared before the first timed request, that the
-// walk of each comes before the writes, and that each got its transfers.
+// walk of each comes before the writes, and that the transfers are
+// interleaved too, after all of them.
 func TestRunInterleavesServers(t *testing.T) {
 	start := func() *servertest.Server {
 		cfg := config.Default()
@@ -223,8 +224,8 @@ func TestRunInterleavesServers(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []string{"endpoint", "glance"} {
-		want = append(want, s+" upload x1", s+" download x1", s+" upload x2", s+" download x2", s+" rss-transfer")
+	for _, w := range []string{"upload x1", "download x1", "upload x2", "download x2", "rss-transfer"} {
+		want = append(want, "endpoint "+w, "glance "+w)
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("results in the order\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
