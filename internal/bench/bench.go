@@ -134,35 +134,7 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 		emit(limits...)
 	}
 
-	var starts []func() (*target, error)
-	if opts.Endpoint != "" {
-		starts = append(starts, func() (*target, error) {
-			t := endpointTarget("endpoint", opts.Endpoint, opts.Member, opts.Admin, opts.Pid)
-			t.sharer, t.lonely = opts.Sharer, opts.Lonely
-			return t, nil
-		})
-	} else {
-		starts = append(starts, func() (*target, error) {
-			if opts.SeedDirect && opts.GlintConfig == "" {
-				log.Info("seeding glint's store directly", "images", opts.Catalog)
-				if err := seedDirect(ctx, dir, opts.Catalog); err != nil {
-					return nil, err
-				}
-			}
-			t, err := startGlint(ctx, dir, opts.GlintConfig)
-			if err == nil && opts.SeedDirect && opts.GlintConfig == "" {
-				t.seeded = opts.Catalog
-			}
-			return t, err
-		})
-	}
-	if opts.WithGlance {
-		startRef := opts.startReference
-		if startRef == nil {
-			startRef = startGlance
-		}
-		starts = append(starts, func() (*target, error) { return startRef(ctx, dir, log) })
-	}
+	starts := serverStarts(ctx, dir, opts, log)
 
 	// Every server is started and prepared before any timed request, and
 	// all stay up until the end: the request workloads then run against
@@ -209,6 +181,41 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 		writeMarkdown(opts.Markdown, results, opts)
 	}
 	return jsonErr
+}
+
+// serverStarts are the starts of the servers under test, in the order
+// they are measured: glint (or the endpoint given), then Glance.
+func serverStarts(ctx context.Context, dir string, opts Options, log *slog.Logger) []func() (*target, error) {
+	var starts []func() (*target, error)
+	if opts.Endpoint != "" {
+		starts = append(starts, func() (*target, error) {
+			t := endpointTarget("endpoint", opts.Endpoint, opts.Member, opts.Admin, opts.Pid)
+			t.sharer, t.lonely = opts.Sharer, opts.Lonely
+			return t, nil
+		})
+	} else {
+		starts = append(starts, func() (*target, error) {
+			if opts.SeedDirect && opts.GlintConfig == "" {
+				log.Info("seeding glint's store directly", "images", opts.Catalog)
+				if err := seedDirect(ctx, dir, opts.Catalog); err != nil {
+					return nil, err
+				}
+			}
+			t, err := startGlint(ctx, dir, opts.GlintConfig)
+			if err == nil && opts.SeedDirect && opts.GlintConfig == "" {
+				t.seeded = opts.Catalog
+			}
+			return t, err
+		})
+	}
+	if opts.WithGlance {
+		startRef := opts.startReference
+		if startRef == nil {
+			startRef = startGlance
+		}
+		starts = append(starts, func() (*target, error) { return startRef(ctx, dir, log) })
+	}
+	return starts
 }
 
 // server is one server under test with what the benchmark prepared on
