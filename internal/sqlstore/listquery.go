@@ -517,15 +517,3 @@ func sortOrder(keys []image.SortKey) ([]orderKey, error) {
 	}
 	return order, nil
 }
-
-// orderBy renders the sort tuple with each key written by expr.
-func (p *listPlan) orderBy(expr func(i int, k orderKey) string) string {
-	parts := make([]string, len(p.order))
-	for i, k := range p.order {
-		parts[i] = expr(i, k) + " ASC"
-		if k.desc {
-			parts[i] = expr(i, k) + " DESC"
-		}
-	}
-	return strings.Join(parts, ", ")
-}
