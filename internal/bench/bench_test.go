@@ -7,10 +7,13 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +149,223 @@ func TestRunAgainstGlint(t *testing.T) {
 		if !strings.Contains(md.String(), line) {
 			t.Errorf("markdown report lacks %q:\n%s", line, md.String())
 		}
+	}
+}
+
+// TestRunInterleavesServers runs the benchmark against two servers (a
+// second glint stands in for Glance) and holds it to measuring them
+// interleaved: each workload at each level of clients on one server, then
+// at once on the other (and the trivial server's show right after
+// theirs), never one server's whole run and then the other's. It also
+// checks that both were prepared before the first timed request, that the
+// walk of each comes before the writes, and that the transfers are
+// interleaved too, after all of them.
+func TestRunInterleavesServers(t *testing.T) {
+	start := func() *servertest.Server {
+		cfg := config.Default()
+		cfg.DataDir = t.TempDir()
+		cfg.Auth = config.AuthTrustedHeaders
+		return servertest.Start(t, cfg)
+	}
+	first, second := start(), start()
+	member := TrustedIdentity("bench-project", "bench-user", "member", "reader")
+	admin := TrustedIdentity("bench-admin", "bench-admin-user", "admin")
+	sharer := TrustedIdentity("bench-sharer", "bench-sharer-user", "member", "reader")
+	lonely := TrustedIdentity("bench-lonely", "bench-lonely-user", "member", "reader")
+	var js, md bytes.Buffer
+	opts := Options{Endpoint: first.URL, Pid: os.Getpid(), Member: member, Admin: admin, Sharer: sharer, Lonely: lonely,
+		WithGlance: true,
+		startReference: func(context.Context, string, *slog.Logger) (*target, error) {
+			ref := endpointTarget("glance", second.URL, member, admin, os.Getpid())
+			ref.sharer, ref.lonely = sharer, lonely
+			return ref, nil
+		},
+		Catalog: 30, Clients: []int{1, 8}, Duration: 50 * time.Millisecond,
+		Only:         []string{"show", "list-sorted", "list-default-lonely", "walk", "patch", "create", "transfer"},
+		TransferSize: blockSize + 5, ConcurrentSize: blockSize + 1, Concurrent: 2,
+		Dir: t.TempDir(), JSON: &js, Markdown: &md}
+	if err := Run(context.Background(), opts, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var results []Result
+	dec := json.NewDecoder(&js)
+	for dec.More() {
+		var r Result
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, r)
+		if r.Round != 0 {
+			t.Errorf("%s: round %d of one round", r.summary(), r.Round)
+		}
+		if r.Server == "machine" || (r.Server == "trivial" && r.Workload != "show") {
+			continue
+		}
+		key := r.Server + " " + r.Workload
+		if r.Clients > 0 {
+			key += fmt.Sprintf(" x%d", r.Clients)
+		}
+		got = append(got, key)
+	}
+	var want []string
+	for _, s := range []string{"endpoint", "glance"} {
+		want = append(want, s+" rss-idle", s+" seed x8")
+	}
+	for _, w := range []string{"show", "list-sorted", "list-default-lonely", "walk", "patch", "create"} {
+		if w == "walk" {
+			want = append(want, "endpoint walk x1", "glance walk x1")
+			continue
+		}
+		for _, c := range opts.Clients {
+			want = append(want, fmt.Sprintf("endpoint %s x%d", w, c), fmt.Sprintf("glance %s x%d", w, c))
+			if w == "show" {
+				want = append(want, fmt.Sprintf("trivial show x%d", c))
+			}
+		}
+	}
+	for _, w := range []string{"upload x1", "download x1", "upload x2", "download x2", "rss-transfer"} {
+		want = append(want, "endpoint "+w, "glance "+w)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("results in the order\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	// The report is the same as of the results one server after the
+	// other, and sets the two side by side.
+	serverRank := map[string]int{"machine": 0, "trivial": 1, "endpoint": 2, "glance": 3}
+	grouped := slices.Clone(results)
+	slices.SortStableFunc(grouped, func(a, b Result) int { return serverRank[a.Server] - serverRank[b.Server] })
+	var mdGrouped bytes.Buffer
+	writeMarkdown(&mdGrouped, grouped, opts)
+	if md.String() != mdGrouped.String() {
+		t.Errorf("the report depends on the order the results came in: interleaved\n%s\none server after the other\n%s", md.String(), mdGrouped.String())
+	}
+	for _, line := range []string{"| endpoint req/s | glance req/s |", "| trivial Go server show | 8 |", "| list-sorted throughput at 8 clients |"} {
+		if !strings.Contains(md.String(), line) {
+			t.Errorf("markdown report lacks %q:\n%s", line, md.String())
+		}
+	}
+}
+
+// TestRunRounds runs the request workloads twice and holds the run to
+// every round of the reads before the walk and every round of the writes
+// after it (the writes grow the catalog), each result carrying its round,
+// and the report to one row per workload: the median of the rounds.
+func TestRunRounds(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Auth = config.AuthTrustedHeaders
+	ts := servertest.Start(t, cfg)
+	var js, md bytes.Buffer
+	opts := Options{Endpoint: ts.URL, Pid: os.Getpid(),
+		Member:  TrustedIdentity("bench-project", "bench-user", "member", "reader"),
+		Admin:   TrustedIdentity("bench-admin", "bench-admin-user", "admin"),
+		Catalog: 10, Clients: []int{2}, Duration: 50 * time.Millisecond, Rounds: 2,
+		Only: []string{"show", "list-sorted", "walk", "patch"}, Dir: t.TempDir(), JSON: &js, Markdown: &md}
+	if err := Run(context.Background(), opts, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(js.String()), "\n") {
+		var r Result
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Clients == 0 || r.Workload == "seed" {
+			continue
+		}
+		if r.Round > 0 != strings.Contains(line, `"round":`) || (r.Round == 0) != (r.Workload == "walk") {
+			t.Errorf("%s: round %d", line, r.Round)
+		}
+		got = append(got, fmt.Sprintf("%s %s r%d", r.Server, r.Workload, r.Round))
+	}
+	want := []string{"endpoint show r1", "trivial show r1", "endpoint list-sorted r1",
+		"endpoint show r2", "trivial show r2", "endpoint list-sorted r2",
+		"endpoint walk r0", "endpoint patch r1", "endpoint patch r2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("results in the order\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	if n := strings.Count(md.String(), "| list-sorted | 2 |"); n != 1 || !strings.Contains(md.String(), "median of 2 rounds") {
+		t.Errorf("the report has %d rows of list-sorted at 2 clients, want 1 (the median):\n%s", n, md.String())
+	}
+}
+
+// TestMedianOfRounds holds the report's median to each workload's own
+// rounds: two workloads of one name (list-name is an older workload and a
+// shape) are kept apart, and results of no round stand as they are.
+func TestMedianOfRounds(t *testing.T) {
+	r := func(workload string, round int, cpu float64, errs map[string]int) Result {
+		return Result{Server: "glint", Workload: workload, Clients: 8, Round: round, CPUms: cpu, ReqPerSec: 1000 / cpu, Errors: errs}
+	}
+	in := []Result{
+		{Server: "glint", Workload: "startup", Seconds: 0.1},
+		r("list-name", 1, 1, nil), r("list-name", 1, 10, nil), r("show", 1, 0.2, nil),
+		r("list-name", 2, 3, map[string]int{"500": 1}), r("list-name", 2, 30, nil), r("show", 2, 0.1, nil),
+		r("list-name", 3, 2, map[string]int{"500": 2}), r("list-name", 3, 20, nil), r("show", 3, 0.3, nil),
+		{Server: "glint", Workload: "walk", Clients: 1, Seconds: 0.05},
+	}
+	got := medianOfRounds(in)
+	want := []string{"startup 0", "list-name 2", "list-name 20", "show 0.2", "walk 0"}
+	var have []string
+	for _, g := range got {
+		have = append(have, fmt.Sprintf("%s %g", g.Workload, g.CPUms))
+		if g.Round != 0 {
+			t.Errorf("%s kept round %d", g.Workload, g.Round)
+		}
+	}
+	if !slices.Equal(have, want) {
+		t.Fatalf("medians %v, want %v", have, want)
+	}
+	if got[1].ReqPerSec != 1000.0/2 || got[1].Errors["500"] != 3 || got[2].Errors != nil {
+		t.Errorf("list-name: %v req/s, errors %v and %v; want 500 req/s, 3 × 500 and none", got[1].ReqPerSec, got[1].Errors, got[2].Errors)
+	}
+	if got[0].Seconds != 0.1 || got[4].Seconds != 0.05 {
+		t.Errorf("results of no round changed: %+v %+v", got[0], got[4])
+	}
+}
+
+// cancelOn is a JSON sink that cancels the run when a result line holds
+// the text given.
+type cancelOn struct {
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c cancelOn) Write(b []byte) (int, error) {
+	if bytes.Contains(b, []byte(c.text)) {
+		c.cancel()
+	}
+	return len(b), nil
+}
+
+// TestRunStopsEveryServerWhenCancelled cancels a run in the middle of
+// the interleaved request workloads, when both servers are up, and holds
+// it to stopping both (the first before the second was prepared would
+// not do: all stay up until the end).
+func TestRunStopsEveryServerWhenCancelled(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Auth = config.AuthTrustedHeaders
+	ts := servertest.Start(t, cfg)
+	member := TrustedIdentity("bench-project", "bench-user", "member", "reader")
+	admin := TrustedIdentity("bench-admin", "bench-admin-user", "admin")
+	stopped := 0
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := Options{Endpoint: ts.URL, Member: member, Admin: admin, WithGlance: true,
+		startReference: func(context.Context, string, *slog.Logger) (*target, error) {
+			ref := endpointTarget("glance", ts.URL, member, admin, 0)
+			ref.stop = func() { stopped++ }
+			return ref, nil
+		},
+		Catalog: 10, Clients: []int{1, 2}, Duration: 50 * time.Millisecond, Only: []string{"show"},
+		Dir: t.TempDir(), JSON: cancelOn{`"server":"glance","workload":"show","clients":1`, cancel}}
+	err := Run(ctx, opts, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want it cancelled", err)
+	}
+	if stopped != 1 {
+		t.Fatalf("the second server was stopped %d times, want once", stopped)
 	}
 }
 

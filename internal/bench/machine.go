@@ -93,35 +93,26 @@ func startTrivial(ctx context.Context, dir, file string) (*target, error) {
 	return startProcess(ctx, "trivial", cmd, "http://"+addr, filepath.Join(dir, "trivial.log"))
 }
 
-// trivialShow runs the show workload's load on the trivial server's GET
-// /record at every level of clients: what the HTTP round trip of a show
-// costs this machine, without a store, glint's routing or an access log.
-func trivialShow(ctx context.Context, dir string, opts Options) ([]Result, error) {
+// startTrivialShow starts the trivial server as the yardstick of the
+// show workload: its GET /record, run with the show's load at every level
+// of clients beside glint's and Glance's show, is what the HTTP round
+// trip of a show costs this machine, without a store, glint's routing or
+// an access log.
+func startTrivialShow(ctx context.Context, dir string, opts Options) (*server, error) {
 	t, err := startTrivial(ctx, dir, "")
 	if err != nil {
 		return nil, err
 	}
-	defer t.stop()
-	// The headers and connections of runTarget's member.
+	// The headers and connections of the servers' member.
 	t.setTrustedCallers()
 	c := newClient(t.base, t.member, max(slices.Max(opts.Clients), opts.Concurrent))
-	defer c.close()
 	// As the show workload asks: its answer is drained, not decoded.
 	get := func(ctx context.Context, _ *rand.Rand) (int, error) {
 		return c.do(ctx, "GET", "/record", "", nil, http.StatusOK, nil)
 	}
-
-	var out []Result
-	for _, n := range opts.Clients {
-		m := startMeter(t.tree)
-		l := runLoad(ctx, n, opts.Duration, get)
-		wall, cpu := m.stop()
-		out = append(out, requestResult("trivial", "show", n, l, wall, cpu))
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	s := &server{t: t, cs: callers{member: c}, yardstick: true}
+	s.setWorkloads([]workload{{name: "show", fn: get}})
+	return s, nil
 }
 
 // machineLimits measures the trivial server: one PUT and one GET of size

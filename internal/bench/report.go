@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -18,6 +20,93 @@ func (rs resultSet) find(server, workload string, clients int) *Result {
 		}
 	}
 	return nil
+}
+
+// reportOrder is the results as the tables list them: the machine's and
+// the trivial server's first, then each server's in the order they ran.
+// The servers are measured interleaved (the trivial show among them);
+// the tables list them as if they were not.
+func reportOrder(results []Result) resultSet {
+	rank := func(r Result) int {
+		switch r.Server {
+		case "machine":
+			return 0
+		case "trivial":
+			return 1
+		}
+		return 2
+	}
+	out := slices.Clone(results)
+	slices.SortStableFunc(out, func(a, b Result) int { return cmp.Compare(rank(a), rank(b)) })
+	return out
+}
+
+// medianOfRounds replaces the rounds of each request workload's result
+// (server, workload, clients, and which of the workloads of that name:
+// two share one) by one result of no round, in the place of the first:
+// each figure the median of the rounds', the errors those of all rounds.
+// Results of no round are left as they are.
+func medianOfRounds(results []Result) []Result {
+	type key struct {
+		server, workload string
+		clients, nth     int
+	}
+	nth := map[key]int{} // by round in key.nth: how many seen so far
+	at := map[key]int{}  // where each workload's median goes in out
+	groups := map[key][]Result{}
+	var out []Result
+	for _, r := range results {
+		if r.Round == 0 {
+			out = append(out, r)
+			continue
+		}
+		k := key{r.Server, r.Workload, r.Clients, r.Round}
+		g := key{r.Server, r.Workload, r.Clients, nth[k]}
+		nth[k]++
+		if _, ok := at[g]; !ok {
+			at[g] = len(out)
+			out = append(out, r)
+		}
+		groups[g] = append(groups[g], r)
+	}
+	for g, rs := range groups {
+		out[at[g]] = median(rs)
+	}
+	return out
+}
+
+// median is one result of the rounds rs of one workload: every figure
+// the median of theirs, every error counted.
+func median(rs []Result) Result {
+	m := Result{Server: rs[0].Server, Workload: rs[0].Workload, Clients: rs[0].Clients}
+	of := func(f func(Result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		n := len(v)
+		if n%2 == 1 {
+			return v[n/2]
+		}
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	m.Requests = int(of(func(r Result) float64 { return float64(r.Requests) }))
+	m.Seconds = of(func(r Result) float64 { return r.Seconds })
+	m.ReqPerSec = of(func(r Result) float64 { return r.ReqPerSec })
+	m.P50ms = of(func(r Result) float64 { return r.P50ms })
+	m.P95ms = of(func(r Result) float64 { return r.P95ms })
+	m.P99ms = of(func(r Result) float64 { return r.P99ms })
+	m.CPUms = of(func(r Result) float64 { return r.CPUms })
+	for _, r := range rs {
+		for k, v := range r.Errors {
+			if m.Errors == nil {
+				m.Errors = map[string]int{}
+			}
+			m.Errors[k] += v
+		}
+	}
+	return m
 }
 
 // subject is the server the report is about: glint, or the endpoint
@@ -69,11 +158,15 @@ func num(format string, v float64) string {
 
 // writeMarkdown prints the side-by-side tables and the targets.
 func writeMarkdown(w io.Writer, results []Result, opts Options) {
-	rs := resultSet(results)
+	rs := reportOrder(medianOfRounds(results))
 	sub, ref := rs.servers()
 	both := ref != ""
 
-	fmt.Fprintf(w, "### Requests (catalog of %d images, %s per run)\n\n", opts.Catalog, opts.Duration)
+	fmt.Fprintf(w, "### Requests (catalog of %d images, %s per run", opts.Catalog, opts.Duration)
+	if opts.Rounds > 1 {
+		fmt.Fprintf(w, ", median of %d rounds", opts.Rounds)
+	}
+	fmt.Fprint(w, ")\n\n")
 	if both {
 		fmt.Fprintf(w, "| workload | clients | %[1]s req/s | %[2]s req/s | ratio | %[1]s p50/p99 ms | %[2]s p50/p99 ms | %[1]s CPU ms/req | %[2]s CPU ms/req | CPU ratio | %[1]s errors | %[2]s errors |\n", sub, ref)
 		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")

@@ -39,6 +39,10 @@ type Result struct {
 	CPUSeconds float64 `json:"server_cpu_s,omitempty"`
 	Images     int     `json:"images,omitempty"`
 	RSSMiB     float64 `json:"rss_mib,omitempty"`
+
+	// Round is the round of a request workload's result when the
+	// workloads ran several times (Options.Rounds), counted from 1.
+	Round int `json:"round,omitempty"`
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
@@ -95,6 +99,9 @@ func (r Result) summary() string {
 	fmt.Fprintf(&b, "%s %s", r.Server, r.Workload)
 	if r.Clients > 0 {
 		fmt.Fprintf(&b, " x%d", r.Clients)
+	}
+	if r.Round > 0 {
+		fmt.Fprintf(&b, " (round %d)", r.Round)
 	}
 	switch {
 	case r.ReqPerSec > 0:

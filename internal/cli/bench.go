@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -44,6 +46,7 @@ markdown tables (and --json as JSON lines). See docs/benchmarks.md.`,
 	f.BoolVar(&opts.SeedDirect, "seed-direct", false, "seed glint's catalog directly into its SQLite store before it starts (for 100k or 1M images), not through the API")
 	f.IntSliceVar(&opts.Clients, "clients", opts.Clients, "concurrency levels of the request workloads")
 	f.DurationVar(&opts.Duration, "duration", opts.Duration, "length of each request workload at each level")
+	f.IntVar(&opts.Rounds, "rounds", 1, "run the request workloads this many times; the report takes the median of the rounds")
 	f.Int64Var(&transferMiB, "transfer-mib", opts.TransferSize>>20, "size of the single upload and download, MiB")
 	f.Int64Var(&concurrentMiB, "concurrent-mib", opts.ConcurrentSize>>20, "size of each concurrent transfer, MiB")
 	f.IntVar(&opts.Concurrent, "concurrent", opts.Concurrent, "number of concurrent transfers")
@@ -63,6 +66,9 @@ markdown tables (and --json as JSON lines). See docs/benchmarks.md.`,
 	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
 		if len(opts.Clients) == 0 {
 			return fmt.Errorf("--clients: give at least one level")
+		}
+		if opts.Rounds < 1 {
+			return fmt.Errorf("--rounds: give at least one")
 		}
 		opts.TransferSize, opts.ConcurrentSize = transferMiB<<20, concurrentMiB<<20
 		if opts.Endpoint != "" {
@@ -99,7 +105,12 @@ markdown tables (and --json as JSON lines). See docs/benchmarks.md.`,
 			opts.JSON = fh
 		}
 		log := slog.New(slog.NewTextHandler(stderr, nil))
-		return bench.Run(cmd.Context(), opts, log)
+		// The servers run in process groups of their own, which a
+		// Ctrl-C or a SIGTERM does not reach: the run stops them on
+		// its way out.
+		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		return bench.Run(ctx, opts, log)
 	}
 	return cmd
 }
