@@ -62,7 +62,7 @@ func openWALStamp(ctx context.Context, path string) (_ *walStamp, err error) {
 	ws := &walStamp{db: db, path: path + "-shm"}
 	defer func() {
 		if err != nil {
-			ws.close()
+			_ = ws.close() // the error that made it give up matters more
 		}
 	}()
 	if ws.pin, err = db.Conn(ctx); err != nil {
