@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -46,6 +47,10 @@ type Options struct {
 	SeedDirect bool
 	Clients    []int         // concurrency levels of the request workloads
 	Duration   time.Duration // per workload and level
+	// Settle writes back the machine's dirty pages (sync(2)) before
+	// each measurement of a server, so that none pays for the writes of
+	// the measurement before it (another server's, interleaved).
+	Settle bool
 	// Rounds repeats the request workloads (0 or 1: once); the report
 	// and the targets take the median of the rounds, and each JSON
 	// result of a request workload carries its round.
@@ -71,7 +76,17 @@ type Options struct {
 // Defaults are the workloads of docs/benchmarks.md.
 func Defaults() Options {
 	return Options{Catalog: 10000, Clients: []int{1, 8, 32}, Duration: 5 * time.Second,
-		TransferSize: 1 << 30, ConcurrentSize: 256 << 20, Concurrent: 4}
+		TransferSize: 1 << 30, ConcurrentSize: 256 << 20, Concurrent: 4, Settle: true}
+}
+
+// settle writes back the machine's dirty pages when o.Settle: the
+// server measured next must not pay for the write-back of the one
+// measured before it (run S9: glint's writes right after Glance's cost
+// up to 1.4× what they did alone).
+func (o Options) settle() {
+	if o.Settle {
+		syscall.Sync()
+	}
 }
 
 func (o Options) runs(workload string) bool {
@@ -341,6 +356,7 @@ func runRequests(ctx context.Context, servers []*server, opts Options, log *slog
 			if s.yardstick {
 				continue
 			}
+			opts.settle()
 			r, err := walkResult(ctx, s.t, s.cs.member, len(s.cat.all))
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.t.name, err)
@@ -372,6 +388,7 @@ func runRound(ctx context.Context, servers []*server, keys []string, round int, 
 				if fn == nil {
 					continue // a caller this server was not given
 				}
+				opts.settle()
 				m := startMeter(s.t.tree)
 				l := runLoad(ctx, c, opts.Duration, fn)
 				wall, cpu := m.stop()
@@ -498,6 +515,7 @@ func runTransfers(ctx context.Context, servers []*server, opts Options, one, eac
 	for _, step := range steps {
 		for _, st := range sts {
 			t := st.s.t
+			opts.settle()
 			m := startMeter(t.tree)
 			if err := step.run(ctx, st); err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)

@@ -46,6 +46,7 @@ markdown tables (and --json as JSON lines). See docs/benchmarks.md.`,
 	f.BoolVar(&opts.SeedDirect, "seed-direct", false, "seed glint's catalog directly into its SQLite store before it starts (for 100k or 1M images), not through the API")
 	f.IntSliceVar(&opts.Clients, "clients", opts.Clients, "concurrency levels of the request workloads")
 	f.DurationVar(&opts.Duration, "duration", opts.Duration, "length of each request workload at each level")
+	f.BoolVar(&opts.Settle, "settle", opts.Settle, "write back the machine's dirty pages (sync) before each measurement of a server, so none pays for the writes of the one before")
 	f.IntVar(&opts.Rounds, "rounds", 1, "run the request workloads this many times; the report takes the median of the rounds")
 	f.Int64Var(&transferMiB, "transfer-mib", opts.TransferSize>>20, "size of the single upload and download, MiB")
 	f.Int64Var(&concurrentMiB, "concurrent-mib", opts.ConcurrentSize>>20, "size of each concurrent transfer, MiB")
