@@ -94,22 +94,35 @@ func TestProcTreeOfThisProcess(t *testing.T) {
 	}
 }
 
+// The callers of the tests' runs, as glint bench names them.
+var (
+	benchMember = TrustedIdentity("bench-project", "bench-user", "member", "reader")
+	benchAdmin  = TrustedIdentity("bench-admin", "bench-admin-user", "admin")
+	benchSharer = TrustedIdentity("bench-sharer", "bench-sharer-user", "member", "reader")
+	benchLonely = TrustedIdentity("bench-lonely", "bench-lonely-user", "member", "reader")
+)
+
+// startTrusted starts a glint of its own that takes trusted headers.
+func startTrusted(t *testing.T) *servertest.Server {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Auth = config.AuthTrustedHeaders
+	return servertest.Start(t, cfg)
+}
+
 // TestRunAgainstGlint runs every workload, small, against a real glint
 // over HTTP and checks that each produced figures and no errors: the
 // benchmark verifies what it transfers, so this also checks glint's
 // checksums and its downloads byte for byte.
 func TestRunAgainstGlint(t *testing.T) {
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Auth = config.AuthTrustedHeaders
-	ts := servertest.Start(t, cfg)
+	ts := startTrusted(t)
 
 	var js, md bytes.Buffer
 	opts := Options{Endpoint: ts.URL, Pid: os.Getpid(),
-		Member:  TrustedIdentity("bench-project", "bench-user", "member", "reader"),
-		Admin:   TrustedIdentity("bench-admin", "bench-admin-user", "admin"),
-		Sharer:  TrustedIdentity("bench-sharer", "bench-sharer-user", "member", "reader"),
-		Lonely:  TrustedIdentity("bench-lonely", "bench-lonely-user", "member", "reader"),
+		Member:  benchMember,
+		Admin:   benchAdmin,
+		Sharer:  benchSharer,
+		Lonely:  benchLonely,
 		Catalog: 60, Clients: []int{1, 8}, Duration: 150 * time.Millisecond, // 8: the targets' level
 		TransferSize: 3*blockSize + 5, ConcurrentSize: blockSize + 1, Concurrent: 3,
 		// A directory that does not exist yet, as --dir may name.
@@ -161,17 +174,8 @@ func TestRunAgainstGlint(t *testing.T) {
 // walk of each comes before the writes, and that the transfers are
 // interleaved too, after all of them.
 func TestRunInterleavesServers(t *testing.T) {
-	start := func() *servertest.Server {
-		cfg := config.Default()
-		cfg.DataDir = t.TempDir()
-		cfg.Auth = config.AuthTrustedHeaders
-		return servertest.Start(t, cfg)
-	}
-	first, second := start(), start()
-	member := TrustedIdentity("bench-project", "bench-user", "member", "reader")
-	admin := TrustedIdentity("bench-admin", "bench-admin-user", "admin")
-	sharer := TrustedIdentity("bench-sharer", "bench-sharer-user", "member", "reader")
-	lonely := TrustedIdentity("bench-lonely", "bench-lonely-user", "member", "reader")
+	first, second := startTrusted(t), startTrusted(t)
+	member, admin, sharer, lonely := benchMember, benchAdmin, benchSharer, benchLonely
 	var js, md bytes.Buffer
 	opts := Options{Endpoint: first.URL, Pid: os.Getpid(), Member: member, Admin: admin, Sharer: sharer, Lonely: lonely,
 		WithGlance: true,
@@ -252,14 +256,11 @@ func TestRunInterleavesServers(t *testing.T) {
 // after it (the writes grow the catalog), each result carrying its round,
 // and the report to one row per workload: the median of the rounds.
 func TestRunRounds(t *testing.T) {
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Auth = config.AuthTrustedHeaders
-	ts := servertest.Start(t, cfg)
+	ts := startTrusted(t)
 	var js, md bytes.Buffer
 	opts := Options{Endpoint: ts.URL, Pid: os.Getpid(),
-		Member:  TrustedIdentity("bench-project", "bench-user", "member", "reader"),
-		Admin:   TrustedIdentity("bench-admin", "bench-admin-user", "admin"),
+		Member:  benchMember,
+		Admin:   benchAdmin,
 		Catalog: 10, Clients: []int{2}, Duration: 50 * time.Millisecond, Rounds: 2,
 		Only: []string{"show", "list-sorted", "walk", "patch"}, Dir: t.TempDir(), JSON: &js, Markdown: &md}
 	if err := Run(context.Background(), opts, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
@@ -343,12 +344,8 @@ func (c cancelOn) Write(b []byte) (int, error) {
 // it to stopping both (the first before the second was prepared would
 // not do: all stay up until the end).
 func TestRunStopsEveryServerWhenCancelled(t *testing.T) {
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Auth = config.AuthTrustedHeaders
-	ts := servertest.Start(t, cfg)
-	member := TrustedIdentity("bench-project", "bench-user", "member", "reader")
-	admin := TrustedIdentity("bench-admin", "bench-admin-user", "admin")
+	ts := startTrusted(t)
+	member, admin := benchMember, benchAdmin
 	stopped := 0
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

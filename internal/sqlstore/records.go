@@ -100,10 +100,7 @@ func (c *recordCache) shard(id string) *recordShard {
 // optional fields point to are shared with the cache and with other
 // callers, and nobody writes them (ListImages' contract).
 func (c *recordCache) get(id string, rev int64) *image.Image {
-	sh := c.shard(id)
-	sh.mu.Lock()
-	e, ok := sh.m[id]
-	sh.mu.Unlock()
+	e, ok := c.entry(id)
 	if !ok || e.rev != rev {
 		return nil
 	}
@@ -114,15 +111,21 @@ func (c *recordCache) get(id string, rev int64) *image.Image {
 // current returns a copy of the record of id (as get) if it was found
 // current after the database's stamp was st, which is not zero.
 func (c *recordCache) current(id string, st Stamp) *image.Image {
-	sh := c.shard(id)
-	sh.mu.Lock()
-	e, ok := sh.m[id]
-	sh.mu.Unlock()
+	e, ok := c.entry(id)
 	if !ok || e.stamp != st {
 		return nil
 	}
 	img := *e.img
 	return &img
+}
+
+// entry is the cache's entry of id, if any.
+func (c *recordCache) entry(id string) (cachedRecord, bool) {
+	sh := c.shard(id)
+	sh.mu.Lock()
+	e, ok := sh.m[id]
+	sh.mu.Unlock()
+	return e, ok
 }
 
 // confirm notes that the record of id at revision rev was found current
@@ -139,10 +142,7 @@ func (c *recordCache) confirm(id string, rev int64, st Stamp) {
 
 // has reports whether the cache holds a record of id, at any revision.
 func (c *recordCache) has(id string) bool {
-	sh := c.shard(id)
-	sh.mu.Lock()
-	_, ok := sh.m[id]
-	sh.mu.Unlock()
+	_, ok := c.entry(id)
 	return ok
 }
 

@@ -35,10 +35,9 @@ import (
 // lock on the database that keeps any other connection from being the
 // last one.
 type walStamp struct {
-	hdr  atomic.Pointer[[walHeaderWords]uint32] // nil once closed
-	db   *sql.DB
-	pin  *sql.Conn
-	path string
+	hdr atomic.Pointer[[walHeaderWords]uint32] // nil once closed
+	db  *sql.DB
+	pin *sql.Conn
 }
 
 // walHeaderWords is the size of the header's two copies, in 32-bit words
@@ -59,7 +58,8 @@ func openWALStamp(ctx context.Context, path string) (_ *walStamp, err error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	ws := &walStamp{db: db, path: path + "-shm"}
+	ws := &walStamp{db: db}
+	shm := path + "-shm"
 	defer func() {
 		if err != nil {
 			_ = ws.close() // the error that made it give up matters more
@@ -81,7 +81,7 @@ func openWALStamp(ctx context.Context, path string) (_ *walStamp, err error) {
 	if err := ws.pin.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(ws.path)
+	f, err := os.Open(shm)
 	if err != nil {
 		return nil, err
 	}
@@ -91,15 +91,15 @@ func openWALStamp(ctx context.Context, path string) (_ *walStamp, err error) {
 	// page per opened store is all it costs.
 	mem, err := syscall.Mmap(int(f.Fd()), 0, os.Getpagesize(), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: map %s: %w", ws.path, err)
+		return nil, fmt.Errorf("sqlite: map %s: %w", shm, err)
 	}
 	hdr := (*[walHeaderWords]uint32)(unsafe.Pointer(&mem[0]))
 	if atomic.LoadUint32(&hdr[0]) != walIndexVersion {
-		return nil, fmt.Errorf("sqlite: %s: WAL index version %d", ws.path, atomic.LoadUint32(&hdr[0]))
+		return nil, fmt.Errorf("sqlite: %s: WAL index version %d", shm, atomic.LoadUint32(&hdr[0]))
 	}
 	ws.hdr.Store(hdr)
 	if _, ok := ws.read(); !ok {
-		return nil, fmt.Errorf("sqlite: %s: no whole WAL index header", ws.path)
+		return nil, fmt.Errorf("sqlite: %s: no whole WAL index header", shm)
 	}
 	return ws, nil
 }
