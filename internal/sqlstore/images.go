@@ -576,11 +576,13 @@ func (s *Store) touchLive(ctx context.Context, tx *Tx, id string, at time.Time) 
 	return nil
 }
 
-// insertTag adds tag $2 to image $1, copying the image's created_at for
-// the tag-ordered index (listquery.go). The WHERE is also what SQLite
-// needs to tell the upsert clause from a join constraint.
-const insertTag = `INSERT INTO image_tags (image_id, value, image_created_at)
-	SELECT id, $2, created_at FROM images WHERE id = $1
+// insertTag adds tag $2 to image $1, copying the image's created_at and
+// name for the tag's indexes in creation and in name order (listsets.go;
+// migrations 00007, 00031). It is the only statement that adds tags: a
+// rename is copied by a trigger. The WHERE is also what SQLite needs to
+// tell the upsert clause from a join constraint.
+const insertTag = `INSERT INTO image_tags (image_id, value, image_created_at, image_name)
+	SELECT id, $2, created_at, COALESCE(name, '') FROM images WHERE id = $1
 	ON CONFLICT DO NOTHING`
 
 // insertProperty adds property $2 = $3 to image $1, copying the image's

@@ -38,7 +38,8 @@ import (
 // Some shapes read one range instead: a filter on a column that is nearly
 // unique (name, id, checksum, hash) is served by that column's index and
 // its few rows sorted; a tag or property in the default order walks its
-// rows in creation order (index image_tags_value_order), and in another
+// rows in creation order (index image_tags_value_order), a tag in name
+// order its rows in that order (image_tags_value_name), and in another
 // order reads them all and sorts them when few images carry it
 // (listsets.go). Visibility is then a condition on each row.
 //
@@ -81,6 +82,10 @@ type listPlan struct {
 	// placeholder of how many rows each branch scans for it.
 	contains, scan string
 	containsFn     func(expr, arg string) string // Dialect.Contains
+	// namePrefix holds the placeholders of a name prefix's range (the
+	// prefix, and what follows every name that has it), for a branch
+	// that reads a copy of the name (driveByTagName).
+	namePrefix [2]string
 }
 
 // containsScan bounds a name-substring search: each branch of a page
@@ -251,6 +256,10 @@ func planList(q image.ListQuery, d *Dialect, rare *rareSet) (*listPlan, error) {
 	switch {
 	case len(tags) > 0 && p.newestFirstOrder():
 		main = p.driveByTag(tags[0])
+		tags = tags[1:]
+		oneRange = true
+	case len(tags) > 0 && p.order[0].key == "name" && !oneRange:
+		main = p.driveByTagName(tags[0])
 		tags = tags[1:]
 		oneRange = true
 	case len(props) > 0 && p.newestFirstOrder():
@@ -425,7 +434,8 @@ func (p *listPlan) prefix(f image.Filter) error {
 	if p.order[0].expr == sortExprs["name"] {
 		ref = sortExprs["name"]
 	}
-	p.and(ref + " >= " + p.arg(v) + " AND " + ref + " < " + p.arg(v+prefixEnd))
+	p.namePrefix = [2]string{p.arg(v), p.arg(v + prefixEnd)}
+	p.and(ref + " >= " + p.namePrefix[0] + " AND " + ref + " < " + p.namePrefix[1])
 	return nil
 }
 

@@ -8,9 +8,10 @@ import (
 )
 
 // The tags and properties a listing drives by: their rows are in the
-// order of their images' creation (migrations 00008, 00018), so a listing
-// in that order reads a page of them whatever their number, and one in
-// another order reads all of them and sorts them when they are few.
+// order of their images' creation (migrations 00008, 00018), and a tag's
+// also in its images' name order (00031), so a listing in such an order
+// reads a page of them whatever their number, and one in another order
+// reads all of them and sorts them when they are few.
 
 // rareSet is a tag, or a property's value, that few enough images carry
 // (at most DefaultSetDriveRows rows) for a sorted listing to read all of
@@ -49,8 +50,10 @@ func setCandidates(q image.ListQuery) []rareSet {
 		}
 	}
 	var sets []rareSet
-	for _, t := range q.Tags {
-		sets = append(sets, rareSet{tag: t})
+	if order[0].key != "name" { // else a tag's name index gives a page (driveByTagName)
+		for _, t := range q.Tags {
+			sets = append(sets, rareSet{tag: t})
+		}
 	}
 	for _, n := range slices.Sorted(maps.Keys(q.Properties)) {
 		sets = append(sets, rareSet{name: n, value: q.Properties[n]})
@@ -85,6 +88,22 @@ func (p *listPlan) driveByTag(tag string) branch {
 		where: []string{"tg0.value = " + p.arg(tag), "images.id = tg0.image_id"},
 		drive: newestFirst("tg0.image_created_at", "tg0.image_id"),
 	}
+}
+
+// driveByTagName is driveByTag in name order: the tag's rows carry their
+// image's name as the name order keys it (COALESCE(name, ''), migration
+// 00031), so the listing walks index image_tags_value_name, which gives
+// the name, created_at, id order of one direction whole, and a page of a
+// tag costs a page of rows whatever the tag's size and the catalog's. A
+// name prefix is a range of the copy, so the walk starts at the prefix.
+func (p *listPlan) driveByTagName(tag string) branch {
+	b := p.driveByTag(tag)
+	b.drive = newestFirst("tg0.image_created_at", "tg0.image_id")
+	b.drive[sortExprs["name"]] = "tg0.image_name"
+	if lo, hi := p.namePrefix[0], p.namePrefix[1]; lo != "" {
+		b.where = append(b.where, "tg0.image_name >= "+lo, "tg0.image_name < "+hi)
+	}
+	return b
 }
 
 // driveByProperty is driveByTag for a property's value (index

@@ -274,7 +274,7 @@ func testListPropertiesTags(t *testing.T, s image.Store) {
 			drives.SetSetDriveRows(bound)
 		}
 		for _, tc := range tests {
-			for _, sort := range [][]image.SortKey{{{Key: "name"}}, {{Key: "updated_at", Desc: true}, {Key: "name"}}} {
+			for _, sort := range [][]image.SortKey{{{Key: "name"}}, {{Key: "name", Desc: true}}, {{Key: "updated_at", Desc: true}, {Key: "name"}}} {
 				var want []*image.Image
 				for _, img := range all {
 					if slices.Contains(tc.want, img.ID) {
@@ -293,4 +293,28 @@ func testListPropertiesTags(t *testing.T, s image.Store) {
 			}
 		}
 	}
+
+	// A name prefix with a tag, in name order: the SQL stores walk the
+	// tag's rows by their copy of the name from the prefix on.
+	for _, tc := range []struct {
+		tag, prefix string
+		want        []string
+	}{
+		{"b", "d", []string{"p1"}},
+		{"c", "b", nil},
+		{"a", "", []string{"p2", "p1"}},
+	} {
+		q := everything()
+		q.Tags, q.Sort = []string{tc.tag}, []image.SortKey{{Key: "name"}}
+		q.Filters = []image.Filter{{Field: "name", Op: "prefix", Values: []string{tc.prefix}}}
+		checkOrder(t, fmt.Sprintf("tag %s, name prefix %q", tc.tag, tc.prefix), list(t, s, q), tc.want...)
+	}
+	// Tagged when created, never renamed: the tag's rows have the names
+	// the images were created with.
+	q1, q2 := img("q1", nil, "n"), img("q2", nil, "n")
+	q1.Name, q2.Name = ptr("z"), ptr("y")
+	create(t, s, q1, q2)
+	q := everything()
+	q.Tags, q.Sort = []string{"n"}, []image.SortKey{{Key: "name"}}
+	checkOrder(t, "tagged when created, by name", list(t, s, q), "q2", "q1")
 }

@@ -103,7 +103,6 @@ func TestListPlans(t *testing.T) {
 		"sort-name-asc-lonely/marker":          ties,
 		"sort-updated_at-asc/marker":           ties,
 		"sort-updated_at-desc/marker":          ties,
-		"tag-sort-name/marker":                 ties,
 		"name-prefix-sort-name/marker":         nameTies,
 		"sort-name-asc,size-desc/marker":       ties,
 		"sort-updated_at-desc,name-asc/marker": ties,
