@@ -35,7 +35,8 @@ const DefaultSetDriveRows = 1000
 // drive by (see rareSet) if few images carry them: none when q's order
 // is the default one (the sets' indexes are in that order, so a page of
 // them is read in order whatever their size) or a nearly unique column
-// already narrows q to a handful of images.
+// already narrows q to a handful of images, and no tag when names come
+// first (a tag's name index gives the order).
 func setCandidates(q image.ListQuery) []rareSet {
 	if len(q.Tags) == 0 && len(q.Properties) == 0 {
 		return nil
@@ -50,7 +51,7 @@ func setCandidates(q image.ListQuery) []rareSet {
 		}
 	}
 	var sets []rareSet
-	if order[0].key != "name" { // else a tag's name index gives a page (driveByTagName)
+	if order[0].key != "name" { // see driveByTagName
 		for _, t := range q.Tags {
 			sets = append(sets, rareSet{tag: t})
 		}
@@ -91,8 +92,8 @@ func (p *listPlan) driveByTag(tag string) branch {
 }
 
 // driveByTagName is driveByTag in name order: the tag's rows carry their
-// image's name as the name order keys it (COALESCE(name, ''), migration
-// 00031), so the listing walks index image_tags_value_name, which gives
+// image's name as the name order keys it (an empty text for none,
+// migration 00031), so the listing walks index image_tags_value_name, which gives
 // the name, created_at, id order of one direction whole, and a page of a
 // tag costs a page of rows whatever the tag's size and the catalog's. A
 // name prefix is a range of the copy, so the walk starts at the prefix.
