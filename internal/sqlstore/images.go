@@ -578,11 +578,12 @@ func (s *Store) touchLive(ctx context.Context, tx *Tx, id string, at time.Time) 
 
 // insertTag adds tag $2 to image $1, copying the image's created_at and
 // name for the tag's indexes in creation and in name order (listsets.go;
-// migrations 00007, 00031). It is the only statement that adds tags: a
-// rename is copied by a trigger. The WHERE is also what SQLite needs to
+// migrations 00007, 00031), and whether it is deleted, which those
+// indexes leave out (00032). It is the only statement that adds tags: a
+// rename and a delete are copied by triggers. The WHERE is also what SQLite needs to
 // tell the upsert clause from a join constraint.
-const insertTag = `INSERT INTO image_tags (image_id, value, image_created_at, image_name)
-	SELECT id, $2, created_at, COALESCE(name, '') FROM images WHERE id = $1
+const insertTag = `INSERT INTO image_tags (image_id, value, image_created_at, image_name, image_deleted)
+	SELECT id, $2, created_at, COALESCE(name, ''), deleted_at IS NOT NULL FROM images WHERE id = $1
 	ON CONFLICT DO NOTHING`
 
 // insertProperty adds property $2 = $3 to image $1, copying the image's

@@ -77,6 +77,11 @@ type listPlan struct {
 	// membership named m; see memberRange.
 	ranges map[string][]string
 	hidden bool // only hidden images are listed
+	// eitherHidden is set when hidden and visible images are listed
+	// alike: each class is then two branches (listways.go), which compare
+	// os_hidden with hiddenArgs.
+	eitherHidden bool
+	hiddenArgs   []string
 	// contains is the condition of a name-substring filter on a
 	// branch's scanned rows (column nm), "" for none; scan the
 	// placeholder of how many rows each branch scans for it.
@@ -176,15 +181,17 @@ func planList(q image.ListQuery, d *Dialect, rare *rareSet) (*listPlan, error) {
 	// Deleted and killed images never appear in a listing.
 	p.and("images.deleted_at IS NULL")
 	p.and("images.status NOT IN ('killed', 'deleted')")
+	// os_hidden is an equality of every branch that walks the images'
+	// indexes, right after its class (migration 00032).
 	switch {
 	case q.Hidden != nil && *q.Hidden:
-		// As the partial indexes of hidden images state it (migration
-		// 00018): a database uses them only for a query that says so.
-		p.and("images.os_hidden")
+		p.and("images.os_hidden = " + p.arg(true))
 		p.hidden = true
 		p.copies = append(p.copies, "probe.image_hidden")
 	case q.Hidden != nil:
 		p.and("images.os_hidden = " + p.arg(false))
+	default:
+		p.eitherHidden = true
 	}
 	if q.Protected != nil {
 		p.and("images.protected = " + p.arg(*q.Protected))

@@ -46,7 +46,21 @@ func (w way) branches(p *listPlan) []branch {
 		if w.owned {
 			indexes = ownerIndex
 		}
-		return []branch{{from: "images", where: []string{w.cond}, indexes: indexes}}
+		if !p.eitherHidden {
+			return []branch{{from: "images", where: []string{w.cond}, indexes: indexes}}
+		}
+		// The indexes key os_hidden after the class: hidden and visible
+		// images are two ranges, each in order (migration 00032). The
+		// placeholders are taken when first used: PostgreSQL refuses a
+		// parameter that no condition types.
+		if p.hiddenArgs == nil {
+			p.hiddenArgs = []string{p.arg(false), p.arg(true)}
+		}
+		var bs []branch
+		for _, h := range p.hiddenArgs {
+			bs = append(bs, branch{from: "images", where: []string{w.cond, "images.os_hidden = " + h}, indexes: indexes})
+		}
+		return bs
 	}
 	// Memberships are read one status at a time, in the order asked for:
 	// they carry their image's sort keys (migrations 00008, 00029, kept
