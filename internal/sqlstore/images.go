@@ -587,10 +587,10 @@ const insertTag = `INSERT INTO image_tags (image_id, value, image_created_at, im
 	ON CONFLICT DO NOTHING`
 
 // insertProperty adds property $2 = $3 to image $1, copying the image's
-// created_at for the property-ordered index (listquery.go), as insertTag
-// does.
-const insertProperty = `INSERT INTO image_properties (image_id, name, value, image_created_at)
-	SELECT id, $2, $3, created_at FROM images WHERE id = $1`
+// created_at and whether it is deleted for the property-ordered index
+// (listsets.go), as insertTag does.
+const insertProperty = `INSERT INTO image_properties (image_id, name, value, image_created_at, image_deleted)
+	SELECT id, $2, $3, created_at, deleted_at IS NOT NULL FROM images WHERE id = $1`
 
 // upsertProperty sets property $2 of image $1 to $3.
 const upsertProperty = insertProperty + `

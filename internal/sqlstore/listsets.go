@@ -68,7 +68,7 @@ func (r rareSet) countSQL(limit int) (string, []any) {
 	if r.tag != "" {
 		return "SELECT COUNT(*) FROM (SELECT 1 FROM image_tags WHERE value = $1 AND image_deleted = false LIMIT $2) AS n", []any{r.tag, limit}
 	}
-	return "SELECT COUNT(*) FROM (SELECT 1 FROM image_properties WHERE name = $1 AND value = $2 LIMIT $3) AS n",
+	return "SELECT COUNT(*) FROM (SELECT 1 FROM image_properties WHERE name = $1 AND value = $2 AND image_deleted = false LIMIT $3) AS n",
 		[]any{r.name, r.value, limit}
 }
 
@@ -110,11 +110,11 @@ func (p *listPlan) driveByTagName(tag string) branch {
 }
 
 // driveByProperty is driveByTag for a property's value (index
-// image_properties_name_value_order, migration 00018).
+// image_properties_name_value_order, migrations 00018, 00032).
 func (p *listPlan) driveByProperty(name, value string) branch {
 	return branch{
 		from:  "image_properties pr0 CROSS JOIN images",
-		where: []string{"pr0.name = " + p.arg(name), "pr0.value = " + p.arg(value), "images.id = pr0.image_id"},
+		where: []string{"pr0.name = " + p.arg(name), "pr0.value = " + p.arg(value), "pr0.image_deleted = false", "images.id = pr0.image_id"},
 		drive: newestFirst("pr0.image_created_at", "pr0.image_id"),
 	}
 }

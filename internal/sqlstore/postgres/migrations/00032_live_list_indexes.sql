@@ -20,10 +20,11 @@
 --   as retired versions of large images are in a real one. The partial
 --   indexes of hidden images (00018) are ranges of these now, and go.
 --
--- * Tag rows of deleted images go out of the tags' indexes the same way:
---   each row carries whether its image is deleted (image_deleted, set by
---   insertTag and kept by triggers, as image_name of 00031), and the
---   indexes of 00007 and 00031 hold only the rows of live images.
+-- * Tag and property rows of deleted images go out of their tables'
+--   indexes the same way: each row carries whether its image is deleted
+--   (image_deleted, set by insertTag and insertProperty and kept by
+--   triggers, as image_name of 00031), and the indexes that listings
+--   walk (00007, 00018, 00031) hold only the rows of live images.
 --
 -- The names stay, as SQLite's migration keeps them (SQLite is told which
 -- index a branch walks, by name).
@@ -67,24 +68,27 @@ CREATE INDEX images_owner_updated_at ON images (owner, visibility, os_hidden, up
 CREATE INDEX images_owner_id ON images (owner, visibility, os_hidden, id COLLATE "POSIX") WHERE deleted_at IS NULL;
 
 ALTER TABLE image_tags ADD COLUMN image_deleted BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE image_properties ADD COLUMN image_deleted BOOLEAN NOT NULL DEFAULT FALSE;
 
 UPDATE image_tags SET image_deleted = TRUE WHERE image_id IN (SELECT id FROM images WHERE deleted_at IS NOT NULL);
+UPDATE image_properties SET image_deleted = TRUE WHERE image_id IN (SELECT id FROM images WHERE deleted_at IS NOT NULL);
 
 -- +goose StatementBegin
-CREATE FUNCTION images_tag_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION images_sets_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE image_tags SET image_deleted = NEW.deleted_at IS NOT NULL WHERE image_id = NEW.id;
+    UPDATE image_properties SET image_deleted = NEW.deleted_at IS NOT NULL WHERE image_id = NEW.id;
     RETURN NULL;
 END;
 $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER images_tag_deleted AFTER UPDATE OF deleted_at ON images
+CREATE TRIGGER images_sets_deleted AFTER UPDATE OF deleted_at ON images
     FOR EACH ROW WHEN ((NEW.deleted_at IS NULL) IS DISTINCT FROM (OLD.deleted_at IS NULL))
-    EXECUTE FUNCTION images_tag_deleted();
+    EXECUTE FUNCTION images_sets_deleted();
 
 -- +goose StatementBegin
-CREATE FUNCTION image_tags_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION image_sets_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.image_deleted := COALESCE((SELECT deleted_at IS NOT NULL FROM images WHERE id = NEW.image_id), FALSE);
     RETURN NEW;
@@ -94,22 +98,32 @@ $$;
 
 CREATE TRIGGER image_tags_deleted BEFORE UPDATE OF image_id ON image_tags
     FOR EACH ROW WHEN (NEW.image_id IS DISTINCT FROM OLD.image_id)
-    EXECUTE FUNCTION image_tags_deleted();
+    EXECUTE FUNCTION image_sets_deleted();
+
+CREATE TRIGGER image_properties_deleted BEFORE UPDATE OF image_id ON image_properties
+    FOR EACH ROW WHEN (NEW.image_id IS DISTINCT FROM OLD.image_id)
+    EXECUTE FUNCTION image_sets_deleted();
 
 DROP INDEX image_tags_value_order;
 DROP INDEX image_tags_value_name;
 CREATE INDEX image_tags_value_order ON image_tags (value, image_created_at, image_id) WHERE image_deleted = false;
 CREATE INDEX image_tags_value_name ON image_tags (value, image_name, image_created_at, image_id) WHERE image_deleted = false;
+DROP INDEX image_properties_name_value_order;
+CREATE INDEX image_properties_name_value_order ON image_properties (name, value, image_created_at, image_id) WHERE image_deleted = false;
 
 -- +goose Down
+DROP INDEX image_properties_name_value_order;
+CREATE INDEX image_properties_name_value_order ON image_properties (name, value, image_created_at, image_id);
+DROP TRIGGER image_properties_deleted ON image_properties;
+ALTER TABLE image_properties DROP COLUMN image_deleted;
 DROP INDEX image_tags_value_order;
 DROP INDEX image_tags_value_name;
 CREATE INDEX image_tags_value_order ON image_tags (value, image_created_at, image_id);
 CREATE INDEX image_tags_value_name ON image_tags (value, image_name, image_created_at, image_id);
 DROP TRIGGER image_tags_deleted ON image_tags;
-DROP FUNCTION image_tags_deleted();
-DROP TRIGGER images_tag_deleted ON images;
-DROP FUNCTION images_tag_deleted();
+DROP FUNCTION image_sets_deleted();
+DROP TRIGGER images_sets_deleted ON images;
+DROP FUNCTION images_sets_deleted();
 ALTER TABLE image_tags DROP COLUMN image_deleted;
 
 DROP INDEX images_visibility;

@@ -20,10 +20,11 @@
 --   as retired versions of large images are in a real one. The partial
 --   indexes of hidden images (00018) are ranges of these now, and go.
 --
--- * Tag rows of deleted images go out of the tags' indexes the same way:
---   each row carries whether its image is deleted (image_deleted, set by
---   insertTag and kept by triggers, as image_name of 00031), and the
---   indexes of 00007 and 00031 hold only the rows of live images.
+-- * Tag and property rows of deleted images go out of their tables'
+--   indexes the same way: each row carries whether its image is deleted
+--   (image_deleted, set by insertTag and insertProperty and kept by
+--   triggers, as image_name of 00031), and the indexes that listings
+--   walk (00007, 00018, 00031) hold only the rows of live images.
 --
 -- The names stay: SQLite is told which index a branch walks
 -- (listways.go, INDEXED BY), by name.
@@ -67,14 +68,17 @@ CREATE INDEX images_owner_updated_at ON images (owner, visibility, os_hidden, up
 CREATE INDEX images_owner_id ON images (owner, visibility, os_hidden, id) WHERE deleted_at IS NULL;
 
 ALTER TABLE image_tags ADD COLUMN image_deleted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE image_properties ADD COLUMN image_deleted INTEGER NOT NULL DEFAULT 0;
 
 UPDATE image_tags SET image_deleted = 1 WHERE image_id IN (SELECT id FROM images WHERE deleted_at IS NOT NULL);
+UPDATE image_properties SET image_deleted = 1 WHERE image_id IN (SELECT id FROM images WHERE deleted_at IS NOT NULL);
 
 -- +goose StatementBegin
-CREATE TRIGGER images_tag_deleted AFTER UPDATE OF deleted_at ON images
+CREATE TRIGGER images_sets_deleted AFTER UPDATE OF deleted_at ON images
 WHEN (NEW.deleted_at IS NULL) IS NOT (OLD.deleted_at IS NULL)
 BEGIN
     UPDATE image_tags SET image_deleted = NEW.deleted_at IS NOT NULL WHERE image_id = NEW.id;
+    UPDATE image_properties SET image_deleted = NEW.deleted_at IS NOT NULL WHERE image_id = NEW.id;
 END;
 -- +goose StatementEnd
 
@@ -87,18 +91,33 @@ BEGIN
 END;
 -- +goose StatementEnd
 
+-- +goose StatementBegin
+CREATE TRIGGER image_properties_deleted_move AFTER UPDATE OF image_id ON image_properties
+WHEN NEW.image_id IS NOT OLD.image_id
+BEGIN
+    UPDATE image_properties SET image_deleted = COALESCE((SELECT deleted_at IS NOT NULL FROM images WHERE images.id = NEW.image_id), 0)
+    WHERE image_id = NEW.image_id AND name = NEW.name;
+END;
+-- +goose StatementEnd
+
 DROP INDEX image_tags_value_order;
 DROP INDEX image_tags_value_name;
 CREATE INDEX image_tags_value_order ON image_tags (value, image_created_at, image_id) WHERE image_deleted = false;
 CREATE INDEX image_tags_value_name ON image_tags (value, image_name, image_created_at, image_id) WHERE image_deleted = false;
+DROP INDEX image_properties_name_value_order;
+CREATE INDEX image_properties_name_value_order ON image_properties (name, value, image_created_at, image_id) WHERE image_deleted = false;
 
 -- +goose Down
+DROP INDEX image_properties_name_value_order;
+CREATE INDEX image_properties_name_value_order ON image_properties (name, value, image_created_at, image_id);
+DROP TRIGGER image_properties_deleted_move;
+ALTER TABLE image_properties DROP COLUMN image_deleted;
 DROP INDEX image_tags_value_order;
 DROP INDEX image_tags_value_name;
 CREATE INDEX image_tags_value_order ON image_tags (value, image_created_at, image_id);
 CREATE INDEX image_tags_value_name ON image_tags (value, image_name, image_created_at, image_id);
 DROP TRIGGER image_tags_deleted_move;
-DROP TRIGGER images_tag_deleted;
+DROP TRIGGER images_sets_deleted;
 ALTER TABLE image_tags DROP COLUMN image_deleted;
 
 DROP INDEX images_visibility;
