@@ -65,7 +65,9 @@ func (w way) branches(p *listPlan) []branch {
 	// Memberships are read one status at a time, in the order asked for:
 	// they carry their image's sort keys (migrations 00008, 00029, kept
 	// by triggers), each with an index (member, status, key, created_at,
-	// id), so the branch stops after a page whatever the order.
+	// id), so the branch stops after a page whatever the order. The
+	// indexes hold the memberships of live images only (00032), which
+	// each walk and probe says, so SQLite may use them.
 	// CROSS JOIN keeps SQLite from turning the join around.
 	statuses := []string{w.status}
 	if w.status == "" {
@@ -79,7 +81,7 @@ func (w way) branches(p *listPlan) []branch {
 			// The caller's own images are its owned branches' (and
 			// the merge is a UNION ALL): a membership in one's own image
 			// lists nothing more.
-			where: []string{"m.status = " + st,
+			where: []string{"m.status = " + st, "m.image_deleted = false",
 				"images.id = m.image_id", "images.visibility = 'shared'",
 				"COALESCE(images.owner, '') <> " + w.project},
 			drive:   p.memberDrive(),
@@ -146,7 +148,8 @@ func (p *listPlan) memberRange(project, st string) (field, few string) {
 			probe[i] = "probe." + strings.TrimPrefix(c, "m.")
 		}
 		return f, "(SELECT 1 FROM image_members AS probe WHERE probe.member = " + project +
-			" AND probe.status = " + st + " AND " + strings.Join(probe, " AND ") + " LIMIT 1 OFFSET " + p.limit + ") IS NULL"
+			" AND probe.status = " + st + " AND probe.image_deleted = false AND " + strings.Join(probe, " AND ") +
+			" LIMIT 1 OFFSET " + p.limit + ") IS NULL"
 	}
 	return "", ""
 }
@@ -162,7 +165,7 @@ func (p *listPlan) memberGates(project, st string) string {
 	gates := make([]string, len(p.copies))
 	for i, c := range p.copies {
 		gates[i] = "(SELECT 1 FROM image_members AS probe WHERE probe.member = " + project +
-			" AND probe.status = " + st + " AND " + c + " LIMIT 1) IS NOT NULL"
+			" AND probe.status = " + st + " AND probe.image_deleted = false AND " + c + " LIMIT 1) IS NOT NULL"
 	}
 	return strings.Join(gates, " AND ")
 }

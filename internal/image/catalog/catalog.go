@@ -145,6 +145,36 @@ func Seed(ctx context.Context, s image.Store, first, n int) error {
 	return g.Wait()
 }
 
+// SeedDeleted creates images first..n-1 of the catalog in s, as Seed
+// does, and then deletes them all through the store (a soft delete, at
+// the time of image first): a cloud's history of images made and
+// deleted, which no listing shows and every listing's indexes may still
+// hold. They are the catalog's newest, as the snapshots a cloud makes and
+// deletes every day are, and Member was offered its share of them (as
+// Membership offers the first 3000) before they were deleted.
+func SeedDeleted(ctx context.Context, s image.Store, first, n int) error {
+	if err := Seed(ctx, s, first, n); err != nil {
+		return err
+	}
+	at := Image(first).CreatedAt
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(16) // concurrent writes share commits (group commit)
+	for i := first; i < n; i++ {
+		g.Go(func() error {
+			if st, ok := Membership(i % 3000); ok && i >= 3000 {
+				err := s.AddMember(ctx, &image.Member{ImageID: ID(i), MemberID: Member.Project,
+					Status: st, CreatedAt: at, UpdatedAt: at})
+				if err != nil {
+					return err
+				}
+			}
+			_, err := s.DeleteImage(ctx, ID(i), at)
+			return err
+		})
+	}
+	return g.Wait()
+}
+
 // Shape is one listing: a name and its query.
 type Shape struct {
 	Name  string

@@ -24,6 +24,10 @@ import (
 //
 //	func BenchmarkStore(b *testing.B) { Bench(b, newStore) }
 //
+// With GLINT_BENCH_DELETED=1 each catalog also holds as many deleted
+// images as live ones, newer than all of them (catalog.SeedDeleted): the
+// history of a cloud that makes and deletes snapshots.
+//
 // newStore returns an empty store closed when b ends.
 func Bench(b *testing.B, newStore func(b *testing.B) image.Store) {
 	sizes, err := benchSizes()
@@ -38,6 +42,11 @@ func Bench(b *testing.B, newStore func(b *testing.B) image.Store) {
 				s = newStore(parent) // outlives this sub-benchmark
 				if err := catalog.Seed(context.Background(), s, 0, n); err != nil {
 					b.Fatal(err)
+				}
+				if os.Getenv("GLINT_BENCH_DELETED") == "1" {
+					if err := catalog.SeedDeleted(context.Background(), s, n, 2*n); err != nil {
+						b.Fatal(err)
+					}
 				}
 				if a, ok := s.(interface{ Analyze(context.Context) error }); ok {
 					if err := a.Analyze(context.Background()); err != nil {

@@ -20,11 +20,12 @@
 --   as retired versions of large images are in a real one. The partial
 --   indexes of hidden images (00018) are ranges of these now, and go.
 --
--- * Tag and property rows of deleted images go out of their tables'
---   indexes the same way: each row carries whether its image is deleted
---   (image_deleted, set by insertTag and insertProperty and kept by
---   triggers, as image_name of 00031), and the indexes that listings
---   walk (00007, 00018, 00031) hold only the rows of live images.
+-- * Tag, property and membership rows of deleted images go out of their
+--   tables' indexes the same way: each row carries whether its image is
+--   deleted (image_deleted: set by insertTag and insertProperty, and by
+--   a trigger for a membership, as its sort keys are; kept by triggers),
+--   and the indexes that listings walk (00007, 00008, 00018, 00029,
+--   00030, 00031) hold only the rows of live images.
 --
 -- The names stay, as SQLite's migration keeps them (SQLite is told which
 -- index a branch walks, by name).
@@ -69,26 +70,29 @@ CREATE INDEX images_owner_id ON images (owner, visibility, os_hidden, id COLLATE
 
 ALTER TABLE image_tags ADD COLUMN image_deleted BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE image_properties ADD COLUMN image_deleted BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE image_members ADD COLUMN image_deleted BOOLEAN NOT NULL DEFAULT FALSE;
 
 UPDATE image_tags SET image_deleted = TRUE WHERE image_id IN (SELECT id FROM images WHERE deleted_at IS NOT NULL);
 UPDATE image_properties SET image_deleted = TRUE WHERE image_id IN (SELECT id FROM images WHERE deleted_at IS NOT NULL);
+UPDATE image_members SET image_deleted = TRUE WHERE image_id IN (SELECT id FROM images WHERE deleted_at IS NOT NULL);
 
 -- +goose StatementBegin
-CREATE FUNCTION images_sets_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION images_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE image_tags SET image_deleted = NEW.deleted_at IS NOT NULL WHERE image_id = NEW.id;
     UPDATE image_properties SET image_deleted = NEW.deleted_at IS NOT NULL WHERE image_id = NEW.id;
+    UPDATE image_members SET image_deleted = NEW.deleted_at IS NOT NULL WHERE image_id = NEW.id;
     RETURN NULL;
 END;
 $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER images_sets_deleted AFTER UPDATE OF deleted_at ON images
+CREATE TRIGGER images_deleted AFTER UPDATE OF deleted_at ON images
     FOR EACH ROW WHEN ((NEW.deleted_at IS NULL) IS DISTINCT FROM (OLD.deleted_at IS NULL))
-    EXECUTE FUNCTION images_sets_deleted();
+    EXECUTE FUNCTION images_deleted();
 
 -- +goose StatementBegin
-CREATE FUNCTION image_sets_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION image_row_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.image_deleted := COALESCE((SELECT deleted_at IS NOT NULL FROM images WHERE id = NEW.image_id), FALSE);
     RETURN NEW;
@@ -98,11 +102,15 @@ $$;
 
 CREATE TRIGGER image_tags_deleted BEFORE UPDATE OF image_id ON image_tags
     FOR EACH ROW WHEN (NEW.image_id IS DISTINCT FROM OLD.image_id)
-    EXECUTE FUNCTION image_sets_deleted();
+    EXECUTE FUNCTION image_row_deleted();
 
 CREATE TRIGGER image_properties_deleted BEFORE UPDATE OF image_id ON image_properties
     FOR EACH ROW WHEN (NEW.image_id IS DISTINCT FROM OLD.image_id)
-    EXECUTE FUNCTION image_sets_deleted();
+    EXECUTE FUNCTION image_row_deleted();
+
+-- A membership takes it from its image when written, as its sort keys.
+CREATE TRIGGER image_members_deleted BEFORE INSERT OR UPDATE OF image_id ON image_members
+    FOR EACH ROW EXECUTE FUNCTION image_row_deleted();
 
 DROP INDEX image_tags_value_order;
 DROP INDEX image_tags_value_name;
@@ -111,7 +119,47 @@ CREATE INDEX image_tags_value_name ON image_tags (value, image_name, image_creat
 DROP INDEX image_properties_name_value_order;
 CREATE INDEX image_properties_name_value_order ON image_properties (name, value, image_created_at, image_id) WHERE image_deleted = false;
 
+DROP INDEX image_members_member_order;
+DROP INDEX image_members_member_name;
+DROP INDEX image_members_member_status;
+DROP INDEX image_members_member_container_format;
+DROP INDEX image_members_member_disk_format;
+DROP INDEX image_members_member_size;
+DROP INDEX image_members_member_updated_at;
+DROP INDEX image_members_member_id;
+CREATE INDEX image_members_member_order ON image_members (member, status, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_name ON image_members (member, status, image_name, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_status ON image_members (member, status, image_status, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_container_format ON image_members (member, status, image_container_format, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_disk_format ON image_members (member, status, image_disk_format, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_size ON image_members (member, status, image_size, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_updated_at ON image_members (member, status, image_updated_at, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_id ON image_members (member, status, image_id COLLATE "POSIX") WHERE image_deleted = false;
+DROP INDEX image_members_member_hidden;
+CREATE INDEX image_members_member_hidden ON image_members (member, status, image_created_at, image_id) WHERE image_hidden AND image_deleted = false;
+
 -- +goose Down
+DROP INDEX image_members_member_order;
+DROP INDEX image_members_member_name;
+DROP INDEX image_members_member_status;
+DROP INDEX image_members_member_container_format;
+DROP INDEX image_members_member_disk_format;
+DROP INDEX image_members_member_size;
+DROP INDEX image_members_member_updated_at;
+DROP INDEX image_members_member_id;
+CREATE INDEX image_members_member_order ON image_members (member, status, image_created_at, image_id);
+CREATE INDEX image_members_member_name ON image_members (member, status, image_name, image_created_at, image_id);
+CREATE INDEX image_members_member_status ON image_members (member, status, image_status, image_created_at, image_id);
+CREATE INDEX image_members_member_container_format ON image_members (member, status, image_container_format, image_created_at, image_id);
+CREATE INDEX image_members_member_disk_format ON image_members (member, status, image_disk_format, image_created_at, image_id);
+CREATE INDEX image_members_member_size ON image_members (member, status, image_size, image_created_at, image_id);
+CREATE INDEX image_members_member_updated_at ON image_members (member, status, image_updated_at, image_created_at, image_id);
+CREATE INDEX image_members_member_id ON image_members (member, status, image_id COLLATE "POSIX");
+DROP INDEX image_members_member_hidden;
+CREATE INDEX image_members_member_hidden ON image_members (member, status, image_created_at, image_id) WHERE image_hidden;
+DROP TRIGGER image_members_deleted ON image_members;
+ALTER TABLE image_members DROP COLUMN image_deleted;
+
 DROP INDEX image_properties_name_value_order;
 CREATE INDEX image_properties_name_value_order ON image_properties (name, value, image_created_at, image_id);
 DROP TRIGGER image_properties_deleted ON image_properties;
@@ -121,9 +169,9 @@ DROP INDEX image_tags_value_name;
 CREATE INDEX image_tags_value_order ON image_tags (value, image_created_at, image_id);
 CREATE INDEX image_tags_value_name ON image_tags (value, image_name, image_created_at, image_id);
 DROP TRIGGER image_tags_deleted ON image_tags;
-DROP FUNCTION image_sets_deleted();
-DROP TRIGGER images_sets_deleted ON images;
-DROP FUNCTION images_sets_deleted();
+DROP FUNCTION image_row_deleted();
+DROP TRIGGER images_deleted ON images;
+DROP FUNCTION images_deleted();
 ALTER TABLE image_tags DROP COLUMN image_deleted;
 
 DROP INDEX images_visibility;

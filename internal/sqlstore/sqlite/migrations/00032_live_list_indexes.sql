@@ -20,11 +20,12 @@
 --   as retired versions of large images are in a real one. The partial
 --   indexes of hidden images (00018) are ranges of these now, and go.
 --
--- * Tag and property rows of deleted images go out of their tables'
---   indexes the same way: each row carries whether its image is deleted
---   (image_deleted, set by insertTag and insertProperty and kept by
---   triggers, as image_name of 00031), and the indexes that listings
---   walk (00007, 00018, 00031) hold only the rows of live images.
+-- * Tag, property and membership rows of deleted images go out of their
+--   tables' indexes the same way: each row carries whether its image is
+--   deleted (image_deleted: set by insertTag and insertProperty, and by
+--   a trigger for a membership, as its sort keys are; kept by triggers),
+--   and the indexes that listings walk (00007, 00008, 00018, 00029,
+--   00030, 00031) hold only the rows of live images.
 --
 -- The names stay: SQLite is told which index a branch walks
 -- (listways.go, INDEXED BY), by name.
@@ -69,16 +70,19 @@ CREATE INDEX images_owner_id ON images (owner, visibility, os_hidden, id) WHERE 
 
 ALTER TABLE image_tags ADD COLUMN image_deleted INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE image_properties ADD COLUMN image_deleted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE image_members ADD COLUMN image_deleted INTEGER NOT NULL DEFAULT 0;
 
 UPDATE image_tags SET image_deleted = 1 WHERE image_id IN (SELECT id FROM images WHERE deleted_at IS NOT NULL);
 UPDATE image_properties SET image_deleted = 1 WHERE image_id IN (SELECT id FROM images WHERE deleted_at IS NOT NULL);
+UPDATE image_members SET image_deleted = 1 WHERE image_id IN (SELECT id FROM images WHERE deleted_at IS NOT NULL);
 
 -- +goose StatementBegin
-CREATE TRIGGER images_sets_deleted AFTER UPDATE OF deleted_at ON images
+CREATE TRIGGER images_deleted AFTER UPDATE OF deleted_at ON images
 WHEN (NEW.deleted_at IS NULL) IS NOT (OLD.deleted_at IS NULL)
 BEGIN
     UPDATE image_tags SET image_deleted = NEW.deleted_at IS NOT NULL WHERE image_id = NEW.id;
     UPDATE image_properties SET image_deleted = NEW.deleted_at IS NOT NULL WHERE image_id = NEW.id;
+    UPDATE image_members SET image_deleted = NEW.deleted_at IS NOT NULL WHERE image_id = NEW.id;
 END;
 -- +goose StatementEnd
 
@@ -100,6 +104,24 @@ BEGIN
 END;
 -- +goose StatementEnd
 
+-- A membership of a live image (nearly all) is written once.
+-- +goose StatementBegin
+CREATE TRIGGER image_members_deleted_insert AFTER INSERT ON image_members
+WHEN EXISTS (SELECT 1 FROM images WHERE images.id = NEW.image_id AND deleted_at IS NOT NULL)
+BEGIN
+    UPDATE image_members SET image_deleted = 1 WHERE rowid = NEW.rowid;
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER image_members_deleted_move AFTER UPDATE OF image_id ON image_members
+WHEN NEW.image_id IS NOT OLD.image_id
+BEGIN
+    UPDATE image_members SET image_deleted = COALESCE((SELECT deleted_at IS NOT NULL FROM images WHERE images.id = NEW.image_id), 0)
+    WHERE rowid = NEW.rowid;
+END;
+-- +goose StatementEnd
+
 DROP INDEX image_tags_value_order;
 DROP INDEX image_tags_value_name;
 CREATE INDEX image_tags_value_order ON image_tags (value, image_created_at, image_id) WHERE image_deleted = false;
@@ -107,7 +129,48 @@ CREATE INDEX image_tags_value_name ON image_tags (value, image_name, image_creat
 DROP INDEX image_properties_name_value_order;
 CREATE INDEX image_properties_name_value_order ON image_properties (name, value, image_created_at, image_id) WHERE image_deleted = false;
 
+DROP INDEX image_members_member_order;
+DROP INDEX image_members_member_name;
+DROP INDEX image_members_member_status;
+DROP INDEX image_members_member_container_format;
+DROP INDEX image_members_member_disk_format;
+DROP INDEX image_members_member_size;
+DROP INDEX image_members_member_updated_at;
+DROP INDEX image_members_member_id;
+CREATE INDEX image_members_member_order ON image_members (member, status, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_name ON image_members (member, status, image_name, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_status ON image_members (member, status, image_status, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_container_format ON image_members (member, status, image_container_format, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_disk_format ON image_members (member, status, image_disk_format, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_size ON image_members (member, status, image_size, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_updated_at ON image_members (member, status, image_updated_at, image_created_at, image_id) WHERE image_deleted = false;
+CREATE INDEX image_members_member_id ON image_members (member, status, image_id) WHERE image_deleted = false;
+DROP INDEX image_members_member_hidden;
+CREATE INDEX image_members_member_hidden ON image_members (member, status, image_created_at, image_id) WHERE image_hidden AND image_deleted = false;
+
 -- +goose Down
+DROP INDEX image_members_member_order;
+DROP INDEX image_members_member_name;
+DROP INDEX image_members_member_status;
+DROP INDEX image_members_member_container_format;
+DROP INDEX image_members_member_disk_format;
+DROP INDEX image_members_member_size;
+DROP INDEX image_members_member_updated_at;
+DROP INDEX image_members_member_id;
+CREATE INDEX image_members_member_order ON image_members (member, status, image_created_at, image_id);
+CREATE INDEX image_members_member_name ON image_members (member, status, image_name, image_created_at, image_id);
+CREATE INDEX image_members_member_status ON image_members (member, status, image_status, image_created_at, image_id);
+CREATE INDEX image_members_member_container_format ON image_members (member, status, image_container_format, image_created_at, image_id);
+CREATE INDEX image_members_member_disk_format ON image_members (member, status, image_disk_format, image_created_at, image_id);
+CREATE INDEX image_members_member_size ON image_members (member, status, image_size, image_created_at, image_id);
+CREATE INDEX image_members_member_updated_at ON image_members (member, status, image_updated_at, image_created_at, image_id);
+CREATE INDEX image_members_member_id ON image_members (member, status, image_id);
+DROP INDEX image_members_member_hidden;
+CREATE INDEX image_members_member_hidden ON image_members (member, status, image_created_at, image_id) WHERE image_hidden;
+DROP TRIGGER image_members_deleted_move;
+DROP TRIGGER image_members_deleted_insert;
+ALTER TABLE image_members DROP COLUMN image_deleted;
+
 DROP INDEX image_properties_name_value_order;
 CREATE INDEX image_properties_name_value_order ON image_properties (name, value, image_created_at, image_id);
 DROP TRIGGER image_properties_deleted_move;
@@ -117,7 +180,7 @@ DROP INDEX image_tags_value_name;
 CREATE INDEX image_tags_value_order ON image_tags (value, image_created_at, image_id);
 CREATE INDEX image_tags_value_name ON image_tags (value, image_name, image_created_at, image_id);
 DROP TRIGGER image_tags_deleted_move;
-DROP TRIGGER images_sets_deleted;
+DROP TRIGGER images_deleted;
 ALTER TABLE image_tags DROP COLUMN image_deleted;
 
 DROP INDEX images_visibility;
