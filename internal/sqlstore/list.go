@@ -159,42 +159,71 @@ func (s *Store) ExplainList(ctx context.Context, q image.ListQuery) ([]string, e
 	if s.d.Explain == "" {
 		return nil, fmt.Errorf("%s: no EXPLAIN in the dialect", s.d.Name)
 	}
+	// The gate is a statement of its own, asked before the listing (see
+	// runList): its plan comes first, so that a probe that reads a whole
+	// index is judged as a branch that does would be.
+	rare, err := s.rarestSet(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	p, err := planList(q, &s.d, rare)
+	if err != nil {
+		return nil, err
+	}
 	var lines []string
-	err := s.runList(ctx, q, func(qr querier, p *listPlan) error {
+	if p.gate != "" {
+		query, args := p.gateSQL()
+		err := s.withListSetup(ctx, func(qr querier) (err error) {
+			lines, err = s.explain(ctx, qr, query, args)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	err = s.runList(ctx, q, func(qr querier, p *listPlan) error {
 		query := p.sql(s.selectImages)
 		if s.records != nil {
 			query = p.recordsSQL() // what ListImages runs
 		}
-		rows, err := qr.QueryContext(ctx, s.d.Explain+query, p.args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		cols, err := rows.Columns()
-		if err != nil {
-			return err
-		}
-		depth := map[int]int{} // SQLite: node id -> depth
-		for rows.Next() {
-			if len(cols) == 1 { // PostgreSQL: the text is already indented
-				var line string
-				if err := rows.Scan(&line); err != nil {
-					return err
-				}
-				lines = append(lines, line)
-				continue
-			}
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				return err
-			}
-			depth[id] = depth[parent] + 1
-			lines = append(lines, strings.Repeat("  ", depth[id]-1)+detail)
-		}
-		return rows.Err()
+		more, err := s.explain(ctx, qr, query, p.args)
+		lines = append(lines, more...)
+		return err
 	})
 	return lines, err
+}
+
+// explain returns the plan of query as lines of text, indented by depth.
+func (s *Store) explain(ctx context.Context, qr querier, query string, args []any) ([]string, error) {
+	rows, err := qr.QueryContext(ctx, s.d.Explain+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	depth := map[int]int{} // SQLite: node id -> depth
+	for rows.Next() {
+		if len(cols) == 1 { // PostgreSQL: the text is already indented
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				return nil, err
+			}
+			lines = append(lines, line)
+			continue
+		}
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, err
+		}
+		depth[id] = depth[parent] + 1
+		lines = append(lines, strings.Repeat("  ", depth[id]-1)+detail)
+	}
+	return lines, rows.Err()
 }
 
 // runList plans q and calls run with the plan, after reading the
@@ -216,7 +245,10 @@ func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr quer
 		// answer of that moment.
 		query, args := p.gateSQL()
 		var open int
-		if err := (pooled{s.r, s}).QueryRowContext(ctx, query, args...).Scan(&open); err != nil {
+		err := s.withListSetup(ctx, func(qr querier) error {
+			return qr.QueryRowContext(ctx, query, args...).Scan(&open)
+		})
+		if err != nil {
 			return err
 		}
 		if open == 0 && q.Marker == "" {
@@ -250,6 +282,24 @@ func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr quer
 			p.after(m)
 		}
 		return run(tx, p)
+	})
+}
+
+// withListSetup runs fn with the dialect's listing setup (PostgreSQL's
+// planner told to read indexes, Dialect.ListSetup) in a read transaction
+// of its own, or on the pool when the dialect has none. A gate's probes
+// need it as the branches do: on a small table PostgreSQL otherwise
+// scans it for the first row in range, which reads all of it when none
+// is.
+func (s *Store) withListSetup(ctx context.Context, fn func(qr querier) error) error {
+	if s.d.ListSetup == "" {
+		return fn(pooled{s.r, s})
+	}
+	return s.read(ctx, func(tx *Tx) error {
+		if _, err := tx.tx.ExecContext(ctx, s.d.ListSetup); err != nil {
+			return err
+		}
+		return fn(tx)
 	})
 }
 

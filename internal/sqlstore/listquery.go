@@ -226,6 +226,19 @@ func planList(q image.ListQuery, d *Dialect, rare *rareSet) (*listPlan, error) {
 		}
 	}
 	var gates []string
+	// A probe reads the images' indexes (visibility, os_hidden, key, ...)
+	// of the live images (migration 00032): it says which, with literals,
+	// as the gate is a statement of its own (gateSQL).
+	probeFrom := "(SELECT 1 FROM images AS probe WHERE probe.visibility IN " +
+		"('public', 'private', 'shared', 'community') AND probe.deleted_at IS NULL AND "
+	switch {
+	case q.Hidden == nil:
+		probeFrom += "probe.os_hidden IN (false, true) AND "
+	case *q.Hidden:
+		probeFrom += "probe.os_hidden = true AND "
+	default:
+		probeFrom += "probe.os_hidden = false AND "
+	}
 	if len(sizeProbe) > 0 {
 		// A size range is tested on each row of a branch's walk (see
 		// filter), which reads the whole branch when nothing is in the
@@ -241,9 +254,7 @@ func planList(q image.ListQuery, d *Dialect, rare *rareSet) (*listPlan, error) {
 		if !sizeFloor {
 			sizeProbe = append([]string{"COALESCE(probe.size, -1) >= 0"}, sizeProbe...)
 		}
-		gates = append(gates, "(SELECT 1 FROM images AS probe WHERE probe.visibility IN "+
-			"('public', 'private', 'shared', 'community') AND "+
-			strings.Join(sizeProbe, " AND ")+" LIMIT 1) IS NOT NULL")
+		gates = append(gates, probeFrom+strings.Join(sizeProbe, " AND ")+" LIMIT 1) IS NOT NULL")
 	}
 	for _, field := range []string{"created_at", "updated_at"} {
 		// A range of creation or update times, when another key is the
@@ -252,8 +263,7 @@ func planList(q image.ListQuery, d *Dialect, rare *rareSet) (*listPlan, error) {
 		// all is in it. Each probe is its own subquery, so each reads
 		// its own index.
 		if conds := timeProbes[field]; len(conds) > 0 {
-			gates = append(gates, "(SELECT 1 FROM images AS probe WHERE probe.visibility IN "+
-				"('public', 'private', 'shared', 'community') AND "+strings.Join(conds, " AND ")+" LIMIT 1) IS NOT NULL")
+			gates = append(gates, probeFrom+strings.Join(conds, " AND ")+" LIMIT 1) IS NOT NULL")
 		}
 	}
 	p.gate = strings.Join(gates, " AND ")

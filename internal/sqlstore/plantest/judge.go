@@ -60,8 +60,9 @@ func SQLite(plan []string, _ int) string {
 }
 
 var (
-	sqliteScan  = regexp.MustCompile(`^SCAN (\S+)`)
-	ownSubquery = regexp.MustCompile(`^(b\d+|page)$`)
+	sqliteScan = regexp.MustCompile(`^SCAN (\S+)`)
+	// The listing's own subqueries, and the gate's SELECT of no table.
+	ownSubquery = regexp.MustCompile(`^(b\d+|page|CONSTANT)$`)
 	// An equality on a column that names one image or a handful (a
 	// creation time is one instant: a marker's ties). A name prefix is a
 	// range of the name index that holds only the names with that prefix.
