@@ -62,8 +62,9 @@ func (p *listPlan) sql(selectImages string) string {
 
 // recordsSQL is the page as its images' ids and revisions, in order: all
 // a listing reads when the store's cache holds its records (records.go).
-// The branches read each image's row anyway (its status, deleted_at and
-// os_hidden are in no branch index), so the revision costs no seek.
+// The branches read each image's row anyway, for the conditions their
+// indexes do not hold (its status, but in the status order; protected),
+// so the revision costs no seek.
 func (p *listPlan) recordsSQL() string {
 	w := p.text()
 	w.WriteString("SELECT page.iid, page.rev FROM (")
