@@ -580,8 +580,8 @@ func (s *Store) touchLive(ctx context.Context, tx *Tx, id string, at time.Time) 
 // name for the tag's indexes in creation and in name order (listsets.go;
 // migrations 00007, 00031), and whether it is deleted, which those
 // indexes leave out (00032). It is the only statement that adds tags: a
-// rename and a delete are copied by triggers. The WHERE is also what SQLite needs to
-// tell the upsert clause from a join constraint.
+// rename and a delete are copied by triggers. The WHERE is also what
+// SQLite needs to tell the upsert clause from a join constraint.
 const insertTag = `INSERT INTO image_tags (image_id, value, image_created_at, image_name, image_deleted)
 	SELECT id, $2, created_at, COALESCE(name, ''), deleted_at IS NOT NULL FROM images WHERE id = $1
 	ON CONFLICT DO NOTHING`

@@ -162,11 +162,7 @@ func (s *Store) ExplainList(ctx context.Context, q image.ListQuery) ([]string, e
 	// The gate is a statement of its own, asked before the listing (see
 	// runList): its plan comes first, so that a probe that reads a whole
 	// index is judged as a branch that does would be.
-	rare, err := s.rarestSet(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	p, err := planList(q, &s.d, rare)
+	p, err := s.plan(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +177,7 @@ func (s *Store) ExplainList(ctx context.Context, q image.ListQuery) ([]string, e
 			return nil, err
 		}
 	}
-	err = s.runList(ctx, q, func(qr querier, p *listPlan) error {
+	err = s.runPlan(ctx, q, p, func(qr querier, p *listPlan) error {
 		query := p.sql(s.selectImages)
 		if s.records != nil {
 			query = p.recordsSQL() // what ListImages runs
@@ -226,19 +222,29 @@ func (s *Store) explain(ctx context.Context, qr querier, query string, args []an
 	return lines, rows.Err()
 }
 
-// runList plans q and calls run with the plan, after reading the
-// marker's sort tuple into it if there is one. It does not call run when
-// the plan's gate shows that nothing is listed and there is no marker
-// to check.
+// runList plans q and runs the plan (runPlan).
 func (s *Store) runList(ctx context.Context, q image.ListQuery, run func(qr querier, p *listPlan) error) error {
+	p, err := s.plan(ctx, q)
+	if err != nil {
+		return err
+	}
+	return s.runPlan(ctx, q, p, run)
+}
+
+// plan plans the listing q, with the tag or property it may drive by.
+func (s *Store) plan(ctx context.Context, q image.ListQuery) (*listPlan, error) {
 	rare, err := s.rarestSet(ctx, q)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p, err := planList(q, &s.d, rare)
-	if err != nil {
-		return err
-	}
+	return planList(q, &s.d, rare)
+}
+
+// runPlan calls run with p, the plan of q, after reading the marker's
+// sort tuple into it if there is one. It does not call run when the
+// plan's gate shows that nothing is listed and there is no marker to
+// check.
+func (s *Store) runPlan(ctx context.Context, q image.ListQuery, p *listPlan, run func(qr querier, p *listPlan) error) error {
 	if p.gate != "" {
 		// Outside the listing's snapshot, like the counts: if no image
 		// at all was in the range a moment ago, the empty page is the

@@ -95,10 +95,11 @@ func (p *listPlan) driveByTag(tag string) branch {
 
 // driveByTagName is driveByTag in name order: the tag's rows carry their
 // image's name as the name order keys it (an empty text for none,
-// migration 00031), so the listing walks index image_tags_value_name, which gives
-// the name, created_at, id order of one direction whole, and a page of a
-// tag costs a page of rows whatever the tag's size and the catalog's. A
-// name prefix is a range of the copy, so the walk starts at the prefix.
+// migration 00031), so the listing walks index image_tags_value_name,
+// which gives the name, created_at, id order of one direction whole, and
+// a page of a tag costs a page of rows whatever the tag's size and the
+// catalog's. A name prefix is a range of the copy, so the walk starts at
+// the prefix.
 func (p *listPlan) driveByTagName(tag string) branch {
 	b := p.driveByTag(tag)
 	b.drive = newestFirst("tg0.image_created_at", "tg0.image_id")
