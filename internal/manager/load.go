@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,7 +182,7 @@ var yamlParserProblems = []string{"did not find expected ',' or ']'", "did not f
 	"did not find expected key", "did not find expected node content", "found duplicate %TAG directive",
 	"found duplicate %YAML directive", "found incompatible YAML document", "found undefined tag handle"}
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRE = lazy(`^yaml: line (\d+): (.*)$`)
 
 // yamlSyntaxError is the 1-based line and the message of a syntax error
 // from the YAML library (line 0: not known).

@@ -2,7 +2,6 @@ package manager
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -170,7 +169,7 @@ func (e enum) validate(v *validation, n *yaml.Node, key string) {
 // pattern is yamale's regex(): a string that matches at its start, as
 // Python's re.match does.
 type pattern struct {
-	re   *regexp.Regexp
+	re   lazyRegexp
 	name string
 }
 
@@ -178,7 +177,7 @@ func newPattern(expr, name string) pattern {
 	if !strings.HasPrefix(expr, "^") {
 		expr = "^(?:" + expr + ")"
 	}
-	return pattern{re: regexp.MustCompile(expr), name: name}
+	return pattern{re: lazy(expr), name: name}
 }
 
 func (p pattern) validate(v *validation, n *yaml.Node, key string) {

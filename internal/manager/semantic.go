@@ -2,7 +2,6 @@ package manager
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -17,7 +16,7 @@ import (
 // length of their hex digest.
 var digestLengths = map[string]int{"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
 
-var lastN = regexp.MustCompile(`^last-[0-9]+$`)
+var lastN = lazy(`^last-[0-9]+$`)
 
 func (v *validation) checkDefinition(d *Definition, n *yaml.Node, key string) {
 	at := func(node *yaml.Node, sub, format string, args ...any) {

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -153,7 +152,7 @@ func (f *Fetcher) fetchText(ctx context.Context, rawURL string) (string, error) 
 	return string(b), nil
 }
 
-var hexDigest = regexp.MustCompile(`^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-fA-F]{128})$`)
+var hexDigest = lazy(`^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-fA-F]{128})$`)
 
 // findDigest picks the digest of file out of a checksum manifest in any
 // of the usual layouts ("<hex>  name", "<hex> *name", "SHA256 (name) =
