@@ -17,6 +17,8 @@ type lazyRegexp struct {
 // compiles each of them.
 var lazyRegexps []lazyRegexp
 
+// lazy registers expr for that test; call it only where the package's
+// variables are declared, as it is not safe for concurrent use.
 func lazy(expr string) lazyRegexp {
 	l := lazyRegexp{get: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })}
 	lazyRegexps = append(lazyRegexps, l)
