@@ -90,7 +90,8 @@ func (s *Service) CacheList(ctx context.Context, p caller.Principal) (*CacheStat
 	if err := s.cacheAccess(ctx, p, "cache_list"); err != nil {
 		return nil, err
 	}
-	return &CacheState{Cached: s.opts.Cache.Cached(), Queued: s.opts.Cache.Queued()}, nil
+	cached, queued := s.opts.Cache.State()
+	return &CacheState{Cached: cached, Queued: queued}, nil
 }
 
 // CacheQueue queues an active image for this node's prefetcher. As in

@@ -337,11 +337,31 @@ func (c *Cache) Stats() Stats {
 // Cached lists the entries, oldest copy first.
 func (c *Cache) Cached() []Entry {
 	c.mu.Lock()
+	out := c.entriesLocked()
+	c.mu.Unlock()
+	return sortEntries(out)
+}
+
+// State lists the entries, oldest copy first, and the queued image ids,
+// oldest first, as of one moment: an image whose copy was just kept is
+// cached and no longer queued (run dequeues it under the same lock), never
+// both.
+func (c *Cache) State() (cached []Entry, queued []string) {
+	c.mu.Lock()
+	cached, queued = c.entriesLocked(), c.Queued()
+	c.mu.Unlock()
+	return sortEntries(cached), queued
+}
+
+func (c *Cache) entriesLocked() []Entry {
 	out := make([]Entry, 0, len(c.entries))
 	for _, e := range c.entries {
 		out = append(out, *e)
 	}
-	c.mu.Unlock()
+	return out
+}
+
+func sortEntries(out []Entry) []Entry {
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].LastModified.Equal(out[j].LastModified) {
 			return out[i].LastModified.Before(out[j].LastModified)

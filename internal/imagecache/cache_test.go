@@ -8,9 +8,12 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -342,3 +345,84 @@ func TestQueueDeleteClear(t *testing.T) {
 		t.Fatalf("clear queue: %d", n)
 	}
 }
+
+// TestStateOneMoment: State never shows an image both cached and queued
+// (the API's cache listing, and Tempest after it, take a copy to mean
+// the queue entry is gone), and a cached image is not queued again. The
+// cache's log is read as the copies are kept: the probe asks State the
+// moment each "image cached" is logged, which is after the copy was
+// recorded; until the dequeue moved under the same lock, the image was
+// still queued then.
+func TestStateOneMoment(t *testing.T) {
+	s := newStore(t)
+	probe := &stateProbe{}
+	c, err := imagecache.Open(imagecache.Options{Dir: t.TempDir(), MaxSize: 1 << 30, Log: slog.New(probe)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	probe.c.Store(c)
+	resolved := map[string]imagecache.Source{}
+	for i := range 10 {
+		id := fmt.Sprintf("m%02d", i)
+		resolved[id] = s.put(t, id, random(64<<10))
+		if err := c.Queue(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.StartPrefetcher(func(_ context.Context, id string) (imagecache.Source, error) {
+		return resolved[id], nil
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		cached, queued := c.State()
+		if len(cached) == len(resolved) && len(queued) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not all cached: %d cached, queued %v", len(cached), queued)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := probe.seen.Load(); n != int64(len(resolved)) {
+		t.Fatalf("the probe saw %d copies kept, not %d", n, len(resolved))
+	}
+	if bad := probe.both.Load(); bad != nil {
+		t.Fatalf("%s was cached and queued at once", *bad)
+	}
+	if err := c.Queue("m00"); err != nil {
+		t.Fatal(err)
+	}
+	if _, queued := c.State(); len(queued) != 0 {
+		t.Fatalf("a cached image was queued: %v", queued)
+	}
+}
+
+// stateProbe is a log handler that asks the cache's State whenever a copy
+// is logged as kept.
+type stateProbe struct {
+	c    atomic.Pointer[imagecache.Cache]
+	seen atomic.Int64
+	both atomic.Pointer[string]
+}
+
+func (p *stateProbe) Enabled(context.Context, slog.Level) bool { return true }
+
+func (p *stateProbe) Handle(_ context.Context, r slog.Record) error {
+	c := p.c.Load()
+	if r.Message != "image cached" || c == nil {
+		return nil
+	}
+	p.seen.Add(1)
+	cached, queued := c.State()
+	for _, e := range cached {
+		if slices.Contains(queued, e.ImageID) {
+			id := e.ImageID
+			p.both.Store(&id)
+		}
+	}
+	return nil
+}
+
+func (p *stateProbe) WithAttrs([]slog.Attr) slog.Handler { return p }
+func (p *stateProbe) WithGroup(string) slog.Handler      { return p }

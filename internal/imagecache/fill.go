@@ -145,13 +145,14 @@ func (c *Cache) run(f *fill, file *os.File) {
 	}
 	if err != nil {
 		os.Remove(c.incompletePath(id))
+	} else {
+		c.dequeue(id) // under the lock: State never shows it cached and queued
 	}
 	c.mu.Unlock()
 	if err != nil {
 		c.log.Warn("image cache: not keeping a copy", "image_id", id, "err", err)
 	} else {
 		c.log.Info("image cached", "image_id", id, "size", n)
-		c.dequeue(id)
 	}
 	f.step(n, true, err)
 }

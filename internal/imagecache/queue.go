@@ -30,10 +30,15 @@ func (c *Cache) Queue(id string) error {
 	if !validID.MatchString(id) {
 		return ErrInvalidID
 	}
-	if c.IsCached(id) {
+	// Under the lock that keeping a copy takes (run), so that a copy
+	// kept meanwhile is not queued again after its dequeue.
+	c.mu.Lock()
+	if _, ok := c.entries[id]; ok {
+		c.mu.Unlock()
 		return nil
 	}
 	f, err := os.OpenFile(c.queuePath(id), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	c.mu.Unlock()
 	if err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
